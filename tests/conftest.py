@@ -1,0 +1,58 @@
+"""Hermetic test defaults: every app directory and Claude Code directory in a temp dir,
+Qt offscreen, no real network, a qasync loop for async tests.
+
+Integration tests (``-m integration``) that need real desktop services take the fixtures in
+``tests/integration/conftest.py``; the app processes they start get their own environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("LANG", "C.UTF-8")
+os.environ["NO_COLOR"] = "1"
+# Quieten Qt's harmless multimedia and offscreen chatter in test logs.
+os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false;qt.qpa.*=false")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _qasync_loop():  # type: ignore[no-untyped-def]
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    return qasync.QEventLoop(QApplication.instance() or QApplication([]))
+
+
+def pytest_asyncio_loop_factories(config, item):  # type: ignore[no-untyped-def]
+    return {"qasync": _qasync_loop}
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every app and Claude Code directory into ``tmp_path``; returns the app home."""
+    home = tmp_path / "cw-home"
+    claude = tmp_path / "claude-config"
+    claude.mkdir()
+    monkeypatch.setenv("CLAUDE_WATCH_HOME", str(home))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    monkeypatch.setenv("CLAUDE_WATCH_API_BASE", "http://127.0.0.1:9")  # never the real endpoint
+    for var in ("ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_WATCH_TELEGRAM_BOT_TOKEN",
+                "CLAUDE_WATCH_SLACK_WEBHOOK_URL", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture
+def claude_dir() -> Path:
+    """The temp ``CLAUDE_CONFIG_DIR`` set up by ``hermetic_env``."""
+    return Path(os.environ["CLAUDE_CONFIG_DIR"])
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES

@@ -1,0 +1,69 @@
+"""Command-line entry point: ``claude-watch [COMMAND]``; with no command it starts the tray app.
+
+Each subcommand lives in ``trayapp/cli/<name>.py`` and exposes ``register(subparsers)`` (adds
+its parser and sets ``func``) . Those modules import only argparse-level things at the top;
+heavy work is imported inside the handler. ``statusline`` bypasses argparse entirely because
+Claude Code runs it several times a second.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+
+# Command name -> module. Modules that do not exist yet are skipped.
+COMMANDS: dict[str, str] = {
+    "status": "trayapp.cli.status",
+    "doctor": "trayapp.cli.doctor",
+    "config": "trayapp.cli.config",
+    "report": "trayapp.cli.report",
+    "export": "trayapp.cli.export",
+    "statusline": "trayapp.cli.statusline",
+    "secrets": "trayapp.cli.secrets",
+    "telegram": "trayapp.cli.telegram",
+    "notify": "trayapp.cli.notify",
+}
+
+
+def _build_parser():  # type: ignore[no-untyped-def]
+    import argparse
+
+    from trayapp import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="claude-watch",
+        description="Claude Watch: your Claude Pro/Max limits in the tray. Run with no command to start the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"claude-watch {__version__}")
+    parser.add_argument("--demo", action="store_true", help="use a simulated account (no Claude login needed)")
+    parser.add_argument("--self-test", action="store_true", help="start, check the essentials, exit (packaging)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMANDS.values():
+        try:
+            module = import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    if args_list[:1] == ["statusline"]:
+        from trayapp.cli.statusline import main as statusline_main
+
+        return statusline_main(args_list[1:])
+    parser = _build_parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        from trayapp.app import run_app
+
+        return run_app(demo=args.demo, self_test=args.self_test)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Where alerts go: desktop, Telegram, Slack, sound; and the quip writer."""

@@ -1,0 +1,1 @@
+"""Subcommands. Each module: ``register(subparsers)`` adding a parser whose ``func`` runs it."""

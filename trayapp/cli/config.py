@@ -1,0 +1,61 @@
+"""``claude-watch config list|get KEY|set KEY VALUE|reset KEY``: settings without the GUI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("config", help="show or change settings")
+    csub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    csub.add_parser("list", help="every setting with its value, default and meaning")
+    g = csub.add_parser("get", help="print one setting's value")
+    g.add_argument("key")
+    s = csub.add_parser("set", help="change a setting (validated)")
+    s.add_argument("key")
+    s.add_argument("value", help="lists are comma-separated, booleans true/false")
+    r = csub.add_parser("reset", help="return a setting to its default")
+    r.add_argument("key")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from trayapp import settings as st
+
+    cfg = st.load()
+    for warning in cfg.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.action == "list":
+        print(f"# {cfg.path}")
+        section = None
+        for setting, value in cfg.items():
+            if setting.section != section:
+                section = setting.section
+                print(f"\n[{section}]")
+            marker = "" if cfg.is_default(setting.key) else "   (changed)"
+            print(f"{setting.key} = {st.format_value(value)}{marker}")
+            extra = f" {setting.help}" if setting.help else ""
+            if setting.choices:
+                extra += f" Choices: {', '.join(setting.choices)}."
+            print(f"    {setting.label}. Default {st.format_value(setting.default)}.{extra}")
+        return 0
+    if args.key not in st.BY_KEY:
+        print(f"error: unknown setting {args.key!r}; `claude-watch config list` shows them all", file=sys.stderr)
+        return 2
+    if args.action == "get":
+        print(st.format_value(cfg.get(args.key)))
+        return 0
+    if args.action == "reset":
+        cfg.reset(args.key)
+        cfg.save()
+        print(f"{args.key} = {st.format_value(cfg.get(args.key))} (default)")
+        return 0
+    try:
+        cfg.set(args.key, st.parse_text(args.key, args.value))
+    except st.SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    cfg.save()
+    print(f"{args.key} = {st.format_value(cfg.get(args.key))}")
+    return 0

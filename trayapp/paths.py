@@ -1,0 +1,129 @@
+"""Where Claude Watch keeps its files.
+
+Platform directories come from platformdirs. Setting ``CLAUDE_WATCH_HOME`` moves every one of
+them under that directory (``config/``, ``data/``, ``cache/``, ``logs/``, ``state/``), which is
+what tests and scripts use to stay hermetic. Nothing is created at import time; callers ask for
+a directory with ``ensure=True`` when they are about to write.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from trayapp import APP_ID
+
+HOME_ENV = "CLAUDE_WATCH_HOME"
+
+
+@dataclass(frozen=True, slots=True)
+class AppDirs:
+    config: Path
+    data: Path
+    cache: Path
+    logs: Path
+    state: Path
+
+    def all(self) -> dict[str, Path]:
+        return {
+            "config": self.config,
+            "data": self.data,
+            "cache": self.cache,
+            "logs": self.logs,
+            "state": self.state,
+        }
+
+
+def app_dirs() -> AppDirs:
+    """Return the app's directories, honouring ``CLAUDE_WATCH_HOME`` (read on every call)."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        root = Path(home).expanduser()
+        return AppDirs(
+            config=root / "config",
+            data=root / "data",
+            cache=root / "cache",
+            logs=root / "logs",
+            state=root / "state",
+        )
+    import platformdirs  # lazy: the statusline command must stay light
+
+    pd = platformdirs.PlatformDirs(appname=APP_ID, appauthor=False)
+    return AppDirs(
+        config=Path(pd.user_config_dir),
+        data=Path(pd.user_data_dir),
+        cache=Path(pd.user_cache_dir),
+        logs=Path(pd.user_log_dir),
+        state=Path(pd.user_state_dir),
+    )
+
+
+def ensure(path: Path) -> Path:
+    """Create ``path`` (a directory) with private permissions if missing and return it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def config_dir() -> Path:
+    return app_dirs().config
+
+
+def data_dir() -> Path:
+    return app_dirs().data
+
+
+def cache_dir() -> Path:
+    return app_dirs().cache
+
+
+def log_dir() -> Path:
+    return app_dirs().logs
+
+
+def state_dir() -> Path:
+    return app_dirs().state
+
+
+def settings_file() -> Path:
+    return config_dir() / "settings.toml"
+
+
+def database_file() -> Path:
+    return data_dir() / "claude-watch.sqlite3"
+
+
+def resources_dir() -> Path:
+    """The bundled ``resources/`` folder (next to the package, or inside a frozen bundle)."""
+    import sys
+
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "resources"
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "resources", here.parent / "resources"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "resources"
+
+
+def claude_config_dirs() -> list[Path]:
+    """Claude Code's config directories: ``CLAUDE_CONFIG_DIR`` (comma-separated) or ``~/.claude``.
+
+    Used for credentials, ``.claude.json``, ``settings.json`` and ``stats-cache.json``.
+    A ``projects`` entry in the list is taken as its parent config dir.
+    """
+    raw = os.environ.get("CLAUDE_CONFIG_DIR", "").strip()
+    if not raw:
+        return [Path.home() / ".claude"]
+    dirs: list[Path] = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        p = Path(part).expanduser()
+        if p.name == "projects":
+            p = p.parent
+        if p not in dirs:
+            dirs.append(p)
+    return dirs or [Path.home() / ".claude"]

@@ -1,0 +1,1 @@
+"""OS features behind one interface each, with a fallback that always works."""

@@ -1,0 +1,307 @@
+"""Declarative settings: one schema drives defaults, validation, the CLI and the settings dialog.
+
+User settings live in a human-readable TOML file (``paths.settings_file()``), with dotted keys
+mapped to tables (``poll.interval_minutes`` -> ``[poll] interval_minutes``). App state (alert
+history, cooldowns, scan offsets) lives elsewhere, never here. Secrets never live here.
+
+Reading never fails: an unknown key, a wrong type or an out-of-range value produces a warning
+and the default, and the file's other values still apply. Unknown keys are preserved on write,
+so a newer version's settings survive a round-trip through an older one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trayapp import paths
+
+Validator = Callable[[Any], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One user setting. ``type`` is one of bool, int, float, str, list (of ``item_type``)."""
+
+    key: str
+    type: type
+    default: Any
+    label: str
+    section: str = "General"
+    help: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+    item_type: type | None = None
+    validator: Validator | None = None
+
+
+_QUIET_RE = re.compile(r"^\s*$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _quiet_hours(value: Any) -> str | None:
+    if not isinstance(value, str) or not _QUIET_RE.match(value):
+        return "use HH:MM-HH:MM (for example 22:00-07:00), or empty for none"
+    return None
+
+
+def _thresholds(value: Any) -> str | None:
+    if any(not 1 <= v <= 100 for v in value):
+        return "thresholds are percentages from 1 to 100"
+    return None
+
+
+def _timezone(value: Any) -> str | None:
+    if value == "":
+        return None
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)
+    except Exception:
+        return f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin, or empty for local)"
+    return None
+
+
+STATUSLINE_SEGMENTS = ("model", "five_hour", "seven_day", "session_cost", "context", "today_cost")
+
+# The schema. Areas keep their keys together; add a key to your area's block.
+SCHEMA: tuple[Setting, ...] = (
+    # --- usage polling and history (account-usage engine)
+    Setting("poll.interval_minutes", int, 5, "Poll the usage endpoint every (minutes)", "Usage",
+            "Never more often than every 2 minutes: the endpoint rate-limits hard.", minimum=2, maximum=120),
+    Setting("history.retention_days", int, 90, "Keep usage history for (days)", "Usage", minimum=1, maximum=3650),
+    # --- tray, popup and timeline
+    Setting("ui.theme", str, "system", "Theme", "Appearance", choices=("system", "light", "dark")),
+    Setting("ui.timeline_range", str, "24h", "Timeline range", "Appearance", choices=("24h", "7d")),
+    Setting("app.start_at_login", bool, False, "Start Claude Watch at login", "General"),
+    # --- alerts
+    Setting("alerts.enabled", bool, True, "Alerts", "Alerts"),
+    Setting("alerts.five_hour_thresholds", list, [50, 75, 90, 100], "5-hour window thresholds (%)", "Alerts",
+            item_type=int, validator=_thresholds),
+    Setting("alerts.weekly_thresholds", list, [50, 75, 90, 100], "Weekly window thresholds (%)", "Alerts",
+            item_type=int, validator=_thresholds),
+    Setting("alerts.predictive", bool, True, "Warn when the current pace reaches 100% before the reset", "Alerts"),
+    Setting("alerts.fresh_window", bool, True, "Tell me when a window I had used resets", "Alerts"),
+    Setting("alerts.quiet_hours", str, "", "Quiet hours (non-critical alerts wait)", "Alerts",
+            "HH:MM-HH:MM, for example 22:00-07:00; empty for none.", validator=_quiet_hours),
+    Setting("alerts.desktop", bool, True, "Desktop notifications", "Alerts"),
+    Setting("alerts.desktop_quips", bool, False, "Witty quips in desktop notifications", "Alerts"),
+    # --- local token and cost tracking
+    Setting("tracking.timezone", str, "", "Time zone for daily reports", "Tracking",
+            "IANA name; empty means the system's local zone.", validator=_timezone),
+    Setting("tracking.cost_mode", str, "auto", "Cost mode", "Tracking", choices=("auto", "calculate", "display")),
+    # --- statusline
+    Setting("statusline.segments", list, ["model", "five_hour", "seven_day", "session_cost"],
+            "Status line segments", "Status line", "Any of: " + ", ".join(STATUSLINE_SEGMENTS), item_type=str,
+            validator=lambda v: None if all(s in STATUSLINE_SEGMENTS for s in v)
+            else "unknown segment; use " + ", ".join(STATUSLINE_SEGMENTS)),
+    # --- alert channels (secrets live in the OS keyring, never here)
+    Setting("telegram.enabled", bool, False, "Send alerts to Telegram", "Channels"),
+    Setting("telegram.chat_id", str, "", "Telegram chat id", "Channels", "Found by `claude-watch telegram link`."),
+    Setting("slack.enabled", bool, False, "Send alerts to Slack", "Channels"),
+    Setting("channels.max_per_hour", int, 6, "At most this many Telegram/Slack messages an hour", "Channels",
+            minimum=1, maximum=120),
+    Setting("quips.enabled", bool, True, "Let Claude write the alert quips (your own API key)", "Channels"),
+    Setting("quips.model", str, "claude-haiku-4-5", "Model for quips", "Channels"),
+    Setting("sound.enabled", bool, False, "Sound effects", "Channels"),
+    Setting("sound.volume", int, 60, "Sound volume (%)", "Channels", minimum=0, maximum=100),
+)
+
+BY_KEY: dict[str, Setting] = {s.key: s for s in SCHEMA}
+
+
+class SettingsError(ValueError):
+    """A value given on the command line or in the dialog is not acceptable."""
+
+
+def _check(setting: Setting, value: Any) -> Any:
+    """Return ``value`` coerced to the setting's type, or raise SettingsError saying why."""
+    t = setting.type
+    if t is bool:
+        if not isinstance(value, bool):
+            raise SettingsError(f"{setting.key} must be true or false")
+    elif t is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingsError(f"{setting.key} must be a whole number")
+    elif t is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SettingsError(f"{setting.key} must be a number")
+        value = float(value)
+    elif t is str:
+        if not isinstance(value, str):
+            raise SettingsError(f"{setting.key} must be text")
+    elif t is list:
+        if not isinstance(value, list):
+            raise SettingsError(f"{setting.key} must be a list")
+        item = setting.item_type or str
+        for v in value:
+            if item is int and (isinstance(v, bool) or not isinstance(v, int)):
+                raise SettingsError(f"{setting.key} must be a list of whole numbers")
+            if item is str and not isinstance(v, str):
+                raise SettingsError(f"{setting.key} must be a list of text values")
+        value = sorted(set(value)) if item is int else list(value)
+    if setting.minimum is not None and value < setting.minimum:
+        raise SettingsError(f"{setting.key} must be at least {setting.minimum:g}")
+    if setting.maximum is not None and value > setting.maximum:
+        raise SettingsError(f"{setting.key} must be at most {setting.maximum:g}")
+    if setting.choices is not None and value not in setting.choices:
+        raise SettingsError(f"{setting.key} must be one of: {', '.join(setting.choices)}")
+    if setting.validator is not None:
+        problem = setting.validator(value)
+        if problem:
+            raise SettingsError(f"{setting.key}: {problem}")
+    return value
+
+
+def parse_text(key: str, text: str) -> Any:
+    """Turn command-line text into a value for ``key`` (validated)."""
+    setting = BY_KEY.get(key)
+    if setting is None:
+        raise SettingsError(f"unknown setting {key!r}; `claude-watch config list` shows them all")
+    t = setting.type
+    raw: Any
+    if t is bool:
+        low = text.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            raw = True
+        elif low in ("0", "false", "no", "off"):
+            raw = False
+        else:
+            raise SettingsError(f"{key} must be true or false")
+    elif t is int:
+        try:
+            raw = int(text.strip())
+        except ValueError:
+            raise SettingsError(f"{key} must be a whole number") from None
+    elif t is float:
+        try:
+            raw = float(text.strip())
+        except ValueError:
+            raise SettingsError(f"{key} must be a number") from None
+    elif t is list:
+        parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+        if setting.item_type is int:
+            try:
+                raw = [int(p) for p in parts]
+            except ValueError:
+                raise SettingsError(f"{key} must be a comma-separated list of whole numbers") from None
+        else:
+            raw = parts
+    else:
+        raw = text
+    return _check(setting, raw)
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for k, v in table.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            flat.update(_flatten(v, key + "."))
+        else:
+            flat[key] = v
+    return flat
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = root
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return root
+
+
+@dataclass
+class Settings:
+    """The effective settings: schema defaults overlaid with the valid values from the file."""
+
+    path: Path
+    values: dict[str, Any] = field(default_factory=dict)
+    unknown: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def get(self, key: str) -> Any:
+        if key in self.values:
+            return self.values[key]
+        return BY_KEY[key].default
+
+    def is_default(self, key: str) -> bool:
+        return key not in self.values
+
+    def set(self, key: str, value: Any) -> None:
+        """Validate and set ``key``; call :meth:`save` to persist."""
+        setting = BY_KEY.get(key)
+        if setting is None:
+            raise SettingsError(f"unknown setting {key!r}")
+        self.values[key] = _check(setting, value)
+
+    def reset(self, key: str) -> None:
+        self.values.pop(key, None)
+
+    def items(self) -> Iterable[tuple[Setting, Any]]:
+        for s in SCHEMA:
+            yield s, self.get(s.key)
+
+    def save(self) -> None:
+        """Write atomically (temp file + rename); unknown keys from the file are kept."""
+        import tomli_w
+
+        data = dict(self.unknown)
+        data.update(self.values)
+        paths.ensure(self.path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(b"# Claude Watch settings. `claude-watch config list` explains every key.\n")
+                tomli_w.dump(_nest(data), fh)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def load(path: Path | None = None) -> Settings:
+    """Read the settings file; never raises for bad content (warnings say what was ignored)."""
+    path = path or paths.settings_file()
+    settings = Settings(path=path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return settings
+    except OSError as exc:
+        settings.warnings.append(f"cannot read {path}: {exc.strerror or exc}; using defaults")
+        return settings
+    try:
+        table = tomllib.loads(raw.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError as exc:
+        settings.warnings.append(f"{path} is not valid TOML ({exc}); using defaults")
+        return settings
+    for key, value in _flatten(table).items():
+        setting = BY_KEY.get(key)
+        if setting is None:
+            settings.unknown[key] = value
+            settings.warnings.append(f"unknown setting {key!r} in {path.name} ignored")
+            continue
+        try:
+            settings.values[key] = _check(setting, value)
+        except SettingsError as exc:
+            settings.warnings.append(f"{exc}; using the default {format_value(setting.default)}")
+    return settings

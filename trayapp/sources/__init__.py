@@ -1,0 +1,1 @@
+"""Where numbers come from: usage API, Claude Code credentials, statusline captures, transcripts."""

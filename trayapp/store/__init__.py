@@ -1,0 +1,1 @@
+"""SQLite storage: one connection module, one repository module per table group."""

@@ -1,0 +1,1 @@
+"""Qt widgets: tray, icon painter, popup dashboard, timeline, settings dialog."""
