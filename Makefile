@@ -1,0 +1,68 @@
+# Claude Watch: two commands set everything up.
+#   make run    create .venv, install, start the app (add ARGS=--demo for the simulated account)
+#   make test   install what the tests need (system packages via apt when root) and run the suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.stamp-run
+DEV_STAMP := $(VENV)/.stamp-dev
+PYTEST_ARGS ?=
+ARGS ?=
+
+.PHONY: run test lint unit integration screenshots bench format lock clean system-deps system-test-deps
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(RUN_STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e .
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $@ $(RUN_STAMP)
+
+system-deps:
+	@packaging/system-deps.sh runtime
+
+system-test-deps:
+	@packaging/system-deps.sh test
+
+run: system-deps $(RUN_STAMP)
+	$(VENV)/bin/claude-watch $(ARGS)
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check trayapp tests bench packaging
+	$(VENV)/bin/ruff format --check trayapp tests bench packaging
+	$(VENV)/bin/mypy
+
+# Unit and integration tests in one run, inside a private desktop session (D-Bus, Xvfb,
+# gnome-keyring, trayer, dunst). Unit tests render offscreen; integration tests start real
+# app processes on the virtual display.
+test: system-test-deps $(DEV_STAMP) lint
+	QT_QPA_PLATFORM=offscreen tests/integration/with-services.sh $(PY) -m pytest -q -rs $(PYTEST_ARGS)
+
+unit: $(DEV_STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -rs tests/unit $(PYTEST_ARGS)
+
+integration: system-test-deps $(DEV_STAMP)
+	tests/integration/with-services.sh $(PY) -m pytest -q -rs tests/integration $(PYTEST_ARGS)
+
+screenshots: system-test-deps $(DEV_STAMP)
+	tests/integration/with-services.sh $(PY) tests/visual/make_screenshots.py
+
+bench: $(DEV_STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+format: $(DEV_STAMP)
+	$(VENV)/bin/ruff format trayapp tests bench packaging
+	$(VENV)/bin/ruff check --fix trayapp tests bench packaging
+
+# Re-pin every dependency to what is installed in .venv now.
+lock: $(DEV_STAMP)
+	$(PY) -m pip freeze --exclude-editable | grep -v '^claude-watch' > constraints.txt
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache screenshots
