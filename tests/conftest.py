@@ -41,8 +41,13 @@ def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CLAUDE_WATCH_HOME", str(home))
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
     monkeypatch.setenv("CLAUDE_WATCH_API_BASE", "http://127.0.0.1:9")  # never the real endpoint
-    for var in ("ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_WATCH_TELEGRAM_BOT_TOKEN",
-                "CLAUDE_WATCH_SLACK_WEBHOOK_URL", "ANTHROPIC_BASE_URL"):
+    for var in (
+        "ANTHROPIC_API_KEY",
+        "CLAUDE_CODE_OAUTH_TOKEN",
+        "CLAUDE_WATCH_TELEGRAM_BOT_TOKEN",
+        "CLAUDE_WATCH_SLACK_WEBHOOK_URL",
+        "ANTHROPIC_BASE_URL",
+    ):
         monkeypatch.delenv(var, raising=False)
     return home
 

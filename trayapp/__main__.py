@@ -32,11 +32,17 @@ def _build_parser():  # type: ignore[no-untyped-def]
 
     parser = argparse.ArgumentParser(
         prog="claude-watch",
-        description="Claude Watch: your Claude Pro/Max limits in the tray. Run with no command to start the app.",
+        description=(
+            "Claude Watch: your Claude Pro/Max limits in the tray. Run with no command to start the app."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"claude-watch {__version__}")
-    parser.add_argument("--demo", action="store_true", help="use a simulated account (no Claude login needed)")
-    parser.add_argument("--self-test", action="store_true", help="start, check the essentials, exit (packaging)")
+    parser.add_argument(
+        "--demo", action="store_true", help="use a simulated account (no Claude login needed)"
+    )
+    parser.add_argument(
+        "--self-test", action="store_true", help="start, check the essentials, exit (packaging)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMANDS.values():
         try:

@@ -74,40 +74,101 @@ STATUSLINE_SEGMENTS = ("model", "five_hour", "seven_day", "session_cost", "conte
 # The schema. Areas keep their keys together; add a key to your area's block.
 SCHEMA: tuple[Setting, ...] = (
     # --- usage polling and history (account-usage engine)
-    Setting("poll.interval_minutes", int, 5, "Poll the usage endpoint every (minutes)", "Usage",
-            "Never more often than every 2 minutes: the endpoint rate-limits hard.", minimum=2, maximum=120),
-    Setting("history.retention_days", int, 90, "Keep usage history for (days)", "Usage", minimum=1, maximum=3650),
+    Setting(
+        "poll.interval_minutes",
+        int,
+        5,
+        "Poll the usage endpoint every (minutes)",
+        "Usage",
+        "Never more often than every 2 minutes: the endpoint rate-limits hard.",
+        minimum=2,
+        maximum=120,
+    ),
+    Setting(
+        "history.retention_days", int, 90, "Keep usage history for (days)", "Usage", minimum=1, maximum=3650
+    ),
     # --- tray, popup and timeline
     Setting("ui.theme", str, "system", "Theme", "Appearance", choices=("system", "light", "dark")),
     Setting("ui.timeline_range", str, "24h", "Timeline range", "Appearance", choices=("24h", "7d")),
     Setting("app.start_at_login", bool, False, "Start Claude Watch at login", "General"),
     # --- alerts
     Setting("alerts.enabled", bool, True, "Alerts", "Alerts"),
-    Setting("alerts.five_hour_thresholds", list, [50, 75, 90, 100], "5-hour window thresholds (%)", "Alerts",
-            item_type=int, validator=_thresholds),
-    Setting("alerts.weekly_thresholds", list, [50, 75, 90, 100], "Weekly window thresholds (%)", "Alerts",
-            item_type=int, validator=_thresholds),
-    Setting("alerts.predictive", bool, True, "Warn when the current pace reaches 100% before the reset", "Alerts"),
+    Setting(
+        "alerts.five_hour_thresholds",
+        list,
+        [50, 75, 90, 100],
+        "5-hour window thresholds (%)",
+        "Alerts",
+        item_type=int,
+        validator=_thresholds,
+    ),
+    Setting(
+        "alerts.weekly_thresholds",
+        list,
+        [50, 75, 90, 100],
+        "Weekly window thresholds (%)",
+        "Alerts",
+        item_type=int,
+        validator=_thresholds,
+    ),
+    Setting(
+        "alerts.predictive", bool, True, "Warn when the current pace reaches 100% before the reset", "Alerts"
+    ),
     Setting("alerts.fresh_window", bool, True, "Tell me when a window I had used resets", "Alerts"),
-    Setting("alerts.quiet_hours", str, "", "Quiet hours (non-critical alerts wait)", "Alerts",
-            "HH:MM-HH:MM, for example 22:00-07:00; empty for none.", validator=_quiet_hours),
+    Setting(
+        "alerts.quiet_hours",
+        str,
+        "",
+        "Quiet hours (non-critical alerts wait)",
+        "Alerts",
+        "HH:MM-HH:MM, for example 22:00-07:00; empty for none.",
+        validator=_quiet_hours,
+    ),
     Setting("alerts.desktop", bool, True, "Desktop notifications", "Alerts"),
     Setting("alerts.desktop_quips", bool, False, "Witty quips in desktop notifications", "Alerts"),
     # --- local token and cost tracking
-    Setting("tracking.timezone", str, "", "Time zone for daily reports", "Tracking",
-            "IANA name; empty means the system's local zone.", validator=_timezone),
-    Setting("tracking.cost_mode", str, "auto", "Cost mode", "Tracking", choices=("auto", "calculate", "display")),
+    Setting(
+        "tracking.timezone",
+        str,
+        "",
+        "Time zone for daily reports",
+        "Tracking",
+        "IANA name; empty means the system's local zone.",
+        validator=_timezone,
+    ),
+    Setting(
+        "tracking.cost_mode", str, "auto", "Cost mode", "Tracking", choices=("auto", "calculate", "display")
+    ),
     # --- statusline
-    Setting("statusline.segments", list, ["model", "five_hour", "seven_day", "session_cost"],
-            "Status line segments", "Status line", "Any of: " + ", ".join(STATUSLINE_SEGMENTS), item_type=str,
-            validator=lambda v: None if all(s in STATUSLINE_SEGMENTS for s in v)
-            else "unknown segment; use " + ", ".join(STATUSLINE_SEGMENTS)),
+    Setting(
+        "statusline.segments",
+        list,
+        ["model", "five_hour", "seven_day", "session_cost"],
+        "Status line segments",
+        "Status line",
+        "Any of: " + ", ".join(STATUSLINE_SEGMENTS),
+        item_type=str,
+        validator=lambda v: (
+            None
+            if all(s in STATUSLINE_SEGMENTS for s in v)
+            else "unknown segment; use " + ", ".join(STATUSLINE_SEGMENTS)
+        ),
+    ),
     # --- alert channels (secrets live in the OS keyring, never here)
     Setting("telegram.enabled", bool, False, "Send alerts to Telegram", "Channels"),
-    Setting("telegram.chat_id", str, "", "Telegram chat id", "Channels", "Found by `claude-watch telegram link`."),
+    Setting(
+        "telegram.chat_id", str, "", "Telegram chat id", "Channels", "Found by `claude-watch telegram link`."
+    ),
     Setting("slack.enabled", bool, False, "Send alerts to Slack", "Channels"),
-    Setting("channels.max_per_hour", int, 6, "At most this many Telegram/Slack messages an hour", "Channels",
-            minimum=1, maximum=120),
+    Setting(
+        "channels.max_per_hour",
+        int,
+        6,
+        "At most this many Telegram/Slack messages an hour",
+        "Channels",
+        minimum=1,
+        maximum=120,
+    ),
     Setting("quips.enabled", bool, True, "Let Claude write the alert quips (your own API key)", "Channels"),
     Setting("quips.model", str, "claude-haiku-4-5", "Model for quips", "Channels"),
     Setting("sound.enabled", bool, False, "Sound effects", "Channels"),

@@ -17,7 +17,15 @@ def test_tray_and_notification_server_are_up(desktop_services: DesktopSession) -
 
 def test_secret_service_is_unlocked(desktop_services: DesktopSession) -> None:
     store = subprocess.run(
-        ["secret-tool", "store", "--label=cw-session-check", "service", "cw-session-check", "username", "probe"],
+        [
+            "secret-tool",
+            "store",
+            "--label=cw-session-check",
+            "service",
+            "cw-session-check",
+            "username",
+            "probe",
+        ],
         input="value-1",
         capture_output=True,
         text=True,

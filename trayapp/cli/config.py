@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"    {setting.label}. Default {st.format_value(setting.default)}.{extra}")
         return 0
     if args.key not in st.BY_KEY:
-        print(f"error: unknown setting {args.key!r}; `claude-watch config list` shows them all", file=sys.stderr)
+        print(
+            f"error: unknown setting {args.key!r}; `claude-watch config list` shows them all", file=sys.stderr
+        )
         return 2
     if args.action == "get":
         print(st.format_value(cfg.get(args.key)))

@@ -83,7 +83,9 @@ class ExtraUsage:
 
     @property
     def monthly_limit(self) -> float | None:
-        return None if self.monthly_limit_minor is None else self.monthly_limit_minor / 10**self.decimal_places
+        return (
+            None if self.monthly_limit_minor is None else self.monthly_limit_minor / 10**self.decimal_places
+        )
 
 
 @dataclass(frozen=True, slots=True)

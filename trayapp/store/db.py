@@ -19,7 +19,9 @@ class DatabaseTooNew(RuntimeError):
     """The file was written by a newer Claude Watch; we refuse to touch it."""
 
 
-def open_database(path: Path, migrations: Sequence[str], *, check_same_thread: bool = True) -> sqlite3.Connection:
+def open_database(
+    path: Path, migrations: Sequence[str], *, check_same_thread: bool = True
+) -> sqlite3.Connection:
     """Open (creating if needed) and migrate ``path``; returns a connection in WAL mode."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     existed = path.exists() and path.stat().st_size > 0
