@@ -1,0 +1,137 @@
+"""The tray icon, painted at run time: a ring showing the binding limit's percentage.
+
+A dark disc carries a grey track and an arc coloured by level (ok, warning, critical, at limit),
+with the number in the middle from 20 px up and a dot below that. The disc keeps it readable on
+light and dark panels alike. Stale readings draw the arc grey; errors draw a grey ring with a red
+"!". On macOS a template image (black on transparent) lets the menu bar tint it. Every size from
+16 to 64 px is painted natively (no scaling), at the screen's device pixel ratio.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPen, QPixmap
+
+from trayapp.core.models import AccountState, Level
+
+LEVEL_COLORS: dict[Level, str] = {
+    Level.OK: "#2ea043",
+    Level.WARNING: "#d29922",
+    Level.CRITICAL: "#f0642e",
+    Level.AT_LIMIT: "#e5383b",
+    Level.STALE: "#8b949e",
+    Level.ERROR: "#8b949e",
+}
+DISC = "#1f2328"
+TRACK = "#4a525c"
+TEXT = "#ffffff"
+ERROR_MARK = "#ff5c5c"
+SIZES = (16, 20, 22, 24, 32, 48, 64)
+
+
+def level_color(level: Level) -> QColor:
+    return QColor(LEVEL_COLORS[level])
+
+
+def paint_icon(
+    size: int,
+    percent: float | None,
+    level: Level,
+    device_pixel_ratio: float = 1.0,
+    template: bool = False,
+) -> QImage:
+    """Paint one icon image of ``size`` logical pixels.
+
+    Args:
+        size: logical edge length (16-64).
+        percent: the binding window's utilization, or None when unknown.
+        level: colour level (STALE and ERROR are drawn specially).
+        device_pixel_ratio: physical pixels per logical pixel (HiDPI).
+        template: macOS template image: black shapes on transparent, no colour.
+    """
+    px = max(1, round(size * device_pixel_ratio))
+    img = QImage(px, px, QImage.Format.Format_ARGB32_Premultiplied)
+    img.setDevicePixelRatio(device_pixel_ratio)
+    img.fill(Qt.GlobalColor.transparent)
+    p = QPainter(img)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    s = float(size)
+    ink = QColor("#000000")
+    if not template:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(DISC))
+        p.drawEllipse(QRectF(0, 0, s, s))
+    stroke = max(2.0, s * 0.14)
+    inset = stroke / 2 + (0.5 if template else max(1.0, s * 0.05))
+    ring = QRectF(inset, inset, s - 2 * inset, s - 2 * inset)
+    track = QPen(QColor(TRACK) if not template else QColor(0, 0, 0, 90), stroke)
+    track.setCapStyle(Qt.PenCapStyle.FlatCap)
+    p.setPen(track)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawEllipse(ring)
+    if percent is not None and level is not Level.ERROR:
+        frac = max(0.0, min(percent, 100.0)) / 100.0
+        if frac > 0:
+            arc = QPen(ink if template else level_color(level), stroke)
+            arc.setCapStyle(Qt.PenCapStyle.FlatCap)
+            p.setPen(arc)
+            # Qt angles: 1/16 degree, counter-clockwise from 3 o'clock; start at 12, go clockwise.
+            span = -round(max(frac, 0.03) * 360 * 16)
+            p.drawArc(ring, 90 * 16, span)
+    center = QPointF(s / 2, s / 2)
+    if level is Level.ERROR:
+        _draw_text(p, "!", s, QColor("#000000") if template else QColor(ERROR_MARK), bold=True, scale=0.62)
+    elif size >= 20 and percent is not None:
+        text = "!!" if percent >= 100 and size < 24 else f"{min(percent, 999):.0f}"
+        _draw_text(
+            p, text, s, ink if template else QColor(TEXT), bold=True, scale=0.42 if len(text) > 2 else 0.5
+        )
+    else:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(ink if template else level_color(level))
+        r = s * 0.16
+        p.drawEllipse(center, r, r)
+    p.end()
+    return img
+
+
+def _draw_text(p: QPainter, text: str, s: float, color: QColor, bold: bool, scale: float) -> None:
+    font = QFont()
+    font.setBold(bold)
+    font.setPixelSize(max(7, round(s * scale)))
+    font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 92)
+    p.setFont(font)
+    p.setPen(color)
+    p.drawText(QRectF(0, 0, s, s), Qt.AlignmentFlag.AlignCenter, text)
+
+
+def icon_inputs(state: AccountState | None) -> tuple[float | None, Level]:
+    """The percentage and level the tray icon shows for ``state``."""
+    if state is None:
+        return None, Level.STALE
+    level = state.level
+    if state.binding is None:
+        return None, level if level in (Level.ERROR, Level.STALE) else Level.STALE
+    return state.binding.window.utilization, level
+
+
+def make_icon(state: AccountState | None, device_pixel_ratio: float = 1.0, template: bool = False) -> QIcon:
+    """A QIcon with every tray size painted natively for ``state``."""
+    percent, level = icon_inputs(state)
+    icon = QIcon()
+    for size in SIZES:
+        icon.addPixmap(QPixmap.fromImage(paint_icon(size, percent, level, device_pixel_ratio, template)))
+        if device_pixel_ratio == 1.0:
+            icon.addPixmap(QPixmap.fromImage(paint_icon(size, percent, level, 2.0, template)))
+    if template:
+        icon.setIsMask(True)
+    return icon
+
+
+def app_icon() -> QIcon:
+    """The application's own icon (window icons, notifications): a healthy 60% ring."""
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        icon.addPixmap(QPixmap.fromImage(paint_icon(size, 62.0, Level.OK)))
+    return icon

@@ -1,0 +1,108 @@
+"""Colours for the popup and timeline, light and dark, following the system or ``ui.theme``.
+
+The popup paints its own surfaces (it is a frameless panel, not a styled dialog), so one small
+palette per scheme keeps every widget in step. ``resolve`` decides the scheme: the setting when
+it says light or dark, otherwise Qt's reported colour scheme, otherwise the window colour's
+lightness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QPalette
+
+from trayapp.core.models import Level
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    dark: bool
+    bg: str
+    surface: str
+    border: str
+    text: str
+    muted: str
+    track: str
+    accent: str
+    grid: str
+    levels: dict[Level, str]
+    banner_bg: str
+    banner_text: str
+    error_bg: str
+    error_text: str
+    series: tuple[str, ...]
+
+
+LIGHT = Theme(
+    dark=False,
+    bg="#ffffff",
+    surface="#f6f8fa",
+    border="#d0d7de",
+    text="#1f2328",
+    muted="#656d76",
+    track="#e6e9ed",
+    accent="#d97757",
+    grid="#eaeef2",
+    levels={
+        Level.OK: "#1a7f37",
+        Level.WARNING: "#bf8700",
+        Level.CRITICAL: "#d1480f",
+        Level.AT_LIMIT: "#cf222e",
+        Level.STALE: "#8c959f",
+        Level.ERROR: "#8c959f",
+    },
+    banner_bg="#fff8c5",
+    banner_text="#4d2d00",
+    error_bg="#ffebe9",
+    error_text="#82071e",
+    series=("#d97757", "#0969da", "#8250df", "#1a7f37", "#bf3989", "#9a6700"),
+)
+
+DARK = Theme(
+    dark=True,
+    bg="#1c2026",
+    surface="#252a31",
+    border="#3a414a",
+    text="#e6edf3",
+    muted="#9198a1",
+    track="#353c45",
+    accent="#e8906f",
+    grid="#2c333b",
+    levels={
+        Level.OK: "#3fb950",
+        Level.WARNING: "#d29922",
+        Level.CRITICAL: "#f0783e",
+        Level.AT_LIMIT: "#f85149",
+        Level.STALE: "#7d8590",
+        Level.ERROR: "#7d8590",
+    },
+    banner_bg="#3b2e0a",
+    banner_text="#f2cc60",
+    error_bg="#3d1618",
+    error_text="#ffa198",
+    series=("#e8906f", "#58a6ff", "#bc8cff", "#3fb950", "#f778ba", "#d29922"),
+)
+
+
+def system_is_dark() -> bool:
+    app = QGuiApplication.instance()
+    if app is None:
+        return False
+    scheme = QGuiApplication.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Dark:
+        return True
+    if scheme == Qt.ColorScheme.Light:
+        return False
+    window = QGuiApplication.palette().color(QPalette.ColorRole.Window)
+    return window.lightness() < 128
+
+
+def resolve(setting: str) -> Theme:
+    """The theme for the ``ui.theme`` setting value (system, light or dark)."""
+    if setting == "dark":
+        return DARK
+    if setting == "light":
+        return LIGHT
+    return DARK if system_is_dark() else LIGHT
