@@ -91,8 +91,8 @@ def local_day(now: float, tz: str = "") -> tuple[str, float]:
         except Exception:
             pass  # an invalid zone: the settings dialog reports it; fall back to local time
     t = time.localtime(now)
-    midnight = time.mktime((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0, 0, 0, -1))
-    return time.strftime("%Y-%m-%d", t), midnight
+    local_midnight = time.mktime((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0, 0, 0, -1))
+    return time.strftime("%Y-%m-%d", t), local_midnight
 
 
 def day_ledger(

@@ -253,7 +253,7 @@ def status(settings: Path) -> Result:
         return Result(0, f"not installed in {settings}{extra}")
     original = (sidecar or {}).get("original")
     chained = original.get("command") if isinstance(original, dict) else None
-    message = f"installed in {settings}: {current['command']}"
+    message = f"installed in {settings}: {current.get('command') if isinstance(current, dict) else ''}"
     if chained:
         message += f"\nchained: {chained}"
     return Result(0, message, installed=True, chained=chained if isinstance(chained, str) else None)
