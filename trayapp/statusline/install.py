@@ -147,17 +147,30 @@ def _backup(settings: Path) -> Path | None:
     return backup
 
 
-def _write_settings(settings: Path, data: dict[str, Any], original_text: str) -> None:
-    indent = _indent(original_text) if original_text else 2
-    text = json.dumps(data, indent=indent, ensure_ascii=False)
-    if not original_text or original_text.endswith("\n"):
-        text += "\n"
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _write_settings(
+    settings: Path, data: dict[str, Any], original_text: str, exact: str | None = None
+) -> str:
+    """Write ``data`` in the file's own indentation (or ``exact`` text); returns the text."""
+    if exact is None:
+        indent = _indent(original_text) if original_text else 2
+        text = json.dumps(data, indent=indent, ensure_ascii=False)
+        if not original_text or original_text.endswith("\n"):
+            text += "\n"
+    else:
+        text = exact
     mode = None
     try:
         mode = os.stat(settings).st_mode & 0o7777
     except FileNotFoundError:
         pass
     _atomic_write_text(settings, text, mode)
+    return text
 
 
 def _read_sidecar(settings: Path) -> dict[str, Any] | None:
@@ -196,6 +209,11 @@ def install(settings: Path, command: str | None = None) -> Result:
     new_value["type"] = "command"
     new_value["command"] = wanted
     backup = _backup(settings)
+    data["statusLine"] = new_value
+    indent = _indent(text) if text else 2
+    new_text = json.dumps(data, indent=indent, ensure_ascii=False) + (
+        "\n" if not text or text.endswith("\n") else ""
+    )
     record = {
         "schema": 1,
         "settings": str(settings),
@@ -203,10 +221,15 @@ def install(settings: Path, command: str | None = None) -> Result:
         "had_original": had_original,
         "original": original,
         "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        # Lets uninstall put back the pre-install bytes when nothing else changed meanwhile.
+        "pre_install_text": text
+        if sidecar is None or not is_ours(current, sidecar)
+        else (sidecar or {}).get("pre_install_text"),
+        "written_sha256": _digest(new_text),
     }
-    _atomic_write_text(sidecar_for(settings), json.dumps(record, indent=2, ensure_ascii=False) + "\n", None)
-    data["statusLine"] = new_value
-    _write_settings(settings, data, text)
+    # 0600: the copy of the settings text may hold env values the user considers private.
+    _atomic_write_text(sidecar_for(settings), json.dumps(record, indent=2, ensure_ascii=False) + "\n", 0o600)
+    _write_settings(settings, data, text, exact=new_text)
     message = f"installed in {settings}"
     if chained:
         message += f"\nyour previous status line still runs and is shown: {chained}"
@@ -231,7 +254,15 @@ def uninstall(settings: Path) -> Result:
         restored = "\nthe previous statusLine was restored"
     else:
         del data["statusLine"]
-    _write_settings(settings, data, text)
+    exact = None
+    before = (sidecar or {}).get("pre_install_text")
+    if isinstance(before, str) and before and (sidecar or {}).get("written_sha256") == _digest(text):
+        try:
+            if json.loads(before) == data:
+                exact = before  # untouched since install: restore the very bytes
+        except ValueError:
+            pass
+    _write_settings(settings, data, text, exact=exact)
     sidecar_for(settings).unlink(missing_ok=True)
     message = f"uninstalled from {settings}{restored}"
     if backup:

@@ -39,3 +39,6 @@ def run_process(
 
 def example(name: str) -> dict:  # type: ignore[type-arg]
     return json.loads((FIXTURES / name).read_text())
+
+
+FULL = FIXTURES / "stdin-2.1.220-full.json"
