@@ -1,0 +1,205 @@
+"""``claude-watch status [--json] [--demo]``: the account's limits, fetched now.
+
+Fetches from the usage endpoint unless the policy forbids it (a 429 cooldown remembered from an
+earlier run, or another fetch less than 30 s ago), in which case the stored snapshot is shown
+with its age. Exit codes: 0 fresh numbers; 1 an error and no numbers at all; 3 numbers shown
+but stale (the latest attempt failed, or they are old); 2 bad command line (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any
+
+EXIT_OK = 0
+EXIT_NO_DATA = 1
+EXIT_STALE = 3
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "status",
+        help="show your Claude limits now",
+        description="Fetch and show the 5-hour and weekly limits. Exit codes: 0 fresh, 1 error and no "
+        "data, 3 stale data shown (rate-limited, offline, throttled).",
+    )
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.add_argument("--demo", dest="status_demo", action="store_true", help="use the simulated demo account")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from trayapp.services.usage_engine import create_engine
+
+    demo = None
+    if getattr(args, "status_demo", False) or getattr(args, "demo", False):
+        from trayapp.demo import start_demo
+
+        demo = start_demo(rate_limit_every=0)
+    try:
+        engine = create_engine(demo=demo)
+
+        async def once() -> Any:
+            try:
+                return await engine.poll(manual=True)
+            finally:
+                await engine.aclose()
+
+        state = asyncio.run(once())
+        now = engine.clock.now()
+    finally:
+        if demo is not None:
+            demo.stop()
+    if args.json:
+        import json
+
+        print(json.dumps(to_json(state, now), indent=2))
+    else:
+        print(render(state, now))
+    if state.snapshot is None:
+        return EXIT_NO_DATA
+    return EXIT_STALE if state.stale else EXIT_OK
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def _round(value: float | None, places: int = 2) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def to_json(state: Any, now: datetime) -> dict[str, Any]:
+    """The documented ``--json`` shape (extra keys may be added, none removed)."""
+    snap = state.snapshot
+    account = state.account
+    extra = snap.extra_usage if snap else None
+    return {
+        "source": str(snap.source) if snap else None,
+        "fetched_at": _iso(snap.fetched_at) if snap else None,
+        "stale": state.stale,
+        "age_seconds": _round(state.age_seconds, 1),
+        "plan": account.plan if account else None,
+        "account": {"email": account.email, "organization": account.organization} if account else None,
+        "windows": [
+            {
+                "id": ws.window.id,
+                "label": ws.window.label,
+                "kind": str(ws.window.kind),
+                "utilization": ws.window.utilization,
+                "resets_at": _iso(ws.window.resets_at),
+                "time_to_reset_seconds": _round(ws.time_to_reset.total_seconds(), 0)
+                if ws.time_to_reset
+                else None,
+                "burn_rate_per_hour": _round(ws.burn_rate_per_hour),
+                "projected_at_reset": _round(ws.projected_at_reset, 1),
+                "projected_full_at": _iso(ws.projected_full_at),
+                "level": str(ws.level),
+            }
+            for ws in state.windows
+        ],
+        "binding": state.binding.window.id if state.binding else None,
+        "extra_usage": None
+        if extra is None
+        else {
+            "is_enabled": extra.is_enabled,
+            "currency": extra.currency,
+            "used": extra.used,
+            "monthly_limit": extra.monthly_limit,
+            "utilization": extra.utilization,
+        },
+        "error": None
+        if state.error is None
+        else {
+            "kind": str(state.error.kind),
+            "message": state.error.message,
+            "retry_at": _iso(state.error.retry_at),
+        },
+        "notices": list(state.notices),
+    }
+
+
+def countdown(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    total = int(seconds)
+    if total <= 0:
+        return "now"
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{max(minutes, 1)} min" if total >= 60 else f"{total} s"
+
+
+def age_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 45:
+        return "just now"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min ago"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h ago"
+    return f"{seconds / 86400:.1f} d ago"
+
+
+def bar(percent: float, width: int = 20) -> str:
+    filled = max(0, min(width, round(percent / 100 * width)))
+    return "█" * filled + "░" * (width - filled)
+
+
+def render(state: Any, now: datetime) -> str:
+    """The human table."""
+    lines: list[str] = []
+    account = state.account
+    who = [x for x in ((account.plan if account else None), (account.email if account else None)) if x]
+    if account and account.organization:
+        who.append(f"({account.organization})")
+    lines.append("Claude Watch" + (" · " + " ".join(who) if who else ""))
+    snap = state.snapshot
+    if snap is None:
+        lines.append("No usage data yet.")
+    elif not state.windows:
+        lines.append("This plan reports no usage windows (credit-based plan).")
+    else:
+        lines.append("")
+        lines.append(f"{'Window':<22} {'Used':>5}  {'':<20}  {'Resets in':<12} {'Pace':>9}  {'At reset':>8}")
+        for ws in state.windows:
+            w = ws.window
+            pace = f"{ws.burn_rate_per_hour:.1f} %/h" if ws.burn_rate_per_hour is not None else "—"
+            proj = f"{ws.projected_at_reset:.0f}%" if ws.projected_at_reset is not None else "—"
+            ttr = countdown(ws.time_to_reset.total_seconds() if ws.time_to_reset else None)
+            mark = " ◀" if state.binding is ws and len(state.windows) > 1 else ""
+            used = f"{w.utilization:>4.0f}%"
+            lines.append(
+                f"{w.label[:22]:<22} {used}  {bar(w.utilization)}  {ttr:<12} {pace:>9}  {proj:>8}{mark}"
+            )
+            if ws.projected_full_at is not None:
+                left = countdown((ws.projected_full_at - now).total_seconds())
+                lines.append(f"{'':<22}        at this pace 100% in {left}, before the reset")
+    if snap is not None and snap.extra_usage is not None and snap.extra_usage.is_enabled:
+        e = snap.extra_usage
+        used = f"{e.used:.2f}" if e.used is not None else "?"
+        limit = f" of {e.monthly_limit:.2f}" if e.monthly_limit is not None else ""
+        pct = f" ({e.utilization:.1f}%)" if e.utilization is not None else ""
+        lines.append(f"\nExtra usage: {used}{limit} {e.currency}{pct}")
+    if snap is not None:
+        lines.append(
+            f"\nSource: {snap.source}, updated {age_text(state.age_seconds)}"
+            + (" (stale)" if state.stale else "")
+        )
+    if state.error is not None:
+        retry = ""
+        if state.error.retry_at is not None:
+            retry = f" Next try in {countdown((state.error.retry_at - now).total_seconds())}."
+        lines.append(f"Problem: {state.error.message}{retry}")
+    for notice in state.notices:
+        lines.append(f"Note: {notice}")
+    return "\n".join(lines)

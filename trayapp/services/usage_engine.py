@@ -1,0 +1,300 @@
+"""The account-usage engine: credentials -> poll policy -> usage client -> store -> derived state.
+
+Pure asyncio, no Qt (the Qt wrapper is :mod:`trayapp.services.usage_service`; the CLI drives the
+engine directly). Each :meth:`UsageEngine.poll` re-reads the Claude Code credentials (in a
+worker thread), asks the :class:`~trayapp.core.poll_policy.PollPolicy` whether a request may go
+out, fetches, stores and derives. On failure the last good snapshot (restored from the store
+across restarts) is kept and marked stale with the error.
+
+Local sources (the statusline capture reader and similar) are callables ``(now) -> UsageSnapshot
+| None``. A snapshot from them younger than the poll interval is the current value and the API
+is not called for it, except for the "complete" poll every :data:`COMPLETE_EVERY` intervals,
+which fetches what local sources lack (extra usage, scoped weekly limits); those API windows
+and extra usage are merged under the local windows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from trayapp.core.clock import Clock, SystemClock
+from trayapp.core.derive import Sample, derive_state
+from trayapp.core.models import AccountInfo, AccountState, ErrorKind, FetchError, Source, UsageSnapshot
+from trayapp.core.poll_policy import Decision, PollPolicy, Wait
+from trayapp.sources.claude_version import detect_version
+from trayapp.sources.credentials import CredentialsReport, load_credentials
+from trayapp.sources.usage_api import FetchResult, UsageClient
+from trayapp.store.usage_repo import UsageRepo
+
+log = logging.getLogger(__name__)
+
+LocalSource = Callable[[datetime], UsageSnapshot | None]
+CredentialsLoader = Callable[[datetime], CredentialsReport]
+COMPLETE_EVERY = 4
+
+
+class UsageEngine:
+    """Owns the poll policy and the last good snapshot. One instance per account.
+
+    Args:
+        repo: the usage repository (main database).
+        clock: time source (tests pass a FakeClock).
+        client: the HTTP client (default: a :class:`UsageClient` for ``CLAUDE_WATCH_API_BASE``).
+        interval: poll interval (at least 2 minutes).
+        retention_days: history retention, pruned at most daily.
+        local_sources: callables returning a fresh local snapshot or None.
+        credentials_loader: ``(now) -> CredentialsReport`` (default: Claude Code's files/Keychain).
+        rng: random source for backoff and wake jitter.
+        probe_version: run ``claude --version`` (cached a day) for the User-Agent.
+    """
+
+    def __init__(
+        self,
+        repo: UsageRepo,
+        *,
+        clock: Clock | None = None,
+        client: UsageClient | None = None,
+        interval: timedelta = timedelta(minutes=5),
+        retention_days: int = 90,
+        local_sources: Sequence[LocalSource] = (),
+        credentials_loader: CredentialsLoader | None = None,
+        rng: random.Random | None = None,
+        probe_version: bool = True,
+    ) -> None:
+        self.repo = repo
+        self.clock = clock or SystemClock()
+        self.client = client or UsageClient()
+        self.retention_days = retention_days
+        self.local_sources = list(local_sources)
+        self._load_credentials = credentials_loader or (lambda now: load_credentials(now))
+        self._probe_version = probe_version
+        self._version_checked = False
+        now = self.clock.now()
+        self.policy = PollPolicy(
+            self.clock, interval, rng=rng, cooldowns=repo.cooldowns(now), last_attempt=repo.last_attempt()
+        )
+        self.last_decision: Decision | None = None
+        self.last_result: FetchResult | None = None
+        self._token_key: str | None = None
+        self._account: AccountInfo | None = None
+        self._notices: tuple[str, ...] = ()
+        self._api_snapshot = repo.latest_snapshot([self.client.source])
+        self._last_api_ok: datetime | None = self._api_snapshot.fetched_at if self._api_snapshot else None
+        self._local_saved: datetime | None = None
+        self._snapshot = repo.latest_snapshot()
+        last = repo.last_outcome()
+        self._error: FetchError | None = last.error if last is not None and not last.ok else None
+        cooldown = max(self.policy.cooldowns().values(), default=None)
+        if cooldown is not None and self._error is None:
+            self._error = FetchError(ErrorKind.RATE_LIMITED, "The usage endpoint is rate-limiting.", cooldown)
+        self._state = self._derive(now, self._snapshot, self._error)
+
+    # --- public --------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> AccountState:
+        return self._state
+
+    @property
+    def interval(self) -> timedelta:
+        return self.policy.interval
+
+    def set_interval(self, interval: timedelta) -> None:
+        self.policy.set_interval(interval)
+
+    def next_poll_at(self) -> datetime | None:
+        """When the next scheduled poll is due; None while stopped for credentials."""
+        return self.policy.next_poll_at(self._token_key)
+
+    async def poll(self, manual: bool = False) -> AccountState:
+        """Re-read credentials, fetch if the policy allows (``manual``: the user asked), derive.
+
+        Never raises for network, server, credential or data trouble; the state says what happened.
+        """
+        now = self.clock.now()
+        report = await asyncio.to_thread(self._load_credentials, now)
+        self._account = report.account
+        self._notices = report.notices
+        local = await asyncio.to_thread(self._fresh_local, now)
+        if local is not None:
+            self._save_local(local)
+        want_api = local is None or manual or self._complete_due(now)
+        error: FetchError | None = self._error
+        if want_api:
+            error = await self._poll_api(now, report, manual)
+        current = self._merge(local) if local is not None else self._snapshot
+        notices = self._notices
+        if local is not None and error is not None:
+            # Fresh local numbers are the truth; an API problem is only a hint then.
+            notices = (*notices, error.message)
+            error = None
+        self._notices = notices
+        self._state = self._derive(self.clock.now(), current, error)
+        return self._state
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # --- internals -----------------------------------------------------------------------------
+
+    async def _poll_api(self, now: datetime, report: CredentialsReport, manual: bool) -> FetchError | None:
+        if not report.usable or report.credentials is None:
+            decision = self.policy.decide(None, report.stamp, manual=manual)
+            self.last_decision = decision
+            problem = report.error()
+            if decision.reason is not Wait.AUTH:
+                assert problem is not None
+                self.policy.record_failure(problem.kind, None, stamp=report.stamp)
+                self.repo.record_outcome(now, problem)
+            self._error = problem
+            return problem
+        creds = report.credentials
+        self._token_key = creds.key
+        decision = self.policy.decide(creds.key, report.stamp, manual=manual)
+        self.last_decision = decision
+        if not decision.go:
+            if decision.reason is Wait.COOLDOWN:
+                self._error = FetchError(
+                    ErrorKind.RATE_LIMITED,
+                    "The usage endpoint is rate-limiting this login; showing the last reading.",
+                    decision.at,
+                )
+            return self._error
+        await self._ensure_version(now)
+        self.policy.attempted()
+        self.repo.set_last_attempt(now)
+        result = await self.client.fetch(creds.access_token, now)
+        self.last_result = result
+        self.repo.record_outcome(now, result.error, result.http_status)
+        if result.snapshot is not None:
+            snap = result.snapshot
+            self.repo.save_snapshot(snap)
+            self.repo.maybe_prune(now, self.retention_days)
+            self.policy.record_success()
+            self._api_snapshot = snap
+            self._snapshot = snap
+            self._last_api_ok = snap.fetched_at
+            self._error = None
+            for note in result.notes:
+                log.info("usage response: %s", note)
+            return None
+        error = result.error or FetchError(ErrorKind.BAD_RESPONSE, "No usage data in the response.")
+        self.policy.record_failure(error.kind, creds.key, retry_at=error.retry_at, stamp=report.stamp)
+        if error.kind is ErrorKind.RATE_LIMITED and error.retry_at is not None:
+            self.repo.set_cooldown(creds.key, error.retry_at)
+        self._error = error
+        return error
+
+    async def _ensure_version(self, now: datetime) -> None:
+        if self._version_checked:
+            return
+        self._version_checked = True
+        seen = self._snapshot.client_version if self._snapshot else None
+        version = await asyncio.to_thread(detect_version, now, seen=seen, probe=self._probe_version)
+        self.client.version = version
+
+    def _fresh_local(self, now: datetime) -> UsageSnapshot | None:
+        best: UsageSnapshot | None = None
+        for source in self.local_sources:
+            try:
+                snap = source(now)
+            except Exception:  # a broken reader must not stop the API poller
+                log.exception("local usage source failed")
+                continue
+            if snap is None or not snap.windows:
+                continue
+            age = now - snap.fetched_at
+            if timedelta(0) <= age < self.interval and (best is None or snap.fetched_at > best.fetched_at):
+                best = snap
+        return best
+
+    def _save_local(self, snap: UsageSnapshot) -> None:
+        if self._local_saved is not None and snap.fetched_at <= self._local_saved:
+            return
+        self.repo.save_snapshot(snap)
+        self._local_saved = snap.fetched_at
+
+    def _complete_due(self, now: datetime) -> bool:
+        return self._last_api_ok is None or now - self._last_api_ok >= COMPLETE_EVERY * self.interval
+
+    def _merge(self, local: UsageSnapshot) -> UsageSnapshot:
+        api = self._api_snapshot
+        if api is None:
+            return local
+        have = {w.id for w in local.windows}
+        extra_windows = tuple(w for w in api.windows if w.id not in have)
+        return UsageSnapshot(
+            fetched_at=local.fetched_at,
+            source=local.source,
+            windows=local.windows + extra_windows,
+            extra_usage=local.extra_usage or api.extra_usage,
+            client_version=local.client_version,
+        )
+
+    def _derive(
+        self, now: datetime, snapshot: UsageSnapshot | None, error: FetchError | None
+    ) -> AccountState:
+        samples: dict[str, list[Sample]] = {}
+        if snapshot is not None:
+            for w in snapshot.windows:
+                since = w.starts_at or (snapshot.fetched_at - w.length)
+                samples[w.id] = self.repo.samples(w.id, since)
+        return derive_state(
+            snapshot,
+            samples,
+            now,
+            interval=self.interval,
+            error=error,
+            account=self._account,
+            notices=self._notices,
+        )
+
+
+def create_engine(
+    *,
+    demo: object | None = None,
+    clock: Clock | None = None,
+    local_sources: Sequence[LocalSource] = (),
+    probe_version: bool = True,
+) -> UsageEngine:
+    """Build the engine the app and CLI use, from settings and paths.
+
+    ``demo`` is a :class:`trayapp.demo.DemoHandle`: its server, its fake credentials and a
+    separate database (``claude-watch-demo.sqlite3``) so demo numbers never mix with real history.
+    Blocking (opens the database): call at start-up or from a worker thread.
+    """
+    from functools import partial
+
+    from trayapp import paths
+    from trayapp import settings as st
+
+    cfg = st.load()
+    interval = timedelta(minutes=int(cfg.get("poll.interval_minutes")))
+    retention = int(cfg.get("history.retention_days"))
+    if demo is not None:
+        from trayapp.demo import DemoHandle
+
+        assert isinstance(demo, DemoHandle)
+        d = demo.claude_config_dir
+        repo = UsageRepo.open(paths.database_file().with_name("claude-watch-demo.sqlite3"))
+        return UsageEngine(
+            repo,
+            clock=clock,
+            client=UsageClient(demo.base_url, source=Source.DEMO),
+            interval=interval,
+            retention_days=retention,
+            credentials_loader=partial(load_credentials, config_dirs=[d], home=d, platform="demo"),
+            probe_version=False,
+        )
+    return UsageEngine(
+        UsageRepo.open(),
+        clock=clock,
+        interval=interval,
+        retention_days=retention,
+        local_sources=local_sources,
+        probe_version=probe_version,
+    )

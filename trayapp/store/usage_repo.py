@@ -1,0 +1,300 @@
+"""Repository for the usage engine's tables in the main database.
+
+Only services write here (the engine); the UI reads through the service. Every successful poll
+stores one ``snapshots`` row and one ``window_samples`` row per window; every attempt stores a
+``poll_outcomes`` row; 429 cooldowns (keyed by the token's SHA-256) and small state (last
+attempt, last prune) survive restarts. :meth:`UsageRepo.history` serves the timeline from the
+``(window_id, fetched_at)`` primary key, so 90 days of 5-minute samples is one index range scan.
+
+One connection, shared across threads under a lock (SQLite calls here take microseconds to a
+few milliseconds; the timeline's :meth:`history` should still be called off the GUI thread).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from trayapp.core.models import ErrorKind, ExtraUsage, FetchError, Source, UsageSnapshot, Window, WindowKind
+from trayapp.store.main_db import open_main
+
+PRUNE_EVERY = timedelta(days=1)
+
+HistoryRow = tuple[datetime, str, float, datetime | None]
+
+
+def _ts(when: datetime) -> float:
+    return when.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    at: datetime
+    ok: bool
+    error: FetchError | None
+    http_status: int | None
+
+
+class UsageRepo:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> UsageRepo:
+        return cls(open_main(path, check_same_thread=False))
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self.conn.execute(sql, params)
+
+    # --- snapshots -----------------------------------------------------------------------------
+
+    def save_snapshot(self, snap: UsageSnapshot) -> int:
+        extra = None
+        if snap.extra_usage is not None:
+            e = snap.extra_usage
+            extra = json.dumps(
+                {
+                    "is_enabled": e.is_enabled,
+                    "monthly_limit_minor": e.monthly_limit_minor,
+                    "used_minor": e.used_minor,
+                    "utilization": e.utilization,
+                    "currency": e.currency,
+                    "decimal_places": e.decimal_places,
+                }
+            )
+        t = _ts(snap.fetched_at)
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self.conn.execute(
+                    "INSERT INTO snapshots(fetched_at, source, client_version, extra_usage) VALUES (?,?,?,?)",
+                    (t, str(snap.source), snap.client_version, extra),
+                )
+                snap_id = int(cur.lastrowid or 0)
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO window_samples(snapshot_id, fetched_at, source, window_id, label,"
+                    " kind, utilization, resets_at, length_s) VALUES (?,?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            snap_id,
+                            t,
+                            str(snap.source),
+                            w.id,
+                            w.label,
+                            str(w.kind),
+                            w.utilization,
+                            _ts(w.resets_at) if w.resets_at else None,
+                            w.length.total_seconds(),
+                        )
+                        for w in snap.windows
+                    ],
+                )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return snap_id
+
+    def latest_snapshot(self, sources: Iterable[Source] | None = None) -> UsageSnapshot | None:
+        """The newest stored snapshot (optionally only from ``sources``), rebuilt in full."""
+        sql = "SELECT id, fetched_at, source, client_version, extra_usage FROM snapshots"
+        params: list[Any] = []
+        if sources is not None:
+            wanted = [str(s) for s in sources]
+            sql += f" WHERE source IN ({','.join('?' * len(wanted))})"
+            params += wanted
+        sql += " ORDER BY fetched_at DESC, id DESC LIMIT 1"
+        with self._lock:
+            row = self.conn.execute(sql, params).fetchone()
+            if row is None:
+                return None
+            rows = self.conn.execute(
+                "SELECT window_id, label, kind, utilization, resets_at, length_s FROM window_samples"
+                " WHERE snapshot_id = ?",
+                (row["id"],),
+            ).fetchall()
+        windows = []
+        for r in rows:
+            try:
+                kind = WindowKind(r["kind"])
+            except ValueError:
+                kind = WindowKind.WEEKLY_SCOPED
+            windows.append(
+                Window(
+                    r["window_id"],
+                    r["label"],
+                    kind,
+                    float(r["utilization"]),
+                    _dt(r["resets_at"]),
+                    timedelta(seconds=float(r["length_s"])),
+                )
+            )
+        order = {"five_hour": 0, "seven_day": 1}
+        windows.sort(key=lambda w: (order.get(w.id, 2), w.id))
+        try:
+            source = Source(row["source"])
+        except ValueError:
+            source = Source.API
+        return UsageSnapshot(
+            fetched_at=_dt(row["fetched_at"]) or datetime.now(UTC),
+            source=source,
+            windows=tuple(windows),
+            extra_usage=_extra(row["extra_usage"]),
+            client_version=row["client_version"],
+        )
+
+    def history(
+        self, window_ids: Sequence[str], since: datetime, until: datetime | None = None
+    ) -> list[HistoryRow]:
+        """``(time, window_id, utilization, resets_at)`` rows for the timeline, oldest first."""
+        if not window_ids:
+            return []
+        hi = _ts(until) if until else float("inf")
+        out: list[HistoryRow] = []
+        with self._lock:
+            for wid in window_ids:
+                rows = self.conn.execute(
+                    "SELECT fetched_at, utilization, resets_at FROM window_samples"
+                    " WHERE window_id = ? AND fetched_at >= ? AND fetched_at <= ? ORDER BY fetched_at",
+                    (wid, _ts(since), hi),
+                ).fetchall()
+                out += [(datetime.fromtimestamp(r[0], UTC), wid, float(r[1]), _dt(r[2])) for r in rows]
+        if len(window_ids) > 1:
+            out.sort(key=lambda row: row[0])
+        return out
+
+    def samples(self, window_id: str, since: datetime) -> list[tuple[datetime, float, datetime | None]]:
+        """``(time, utilization, resets_at)`` for one window since ``since`` (burn-rate input)."""
+        return [(t, u, r) for t, _, u, r in self.history([window_id], since)]
+
+    # --- poll outcomes, cooldowns, state --------------------------------------------------------
+
+    def record_outcome(self, at: datetime, error: FetchError | None, http_status: int | None = None) -> None:
+        self._write(
+            "INSERT INTO poll_outcomes(at, ok, error_kind, http_status, message, retry_at)"
+            " VALUES (?,?,?,?,?,?)",
+            (
+                _ts(at),
+                0 if error else 1,
+                str(error.kind) if error else None,
+                http_status,
+                error.message if error else None,
+                _ts(error.retry_at) if error and error.retry_at else None,
+            ),
+        )
+
+    def last_outcome(self) -> PollOutcome | None:
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT at, ok, error_kind, http_status, message, retry_at FROM poll_outcomes"
+                " ORDER BY at DESC, id DESC LIMIT 1"
+            ).fetchone()
+        if row is None:
+            return None
+        error = None
+        if not row["ok"]:
+            try:
+                kind = ErrorKind(row["error_kind"])
+            except ValueError:
+                kind = ErrorKind.SERVER
+            error = FetchError(kind, row["message"] or "", _dt(row["retry_at"]))
+        return PollOutcome(_dt(row["at"]) or datetime.now(UTC), bool(row["ok"]), error, row["http_status"])
+
+    def set_cooldown(self, token_key: str, until: datetime) -> None:
+        self._write(
+            "INSERT INTO cooldowns(token_key, until) VALUES (?, ?)"
+            " ON CONFLICT(token_key) DO UPDATE SET until = max(until, excluded.until)",
+            (token_key, _ts(until)),
+        )
+
+    def cooldowns(self, now: datetime) -> dict[str, datetime]:
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT token_key, until FROM cooldowns WHERE until > ?", (_ts(now),)
+            ).fetchall()
+        return {r[0]: datetime.fromtimestamp(r[1], UTC) for r in rows}
+
+    def kv_get(self, key: str) -> str | None:
+        with self._lock:
+            row = self.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def kv_set(self, key: str, value: str) -> None:
+        self._write(
+            "INSERT INTO kv(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def last_attempt(self) -> datetime | None:
+        raw = self.kv_get("usage.last_attempt")
+        try:
+            return datetime.fromisoformat(raw) if raw else None
+        except ValueError:
+            return None
+
+    def set_last_attempt(self, when: datetime) -> None:
+        self.kv_set("usage.last_attempt", when.isoformat())
+
+    # --- retention -----------------------------------------------------------------------------
+
+    def prune(self, now: datetime, retention_days: int) -> int:
+        """Delete samples, snapshots and outcomes older than the retention; returns rows removed."""
+        cutoff = _ts(now - timedelta(days=retention_days))
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                n = self.conn.execute("DELETE FROM window_samples WHERE fetched_at < ?", (cutoff,)).rowcount
+                n += self.conn.execute("DELETE FROM snapshots WHERE fetched_at < ?", (cutoff,)).rowcount
+                n += self.conn.execute("DELETE FROM poll_outcomes WHERE at < ?", (cutoff,)).rowcount
+                self.conn.execute("DELETE FROM cooldowns WHERE until < ?", (_ts(now),))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return n
+
+    def maybe_prune(self, now: datetime, retention_days: int) -> int | None:
+        """Prune at most once a day; returns rows removed, or None when not due."""
+        raw = self.kv_get("usage.last_prune")
+        try:
+            last = datetime.fromisoformat(raw) if raw else None
+        except ValueError:
+            last = None
+        if last is not None and timedelta(0) <= now - last < PRUNE_EVERY:
+            return None
+        removed = self.prune(now, retention_days)
+        self.kv_set("usage.last_prune", now.isoformat())
+        return removed
+
+
+def _extra(raw: str | None) -> ExtraUsage | None:
+    if not raw:
+        return None
+    try:
+        d = json.loads(raw)
+        return ExtraUsage(
+            is_enabled=bool(d["is_enabled"]),
+            monthly_limit_minor=d.get("monthly_limit_minor"),
+            used_minor=d.get("used_minor"),
+            utilization=d.get("utilization"),
+            currency=str(d.get("currency") or "USD"),
+            decimal_places=int(d.get("decimal_places", 2)),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
