@@ -1,0 +1,80 @@
+"""The live-sessions popup panel, fed from real capture files through a worker thread."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from trayapp.core.clock import FakeClock
+from trayapp.sources.statusline_capture import LiveSession
+from trayapp.statusline import capture, parse
+from trayapp.ui.panels.live_sessions import EMPTY_TEXT, LiveSessionsPanel, detail_text
+
+from .support import FULL
+
+
+def write(state: Path, payload: dict, at: float) -> None:  # type: ignore[type-arg]
+    cap = parse.normalize(payload, at, [])
+    day, start = capture.local_day(at)
+    capture.write_session(str(state), cap, day, start)
+
+
+def test_detail_text() -> None:
+    s = LiveSession(
+        "id",
+        datetime.now(UTC),
+        "webapp",
+        "/x/webapp",
+        None,
+        "Opus",
+        "2.1",
+        42.4,
+        1,
+        2,
+        1.234,
+        timedelta(minutes=65),
+        48,
+        6,
+        None,
+    )
+    assert detail_text(s) == "ctx 42% · $1.23 · 1h05m · +48 \u22126"
+
+
+def test_panel_lists_live_sessions_from_disk(qtbot, state_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    now = time.time()
+    write(state_dir, json.loads(FULL.read_text()), now - 20)
+    other = json.loads(FULL.read_text())
+    other.update(session_id="b", cwd="/w/api", workspace={"project_dir": "/w/api"})
+    write(state_dir, other, now - 5)
+    clock = FakeClock(datetime.fromtimestamp(now, UTC))
+    panel = LiveSessionsPanel(clock=clock)
+    qtbot.addWidget(panel)
+    assert panel.empty.text() == EMPTY_TEXT
+    with qtbot.waitSignal(panel.sessions_loaded, timeout=5000):
+        panel.refresh()
+    qtbot.waitUntil(lambda: len(panel.rows) == 2, timeout=5000)
+    assert [r.title.text() for r in panel.rows] == ["api", "webapp"]
+    row = panel.rows[1]
+    assert row.model.text() == "Opus 4.8"
+    assert row.detail.text() == "ctx 3% · $0.42 · 16m · +48 \u22126"
+    assert row.bar.percent == 3
+    assert panel.empty.isHidden()
+    assert panel.heading.text() == "Claude Code sessions (2)"
+    panel.shutdown()
+
+
+def test_panel_empty_and_failing_loader(qtbot) -> None:  # type: ignore[no-untyped-def]
+    def broken() -> list[LiveSession]:
+        raise OSError("disk gone")
+
+    panel = LiveSessionsPanel(loader=broken)
+    qtbot.addWidget(panel)
+    panel.show()  # showing starts a refresh and the timer
+    assert panel.timer.isActive()
+    qtbot.waitUntil(lambda: not panel._pending, timeout=5000)
+    assert panel.rows == [] and not panel.empty.isHidden()
+    panel.hide()
+    assert not panel.timer.isActive()
+    panel.shutdown()

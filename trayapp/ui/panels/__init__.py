@@ -1,0 +1,1 @@
+"""Sections that parts of the app add to the popup dashboard (``Popup.add_panel``)."""
