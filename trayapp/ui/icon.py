@@ -85,7 +85,7 @@ def paint_icon(
     elif size >= 20 and percent is not None:
         text = "!!" if percent >= 100 and size < 24 else f"{min(percent, 999):.0f}"
         _draw_text(
-            p, text, s, ink if template else QColor(TEXT), bold=True, scale=0.42 if len(text) > 2 else 0.5
+            p, text, s, ink if template else QColor(TEXT), bold=True, scale=0.36 if len(text) > 2 else 0.5
         )
     else:
         p.setPen(Qt.PenStyle.NoPen)

@@ -1,0 +1,330 @@
+"""Composition root of the tray app: builds services and UI in order, wires signals, runs the
+qasync loop, and shuts everything down along one path.
+
+Order: logging and crash handlers, QApplication (names, icon), single-instance claim, settings,
+the usage service (demo server with ``--demo``), the alert service with the desktop channel,
+the tray, the popup. With no system tray (offscreen, some GNOME setups) the dashboard opens as
+an ordinary window and everything else keeps working. ``--self-test`` builds the tray and popup
+offscreen-safe, checks the essentials, prints ``SELF-TEST OK`` and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from datetime import datetime, timedelta
+from typing import Any
+
+log = logging.getLogger(__name__)
+APP_NAME = "Claude Watch"
+
+
+class ClaudeWatch:
+    """Holds the long-lived objects; one instance per process."""
+
+    def __init__(self, app: Any, demo: bool, self_test: bool) -> None:
+        from trayapp import settings as st
+        from trayapp.core.clock import SystemClock
+
+        self.app = app
+        self.demo = demo
+        self.self_test = self_test
+        self.clock = SystemClock()
+        self.settings = st.load()
+        for warning in self.settings.warnings:
+            log.warning("settings: %s", warning)
+        self.demo_handle: Any = None
+        self.usage: Any = None
+        self.quit_future: asyncio.Future[int] | None = None
+        self.settings_dialog: Any = None
+        self.single: Any = None
+
+    # ----- build
+    def build(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        from trayapp.channels.desktop import DesktopChannel
+        from trayapp.services.alerts import AlertService
+        from trayapp.ui.popup import Popup
+        from trayapp.ui.tray import Tray
+
+        self.tray = Tray(self.clock)
+        self.popup = Popup(self.clock)
+        self.popup.setWindowTitle(f"{APP_NAME} dashboard")
+        self.popup.apply_settings(self.settings.get)
+        self.tray_available = Tray.available()
+        if not self.tray_available:
+            log.warning("no system tray available: the dashboard opens as a window")
+            self.popup.set_window_mode(True)
+        self.desktop = DesktopChannel(
+            enabled=lambda: bool(self.settings.get("alerts.desktop")),
+            fallback=self._tray_message,
+            on_open=self.show_dashboard,
+            on_snooze=lambda: self.pause_alerts(self.clock.now() + timedelta(hours=1)),
+        )
+        self.alerts = AlertService(self.settings.get, [self.desktop], self.clock)
+        self.tray.set_paused_until(self.alerts.paused_until)
+        # Wiring: tray and popup ask, the app does.
+        self.tray.dashboard_requested.connect(self.toggle_dashboard)
+        self.tray.refresh_requested.connect(self.refresh_now)
+        self.tray.pause_requested.connect(self.pause_alerts)
+        self.tray.settings_requested.connect(self.open_settings)
+        self.tray.quit_requested.connect(self.quit)
+        self.popup.refresh_requested.connect(self.refresh_now)
+        self.popup.settings_requested.connect(self.open_settings)
+        self.popup.range_changed.connect(self._range_changed)
+        # The tooltip's countdowns move by the minute; nothing else ticks while the popup is closed.
+        self.tooltip_timer = QTimer()
+        self.tooltip_timer.setInterval(60_000)
+        self.tooltip_timer.timeout.connect(self.tray.refresh_tooltip)
+        self.tooltip_timer.start()
+
+    def start_usage(self) -> None:
+        """Start the usage service (or the demo) and route its states to the UI and alerts."""
+        if self.demo:
+            from trayapp.demo import start_demo
+
+            self.demo_handle = start_demo()
+        self.usage = make_usage_service(self.settings, self.clock, self.demo_handle)
+        self.usage.state_changed.connect(self.on_state)
+        self.popup.set_history_loader(self.history)
+        self.usage.start()
+
+    def history(self, since: datetime) -> list[Any]:
+        if self.usage is None:
+            return []
+        state = self.usage.state
+        ids = [ws.window.id for ws in state.windows] if state is not None else ["five_hour", "seven_day"]
+        return list(self.usage.history(ids, since))
+
+    # ----- behaviour
+    def on_state(self, state: Any) -> None:
+        self.tray.set_state(state)
+        self.popup.set_state(state)
+        self.alerts.on_state(state)
+
+    def toggle_dashboard(self, anchor: Any = None) -> None:
+        if self.popup.window_mode:
+            self.show_dashboard()
+        else:
+            self.popup.toggle_at(anchor)
+
+    def show_dashboard(self) -> None:
+        self.popup.show_at(self.tray.anchor())
+
+    def refresh_now(self) -> None:
+        if self.usage is not None:
+            self.usage.refresh_now()
+
+    def pause_alerts(self, until: datetime | None) -> None:
+        self.alerts.pause(until)
+        self.tray.set_paused_until(until)
+        self.tray.refresh_tooltip()
+
+    def _tray_message(self, title: str, body: str, critical: bool) -> None:
+        if self.tray_available:
+            self.tray.show_message(title, body, critical)
+        else:
+            log.warning("alert (no notification server, no tray): %s: %s", title, body)
+
+    def _range_changed(self, key: str) -> None:
+        try:
+            self.settings.set("ui.timeline_range", key)
+            self.settings.save()
+        except Exception as exc:
+            log.warning("could not save the timeline range: %s", exc)
+
+    def open_settings(self) -> None:
+        from trayapp.ui.settings_dialog import SettingsDialog
+
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self.settings)
+            self.settings_dialog.settings_changed.connect(self.apply_settings)
+        else:
+            self.settings_dialog.load_values()
+        if not self.popup.window_mode:
+            self.popup.hide()
+        self.settings_dialog.show()
+        self.settings_dialog.raise_()
+        self.settings_dialog.activateWindow()
+
+    def apply_settings(self, keys: list[str]) -> None:
+        """Apply changed settings live."""
+        self.popup.apply_settings(self.settings.get)
+        if "poll.interval_minutes" in keys and self.usage is not None:
+            setter = getattr(self.usage, "set_interval", None)
+            if setter is not None:
+                setter(timedelta(minutes=int(self.settings.get("poll.interval_minutes"))))
+        if self.usage is not None and self.usage.state is not None:
+            self.popup.set_state(self.usage.state)
+
+    def quit(self) -> None:
+        if self.quit_future is not None and not self.quit_future.done():
+            self.quit_future.set_result(0)
+
+    async def shutdown(self) -> None:
+        self.tooltip_timer.stop()
+        if self.usage is not None:
+            stop = self.usage.stop()
+            if asyncio.iscoroutine(stop):
+                await stop
+        if self.alerts._tasks:
+            await asyncio.wait_for(self.alerts.drain(), 3.0)
+        if self.demo_handle is not None:
+            self.demo_handle.stop()
+        if self.single is not None:
+            self.single.close()
+        self.tray.hide()
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        from trayapp.logging_setup import install_crash_handlers
+
+        install_crash_handlers(loop)
+        self.quit_future = loop.create_future()
+        self.build()
+        if self.self_test:
+            return self.run_self_test()
+        self.tray.show()
+        if not self.tray_available:
+            self.show_dashboard()
+        if self.single is not None:
+            self.single.activation_requested.connect(self.show_dashboard)
+        self.start_usage()
+        if os.environ.get("CLAUDE_WATCH_SHOW_DASHBOARD") == "1":
+            self.show_dashboard()
+        log.info("Claude Watch running (tray available: %s)", self.tray_available)
+        try:
+            return await self.quit_future
+        finally:
+            await self.shutdown()
+
+    def run_self_test(self) -> int:
+        from trayapp import paths
+        from trayapp.core.models import AccountState
+
+        problems = []
+        self.tray.set_state(AccountState(snapshot=None))
+        self.popup.set_state(AccountState(snapshot=None))
+        if self.tray.action_texts()[:1] != ["Open dashboard"]:
+            problems.append("tray menu")
+        if not (paths.resources_dir() / "icons" / "claude-watch-128.png").is_file():
+            problems.append(f"resources missing in {paths.resources_dir()}")
+        try:
+            import desktop_notifier  # noqa: F401
+        except Exception as exc:
+            problems.append(f"desktop-notifier: {exc}")
+        if problems:
+            print("SELF-TEST FAILED: " + "; ".join(problems))
+            return 1
+        print(f"SELF-TEST OK (tray available: {self.tray_available})")
+        return 0
+
+
+def make_usage_service(settings: Any, clock: Any, demo_handle: Any) -> Any:
+    """The usage service the app polls through (the engine engineer's UsageService)."""
+    try:
+        from trayapp.services.usage_service import UsageService  # type: ignore[import-not-found]
+    except ModuleNotFoundError:
+        return _EnginePoller(clock, demo_handle)
+    return UsageService(settings, clock=clock, demo=demo_handle)
+
+
+def _engine_poller_class() -> Any:
+    from PySide6.QtCore import QObject, Signal
+
+    class EnginePoller(QObject):
+        """Stand-in for UsageService until it lands: polls the usage engine on the asyncio loop.
+
+        Signals:
+            state_changed(object): a new AccountState.
+        """
+
+        state_changed = Signal(object)
+        poll_failed = Signal(object)
+
+        def __init__(self, clock: Any, demo: Any) -> None:
+            super().__init__()
+            self.clock, self.demo = clock, demo
+            self.engine: Any = None
+            self.task: asyncio.Task[None] | None = None
+            self._wake = asyncio.Event()
+            self._manual = False
+
+        @property
+        def state(self) -> Any:
+            return None if self.engine is None else self.engine.state
+
+        def start(self) -> None:
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+        def refresh_now(self) -> None:
+            self._manual = True
+            self._wake.set()
+
+        def history(self, window_ids: list[str], since: datetime) -> list[Any]:
+            return [] if self.engine is None else self.engine.repo.history(window_ids, since)
+
+        async def stop(self) -> None:
+            if self.task is not None:
+                self.task.cancel()
+                await asyncio.gather(self.task, return_exceptions=True)
+            if self.engine is not None:
+                await self.engine.aclose()
+
+        async def _run(self) -> None:
+            from trayapp.services.usage_engine import create_engine
+
+            self.engine = await asyncio.to_thread(create_engine, demo=self.demo, clock=self.clock)
+            self.state_changed.emit(self.engine.state)
+            while True:
+                manual, self._manual = self._manual, False
+                state = await self.engine.poll(manual=manual)
+                self.state_changed.emit(state)
+                due = self.engine.next_poll_at()
+                wait = 60.0 if due is None else max(5.0, (due - self.clock.now()).total_seconds())
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                except TimeoutError:
+                    pass
+
+    return EnginePoller
+
+
+def _EnginePoller(clock: Any, demo: Any) -> Any:  # noqa: N802 (factory standing in for a class)
+    return _engine_poller_class()(clock, demo)
+
+
+def run_app(demo: bool, self_test: bool) -> int:
+    """Start the tray app; returns the process exit code."""
+    from trayapp.logging_setup import setup_logging
+
+    setup_logging()
+    if self_test and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    import trayapp.ui  # noqa: F401  (applies the PySide6 None-reference guard)
+    from trayapp.ui.icon import app_icon
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName("Claude Watch")
+    app.setDesktopFileName("claude-watch")
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(app_icon())
+    cw = ClaudeWatch(app, demo, self_test)
+    if not self_test:
+        from trayapp.platform.single_instance import SingleInstance
+
+        cw.single = SingleInstance()
+        if not cw.single.claim():
+            print("Claude Watch is already running: showing its dashboard.")
+            return 0
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(cw.run())

@@ -1,0 +1,117 @@
+"""Desktop notifications through desktop-notifier, with the tray's own balloon as the fallback.
+
+The notification carries our app name ("Claude Watch") and icon (never the Python logo), and the
+buttons "Open dashboard" and "Snooze 1 h" when the server supports buttons. Before each send the
+server's capabilities are asked for: desktop-notifier's ``send`` never raises when there is no
+server (it only logs), but ``get_capabilities`` does, which makes it the honest probe. With no
+server, or when anything fails, the alert goes to ``fallback`` (``QSystemTrayIcon.showMessage``);
+failures are logged and returned as a :class:`Delivery`, never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trayapp.channels.base import Delivery
+from trayapp.core.models import Alert
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "Claude Watch"
+PROBE_TIMEOUT = 3.0
+Fallback = Callable[[str, str, bool], None]
+
+
+def default_icon_path() -> Path:
+    from trayapp import paths
+
+    return paths.resources_dir() / "icons" / "claude-watch-128.png"
+
+
+class DesktopChannel:
+    """Channel ``desktop``: native notifications, tray balloon when there is no server."""
+
+    name = "desktop"
+
+    def __init__(
+        self,
+        *,
+        enabled: Callable[[], bool] = lambda: True,
+        fallback: Fallback | None = None,
+        on_open: Callable[[], Any] | None = None,
+        on_snooze: Callable[[], Any] | None = None,
+        icon_path: Path | None = None,
+        notifier: Any = None,
+    ) -> None:
+        self._enabled = enabled
+        self.fallback = fallback
+        self.on_open = on_open
+        self.on_snooze = on_snooze
+        self.icon_path = icon_path or default_icon_path()
+        self._notifier = notifier
+        self.last_detail = ""
+
+    def enabled(self) -> bool:
+        return bool(self._enabled())
+
+    def _get_notifier(self) -> Any:
+        if self._notifier is None:
+            from desktop_notifier import DesktopNotifier, Icon
+
+            icon = Icon(path=self.icon_path) if self.icon_path.is_file() else None
+            self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=icon)
+        return self._notifier
+
+    async def capabilities(self) -> frozenset[Any] | None:
+        """The server's capabilities, or None when there is no usable notification server."""
+        try:
+            notifier = self._get_notifier()
+            caps = await asyncio.wait_for(notifier.get_capabilities(), PROBE_TIMEOUT)
+        except Exception as exc:  # no bus, no server, activation failure, timeout...
+            log.info("no notification server (%s: %s)", type(exc).__name__, exc)
+            return None
+        return frozenset(caps)
+
+    async def send(self, alert: Alert, quip: str | None = None) -> Delivery:
+        body = alert.body if not quip else f"{alert.body}\n{quip}"
+        caps = await self.capabilities()
+        if caps is None:
+            return self._fall_back(alert, body, "no notification server")
+        try:
+            from desktop_notifier import Button, Capability, Urgency
+
+            buttons: list[Any] = []
+            if Capability.BUTTONS in caps:
+                if self.on_open is not None:
+                    buttons.append(Button(title="Open dashboard", on_pressed=self.on_open))
+                if self.on_snooze is not None:
+                    buttons.append(Button(title="Snooze 1 h", on_pressed=self.on_snooze))
+            await self._get_notifier().send(
+                title=alert.title,
+                message=body,
+                urgency=Urgency.Critical if alert.critical else Urgency.Normal,
+                buttons=buttons,
+                on_clicked=self.on_open,
+            )
+        except Exception as exc:
+            log.warning("desktop notification failed: %s", exc)
+            return self._fall_back(alert, body, f"notification failed ({type(exc).__name__})")
+        self.last_detail = "notification server"
+        return Delivery(self.name, True, "notification server")
+
+    def _fall_back(self, alert: Alert, body: str, why: str) -> Delivery:
+        if self.fallback is None:
+            self.last_detail = why
+            return Delivery(self.name, False, why)
+        try:
+            self.fallback(alert.title, body, alert.critical)
+        except Exception as exc:
+            log.warning("tray message fallback failed: %s", exc)
+            self.last_detail = f"{why}; tray message failed"
+            return Delivery(self.name, False, self.last_detail)
+        self.last_detail = f"tray fallback ({why})"
+        return Delivery(self.name, True, self.last_detail)

@@ -1,0 +1,129 @@
+"""Start Claude Watch at login: XDG autostart on Linux, a LaunchAgent on macOS, the HKCU Run
+key on Windows.
+
+Each platform has the same three calls, :func:`is_enabled`, :func:`enable`, :func:`disable`
+(and :func:`set_enabled`). The command started is the ``claude-watch`` script when it is on
+PATH, the frozen executable in a packaged build, or ``python -m trayapp`` otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import plistlib
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+LABEL = "com.claudewatch.app"
+RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+RUN_VALUE = "Claude Watch"
+
+
+def launch_command() -> list[str]:
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    script = shutil.which("claude-watch")
+    if script:
+        return [script]
+    return [sys.executable, "-m", "trayapp"]
+
+
+# ----- Linux / BSD: XDG autostart
+def xdg_autostart_file() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "autostart" / "claude-watch.desktop"
+
+
+def _desktop_entry(command: list[str]) -> str:
+    return (
+        "[Desktop Entry]\n"
+        "Type=Application\n"
+        "Name=Claude Watch\n"
+        "Comment=Your Claude Pro/Max limits in the tray\n"
+        f"Exec={shlex.join(command)}\n"
+        "Icon=claude-watch\n"
+        "Terminal=false\n"
+        "X-GNOME-Autostart-enabled=true\n"
+        "X-GNOME-Autostart-Delay=5\n"
+    )
+
+
+# ----- macOS: LaunchAgent
+def launch_agent_file() -> Path:
+    return Path.home() / "Library" / "LaunchAgents" / f"{LABEL}.plist"
+
+
+# ----- Windows: HKCU Run
+def _winreg():  # type: ignore[no-untyped-def]
+    import winreg  # type: ignore[import-not-found]
+
+    return winreg
+
+
+def is_enabled() -> bool:
+    if sys.platform == "win32":
+        reg = _winreg()
+        try:
+            with reg.OpenKey(reg.HKEY_CURRENT_USER, RUN_KEY) as key:
+                reg.QueryValueEx(key, RUN_VALUE)
+            return True
+        except OSError:
+            return False
+    if sys.platform == "darwin":
+        return launch_agent_file().is_file()
+    path = xdg_autostart_file()
+    if not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return "Hidden=true" not in text and "X-GNOME-Autostart-enabled=false" not in text
+
+
+def enable(command: list[str] | None = None) -> Path | str:
+    """Register the app to start at login; returns the file or registry value written."""
+    command = command or launch_command()
+    if sys.platform == "win32":
+        reg = _winreg()
+        with reg.CreateKey(reg.HKEY_CURRENT_USER, RUN_KEY) as key:
+            line = subprocess_line(command)
+            reg.SetValueEx(key, RUN_VALUE, 0, reg.REG_SZ, line)
+        return f"HKCU\\{RUN_KEY}\\{RUN_VALUE}"
+    if sys.platform == "darwin":
+        path = launch_agent_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"Label": LABEL, "ProgramArguments": command, "RunAtLoad": True, "ProcessType": "Interactive"}
+        path.write_bytes(plistlib.dumps(data))
+        return path
+    path = xdg_autostart_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(_desktop_entry(command), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def disable() -> None:
+    if sys.platform == "win32":
+        reg = _winreg()
+        try:
+            with reg.OpenKey(reg.HKEY_CURRENT_USER, RUN_KEY, 0, reg.KEY_SET_VALUE) as key:
+                reg.DeleteValue(key, RUN_VALUE)
+        except OSError:
+            pass
+        return
+    path = launch_agent_file() if sys.platform == "darwin" else xdg_autostart_file()
+    path.unlink(missing_ok=True)
+
+
+def set_enabled(on: bool) -> None:
+    if on:
+        enable()
+    else:
+        disable()
+
+
+def subprocess_line(command: list[str]) -> str:
+    """A Windows command line with each part quoted as needed."""
+    import subprocess
+
+    return subprocess.list2cmdline(command)

@@ -1,0 +1,424 @@
+"""The popup dashboard: a frameless panel anchored at the tray icon.
+
+From top to bottom: the header (plan, account, Refresh and Settings buttons), a banner when the
+data are stale or a fetch failed (with the fix), a gauge per window (5-hour, weekly, each
+model-scoped weekly limit) and extra usage in its currency, the timeline with its 24 h / 7 d
+switch, the panels other parts of the app add (:meth:`Popup.add_panel`), and a footer with the
+data's age and source. Countdowns tick once a second, only while the popup is visible. It hides
+on Escape and when it loses focus; with no system tray it is an ordinary window instead.
+
+Signals:
+    refresh_requested: the Refresh button was pressed.
+    settings_requested: the Settings button was pressed.
+    range_changed(str): the timeline range switched to "24h" or "7d".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trayapp.core import humanize
+from trayapp.core.clock import Clock, SystemClock
+from trayapp.core.models import AccountState, Level, Source
+from trayapp.ui.gauges import ExtraUsageRow, GaugeRow
+from trayapp.ui.placement import Rect, place_popup
+from trayapp.ui.theme import Theme, resolve
+from trayapp.ui.timeline import Timeline
+from trayapp.ui.timeline_model import Row, view_span
+
+log = logging.getLogger(__name__)
+
+WIDTH = 380
+SOURCE_WORDS = {
+    Source.API: "usage API",
+    Source.STATUSLINE: "Claude Code status line",
+    Source.AGENT: "agent",
+    Source.DEMO: "demo data",
+}
+HistoryLoader = Callable[[datetime], Sequence[Row]]
+
+
+class Popup(QWidget):
+    refresh_requested = Signal()
+    settings_requested = Signal()
+    range_changed = Signal(str)
+
+    def __init__(self, clock: Clock | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("popup")
+        self.setWindowTitle("Claude Watch")
+        self.clock: Clock = clock or SystemClock()
+        self.state: AccountState | None = None
+        self.theme_setting = "system"
+        self.theme: Theme = resolve("system")
+        self.range_key = "24h"
+        self.thresholds: tuple[int, ...] = (50, 75, 90)
+        self.history_loader: HistoryLoader | None = None
+        self.window_mode = False
+        self._last_hidden = 0.0
+        self._gauges: dict[str, GaugeRow] = {}
+        self._extra: ExtraUsageRow | None = None
+        self._set_popup_flags()
+        self._build()
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self._tick)
+        self.apply_theme()
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
+
+    def _system_scheme_changed(self) -> None:
+        if self.theme_setting == "system":
+            self.apply_theme()
+
+    # ----- construction
+    def _set_popup_flags(self) -> None:
+        self.setWindowFlags(
+            Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+        )
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(1, 1, 1, 1)
+        root.setSpacing(0)
+        header = QWidget(objectName="header")
+        hl = QHBoxLayout(header)
+        hl.setContentsMargins(16, 12, 10, 8)
+        titles = QVBoxLayout()
+        titles.setSpacing(1)
+        self.title = QLabel("Claude Watch", objectName="title")
+        self.account = QLabel("", objectName="account")
+        titles.addWidget(self.title)
+        titles.addWidget(self.account)
+        hl.addLayout(titles, 1)
+        self.refresh_button = QToolButton(objectName="refresh", text="⟳")
+        self.refresh_button.setToolTip("Refresh now")
+        self.refresh_button.clicked.connect(self.refresh_requested)
+        self.settings_button = QToolButton(objectName="settings", text="⚙")
+        self.settings_button.setToolTip("Settings…")
+        self.settings_button.clicked.connect(self.settings_requested)
+        for b in (self.refresh_button, self.settings_button):
+            b.setAutoRaise(True)
+            b.setFixedSize(30, 30)
+            b.setCursor(Qt.CursorShape.PointingHandCursor)
+            hl.addWidget(b, 0, Qt.AlignmentFlag.AlignTop)
+        root.addWidget(header)
+        self.banner = QLabel("", objectName="banner")
+        self.banner.setWordWrap(True)
+        self.banner.setContentsMargins(14, 8, 14, 8)
+        self.banner.hide()
+        banner_wrap = QHBoxLayout()
+        banner_wrap.setContentsMargins(12, 0, 12, 8)
+        banner_wrap.addWidget(self.banner)
+        root.addLayout(banner_wrap)
+        self.placeholder = QLabel("Waiting for the first reading…", objectName="placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setMinimumHeight(60)
+        root.addWidget(self.placeholder)
+        self.gauge_box = QVBoxLayout()
+        self.gauge_box.setSpacing(6)
+        self.gauge_box.setContentsMargins(0, 0, 0, 6)
+        root.addLayout(self.gauge_box)
+        root.addWidget(self._rule())
+        hist = QHBoxLayout()
+        hist.setContentsMargins(16, 8, 12, 0)
+        label = QLabel("History", objectName="section")
+        hist.addWidget(label, 1)
+        self.range_group = QButtonGroup(self)
+        self.range_buttons: dict[str, QPushButton] = {}
+        for key, text in (("24h", "24 h"), ("7d", "7 d")):
+            b = QPushButton(text, objectName=f"range-{key}")
+            b.setCheckable(True)
+            b.setCursor(Qt.CursorShape.PointingHandCursor)
+            b.setFixedHeight(22)
+            self.range_group.addButton(b)
+            self.range_buttons[key] = b
+            b.clicked.connect(lambda _=False, k=key: self.set_range(k, emit=True))
+            hist.addWidget(b)
+        self.range_buttons["24h"].setChecked(True)
+        root.addLayout(hist)
+        self.timeline = Timeline()
+        tl = QHBoxLayout()
+        tl.setContentsMargins(6, 4, 10, 4)
+        tl.addWidget(self.timeline)
+        root.addLayout(tl)
+        self.panel_box = QVBoxLayout()
+        self.panel_box.setContentsMargins(0, 0, 0, 0)
+        self.panel_box.setSpacing(0)
+        root.addLayout(self.panel_box)
+        root.addWidget(self._rule())
+        self.footer = QLabel("", objectName="footer")
+        self.footer.setContentsMargins(16, 7, 16, 9)
+        root.addWidget(self.footer)
+        self.setFixedWidth(WIDTH)
+
+    def _rule(self) -> QFrame:
+        line = QFrame(objectName="rule")
+        line.setFixedHeight(1)
+        return line
+
+    # ----- public API
+    def add_panel(self, widget: QWidget) -> None:
+        """Add a section below the timeline (local usage, live sessions...)."""
+        self.panel_box.addWidget(self._rule())
+        self.panel_box.addWidget(widget)
+        self.adjustSize()
+
+    def set_history_loader(self, loader: HistoryLoader | None) -> None:
+        """``loader(since)`` returns history rows; called when the popup shows or the range changes."""
+        self.history_loader = loader
+
+    def apply_settings(self, get: Callable[[str], object]) -> None:
+        """Take ``ui.theme``, ``ui.timeline_range`` and the alert thresholds from settings."""
+        theme = str(get("ui.theme"))
+        values: set[int] = set()
+        for key in ("alerts.five_hour_thresholds", "alerts.weekly_thresholds"):
+            raw = get(key)
+            if isinstance(raw, list | tuple):
+                values.update(int(v) for v in raw)
+        self.thresholds = tuple(sorted(values)) or (50, 75, 90)
+        self.set_range(str(get("ui.timeline_range")), emit=False)
+        if theme != self.theme_setting:
+            self.theme_setting = theme
+            self.apply_theme()
+
+    def set_range(self, key: str, emit: bool = False) -> None:
+        if key not in self.range_buttons:
+            return
+        changed = key != self.range_key
+        self.range_key = key
+        self.range_buttons[key].setChecked(True)
+        if changed:
+            self.reload_history()
+            if emit:
+                self.range_changed.emit(key)
+
+    def set_window_mode(self, on: bool) -> None:
+        """Show as a normal window (no tray available) instead of a popup panel."""
+        self.window_mode = on
+        visible = self.isVisible()
+        if on:
+            self.setWindowFlags(Qt.WindowType.Window)
+        else:
+            self._set_popup_flags()
+        if visible:
+            self.show()
+
+    def set_state(self, state: AccountState) -> None:
+        self.state = state
+        now = self.clock.now()
+        has_data = state.snapshot is not None
+        self.placeholder.setVisible(not has_data)
+        if state.snapshot is None and state.error is None:
+            self.placeholder.setText("Waiting for the first reading…")
+        elif state.snapshot is None:
+            self.placeholder.setText("No reading yet")
+        seen: set[str] = set()
+        for ws in state.windows:
+            wid = ws.window.id
+            seen.add(wid)
+            row = self._gauges.get(wid)
+            if row is None:
+                row = GaugeRow(ws, now)
+                row.set_theme(self.theme)
+                self._gauges[wid] = row
+            row.set_value(ws, now, stale=state.stale)
+        for wid in list(self._gauges):
+            if wid not in seen:
+                self._drop(self._gauges.pop(wid))
+        # Re-insert in the state's order (5-hour, weekly, scoped...).
+        for i, ws in enumerate(state.windows):
+            self.gauge_box.insertWidget(i, self._gauges[ws.window.id])
+        extra = state.snapshot.extra_usage if state.snapshot else None
+        if extra is not None:
+            if self._extra is None:
+                self._extra = ExtraUsageRow(extra)
+                self._extra.set_theme(self.theme)
+                self.gauge_box.addWidget(self._extra)
+            self._extra.set_value(extra)
+        elif self._extra is not None:
+            self._drop(self._extra)
+            self._extra = None
+        self._update_texts(now)
+        if self.isVisible():
+            self.reload_history()
+        self.adjustSize()
+
+    def _drop(self, row: QWidget) -> None:
+        self.gauge_box.removeWidget(row)
+        row.hide()
+        row.deleteLater()
+
+    def gauge(self, window_id: str) -> GaugeRow | None:
+        return self._gauges.get(window_id)
+
+    def gauges(self) -> list[GaugeRow]:
+        return [self._gauges[ws.window.id] for ws in self.state.windows] if self.state else []
+
+    @property
+    def extra_row(self) -> ExtraUsageRow | None:
+        return self._extra
+
+    def reload_history(self) -> None:
+        now = self.clock.now()
+        rows: Sequence[Row] = ()
+        if self.history_loader is not None:
+            since, _ = view_span(now, self.range_key)
+            try:
+                rows = self.history_loader(since)
+            except Exception:
+                log.exception("could not load history for the timeline")
+        self.timeline.set_data(rows, self.state, now, self.range_key, self.thresholds)
+
+    def toggle_at(self, anchor: Rect | None) -> None:
+        """Show next to ``anchor`` (the tray icon), or hide when showing; ignores the click that
+        just closed it by focus loss."""
+        if self.isVisible():
+            self.hide()
+            return
+        if self.clock.monotonic() - self._last_hidden < 0.3:
+            return
+        self.show_at(anchor)
+
+    def show_at(self, anchor: Rect | None) -> None:
+        self.reload_history()
+        self.adjustSize()
+        if not self.window_mode:
+            from PySide6.QtGui import QCursor
+
+            cursor = QCursor.pos()
+            screen = QGuiApplication.screenAt(cursor) or QGuiApplication.primaryScreen()
+            if screen is not None:
+                ag, sg = screen.availableGeometry(), screen.geometry()
+                size = self.sizeHint()
+                x, y = place_popup(
+                    (max(size.width(), WIDTH), size.height()),
+                    anchor,
+                    (cursor.x(), cursor.y()),
+                    Rect(ag.x(), ag.y(), ag.width(), ag.height()),
+                    Rect(sg.x(), sg.y(), sg.width(), sg.height()),
+                )
+                self.move(x, y)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    # ----- text
+    def _update_texts(self, now: datetime) -> None:
+        state = self.state
+        if state is None:
+            return
+        acct = state.account
+        bits = [b for b in ((acct.plan if acct else None), (acct.email if acct else None)) if b]
+        self.account.setText(" · ".join(bits) if bits else "Claude account")
+        banner = humanize.banner_text(state, now)
+        notices = [n for n in state.notices if n]
+        if not banner and notices:
+            banner = notices[0]
+        self.banner.setText(banner)
+        self.banner.setVisible(bool(banner))
+        self.banner.setProperty("severity", "error" if state.level is Level.ERROR or state.error else "warn")
+        self.banner.style().unpolish(self.banner)
+        self.banner.style().polish(self.banner)
+        footer = humanize.format_age(state.age_seconds)
+        if state.snapshot is not None:
+            footer += f" · via {SOURCE_WORDS.get(state.snapshot.source, str(state.snapshot.source))}"
+        self.footer.setText(footer)
+
+    def _tick(self) -> None:
+        now = self.clock.now()
+        if self.state is not None and self.state.age_seconds is not None and self.state.snapshot is not None:
+            age = (now - self.state.snapshot.fetched_at).total_seconds()
+            self.footer.setText(
+                humanize.format_age(age)
+                + f" · via {SOURCE_WORDS.get(self.state.snapshot.source, str(self.state.snapshot.source))}"
+            )
+        for row in self._gauges.values():
+            row.tick(now)
+
+    # ----- look
+    def apply_theme(self) -> None:
+        t = self.theme = resolve(self.theme_setting)
+        self.setStyleSheet(
+            f"""
+            QWidget#popup {{ background: {t.bg}; color: {t.text}; }}
+            QLabel {{ color: {t.text}; background: transparent; }}
+            QLabel#title {{ color: {t.text}; font-size: 15px; font-weight: 600; }}
+            QLabel#account, QLabel#footer, QLabel#placeholder {{ color: {t.muted}; font-size: 12px; }}
+            QLabel#section {{ color: {t.muted}; font-size: 11px; font-weight: 600; }}
+            QLabel#banner {{ background: {t.banner_bg}; color: {t.banner_text}; border-radius: 6px;
+                            font-size: 12px; }}
+            QLabel#banner[severity="error"] {{ background: {t.error_bg}; color: {t.error_text}; }}
+            QFrame#rule {{ background: {t.border}; border: none; }}
+            QToolButton {{ color: {t.muted}; font-size: 17px; border: none; border-radius: 6px; }}
+            QToolButton:hover {{ background: {t.surface}; color: {t.text}; }}
+            QPushButton {{ color: {t.muted}; background: transparent; border: 1px solid {t.border};
+                           padding: 0 10px; font-size: 11px; }}
+            QPushButton#range-24h {{ border-top-left-radius: 5px; border-bottom-left-radius: 5px; }}
+            QPushButton#range-7d {{ border-top-right-radius: 5px; border-bottom-right-radius: 5px;
+                                    border-left: none; }}
+            QPushButton:checked {{ background: {t.surface}; color: {t.text}; font-weight: 600; }}
+            """
+        )
+        for row in self._gauges.values():
+            row.set_theme(t)
+        if self._extra is not None:
+            self._extra.set_theme(t)
+        self.timeline.set_theme(t)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(self.theme.bg))
+        if not self.window_mode:
+            p.setPen(QPen(QColor(self.theme.border), 1))
+            p.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        p.end()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        hint = super().sizeHint()
+        return QSize(WIDTH, hint.height())
+
+    # ----- behaviour
+    def showEvent(self, event: object) -> None:  # noqa: N802 (Qt API)
+        self._tick()
+        self._ticker.start()
+
+    def hideEvent(self, event: object) -> None:  # noqa: N802 (Qt API)
+        self._ticker.stop()
+        self._last_hidden = self.clock.monotonic()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if event.key() == Qt.Key.Key_Escape:
+            self.hide()
+            return
+        super().keyPressEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.ActivationChange and not self.window_mode:
+            if self.isVisible() and not self.isActiveWindow():
+                # Give the click that moved focus a moment, then close like a menu would.
+                QTimer.singleShot(0, self._hide_if_inactive)
+        super().changeEvent(event)
+
+    def _hide_if_inactive(self) -> None:
+        if self.isVisible() and not self.isActiveWindow() and not self.window_mode:
+            self.hide()
+
+    @property
+    def ticking(self) -> bool:
+        return self._ticker.isActive()

@@ -1,0 +1,231 @@
+"""The settings dialog, generated from :data:`trayapp.settings.SCHEMA`.
+
+One tab per schema section; the editor follows the setting's type (check box, spin box with the
+schema's bounds, choice box, text field, comma-separated list). Apply and OK validate every
+field with the schema's own rules and show each problem under its field; nothing is saved
+until all fields are valid, and nothing the user typed is thrown away. Saved changes are
+announced with ``settings_changed`` so the app applies them live. "Start at login" also
+writes or removes the platform's autostart entry.
+
+Signals:
+    settings_changed(list): the keys whose values changed and were saved.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from trayapp import settings as st
+
+log = logging.getLogger(__name__)
+AutostartSetter = Callable[[bool], None]
+
+
+def _default_autostart(on: bool) -> None:
+    from trayapp.platform import autostart
+
+    autostart.set_enabled(on)
+
+
+class SettingsDialog(QDialog):
+    settings_changed = Signal(list)
+
+    def __init__(
+        self,
+        settings: st.Settings,
+        parent: QWidget | None = None,
+        set_autostart: AutostartSetter | None = _default_autostart,
+        sections: tuple[str, ...] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("settings-dialog")
+        self.setWindowTitle("Claude Watch settings")
+        self.settings = settings
+        self.set_autostart = set_autostart
+        self.editors: dict[str, QWidget] = {}
+        self.errors: dict[str, QLabel] = {}
+        layout = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs)
+        forms: dict[str, QFormLayout] = {}
+        for setting in st.SCHEMA:
+            if sections is not None and setting.section not in sections:
+                continue
+            form = forms.get(setting.section)
+            if form is None:
+                page = QWidget()
+                form = QFormLayout(page)
+                form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+                forms[setting.section] = form
+                self.tabs.addTab(page, setting.section)
+            self._add_row(form, setting)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Apply
+            | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self._ok)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
+        layout.addWidget(self.buttons)
+        self.load_values()
+        self.resize(520, 420)
+
+    def _add_row(self, form: QFormLayout, s: st.Setting) -> None:
+        editor: QWidget
+        if s.type is bool:
+            editor = QCheckBox()
+        elif s.type is int:
+            spin = QSpinBox()
+            spin.setRange(
+                int(s.minimum if s.minimum is not None else -(10**9)),
+                int(s.maximum if s.maximum is not None else 10**9),
+            )
+            editor = spin
+        elif s.type is float:
+            dspin = QDoubleSpinBox()
+            dspin.setRange(
+                s.minimum if s.minimum is not None else -1e9, s.maximum if s.maximum is not None else 1e9
+            )
+            editor = dspin
+        elif s.choices:
+            combo = QComboBox()
+            combo.addItems(list(s.choices))
+            editor = combo
+        else:
+            line = QLineEdit()
+            if s.type is list:
+                line.setPlaceholderText("comma-separated")
+            editor = line
+        editor.setObjectName(s.key)
+        if s.help:
+            editor.setToolTip(s.help)
+        box = QWidget()
+        v = QVBoxLayout(box)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(2)
+        v.addWidget(editor)
+        if s.help:
+            hint = QLabel(s.help)
+            hint.setWordWrap(True)
+            hint.setStyleSheet("color: palette(placeholder-text); font-size: 11px;")
+            v.addWidget(hint)
+        error = QLabel()
+        error.setObjectName(f"error:{s.key}")
+        error.setWordWrap(True)
+        error.setStyleSheet("color: #cf222e; font-size: 11px;")
+        error.hide()
+        v.addWidget(error)
+        label = QLabel(s.label)
+        label.setWordWrap(True)
+        label.setBuddy(editor)
+        form.addRow(label, box)
+        self.editors[s.key] = editor
+        self.errors[s.key] = error
+
+    def load_values(self) -> None:
+        for key, editor in self.editors.items():
+            self._set_editor(editor, self.settings.get(key))
+
+    @staticmethod
+    def _set_editor(editor: QWidget, value: Any) -> None:
+        if isinstance(editor, QCheckBox):
+            editor.setChecked(bool(value))
+        elif isinstance(editor, QSpinBox | QDoubleSpinBox):
+            editor.setValue(value)
+        elif isinstance(editor, QComboBox):
+            editor.setCurrentText(str(value))
+        elif isinstance(editor, QLineEdit):
+            editor.setText(st.format_value(value) if isinstance(value, list) else str(value))
+
+    def editor_text(self, key: str) -> str:
+        editor = self.editors[key]
+        if isinstance(editor, QCheckBox):
+            return "true" if editor.isChecked() else "false"
+        if isinstance(editor, QSpinBox | QDoubleSpinBox):
+            return str(editor.value())
+        if isinstance(editor, QComboBox):
+            return editor.currentText()
+        assert isinstance(editor, QLineEdit)
+        return editor.text()
+
+    def set_editor_text(self, key: str, text: str) -> None:
+        """Type into a field (tests and automation)."""
+        editor = self.editors[key]
+        if isinstance(editor, QLineEdit):
+            editor.setText(text)
+        else:
+            self._set_editor(editor, st.parse_text(key, text))
+
+    def apply(self) -> bool:
+        """Validate every field; save and announce the changes only when all are valid."""
+        parsed: dict[str, Any] = {}
+        problems = 0
+        for key in self.editors:
+            error = self.errors[key]
+            try:
+                parsed[key] = st.parse_text(key, self.editor_text(key))
+            except st.SettingsError as exc:
+                error.setText(str(exc))
+                error.show()
+                problems += 1
+                continue
+            error.hide()
+        if problems:
+            return False
+        changed = [k for k, v in parsed.items() if v != self.settings.get(k)]
+        if not changed:
+            return True
+        if "app.start_at_login" in changed and self.set_autostart is not None:
+            try:
+                self.set_autostart(bool(parsed["app.start_at_login"]))
+            except OSError as exc:
+                self.errors["app.start_at_login"].setText(f"could not change start at login: {exc}")
+                self.errors["app.start_at_login"].show()
+                return False
+        for key in changed:
+            self.settings.set(key, parsed[key])
+        try:
+            self.settings.save()
+        except OSError as exc:
+            log.error("could not save settings: %s", exc)
+            first = self.errors[changed[0]]
+            first.setText(f"could not save {self.settings.path}: {exc}")
+            first.show()
+            return False
+        self.settings_changed.emit(changed)
+        return True
+
+    def _ok(self) -> None:
+        if self.apply():
+            self.accept()
+
+    def visible_error(self, key: str) -> str:
+        label = self.errors[key]
+        return label.text() if not label.isHidden() else ""
+
+
+def sections_in_order() -> list[str]:
+    seen: list[str] = []
+    for s in st.SCHEMA:
+        if s.section not in seen:
+            seen.append(s.section)
+    return seen

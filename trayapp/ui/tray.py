@@ -1,0 +1,150 @@
+"""The system tray icon and its menu.
+
+The icon is repainted from every :class:`AccountState` (see :mod:`trayapp.ui.icon`), the tooltip
+lists every window with its percentage and countdown, and the menu is rebuilt each time it is
+about to show, so "Pause alerts" always tells the truth. Only a left click (``Trigger``) toggles
+the popup: under XEmbed a right click also emits ``activated`` (with ``Context``).
+
+Signals:
+    dashboard_requested(object): open/toggle the popup; carries the icon's Rect (or None).
+    refresh_requested: "Refresh now" was chosen.
+    pause_requested(object): pause alerts until the given aware datetime, or resume with None.
+    settings_requested: "Settings..." was chosen.
+    quit_requested: "Quit" was chosen.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from trayapp.core import humanize
+from trayapp.core.clock import Clock, SystemClock
+from trayapp.core.models import AccountState
+from trayapp.ui.icon import make_icon
+from trayapp.ui.placement import Rect
+
+
+def tomorrow_morning(now: datetime, hour: int = 8) -> datetime:
+    """The next local ``hour``:00 after ``now`` (for "Pause until tomorrow")."""
+    local = now.astimezone()
+    target = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if target <= local:
+        target += timedelta(days=1)
+    return target
+
+
+class Tray(QObject):
+    dashboard_requested = Signal(object)
+    refresh_requested = Signal()
+    pause_requested = Signal(object)
+    settings_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(self, clock: Clock | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.clock: Clock = clock or SystemClock()
+        self.state: AccountState | None = None
+        self.paused_until: datetime | None = None
+        self.template = sys.platform == "darwin"
+        self.icon = QSystemTrayIcon(self)
+        self.icon.setObjectName("claude-watch-tray")
+        self.menu = QMenu()
+        self.menu.setObjectName("tray-menu")
+        self.menu.aboutToShow.connect(self.rebuild_menu)
+        self.rebuild_menu()
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._activated)
+        self._paint()
+
+    @staticmethod
+    def available() -> bool:
+        return QSystemTrayIcon.isSystemTrayAvailable()
+
+    def show(self) -> None:
+        self.icon.show()
+
+    def hide(self) -> None:
+        self.icon.hide()
+
+    def set_state(self, state: AccountState) -> None:
+        self.state = state
+        self._paint()
+
+    def set_paused_until(self, until: datetime | None) -> None:
+        self.paused_until = until
+
+    def refresh_tooltip(self) -> None:
+        """Recompute the tooltip's countdowns (called by a slow timer)."""
+        self.icon.setToolTip(self.tooltip())
+
+    def tooltip(self) -> str:
+        if self.state is None:
+            return "Claude Watch\nWaiting for the first reading…"
+        text = humanize.tooltip_text(self.state, self.clock.now())
+        if self.paused_until is not None and self.paused_until > self.clock.now():
+            text += f"\nAlerts paused until {humanize.format_clock(self.paused_until, self.clock.now())}"
+        return text
+
+    def _paint(self) -> None:
+        screen = QGuiApplication.primaryScreen()
+        dpr = screen.devicePixelRatio() if screen is not None else 1.0
+        self.icon.setIcon(make_icon(self.state, dpr, template=self.template))
+        self.icon.setToolTip(self.tooltip())
+
+    def anchor(self) -> Rect | None:
+        g = self.icon.geometry()
+        if g.isEmpty():
+            return None
+        return Rect(g.x(), g.y(), g.width(), g.height())
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self.dashboard_requested.emit(self.anchor())
+
+    def rebuild_menu(self) -> None:
+        """Rebuild the menu's actions (connected to ``aboutToShow``)."""
+        m = self.menu
+        m.clear()
+        open_action = QAction("Open dashboard", m)
+        open_action.triggered.connect(lambda: self.dashboard_requested.emit(self.anchor()))
+        m.addAction(open_action)
+        m.setDefaultAction(open_action)
+        refresh = QAction("Refresh now", m)
+        refresh.triggered.connect(self.refresh_requested)
+        m.addAction(refresh)
+        m.addSeparator()
+        now = self.clock.now()
+        pause = m.addMenu("Pause alerts")
+        pause.setObjectName("pause-menu")
+        if self.paused_until is not None and self.paused_until > now:
+            pause.setTitle(f"Alerts paused until {humanize.format_clock(self.paused_until, now)}")
+            resume = QAction("Resume alerts", pause)
+            resume.triggered.connect(lambda: self.pause_requested.emit(None))
+            pause.addAction(resume)
+        hour = QAction("For 1 hour", pause)
+        hour.triggered.connect(lambda: self.pause_requested.emit(self.clock.now() + timedelta(hours=1)))
+        pause.addAction(hour)
+        until = QAction("Until tomorrow", pause)
+        until.triggered.connect(lambda: self.pause_requested.emit(tomorrow_morning(self.clock.now())))
+        pause.addAction(until)
+        settings = QAction("Settings…", m)
+        settings.triggered.connect(self.settings_requested)
+        m.addAction(settings)
+        m.addSeparator()
+        quit_action = QAction("Quit Claude Watch", m)
+        quit_action.triggered.connect(self.quit_requested)
+        m.addAction(quit_action)
+
+    def action_texts(self) -> list[str]:
+        """The menu's entries as shown (for tests and the self-test)."""
+        return [a.text() for a in self.menu.actions() if not a.isSeparator()]
+
+    def show_message(self, title: str, body: str, critical: bool = False) -> None:
+        """The tray's own balloon, used when no notification server is available."""
+        icon = QSystemTrayIcon.MessageIcon.Warning if critical else QSystemTrayIcon.MessageIcon.Information
+        self.icon.showMessage(title, body, icon, 10000)
