@@ -25,7 +25,7 @@ from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.derive import Sample, derive_state
 from trayapp.core.models import AccountInfo, AccountState, ErrorKind, FetchError, Source, UsageSnapshot
 from trayapp.core.poll_policy import Decision, PollPolicy, Wait
-from trayapp.sources.claude_version import detect_version
+from trayapp.sources.claude_version import detect_version, newest
 from trayapp.sources.credentials import CredentialsReport, load_credentials
 from trayapp.sources.usage_api import FetchResult, UsageClient
 from trayapp.store.usage_repo import UsageRepo
@@ -194,6 +194,10 @@ class UsageEngine:
             return
         self._version_checked = True
         seen = self._snapshot.client_version if self._snapshot else None
+        if self.local_sources:  # the Claude Code version seen in statusline captures counts too
+            from trayapp.sources.statusline_capture import latest_client_version
+
+            seen = newest(seen, await asyncio.to_thread(latest_client_version))
         version = await asyncio.to_thread(detect_version, now, seen=seen, probe=self._probe_version)
         self.client.version = version
 
@@ -258,7 +262,7 @@ def create_engine(
     *,
     demo: object | None = None,
     clock: Clock | None = None,
-    local_sources: Sequence[LocalSource] = (),
+    local_sources: Sequence[LocalSource] | None = None,
     probe_version: bool = True,
 ) -> UsageEngine:
     """Build the engine the app and CLI use, from settings and paths.
@@ -290,6 +294,10 @@ def create_engine(
             credentials_loader=partial(load_credentials, config_dirs=[d], home=d, platform="demo"),
             probe_version=False,
         )
+    if local_sources is None:  # default: Claude Code's statusline captures (claude-watch statusline)
+        from trayapp.sources.statusline_capture import STALE_LIMIT, local_source
+
+        local_sources = [local_source(STALE_LIMIT)]
     return UsageEngine(
         UsageRepo.open(),
         clock=clock,
