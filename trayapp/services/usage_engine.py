@@ -19,7 +19,10 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
 
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.derive import Sample, derive_state
@@ -31,10 +34,22 @@ from trayapp.sources.usage_api import FetchResult, UsageClient
 from trayapp.store.usage_repo import UsageRepo
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LocalSource = Callable[[datetime], UsageSnapshot | None]
 CredentialsLoader = Callable[[datetime], CredentialsReport]
 COMPLETE_EVERY = 4
+
+# Plain Python worker threads for blocking reads (credentials, local sources, `claude --version`).
+# Deliberately not the loop's default executor: under qasync that is a pool of QThreads, which
+# crash the interpreter at exit when many event loops come and go (tests, CLI).
+_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="claude-watch-usage")
+
+
+async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``fn`` in the engine's worker threads and await its result."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_EXECUTOR, partial(fn, *args, **kwargs))
 
 
 class UsageEngine:
@@ -116,10 +131,10 @@ class UsageEngine:
         Never raises for network, server, credential or data trouble; the state says what happened.
         """
         now = self.clock.now()
-        report = await asyncio.to_thread(self._load_credentials, now)
+        report = await run_blocking(self._load_credentials, now)
         self._account = report.account
         self._notices = report.notices
-        local = await asyncio.to_thread(self._fresh_local, now)
+        local = await run_blocking(self._fresh_local, now)
         if local is not None:
             self._save_local(local)
         want_api = local is None or manual or self._complete_due(now)
@@ -197,8 +212,8 @@ class UsageEngine:
         if self.local_sources:  # the Claude Code version seen in statusline captures counts too
             from trayapp.sources.statusline_capture import latest_client_version
 
-            seen = newest(seen, await asyncio.to_thread(latest_client_version))
-        version = await asyncio.to_thread(detect_version, now, seen=seen, probe=self._probe_version)
+            seen = newest(seen, await run_blocking(latest_client_version))
+        version = await run_blocking(detect_version, now, seen=seen, probe=self._probe_version)
         self.client.version = version
 
     def _fresh_local(self, now: datetime) -> UsageSnapshot | None:
@@ -271,8 +286,6 @@ def create_engine(
     separate database (``claude-watch-demo.sqlite3``) so demo numbers never mix with real history.
     Blocking (opens the database): call at start-up or from a worker thread.
     """
-    from functools import partial
-
     from trayapp import paths
     from trayapp import settings as st
 
