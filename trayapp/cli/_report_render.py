@@ -1,0 +1,237 @@
+"""Rendering for ``claude-watch report`` and ``export``: argument parsing helpers, the stderr progress
+bar, readable tables and ccusage-shaped JSON. Imported lazily by the command modules."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, date, datetime
+from typing import Any
+
+from trayapp.core.aggregate import Tally, iso_ms
+from trayapp.sources.transcripts.scanner import ScanStats
+from trayapp.sources.transcripts.tracker import Report, Tracker, resolve_timezone
+
+LABEL = "Local estimate: this machine, Claude Code only."
+_KEYS = {"daily": "date", "monthly": "month", "session": "sessionId", "project": "projectPath"}
+_LISTS = {"daily": "daily", "monthly": "monthly", "session": "sessions", "project": "projects"}
+
+
+def parse_day(text: str | None, flag: str) -> date | None:
+    if not text:
+        return None
+    clean = text.strip()
+    if len(clean) == 8 and clean.isdigit():
+        clean = f"{clean[:4]}-{clean[4:6]}-{clean[6:]}"
+    try:
+        return date.fromisoformat(clean)
+    except ValueError:
+        raise ValueError(f"{flag} {text!r}: use YYYY-MM-DD (or YYYYMMDD)") from None
+
+
+def make_tracker(timezone: str | None, cost_mode: str | None) -> Tracker:
+    kwargs: dict[str, Any] = {}
+    if timezone:
+        kwargs["tz"] = resolve_timezone(timezone)
+    if cost_mode:
+        kwargs["cost_mode"] = cost_mode
+    from trayapp import settings as st
+
+    cfg = st.load()
+    for warning in cfg.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return Tracker.from_config(cfg, **kwargs)
+
+
+class ProgressBar:
+    """A one-line bar on stderr, shown only on a terminal and only when the scan is long."""
+
+    def __init__(self, stream: Any = None, min_bytes: int = 16 * 1024 * 1024) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.min_bytes = min_bytes
+        self.shown = False
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < self.min_bytes:
+            return
+        now = time.monotonic()
+        if done < total and now - self.last < 0.1:
+            return
+        self.last = now
+        frac = done / total if total else 1.0
+        width = 30
+        filled = int(frac * width)
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(f"\rScanning transcripts [{bar}] {frac:5.1%} of {total / 2**20:,.0f} MiB")
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def scan_with_progress(tracker: Tracker) -> ScanStats:
+    bar = ProgressBar()
+    try:
+        return tracker.refresh(progress=bar)
+    finally:
+        bar.finish()
+
+
+def fmt_int(n: int) -> str:
+    return f"{n:,}"
+
+
+def fmt_cost(t: Tally) -> str:
+    text = f"${t.cost:,.2f}"
+    return text + "*" if t.unpriced else text
+
+
+def table(headers: list[str], rows: list[list[str]], right: set[int]) -> str:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)
+        )
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), sep, *(line(r) if r else sep for r in rows)])
+
+
+def _short_models(t: Tally) -> str:
+    names = sorted(t.models)
+    return ", ".join(n.removeprefix("claude-") for n in names)
+
+
+def periods(
+    tracker: Tracker, kind: str, since: date | None, until: date | None, *, as_json: bool, breakdown: bool
+) -> dict[str, Any] | str:
+    report: Report = {
+        "daily": tracker.daily,
+        "monthly": tracker.monthly,
+        "session": tracker.sessions,
+        "project": tracker.projects,
+    }[kind](since, until)
+    projects = report.extra.get("projects", {})
+    if as_json:
+        return periods_json(kind, report, projects)
+    first = {"daily": "Date", "monthly": "Month", "session": "Session", "project": "Project"}[kind]
+    headers = [first, "Models", "Input", "Output", "Cache write", "Cache read", "Total tokens", "Cost (USD)"]
+    rows: list[list[str]] = []
+    for key, t in report.rows.items():
+        label = key if kind != "session" else f"{_short_id(key)}  {projects.get(key, '')}"
+        rows.append([label, _short_models(t), *_nums(t)])
+        if breakdown:
+            for name, m in sorted(t.models.items(), key=lambda kv: -kv[1].cost):
+                rows.append(["  └ " + name, "", *_nums(m)])
+    for day, models in report.stats_cache.items():
+        if kind == "daily":
+            rows.append([day + " (stats-cache)", ", ".join(sorted(models)), "", "", "", "",
+                         fmt_int(sum(models.values())), "-"])  # fmt: skip
+    rows.append([])
+    rows.append(["Total", "", *_nums(report.totals)])
+    notes = [LABEL]
+    if report.unpriced:
+        notes.append("* unpriced model(s), counted as $0: " + ", ".join(sorted(report.unpriced)))
+    if report.stats_cache and kind == "daily":
+        notes.append(
+            "(stats-cache) days have no transcripts left; Claude Code's own counts: input+output only, "
+            "UTC days, not de-duplicated, not in the total."
+        )
+    if not report.rows and not report.stats_cache:
+        return "No Claude Code usage found. " + LABEL
+    return table(headers, rows, right={2, 3, 4, 5, 6, 7}) + "\n" + "\n".join(notes)
+
+
+def _short_id(session: str) -> str:
+    return session[:8] if len(session) == 36 and session.count("-") == 4 else session
+
+
+def _nums(t: Tally) -> list[str]:
+    return [fmt_int(t.input), fmt_int(t.output), fmt_int(t.cache_creation), fmt_int(t.cache_read),
+            fmt_int(t.total), fmt_cost(t)]  # fmt: skip
+
+
+def periods_json(kind: str, report: Report, projects: dict[str, str]) -> dict[str, Any]:
+    items: list[dict[str, Any]] = []
+    for key, t in report.rows.items():
+        row: dict[str, Any] = {_KEYS[kind]: key}
+        if kind == "session":
+            row["projectPath"] = projects.get(key, "")
+        if kind in ("session", "project"):
+            row["firstActivity"] = iso_ms(t.first_ts)
+            row["lastActivity"] = iso_ms(t.last_ts)
+        row.update(t.row_json())
+        items.append(row)
+    if kind == "daily":
+        for day, models in report.stats_cache.items():
+            items.append(
+                {
+                    "date": day,
+                    "source": "stats-cache",
+                    "note": "transcripts gone; Claude Code's stats-cache.json: input+output tokens only, "
+                    "UTC day, not de-duplicated; excluded from totals",
+                    "totalTokens": sum(models.values()),
+                    "modelsUsed": sorted(models),
+                    "tokensByModel": models,
+                }
+            )
+        items.sort(key=lambda r: r["date"])
+    out: dict[str, Any] = {_LISTS[kind]: items, "totals": report.totals.token_json()}
+    if report.unpriced:
+        out["unpricedModels"] = sorted(report.unpriced)
+    return out
+
+
+def blocks(
+    tracker: Tracker, since: date | None, until: date | None, *, as_json: bool
+) -> dict[str, Any] | str:
+    now = datetime.now(UTC)
+    now_ms = int(now.timestamp() * 1000)
+    found = tracker.blocks(since, until, now)
+    if as_json:
+        return {"blocks": [b.to_json(now_ms) for b in found]}
+    if not found:
+        return "No Claude Code usage found. " + LABEL
+    headers = [
+        "Block start (local)",
+        "Status",
+        "Models",
+        "Total tokens",
+        "Cost (USD)",
+        "Burn rate",
+        "Projected",
+    ]
+    rows: list[list[str]] = []
+    for b in found:
+        start = datetime.fromtimestamp(b.start_ms / 1000, tracker.tz).strftime("%Y-%m-%d %H:%M")
+        if b.is_gap:
+            hours = (b.end_ms - b.start_ms) / 3_600_000
+            rows.append([start, f"idle {hours:.1f} h", "", "", "", "", ""])
+            continue
+        inp, out, cc, cr, cost = b.sums()
+        status = "ACTIVE" if b.is_active else "done"
+        rate = b.burn_rate() if b.is_active else None
+        proj = b.projection(now_ms)
+        rows.append(
+            [
+                start,
+                status,
+                ", ".join(m.removeprefix("claude-") for m in b.models()),
+                fmt_int(inp + out + cc + cr),
+                f"${cost:,.2f}",
+                f"{rate.tokens_per_minute:,.0f} tok/min, ${rate.cost_per_hour:,.2f}/h" if rate else "",
+                f"{proj.total_tokens:,} tok, ${proj.total_cost:,.2f} ({proj.remaining_minutes} min left)"
+                if proj
+                else "",
+            ]
+        )
+    return table(headers, rows, right={3, 4}) + "\n" + LABEL

@@ -1,0 +1,64 @@
+"""``claude-watch report {daily,monthly,session,project,blocks}``: local token and cost reports.
+
+Scans Claude Code's transcripts incrementally (a progress bar on stderr during a long first scan),
+then prints a table, or with ``--json`` the same fields ccusage prints, so scripts written for
+ccusage keep working. Everything is a local estimate: this machine, Claude Code only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+REPORTS = ("daily", "monthly", "session", "project", "blocks")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "report",
+        help="token and cost reports from Claude Code transcripts on this machine",
+        description="Token and cost reports from this machine's Claude Code transcripts (a local estimate).",
+    )
+    p.add_argument("kind", choices=REPORTS, help="how to group the usage")
+    p.add_argument("--json", action="store_true", help="machine-readable output (ccusage field names)")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="first day to include (YYYYMMDD also accepted)")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="last day to include")
+    p.add_argument("--timezone", metavar="TZ", help="IANA time zone for days (default: setting, else local)")
+    p.add_argument("--cost-mode", choices=("auto", "calculate", "display"), help="how costs are computed")
+    p.add_argument("--breakdown", action="store_true", help="one line per model under each row")
+    p.add_argument("--no-scan", action="store_true", help="report from the ledger without scanning first")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from trayapp.cli import _report_render as render
+
+    try:
+        since = render.parse_day(args.since, "--since")
+        until = render.parse_day(args.until, "--until")
+        tracker = render.make_tracker(args.timezone, args.cost_mode)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if not args.no_scan:
+            stats = render.scan_with_progress(tracker)
+            if stats.malformed:
+                print(f"note: skipped {stats.malformed} malformed usage line(s)", file=sys.stderr)
+        out: dict[str, Any] | str
+        if args.kind == "blocks":
+            out = render.blocks(tracker, since, until, as_json=args.json)
+        else:
+            out = render.periods(
+                tracker, args.kind, since, until, as_json=args.json, breakdown=args.breakdown
+            )
+    finally:
+        tracker.repo.close()
+    if isinstance(out, str):
+        print(out)
+    else:
+        import json
+
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0

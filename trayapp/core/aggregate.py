@@ -1,0 +1,185 @@
+"""Roll-ups of de-duplicated usage: by day (in a chosen time zone), month, session, project and model,
+with costs under a cost mode, shaped like ccusage's JSON so scripts written for it keep working.
+
+The store hands over :class:`GroupRow` sums (tokens of entries sharing a key, model, fast flag,
+long-context flag and presence of ``costUSD``); because the price is linear inside such a group,
+costing the sums is exact. Day keys come from 15-minute UTC buckets, which every UTC offset in use
+divides, so any IANA zone can be applied after the SQL has run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+
+from trayapp.core.pricing import PriceTable, display_model, group_cost
+
+BUCKET_MS = 900_000
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """Token sums of the entries sharing (key, model, fast, long-context, has-costUSD)."""
+
+    key: str | int
+    model: str
+    fast: bool
+    long: bool
+    has_cost: bool
+    inp: int
+    out: int
+    cc5: int
+    cc1: int
+    cr: int
+    cost: float
+    count: int
+    first_ts: int
+    last_ts: int
+
+
+@dataclass(slots=True)
+class Tally:
+    """Running totals for one report row (and, inside it, one model)."""
+
+    input: int = 0
+    output: int = 0
+    cache_creation: int = 0
+    cache_read: int = 0
+    cost: float = 0.0
+    entries: int = 0
+    first_ts: int | None = None
+    last_ts: int | None = None
+    models: dict[str, Tally] = field(default_factory=dict)
+    unpriced: set[str] = field(default_factory=set)
+
+    @property
+    def total(self) -> int:
+        return self.input + self.output + self.cache_creation + self.cache_read
+
+    def add(self, row: GroupRow, cost: float) -> None:
+        self.input += row.inp
+        self.output += row.out
+        self.cache_creation += row.cc5 + row.cc1
+        self.cache_read += row.cr
+        self.cost += cost
+        self.entries += row.count
+        self.first_ts = row.first_ts if self.first_ts is None else min(self.first_ts, row.first_ts)
+        self.last_ts = row.last_ts if self.last_ts is None else max(self.last_ts, row.last_ts)
+
+    def merge(self, other: Tally) -> None:
+        self.input += other.input
+        self.output += other.output
+        self.cache_creation += other.cache_creation
+        self.cache_read += other.cache_read
+        self.cost += other.cost
+        self.entries += other.entries
+        for ts in (other.first_ts, other.last_ts):
+            if ts is not None:
+                self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
+                self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
+        self.unpriced |= other.unpriced
+        for name, sub in other.models.items():
+            self.models.setdefault(name, Tally()).merge(sub)
+
+    def token_json(self) -> dict[str, Any]:
+        return {
+            "inputTokens": self.input,
+            "outputTokens": self.output,
+            "cacheCreationTokens": self.cache_creation,
+            "cacheReadTokens": self.cache_read,
+            "totalTokens": self.total,
+            "totalCost": self.cost,
+        }
+
+    def row_json(self) -> dict[str, Any]:
+        """ccusage's per-period fields: tokens, cost, modelsUsed, modelBreakdowns."""
+        out = self.token_json()
+        out["modelsUsed"] = sorted(self.models)
+        out["modelBreakdowns"] = [
+            {
+                "modelName": name,
+                "inputTokens": m.input,
+                "outputTokens": m.output,
+                "cacheCreationTokens": m.cache_creation,
+                "cacheReadTokens": m.cache_read,
+                "cost": m.cost,
+            }
+            for name, m in sorted(self.models.items(), key=lambda kv: (-kv[1].cost, kv[0]))
+        ]
+        return out
+
+
+def rollup(
+    rows: Iterable[GroupRow], key: Callable[[GroupRow], str], table: PriceTable, mode: str
+) -> dict[str, Tally]:
+    """Sum rows into one :class:`Tally` per ``key(row)``, with per-model breakdowns and costs."""
+    result: dict[str, Tally] = {}
+    for row in rows:
+        cost, priced = group_cost(
+            table,
+            mode,
+            row.model,
+            (row.inp, row.out, row.cc5, row.cc1, row.cr),
+            fast=row.fast,
+            long_context=row.long,
+            has_cost=row.has_cost,
+            recorded=row.cost,
+        )
+        name = display_model(row.model, row.fast)
+        tally = result.setdefault(key(row), Tally())
+        tally.add(row, cost)
+        sub = tally.models.setdefault(name, Tally())
+        sub.add(row, cost)
+        if not priced:
+            tally.unpriced.add(name)
+            sub.unpriced.add(name)
+    return result
+
+
+def totals(tallies: Iterable[Tally]) -> Tally:
+    out = Tally()
+    for t in tallies:
+        out.merge(t)
+    return out
+
+
+class DayKeys:
+    """Maps 15-minute UTC bucket numbers to ``YYYY-MM-DD`` in ``tz`` (None: the system's local zone,
+    DST included), cached per bucket."""
+
+    def __init__(self, tz: tzinfo | None) -> None:
+        self.tz = tz
+        self._cache: dict[int, str] = {}
+
+    def __call__(self, row: GroupRow) -> str:
+        bucket = int(row.key)
+        day = self._cache.get(bucket)
+        if day is None:
+            day = datetime.fromtimestamp(bucket * BUCKET_MS / 1000, self.tz).strftime("%Y-%m-%d")
+            self._cache[bucket] = day
+        return day
+
+
+def day_range_ms(since: date | None, until: date | None, tz: tzinfo | None) -> tuple[int | None, int | None]:
+    """[start of ``since``, end of ``until``) in ``tz`` as epoch ms (None = open)."""
+    lo = hi = None
+    if since is not None:
+        lo = int(datetime(since.year, since.month, since.day, tzinfo=tz).timestamp() * 1000)
+    if until is not None:
+        nxt = until + timedelta(days=1)
+        hi = int(datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz).timestamp() * 1000)
+    return lo, hi
+
+
+def iso_ms(ts: int | None) -> str | None:
+    """Epoch ms -> ``2026-01-09T10:00:00.000Z`` (ccusage's timestamp format)."""
+    if ts is None:
+        return None
+    dt = datetime.fromtimestamp(ts / 1000, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts % 1000:03d}Z"
+
+
+def today_in(tz: tzinfo | None, now: datetime) -> str:
+    return now.astimezone(tz).strftime("%Y-%m-%d")

@@ -1,0 +1,99 @@
+"""Where Claude Code transcripts are: the scan roots and the ``*.jsonl`` files under them.
+
+Roots follow ccusage (claude-data-formats.md §1.1): every comma-separated entry of
+``CLAUDE_CONFIG_DIR`` (a config dir, whose ``projects/`` is scanned, or a ``projects/`` dir
+itself); without it both ``$XDG_CONFIG_HOME/claude/projects`` (default ``~/.config/claude``) and
+``~/.claude/projects``. Roots are de-duplicated by resolved path. Files are every ``*.jsonl`` below a
+root, including ``<session>/subagents/`` and legacy flat ``agent-*.jsonl`` files, except ``memory/``
+and ``tool-results/`` folders and workflow ``journal.jsonl`` files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+SKIP_DIRS = frozenset({"memory", "tool-results"})
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptFile:
+    path: str
+    project_hint: str  # the (lossy) project folder name, used only when lines carry no cwd
+    session_hint: str  # used only when lines carry no sessionId
+
+
+def transcript_roots(env: Mapping[str, str] | None = None, home: Path | None = None) -> list[Path]:
+    """Existing ``projects`` directories to scan, in order, without duplicates."""
+    env = os.environ if env is None else env
+    home = Path.home() if home is None else home
+    raw = env.get("CLAUDE_CONFIG_DIR", "").strip()
+    candidates: list[Path] = []
+    if raw:
+        for part in raw.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            entry = Path(part).expanduser()
+            candidates.append(entry if entry.name == "projects" else entry / "projects")
+    else:
+        xdg = env.get("XDG_CONFIG_HOME", "").strip()
+        config_home = Path(xdg).expanduser() if xdg else home / ".config"
+        candidates += [config_home / "claude" / "projects", home / ".claude" / "projects"]
+    roots: list[Path] = []
+    seen: set[Path] = set()
+    for cand in candidates:
+        if not cand.is_dir():
+            continue
+        resolved = cand.resolve()
+        if resolved in seen:
+            continue
+        seen.add(resolved)
+        roots.append(cand)
+    return roots
+
+
+def discover(roots: list[Path]) -> list[TranscriptFile]:
+    """Every transcript file under ``roots`` (sorted by path within each root)."""
+    found: list[TranscriptFile] = []
+    seen: set[str] = set()
+    for root in roots:
+        base = str(root)
+        for path in sorted(_walk(base)):
+            real = os.path.realpath(path)
+            if real in seen:
+                continue
+            seen.add(real)
+            rel = os.path.relpath(path, base).split(os.sep)
+            stem = rel[-1][: -len(".jsonl")]
+            project = rel[0] if len(rel) > 1 else ""
+            session = rel[1] if len(rel) > 2 else stem
+            found.append(TranscriptFile(path, project, session))
+    return found
+
+
+def _walk(top: str) -> list[str]:
+    out: list[str] = []
+    stack = [(top, False)]
+    while stack:
+        directory, in_workflows = stack.pop()
+        try:
+            it = os.scandir(directory)
+        except OSError:
+            continue
+        with it:
+            for de in it:
+                name = de.name
+                try:
+                    if de.is_dir(follow_symlinks=False):
+                        if name not in SKIP_DIRS:
+                            stack.append((de.path, in_workflows or name == "workflows"))
+                    elif name.endswith(".jsonl") and de.is_file():
+                        if in_workflows and name == "journal.jsonl":
+                            continue
+                        out.append(de.path)
+                except OSError:
+                    continue
+    return out

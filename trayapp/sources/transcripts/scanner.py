@@ -1,0 +1,218 @@
+"""The incremental transcript scanner: compares files with the ledger, reads only what is new, and
+merges the records into the ledger in batches.
+
+Per file the ledger remembers (device, inode, size, mtime, offset of the last complete line). An
+unchanged file is skipped after one ``stat``; a grown file is read from its offset; a file that
+shrank, was replaced (new inode) or was rewritten in place is read again from the start after its
+old rows are dropped; a file that vanished keeps its rows (history outlives Claude Code's 30-day
+clean-up). Large reads (a cold scan) are split into byte ranges and decoded by a process pool
+(forkserver on Linux, spawn elsewhere: both work in a frozen app once ``freeze_support`` ran); the
+parent only merges. Progress is reported through a callback as ranges complete.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trayapp.core.ledger import Occurrence
+from trayapp.sources.transcripts.decode import RangeResult, scan_many
+from trayapp.sources.transcripts.discovery import TranscriptFile, discover, transcript_roots
+from trayapp.store.ledger_repo import Batch, FileRow, FileState, LedgerRepo
+
+ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total)
+
+POOL_MIN_BYTES = 48 * 1024 * 1024  # below this a pool costs more than it saves
+BATCH_BYTES = 512 * 1024 * 1024  # bytes of transcripts per ledger transaction
+MIN_PIECE = 8 * 1024 * 1024
+MAX_PIECE = 64 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class ScanStats:
+    files_seen: int = 0
+    files_read: int = 0
+    files_reset: int = 0
+    files_missing: int = 0
+    bytes_read: int = 0
+    records: int = 0
+    malformed: int = 0
+    groups_touched: int = 0
+    workers: int = 0
+    seconds: float = 0.0
+    roots: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Job:
+    file_id: int
+    path: str
+    start: int
+    size: int
+    dev: int
+    ino: int
+    mtime_ns: int
+    session_hint: str
+    reset: bool
+    ranges: int = 1
+    results: list[RangeResult] = field(default_factory=list)
+
+
+def plan(repo: LedgerRepo, found: list[TranscriptFile]) -> tuple[list[_Job], list[int]]:
+    """Decide what to read: (jobs, ids of files that vanished)."""
+    known = repo.files()
+    new = [(f.path, f.project_hint, f.session_hint) for f in found if f.path not in known]
+    ids = repo.add_files(new) if new else {}
+    jobs: list[_Job] = []
+    present: set[str] = set()
+    for f in found:
+        try:
+            st = os.stat(f.path)
+        except OSError:
+            continue
+        present.add(f.path)
+        row: FileRow | None = known.get(f.path)
+        if row is None:
+            jobs.append(_job(ids[f.path], f, st, 0, reset=False))
+            continue
+        same_file = (row.dev, row.ino) == (st.st_dev, st.st_ino)
+        if same_file and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns:
+            continue
+        if same_file and st.st_size > row.size and row.offset <= row.size:
+            jobs.append(_job(row.id, f, st, row.offset, reset=False))  # appended to
+        else:
+            jobs.append(_job(row.id, f, st, 0, reset=True))  # shrank, replaced or rewritten
+    missing = [row.id for path, row in known.items() if path not in present and not row.missing]
+    return jobs, missing
+
+
+def _job(file_id: int, f: TranscriptFile, st: os.stat_result, start: int, *, reset: bool) -> _Job:
+    return _Job(
+        file_id, f.path, start, st.st_size, st.st_dev, st.st_ino, st.st_mtime_ns, f.session_hint, reset
+    )
+
+
+def scan(
+    repo: LedgerRepo,
+    roots: list[Path] | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    workers: int | None = None,
+) -> ScanStats:
+    """Bring the ledger up to date with the transcripts under ``roots`` (default: discovered roots)."""
+    t0 = time.perf_counter()
+    roots = transcript_roots() if roots is None else roots
+    stats = ScanStats(roots=[str(r) for r in roots])
+    found = discover(roots)
+    stats.files_seen = len(found)
+    jobs, missing = plan(repo, found)
+    stats.files_missing = len(missing)
+    total = sum(j.size - j.start for j in jobs)
+    if progress:
+        progress(0, total)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4)
+    use_pool = workers > 1 and total >= POOL_MIN_BYTES and len(jobs) > 0
+    tasks = _split(jobs, workers if use_pool else 1)
+    stats.workers = workers if use_pool else 0
+    pending = Batch(missing=missing)
+    pending_bytes = 0
+    done_bytes = 0
+
+    def finished(job: _Job) -> None:
+        nonlocal pending_bytes, pending
+        last = next(r for r in job.results if r.last)
+        malformed = sum(r.malformed for r in job.results)
+        fid = job.file_id
+        for r in job.results:
+            pending.occurrences.extend(Occurrence(fid, *rec) for rec in r.records)
+            stats.records += len(r.records)
+        if job.reset:
+            pending.resets.append(fid)
+            stats.files_reset += 1
+        pending.states.append(
+            FileState(fid, job.dev, job.ino, job.size, job.mtime_ns, last.end_offset, malformed)
+        )
+        stats.malformed += malformed
+        stats.files_read += 1
+        pending_bytes += job.size - job.start
+        if pending_bytes >= BATCH_BYTES:
+            stats.groups_touched += repo.apply(pending)
+            pending = Batch()
+            pending_bytes = 0
+
+    def collect(results: Iterable[RangeResult]) -> None:
+        nonlocal done_bytes
+        for r in results:
+            job = jobs[r.index]
+            job.results.append(r)
+            stats.bytes_read += r.bytes_read
+            if len(job.results) == job.ranges:
+                finished(job)
+            done_bytes += r.bytes_read
+        if progress:
+            progress(min(done_bytes, total), total)
+
+    if use_pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+            futures: set[Future[list[RangeResult]]] = {pool.submit(scan_many, t) for t in tasks}
+            while futures:
+                done, futures = wait(futures, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    collect(fut.result())
+    else:
+        for t in tasks:
+            collect(scan_many(t))
+    if pending.occurrences or pending.states or pending.resets or pending.missing:
+        stats.groups_touched += repo.apply(pending)
+    stats.seconds = time.perf_counter() - t0
+    return stats
+
+
+Task = list[tuple[int, str, int, int, str, bool]]
+
+
+def _split(jobs: list[_Job], workers: int) -> list[Task]:
+    """Cut jobs into byte ranges and pack small ones together, largest first (for load balance)."""
+    total = sum(j.size - j.start for j in jobs)
+    piece = max(MIN_PIECE, min(MAX_PIECE, total // max(1, workers * 4)))
+    units: list[tuple[int, tuple[int, str, int, int, str, bool]]] = []
+    for index, job in enumerate(jobs):
+        length = job.size - job.start
+        if workers > 1 and length > piece:
+            cuts = list(range(job.start, job.size, piece))
+            job.ranges = len(cuts)
+            for k, a in enumerate(cuts):
+                last = k == len(cuts) - 1
+                b = job.size if last else a + piece
+                units.append((b - a, (index, job.path, a, b, job.session_hint, last)))
+        else:
+            job.ranges = 1
+            units.append((length, (index, job.path, job.start, job.size, job.session_hint, True)))
+    units.sort(key=lambda u: -u[0])
+    tasks: list[Task] = []
+    current: Task = []
+    size = 0
+    for length, unit in units:
+        current.append(unit)
+        size += length
+        if size >= piece:
+            tasks.append(current)
+            current, size = [], 0
+    if current:
+        tasks.append(current)
+    return tasks
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if sys.platform.startswith("linux"):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["trayapp.sources.transcripts.decode"])
+        return ctx
+    return multiprocessing.get_context("spawn")

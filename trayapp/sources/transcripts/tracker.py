@@ -1,0 +1,241 @@
+"""One object for local usage tracking: scan the transcripts into the ledger, then answer report
+questions (daily, monthly, session, project, model, blocks, today) with the user's time zone, cost
+mode and price table. Used by the CLI and, from a worker thread, by the tracking service.
+
+After every scan it writes ``state_dir()/today-cost.json`` atomically (temp file + rename):
+``{"date", "cost_usd", "tokens", "updated_at"}``, which the statusline command reads for its
+"today's cost" segment without opening SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from trayapp import paths
+from trayapp.core.aggregate import DayKeys, GroupRow, Tally, day_range_ms, rollup, today_in, totals
+from trayapp.core.blocks import Block, BlockEntry, active_block, identify_blocks
+from trayapp.core.pricing import PriceTable, display_model, group_cost
+from trayapp.sources.stats_cache import StatsCacheDays, fallback_days, read_stats_cache
+from trayapp.sources.transcripts.scanner import ProgressFn, ScanStats, scan
+from trayapp.store.ledger_repo import LedgerRepo
+
+TODAY_FILE = "today-cost.json"
+
+
+def resolve_timezone(name: str | None) -> tzinfo | None:
+    """IANA name -> tzinfo; empty/None -> None (the system's local zone). Raises ValueError."""
+    if not name:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from None
+
+
+def default_price_table(overrides: list[str] | tuple[str, ...] = ()) -> PriceTable:
+    return PriceTable.load(paths.resources_dir() / "pricing.json", overrides)
+
+
+@dataclass(slots=True)
+class Report:
+    """Rows keyed by period/session/project, grand totals, and what could not be priced."""
+
+    rows: dict[str, Tally]
+    totals: Tally
+    unpriced: set[str] = field(default_factory=set)
+    stats_cache: dict[str, dict[str, int]] = field(default_factory=dict)  # fallback days
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class TodaySummary:
+    date: str
+    tally: Tally
+    top_sessions: list[tuple[str, str, Tally]]  # (session, project, tally)
+    top_projects: list[tuple[str, Tally]]
+    block: Block | None
+    now_ms: int
+
+
+class Tracker:
+    """Scanner + ledger + pricing. Not thread-safe: own one per thread."""
+
+    def __init__(
+        self,
+        repo: LedgerRepo,
+        *,
+        table: PriceTable | None = None,
+        tz: tzinfo | None = None,
+        cost_mode: str = "auto",
+    ) -> None:
+        self.repo = repo
+        self.table = table or default_price_table()
+        self.tz = tz
+        self.cost_mode = cost_mode
+
+    @classmethod
+    def from_config(cls, cfg: Any, repo: LedgerRepo | None = None, **overrides: Any) -> Tracker:
+        """Build from loaded settings (``trayapp.settings.load()``; ``tracking.*`` keys).
+        Keyword arguments ``tz`` and ``cost_mode`` win over the settings."""
+        tz = overrides.pop("tz", None) or resolve_timezone(cfg.get("tracking.timezone"))
+        mode = overrides.pop("cost_mode", None) or cfg.get("tracking.cost_mode")
+        table = default_price_table(cfg.get("tracking.price_overrides"))
+        return cls(repo or LedgerRepo.open(), table=table, tz=tz, cost_mode=mode)
+
+    # --- scanning
+    def refresh(
+        self,
+        roots: list[Path] | None = None,
+        *,
+        progress: ProgressFn | None = None,
+        workers: int | None = None,
+        now: datetime | None = None,
+    ) -> ScanStats:
+        stats = scan(self.repo, roots, progress=progress, workers=workers)
+        self.write_today(now)
+        return stats
+
+    def write_today(self, now: datetime | None = None) -> Path:
+        now = now or datetime.now(UTC)
+        summary = self.today_tally(now)
+        day, tally = summary
+        payload = {
+            "date": day,
+            "cost_usd": round(tally.cost, 6),
+            "tokens": tally.total,
+            "updated_at": now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+        target = paths.ensure(paths.state_dir()) / TODAY_FILE
+        fd, tmp = tempfile.mkstemp(prefix=".today-cost.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(payload, fh)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    # --- reports
+    def _rows(self, by: str, since: date | None, until: date | None) -> list[GroupRow]:
+        lo, hi = day_range_ms(since, until, self.tz)
+        return self.repo.grouped(by, lo, hi)
+
+    def _report(self, rows: dict[str, Tally]) -> Report:
+        tot = totals(rows.values())
+        return Report(rows, tot, set(tot.unpriced))
+
+    def daily(
+        self, since: date | None = None, until: date | None = None, *, stats_cache: bool = True
+    ) -> Report:
+        rows = rollup(self._rows("bucket", since, until), DayKeys(self.tz), self.table, self.cost_mode)
+        report = self._report(dict(sorted(rows.items())))
+        if stats_cache:
+            cache = read_stats_cache(paths.claude_config_dirs())
+            extra = fallback_days(cache, self.repo.utc_days())
+            lo, hi = (since.isoformat() if since else None), (until.isoformat() if until else None)
+            report.stats_cache = {
+                d: m for d, m in sorted(extra.items()) if (lo is None or d >= lo) and (hi is None or d <= hi)
+            }
+            report.extra["stats_cache_sources"] = list(cache.sources)
+        return report
+
+    def monthly(self, since: date | None = None, until: date | None = None) -> Report:
+        days = DayKeys(self.tz)
+        rows = rollup(self._rows("bucket", since, until), lambda r: days(r)[:7], self.table, self.cost_mode)
+        return self._report(dict(sorted(rows.items())))
+
+    def sessions(self, since: date | None = None, until: date | None = None) -> Report:
+        rows = rollup(self._rows("session", since, until), lambda r: str(r.key), self.table, self.cost_mode)
+        ordered = dict(sorted(rows.items(), key=lambda kv: kv[1].last_ts or 0))
+        report = self._report(ordered)
+        report.extra["projects"] = self.repo.session_projects()
+        return report
+
+    def projects(self, since: date | None = None, until: date | None = None) -> Report:
+        rows = rollup(self._rows("project", since, until), lambda r: str(r.key), self.table, self.cost_mode)
+        return self._report(dict(sorted(rows.items(), key=lambda kv: -kv[1].cost)))
+
+    def block_entries(self, since_ms: int | None = None, until_ms: int | None = None) -> list[BlockEntry]:
+        out: list[BlockEntry] = []
+        for e in self.repo.entries(since_ms, until_ms):
+            cost, _ = group_cost(
+                self.table,
+                self.cost_mode,
+                e.model,
+                (e.inp, e.out, e.cc5, e.cc1, e.cr),
+                fast=bool(e.fast),
+                long_context=e.long_context,
+                has_cost=e.cost is not None,
+                recorded=e.cost or 0.0,
+            )
+            out.append(
+                BlockEntry(
+                    e.ts, display_model(e.model, bool(e.fast)), e.inp, e.out, e.cc5 + e.cc1, e.cr, cost
+                )
+            )
+        return out
+
+    def blocks(
+        self, since: date | None = None, until: date | None = None, now: datetime | None = None
+    ) -> list[Block]:
+        now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
+        lo, hi = day_range_ms(since, until, self.tz)
+        return identify_blocks(self.block_entries(lo, hi), now_ms)
+
+    def current_block(self, now: datetime | None = None) -> Block | None:
+        """The active 5-hour block, reading only recent entries (back to the last idle gap)."""
+        now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
+        lookback = 24 * 3_600_000
+        while True:
+            since = now_ms - lookback
+            entries = self.block_entries(since, None)
+            before = self.repo.last_entry_before(since)
+            # A chain of blocks restarts after any idle gap of more than 5 h; make sure the window
+            # begins at such a restart, else widen it.
+            starts_clean = before is None or (entries and entries[0].ts - before.ts > 5 * 3_600_000)
+            if starts_clean or not entries or lookback > 400 * 24 * 3_600_000:
+                break
+            gaps = [b for a, b in zip(entries, entries[1:], strict=False) if b.ts - a.ts > 5 * 3_600_000]
+            if gaps:
+                entries = [e for e in entries if e.ts >= gaps[0].ts]
+                break
+            lookback *= 4
+        return active_block(identify_blocks(entries, now_ms))
+
+    def today_tally(self, now: datetime | None = None) -> tuple[str, Tally]:
+        now = now or datetime.now(UTC)
+        day = today_in(self.tz, now)
+        d = date.fromisoformat(day)
+        report = self.daily(d, d, stats_cache=False)
+        return day, report.rows.get(day, Tally())
+
+    def today(self, now: datetime | None = None, top: int = 5) -> TodaySummary:
+        now = now or datetime.now(UTC)
+        day, tally = self.today_tally(now)
+        d = date.fromisoformat(day)
+        sess = self.sessions(d, d)
+        projects_of: dict[str, str] = sess.extra.get("projects", {})
+        top_sessions = sorted(sess.rows.items(), key=lambda kv: -kv[1].total)[:top]
+        proj = self.projects(d, d)
+        top_projects = sorted(proj.rows.items(), key=lambda kv: -kv[1].total)[:top]
+        return TodaySummary(
+            day,
+            tally,
+            [(s, projects_of.get(s, ""), t) for s, t in top_sessions],
+            top_projects,
+            self.current_block(now),
+            int(now.timestamp() * 1000),
+        )
+
+
+def stats_cache_days() -> StatsCacheDays:
+    return read_stats_cache(paths.claude_config_dirs())

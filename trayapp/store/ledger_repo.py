@@ -1,0 +1,301 @@
+"""The token ledger: its own SQLite file (``data_dir()/ledger.sqlite3``) holding what the transcript
+scanner has seen, so rescans read only appended bytes and history outlives deleted transcripts.
+
+Tables: ``files`` (per transcript: device, inode, size, mtime and the offset just past the last
+complete line), ``occ`` (one row per file x dedup group x request x sidechain, see
+:mod:`trayapp.core.ledger`) and ``entries`` (the de-duplicated requests that reports count,
+maintained from ``occ`` in the same transaction). A file that disappears keeps its rows; a file
+that shrank or was replaced has its rows removed and is read again. Each batch is one transaction,
+so a scan killed midway leaves a consistent ledger and the next scan continues from there.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trayapp import paths
+from trayapp.core.aggregate import GroupRow
+from trayapp.core.ledger import LONG_CONTEXT_THRESHOLD, Entry, Occurrence, group_winners, merge_into
+from trayapp.store.db import open_database
+
+LEDGER_FILENAME = "ledger.sqlite3"
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        project_hint TEXT NOT NULL DEFAULT '',
+        session_hint TEXT NOT NULL DEFAULT '',
+        dev INTEGER NOT NULL DEFAULT 0,
+        ino INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0,
+        mtime_ns INTEGER NOT NULL DEFAULT 0,
+        offset INTEGER NOT NULL DEFAULT 0,
+        malformed INTEGER NOT NULL DEFAULT 0,
+        missing INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE occ (
+        file_id INTEGER NOT NULL,
+        gkey TEXT NOT NULL,
+        req TEXT NOT NULL,
+        side INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        session TEXT NOT NULL,
+        cwd TEXT NOT NULL,
+        model TEXT NOT NULL,
+        inp INTEGER NOT NULL,
+        outp INTEGER NOT NULL,
+        cc5 INTEGER NOT NULL,
+        cc1 INTEGER NOT NULL,
+        cr INTEGER NOT NULL,
+        fast INTEGER NOT NULL,
+        cost REAL,
+        PRIMARY KEY (file_id, gkey, req, side)
+    ) WITHOUT ROWID;
+    CREATE INDEX occ_gkey ON occ (gkey);
+    CREATE TABLE entries (
+        gkey TEXT NOT NULL,
+        req TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        session TEXT NOT NULL,
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        inp INTEGER NOT NULL,
+        outp INTEGER NOT NULL,
+        cc5 INTEGER NOT NULL,
+        cc1 INTEGER NOT NULL,
+        cr INTEGER NOT NULL,
+        fast INTEGER NOT NULL,
+        cost REAL,
+        PRIMARY KEY (gkey, req)
+    ) WITHOUT ROWID;
+    CREATE INDEX entries_ts ON entries (ts);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
+    """,
+)
+
+_OCC_COLS = "file_id, gkey, req, side, ts, session, cwd, model, inp, outp, cc5, cc1, cr, fast, cost"
+_ENTRY_COLS = "gkey, req, ts, session, project, model, inp, outp, cc5, cc1, cr, fast, cost"
+_GROUP_KEYS = {"bucket": "ts / 900000", "session": "session", "project": "project", "all": "''"}
+
+
+def ledger_file() -> Path:
+    return paths.data_dir() / LEDGER_FILENAME
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    id: int
+    path: str
+    project_hint: str
+    session_hint: str
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    offset: int
+    malformed: int
+    missing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """New bookkeeping for a file after a read (``malformed`` is added to the stored count)."""
+
+    file_id: int
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    offset: int
+    malformed: int
+
+
+@dataclass(slots=True)
+class Batch:
+    """One transaction's worth of scan results."""
+
+    resets: list[int] = field(default_factory=list)  # files whose old rows are dropped first
+    occurrences: list[Occurrence] = field(default_factory=list)
+    states: list[FileState] = field(default_factory=list)
+    missing: list[int] = field(default_factory=list)
+
+
+class LedgerRepo:
+    """Repository over the ledger database. Use from one thread at a time (a worker, not the GUI)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (gkey TEXT PRIMARY KEY) WITHOUT ROWID")
+
+    @classmethod
+    def open(cls, path: Path | None = None, *, check_same_thread: bool = True) -> LedgerRepo:
+        return cls(open_database(path or ledger_file(), MIGRATIONS, check_same_thread=check_same_thread))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- files
+    def files(self) -> dict[str, FileRow]:
+        rows = self.conn.execute(
+            "SELECT id, path, project_hint, session_hint, dev, ino, size, mtime_ns, offset, malformed,"
+            " missing FROM files"
+        ).fetchall()
+        out: dict[str, FileRow] = {}
+        for r in rows:
+            i, path, ph, sh, dev, ino, size, mtime, off, bad, missing = r
+            out[path] = FileRow(i, path, ph, sh, dev, ino, size, mtime, off, bad, bool(missing))
+        return out
+
+    def add_files(self, items: Sequence[tuple[str, str, str]]) -> dict[str, int]:
+        """Register (path, project_hint, session_hint) triples; returns path -> id."""
+        with self._tx():
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO files (path, project_hint, session_hint) VALUES (?, ?, ?)", items
+            )
+        wanted = {p for p, _, _ in items}
+        return {r[1]: r[0] for r in self.conn.execute("SELECT id, path FROM files") if r[1] in wanted}
+
+    # --- the merge
+    def apply(self, batch: Batch) -> int:
+        """Apply one batch atomically; returns the number of dedup groups touched."""
+        conn = self.conn
+        with self._tx():
+            conn.execute("DELETE FROM temp.touched")
+            for fid in batch.resets:
+                conn.execute(
+                    "INSERT OR IGNORE INTO temp.touched SELECT gkey FROM occ WHERE file_id = ?", (fid,)
+                )
+                conn.execute("DELETE FROM occ WHERE file_id = ?", (fid,))
+            fresh: dict[tuple[int, str, str, int], Occurrence] = {}
+            for occ in batch.occurrences:
+                merge_into(fresh, occ)
+            conn.executemany(
+                "INSERT OR IGNORE INTO temp.touched VALUES (?)", ((g,) for g in {k[1] for k in fresh})
+            )
+            table: dict[tuple[int, str, str, int], Occurrence] = {}
+            for row in conn.execute(f"SELECT {_OCC_COLS} FROM occ JOIN temp.touched USING (gkey)"):
+                occ = Occurrence(*row)
+                table[occ.key] = occ
+            changed = [key for key, occ in fresh.items() if merge_into(table, occ)]
+            conn.executemany(
+                f"INSERT OR REPLACE INTO occ ({_OCC_COLS}) VALUES ({','.join('?' * 15)})",
+                (_occ_tuple(table[k]) for k in changed),
+            )
+            conn.execute("DELETE FROM entries WHERE gkey IN (SELECT gkey FROM temp.touched)")
+            hints = self._project_hints({k[0] for k in table})
+            conn.executemany(
+                f"INSERT INTO entries ({_ENTRY_COLS}) VALUES ({','.join('?' * 13)})",
+                (_entry_tuple(e) for e in group_winners(table.values(), hints)),
+            )
+            conn.executemany(
+                "UPDATE files SET dev=?, ino=?, size=?, mtime_ns=?, offset=?,"
+                " malformed=malformed+?, missing=0 WHERE id=?",
+                ((s.dev, s.ino, s.size, s.mtime_ns, s.offset, s.malformed, s.file_id) for s in batch.states),
+            )
+            conn.executemany("UPDATE files SET missing=1 WHERE id=?", ((fid,) for fid in batch.missing))
+            touched = int(conn.execute("SELECT COUNT(*) FROM temp.touched").fetchone()[0])
+            conn.execute("DELETE FROM temp.touched")
+        return touched
+
+    def reset_file_state(self, file_ids: Iterable[int]) -> None:
+        """Mark files as never read (their rows are dropped by the next :meth:`apply` reset)."""
+        with self._tx():
+            self.conn.executemany(
+                "UPDATE files SET offset=0, size=0, mtime_ns=0, malformed=0 WHERE id=?",
+                ((f,) for f in file_ids),
+            )
+
+    def _project_hints(self, file_ids: set[int]) -> dict[int, str]:
+        if not file_ids:
+            return {}
+        rows = self.conn.execute("SELECT id, project_hint FROM files").fetchall()
+        return {r[0]: r[1] for r in rows if r[0] in file_ids}
+
+    # --- queries
+    def grouped(self, by: str, since_ms: int | None = None, until_ms: int | None = None) -> list[GroupRow]:
+        """Token sums grouped by ``bucket`` (15-minute UTC buckets), ``session``, ``project`` or ``all``."""
+        key = _GROUP_KEYS[by]
+        where, params = _range(since_ms, until_ms)
+        sql = (
+            f"SELECT {key} AS k, model, fast, (inp + cc5 + cc1 + cr > {LONG_CONTEXT_THRESHOLD}) AS lg,"
+            " cost IS NOT NULL AS hc, SUM(inp), SUM(outp), SUM(cc5), SUM(cc1), SUM(cr), TOTAL(cost),"
+            f" COUNT(*), MIN(ts), MAX(ts) FROM entries {where} GROUP BY k, model, fast, lg, hc"
+        )
+        return [
+            GroupRow(r[0], r[1], bool(r[2]), bool(r[3]), bool(r[4]), *r[5:])
+            for r in self.conn.execute(sql, params)
+        ]
+
+    def session_projects(self) -> dict[str, str]:
+        """Session -> project of its earliest entry."""
+        rows = self.conn.execute("SELECT session, project, MIN(ts) FROM entries GROUP BY session")
+        return {r[0]: r[1] for r in rows}
+
+    def entries(self, since_ms: int | None = None, until_ms: int | None = None) -> list[Entry]:
+        where, params = _range(since_ms, until_ms)
+        rows = self.conn.execute(f"SELECT {_ENTRY_COLS} FROM entries {where} ORDER BY ts, gkey, req", params)
+        return [Entry(*r) for r in rows]
+
+    def last_entry_before(self, ts_ms: int) -> Entry | None:
+        row = self.conn.execute(
+            f"SELECT {_ENTRY_COLS} FROM entries WHERE ts < ? ORDER BY ts DESC LIMIT 1", (ts_ms,)
+        ).fetchone()
+        return Entry(*row) if row else None
+
+    def counts(self) -> dict[str, int]:
+        c = self.conn
+        return {
+            "files": int(c.execute("SELECT COUNT(*) FROM files").fetchone()[0]),
+            "missing_files": int(c.execute("SELECT COUNT(*) FROM files WHERE missing").fetchone()[0]),
+            "occurrences": int(c.execute("SELECT COUNT(*) FROM occ").fetchone()[0]),
+            "entries": int(c.execute("SELECT COUNT(*) FROM entries").fetchone()[0]),
+            "malformed_lines": int(c.execute("SELECT TOTAL(malformed) FROM files").fetchone()[0]),
+        }
+
+    def utc_days(self) -> set[str]:
+        """UTC dates (YYYY-MM-DD) that have at least one entry (for the stats-cache fallback)."""
+        rows = self.conn.execute("SELECT DISTINCT ts / 86400000 FROM entries")
+        from datetime import UTC, datetime
+
+        return {datetime.fromtimestamp(r[0] * 86400, UTC).strftime("%Y-%m-%d") for r in rows}
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self.conn)
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _range(since_ms: int | None, until_ms: int | None) -> tuple[str, tuple[int, ...]]:
+    clauses: list[str] = []
+    params: list[int] = []
+    if since_ms is not None:
+        clauses.append("ts >= ?")
+        params.append(since_ms)
+    if until_ms is not None:
+        clauses.append("ts < ?")
+        params.append(until_ms)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+def _occ_tuple(o: Occurrence) -> tuple[object, ...]:
+    return (o.file_id, o.gkey, o.req, o.side, o.ts, o.session, o.cwd, o.model, o.inp, o.out, o.cc5, o.cc1,
+            o.cr, o.fast, o.cost)  # fmt: skip
+
+
+def _entry_tuple(e: Entry) -> tuple[object, ...]:
+    return (e.gkey, e.req, e.ts, e.session, e.project, e.model, e.inp, e.out, e.cc5, e.cc1, e.cr, e.fast,
+            e.cost)  # fmt: skip
