@@ -126,8 +126,14 @@ def _window(window_id: str, entry: Any) -> Window | None:
 
 
 def snapshot_from(data: dict[str, Any]) -> UsageSnapshot | None:
-    """A ``UsageSnapshot`` from one capture (or ``rate-limits.json``) dict, if it has windows."""
+    """A ``UsageSnapshot`` from one capture (or ``rate-limits.json``) dict, if it has windows.
+
+    Its time is when the numbers were last seen to change (``limits_at``), not the last render.
+    """
     when = _when(data)
+    at = _num(data.get("limits_at"))
+    if when is not None and at is not None and at <= when.timestamp():
+        when = datetime.fromtimestamp(at, UTC)
     limits = data.get("rate_limits")
     if when is None or not isinstance(limits, dict):
         return None

@@ -135,6 +135,25 @@ def ledger_cost(capture: dict[str, Any], day: str) -> float:
         return 0.0
 
 
+def limits_at(prev: dict[str, Any] | None, capture: dict[str, Any]) -> float:
+    """When the capture's ``rate_limits`` were last seen to be new.
+
+    Claude Code re-renders an idle session (``refreshInterval``, mode changes) with the numbers
+    of its last API response, which may be hours old. Unchanged numbers and no new API time
+    since the previous capture mean nothing new was learned, so the earlier time is kept and
+    the reading ages honestly instead of looking fresh.
+    """
+    now: float = capture["captured_at"]
+    if prev is None or not capture.get("rate_limits"):
+        return now
+    before = prev.get("limits_at")
+    same = prev.get("rate_limits") == capture["rate_limits"]
+    idle = prev.get("api_duration_ms") == capture.get("api_duration_ms")
+    if same and idle and isinstance(before, int | float) and not isinstance(before, bool) and before <= now:
+        return float(before)
+    return now
+
+
 def write_session(state_dir: str, capture: dict[str, Any], day: str, day_start: float) -> dict[str, Any]:
     """Store ``capture`` as its session's file (unless a newer one is already there); return it."""
     directory = os.path.join(capture_dir(state_dir), SESSIONS)
@@ -144,6 +163,7 @@ def write_session(state_dir: str, capture: dict[str, Any], day: str, day_start: 
     if prev is not None and _captured_at(prev) > capture["captured_at"]:
         return prev  # an overlapping newer run of the same session already wrote
     capture["today"] = day_ledger(prev, capture, day, day_start)
+    capture["limits_at"] = limits_at(prev, capture)
     atomic_write(path, capture)
     return capture
 
@@ -157,7 +177,7 @@ def update_latest(state_dir: str, capture: dict[str, Any]) -> bool:
     path = os.path.join(directory, LATEST)
     record = {
         "schema": 1,
-        "captured_at": capture["captured_at"],
+        "captured_at": capture.get("limits_at", capture["captured_at"]),
         "session_id": capture.get("session_id"),
         "version": capture.get("version"),
         "rate_limits": capture["rate_limits"],

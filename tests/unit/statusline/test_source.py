@@ -122,3 +122,16 @@ def test_local_source_callable_for_the_engine(state_dir: Path) -> None:
     assert source(when(NOW)) is not None
     interval[0] = timedelta(seconds=10)
     assert source(when(NOW)) is None
+
+
+def test_idle_rerenders_do_not_refresh_the_reading(state_dir: Path) -> None:
+    """refreshInterval re-renders repeat old numbers: the reading keeps its first time."""
+    payload = full()
+    store(state_dir, payload, NOW - 900)
+    store(state_dir, payload, NOW - 10)  # same numbers, no new API time: nothing new learned
+    assert sc.fresh_snapshot(when(NOW), timedelta(minutes=5)) is None
+    assert sc.live_sessions(when(NOW), timedelta(minutes=5))  # the session itself is live
+    payload["cost"]["total_api_duration_ms"] += 1500  # a new API response, same percentages
+    store(state_dir, payload, NOW - 5)
+    snap = sc.fresh_snapshot(when(NOW), timedelta(minutes=5))
+    assert snap is not None and snap.fetched_at == when(NOW - 5)
