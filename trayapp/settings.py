@@ -69,6 +69,17 @@ def _timezone(value: Any) -> str | None:
     return None
 
 
+def _price_overrides(value: Any) -> str | None:
+    from trayapp.core.pricing import parse_override
+
+    for item in value:
+        try:
+            parse_override(item)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
 STATUSLINE_SEGMENTS = ("model", "five_hour", "seven_day", "session_cost", "context", "today_cost")
 
 # The schema. Areas keep their keys together; add a key to your area's block.
@@ -138,6 +149,16 @@ SCHEMA: tuple[Setting, ...] = (
     ),
     Setting(
         "tracking.cost_mode", str, "auto", "Cost mode", "Tracking", choices=("auto", "calculate", "display")
+    ),
+    Setting(
+        "tracking.price_overrides",
+        list,
+        [],
+        "Price overrides",
+        "Tracking",
+        "model=input/output[/cache_write_5m/cache_write_1h/cache_read] in USD per million tokens.",
+        item_type=str,
+        validator=lambda v: _price_overrides(v),
     ),
     # --- statusline
     Setting(
