@@ -54,6 +54,7 @@ class SingleInstance(QObject):
         super().__init__(parent)
         self.name = name or server_name()
         self.server: QLocalServer | None = None
+        self._clients: list[QLocalSocket] = []
 
     def claim(self) -> bool:
         """Become the instance; False when another one runs (it has been asked to show)."""
@@ -75,10 +76,23 @@ class SingleInstance(QObject):
         assert self.server is not None
         while self.server.hasPendingConnections():
             sock = self.server.nextPendingConnection()
-            sock.readyRead.connect(lambda s=sock: self._read(s))
-            sock.disconnected.connect(sock.deleteLater)
+            # Unparent and own it here, so its lifetime never races the server's teardown.
+            sock.setParent(None)
+            self._clients.append(sock)
+            sock.readyRead.connect(self._read_ready)
+            sock.disconnected.connect(self._client_gone)
             if sock.bytesAvailable():
                 self._read(sock)
+
+    def _read_ready(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket):
+            self._read(sock)
+
+    def _client_gone(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket) and sock in self._clients:
+            self._clients.remove(sock)
 
     def _read(self, sock: QLocalSocket) -> None:
         data = bytes(sock.readAll().data())
@@ -86,6 +100,11 @@ class SingleInstance(QObject):
             self.activation_requested.emit()
 
     def close(self) -> None:
+        for sock in self._clients:
+            sock.readyRead.disconnect(self._read_ready)
+            sock.disconnected.disconnect(self._client_gone)
+            sock.abort()
+        self._clients.clear()
         if self.server is not None:
             self.server.close()
             self.server = None

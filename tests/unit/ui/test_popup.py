@@ -1,0 +1,156 @@
+"""Popup dashboard contents for given states: ok, stale, each error, no scoped limits, extra usage."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from tests.helpers.states import NOW, account_state, error, window_state
+from trayapp.core.clock import FakeClock
+from trayapp.core.models import ErrorKind, ExtraUsage, Level
+from trayapp.ui.popup import Popup
+
+
+@pytest.fixture
+def popup(qtbot):
+    p = Popup(FakeClock(NOW))
+    qtbot.addWidget(p)
+    return p
+
+
+def test_healthy_state_shows_a_gauge_per_window_with_countdowns(popup) -> None:
+    state = account_state(
+        window_state("five_hour", 37.0, timedelta(hours=1, minutes=12), rate=8.0),
+        window_state("seven_day", 22.0, timedelta(days=3), rate=0.3),
+        window_state("seven_day_opus", 9.0, timedelta(days=3), label="Weekly · Fable 5"),
+    )
+    popup.set_state(state)
+    assert [g.title() for g in popup.gauges()] == ["5-hour", "Weekly", "Weekly · Fable 5"]
+    five = popup.gauge("five_hour")
+    assert five.percent_text() == "37%"
+    assert five.reset_text().startswith("resets in 1 h 12 min")
+    assert five.pace_text() == "on track: about 47% at reset"
+    assert five.burn_text() == "+8.0%/h"
+    assert five.level() is Level.OK
+    assert popup.banner.isHidden()
+    assert popup.account.text() == "Max 5x · ada@example.com"
+    assert popup.footer.text() == "updated 1 min ago · via usage API"
+    assert popup.placeholder.isHidden()
+
+
+def test_running_out_says_when(popup) -> None:
+    popup.set_state(account_state(window_state("five_hour", 70.0, timedelta(hours=2), rate=30.0)))
+    assert popup.gauge("five_hour").pace_text() == (
+        "at this pace: 100% at "
+        + (NOW + timedelta(hours=1)).astimezone().strftime("%H:%M")
+        + ", 1 h before reset"
+    )
+
+
+def test_no_scoped_limits_means_just_two_gauges(popup) -> None:
+    popup.set_state(account_state())
+    assert [g.ws.window.id for g in popup.gauges()] == ["five_hour", "seven_day"]
+    # A scoped limit that disappears takes its gauge with it.
+    popup.set_state(account_state(window_state("five_hour"), window_state("seven_day_opus", 5.0)))
+    popup.set_state(account_state())
+    assert popup.gauge("seven_day_opus") is None
+
+
+def test_stale_state_shows_a_banner_and_grey_gauges(popup) -> None:
+    popup.set_state(account_state(stale=True, age=3 * 3600))
+    assert not popup.banner.isHidden()
+    assert "stale" in popup.banner.text().lower() and "3 h ago" in popup.banner.text()
+    assert all(g.level() is Level.STALE for g in popup.gauges())
+    assert all(g.pace_text() == "" for g in popup.gauges())
+
+
+@pytest.mark.parametrize("kind", list(ErrorKind))
+def test_each_error_kind_shows_its_fix(popup, kind) -> None:
+    popup.set_state(account_state(error=error(kind)))
+    assert not popup.banner.isHidden()
+    assert popup.banner.property("severity") == "error"
+    assert popup.banner.text() and popup.banner.text() != "failed"
+    if kind is ErrorKind.AUTH:
+        assert popup.banner.text().startswith("Login expired: open Claude Code")
+
+
+def test_error_before_any_reading(popup) -> None:
+    popup.set_state(account_state(no_snapshot=True, error=error(ErrorKind.NO_CREDENTIALS)))
+    assert not popup.placeholder.isHidden()
+    assert popup.gauges() == []
+    assert "No Claude Code login found" in popup.banner.text()
+
+
+def test_extra_usage_in_its_currency_and_off(popup) -> None:
+    popup.set_state(account_state(extra=ExtraUsage(True, 15500, 5652, 36.5, "AUD")))
+    assert popup.extra_row.amount_text() == "A$56.52 / A$155.00"
+    assert popup.extra_row.detail_text().startswith("36% of this month")
+    popup.set_state(account_state(extra=ExtraUsage(False, None, None, None)))
+    assert popup.extra_row.amount_text() == "off"
+    popup.set_state(account_state())
+    assert popup.extra_row is None
+
+
+def test_countdown_ticks_only_while_visible(popup, qtbot) -> None:
+    popup.set_state(account_state(window_state("five_hour", 20.0, timedelta(minutes=10))))
+    assert not popup.ticking
+    popup.show_at(None)
+    qtbot.waitExposed(popup)
+    assert popup.ticking
+    popup.clock.advance(9 * 60 + 30)
+    popup._tick()
+    assert popup.gauge("five_hour").reset_text().startswith("resets in 30 s")
+    qtbot.keyClick(popup, Qt.Key.Key_Escape)
+    assert popup.isHidden() and not popup.ticking
+
+
+def test_range_switch_reloads_history_and_is_announced(popup, qtbot) -> None:
+    calls = []
+    popup.set_history_loader(lambda since: calls.append(since) or [])
+    popup.set_state(account_state())
+    with qtbot.waitSignal(popup.range_changed) as sig:
+        popup.range_buttons["7d"].click()
+    assert sig.args == ["7d"]
+    assert calls[-1] == NOW - timedelta(days=7)
+
+
+def test_failing_history_loader_does_not_break_the_popup(popup) -> None:
+    def boom(since):
+        raise RuntimeError("database locked")
+
+    popup.set_history_loader(boom)
+    popup.set_state(account_state())
+    popup.reload_history()
+    assert popup.timeline.series == []
+
+
+def test_add_panel_puts_sections_below_the_timeline(popup) -> None:
+    panel = QLabel("Local usage today: 1.2 M tokens")
+    popup.add_panel(panel)
+    assert panel.parent() is popup
+    assert panel.geometry().top() >= popup.timeline.geometry().bottom() or not popup.isVisible()
+
+
+def test_theme_setting_switches_palette(popup) -> None:
+    settings = {
+        "ui.theme": "dark",
+        "ui.timeline_range": "7d",
+        "alerts.five_hour_thresholds": [50, 80],
+        "alerts.weekly_thresholds": [60],
+    }
+    popup.apply_settings(settings.get)
+    assert popup.theme.dark and popup.range_key == "7d" and popup.thresholds == (50, 60, 80)
+    settings["ui.theme"] = "light"
+    popup.apply_settings(settings.get)
+    assert not popup.theme.dark
+
+
+def test_window_mode_when_there_is_no_tray(popup, qtbot) -> None:
+    popup.set_window_mode(True)
+    popup.show_at(None)
+    qtbot.waitExposed(popup)
+    assert popup.windowFlags() & Qt.WindowType.Window
+    assert not (popup.windowFlags() & Qt.WindowType.FramelessWindowHint)

@@ -1,0 +1,29 @@
+"""Single instance over a real local socket: the second launch asks the first to show itself."""
+
+from __future__ import annotations
+
+from trayapp.platform.single_instance import SingleInstance, notify_running, server_name
+
+
+def test_second_claim_fails_and_first_is_asked_to_show(qtbot) -> None:
+    first = SingleInstance(server_name())
+    assert first.claim()
+    try:
+        with qtbot.waitSignal(first.activation_requested, timeout=3000):
+            second = SingleInstance(first.name)
+            assert not second.claim()
+    finally:
+        first.close()
+
+
+def test_name_depends_on_the_app_home(monkeypatch, tmp_path) -> None:
+    a = server_name()
+    monkeypatch.setenv("CLAUDE_WATCH_HOME", str(tmp_path / "other"))
+    assert server_name() != a
+
+
+def test_nobody_running_means_no_answer(qtbot) -> None:
+    assert not notify_running(server_name() + "-nobody")
+    inst = SingleInstance(server_name() + "-fresh")
+    assert inst.claim()
+    inst.close()

@@ -1,0 +1,71 @@
+"""The tray: menu order and pause entries, tooltip, left click only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from tests.helpers.states import NOW, account_state
+from trayapp.core.clock import FakeClock
+from trayapp.ui.tray import Tray, tomorrow_morning
+
+
+def make(qtbot):
+    tray = Tray(FakeClock(NOW))
+    return tray
+
+
+def test_menu_order_and_first_item(qtbot) -> None:
+    tray = make(qtbot)
+    assert tray.action_texts() == [
+        "Open dashboard",
+        "Refresh now",
+        "Pause alerts",
+        "Settings…",
+        "Quit Claude Watch",
+    ]
+    assert tray.menu.defaultAction().text() == "Open dashboard"
+
+
+def test_menu_is_rebuilt_on_about_to_show_with_the_pause(qtbot) -> None:
+    tray = make(qtbot)
+    tray.set_paused_until(NOW + timedelta(hours=1))
+    tray.menu.aboutToShow.emit()
+    pause = [a for a in tray.menu.actions() if a.menu()][0].menu()
+    assert pause.title().startswith("Alerts paused until")
+    assert [a.text() for a in pause.actions()] == ["Resume alerts", "For 1 hour", "Until tomorrow"]
+
+
+def test_pause_actions_emit_the_end_time(qtbot) -> None:
+    tray = make(qtbot)
+    pause = [a for a in tray.menu.actions() if a.menu()][0].menu()
+    with qtbot.waitSignal(tray.pause_requested) as sig:
+        pause.actions()[0].trigger()
+    assert sig.args == [NOW + timedelta(hours=1)]
+
+
+def test_only_left_click_toggles(qtbot) -> None:
+    tray = make(qtbot)
+    got = []
+    tray.dashboard_requested.connect(got.append)
+    tray.icon.activated.emit(QSystemTrayIcon.ActivationReason.Context)
+    tray.icon.activated.emit(QSystemTrayIcon.ActivationReason.MiddleClick)
+    assert got == []
+    tray.icon.activated.emit(QSystemTrayIcon.ActivationReason.Trigger)
+    assert got == [None]  # offscreen: no geometry, the popup falls back to the cursor
+
+
+def test_tooltip_and_icon_follow_state(qtbot) -> None:
+    tray = make(qtbot)
+    assert "Waiting" in tray.icon.toolTip()
+    tray.set_state(account_state())
+    assert "5-hour: 30%" in tray.icon.toolTip()
+    assert not tray.icon.icon().isNull()
+
+
+def test_tomorrow_morning() -> None:
+    evening = datetime(2026, 8, 10, 21, 0, tzinfo=UTC)
+    nxt = tomorrow_morning(evening)
+    assert nxt > evening and nxt.astimezone().hour == 8
+    assert nxt - evening <= timedelta(days=1)
