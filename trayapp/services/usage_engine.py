@@ -279,6 +279,7 @@ def create_engine(
     clock: Clock | None = None,
     local_sources: Sequence[LocalSource] | None = None,
     probe_version: bool = True,
+    settings: Any = None,
 ) -> UsageEngine:
     """Build the engine the app and CLI use, from settings and paths.
 
@@ -289,7 +290,7 @@ def create_engine(
     from trayapp import paths
     from trayapp import settings as st
 
-    cfg = st.load()
+    cfg = settings if settings is not None else st.load()
     interval = timedelta(minutes=int(cfg.get("poll.interval_minutes")))
     retention = int(cfg.get("history.retention_days"))
     if demo is not None:

@@ -52,8 +52,9 @@ async def test_start_emits_states_and_manual_refresh_is_throttled(
     service.engine.policy.last_attempt = datetime.now(UTC) - timedelta(seconds=31)
     await service.refresh_now()
     assert len(usage_server.simulator.requests) == 2
-    rows = await service.history(["five_hour"], datetime.now(UTC) - timedelta(hours=1))
+    rows = await service.history_async(["five_hour"], datetime.now(UTC) - timedelta(hours=1))
     assert len(rows) == 2 and rows[0][1] == "five_hour"
+    assert service.history(["five_hour"], datetime.now(UTC) - timedelta(hours=1)) == rows
     await service.stop()
     await service.stop()
 
@@ -67,4 +68,18 @@ async def test_poll_failed_signal(usage_server: DemoHandle, claude_dir: Path, tm
     await wait_for(lambda: bool(failures))
     assert failures[0].kind is ErrorKind.RATE_LIMITED
     assert service.next_poll_at() == failures[0].retry_at
+    await service.stop()
+
+
+async def test_builds_the_standard_engine_from_settings(usage_server: DemoHandle) -> None:
+    from trayapp import settings as st
+
+    cfg = st.load()
+    cfg.set("poll.interval_minutes", 7)
+    service = UsageService(cfg, demo=usage_server)
+    assert service.engine.interval == timedelta(minutes=7)
+    assert service.engine.client.base_url == usage_server.base_url
+    service.start()
+    await wait_for(lambda: service.state.snapshot is not None)
+    assert str(service.state.snapshot.source) == "demo"  # type: ignore[union-attr]
     await service.stop()
