@@ -47,14 +47,14 @@ def number(value: Any) -> float | None:
     """A finite number from a number or numeric text; booleans and everything else are None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        result = float(value)
-    elif isinstance(value, str) and 0 < len(value) <= 64:
-        try:
+    try:
+        if isinstance(value, int | float):
+            result = float(value)
+        elif isinstance(value, str) and 0 < len(value) <= 64:
             result = float(value.strip())
-        except ValueError:
+        else:
             return None
-    else:
+    except (ValueError, OverflowError):  # "abc", or an integer too large for a float
         return None
     return result if math.isfinite(result) else None
 

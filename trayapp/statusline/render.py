@@ -102,8 +102,13 @@ def render(
     colour: bool,
     latest: dict[str, Any] | None = None,
     today: float | None = None,
+    width: int = 0,
 ) -> str:
-    """The status line for ``capture`` (None when stdin was unusable); never empty."""
+    """The status line for ``capture`` (None when stdin was unusable); never empty.
+
+    With ``width`` (the terminal's columns), trailing segments are dropped until the visible
+    text fits; the first segment always stays.
+    """
     p = _Painter(colour)
     cap = capture or {}
     limits = pick_rate_limits(capture, latest, now)
@@ -130,4 +135,20 @@ def render(
             parts.append(part)
     if not parts:
         return clean(cap.get("model_name") or "") or FALLBACK
+    if width > 0:
+        while len(parts) > 1 and visible_len(SEPARATOR.join(parts)) > width:
+            parts.pop()
     return p.paint("2", SEPARATOR).join(parts) if colour else SEPARATOR.join(parts)
+
+
+def visible_len(text: str) -> int:
+    """Length without ANSI colour sequences."""
+    n, i = 0, 0
+    while i < len(text):
+        if text[i] == "\x1b":
+            end = text.find("m", i)
+            i = len(text) if end < 0 else end + 1
+            continue
+        n += 1
+        i += 1
+    return n

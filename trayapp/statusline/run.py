@@ -20,16 +20,43 @@ if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
 CHAIN_TIMEOUT = 10.0  # seconds for a chained (pre-existing) statusline command
+STDIN_TIMEOUT = 2.0  # seconds to wait for stdin to be closed
 
 
-def read_stdin(stream: BinaryIO | None) -> bytes:
-    """Up to ``MAX_STDIN + 1`` bytes of stdin; nothing when it is a terminal or closed."""
+def read_stdin(stream: BinaryIO | None, problems: list[str], timeout: float = STDIN_TIMEOUT) -> bytes:
+    """Up to ``MAX_STDIN + 1`` bytes of stdin; nothing when it is a terminal or closed.
+
+    Claude Code writes the JSON and closes the pipe at once; a caller that keeps it open gets
+    whatever arrived within ``timeout`` seconds, because this command must never hang.
+    """
     if stream is None:
         return b""
     try:
         if stream.isatty():
             return b""
-        return stream.read(parse.MAX_STDIN + 1) or b""
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # BytesIO in tests, a closed stream
+        fd = -1
+    try:
+        if fd < 0 or sys.platform == "win32":  # select() does not work on Windows pipes
+            return stream.read(parse.MAX_STDIN + 1) or b""
+        import select
+
+        deadline = time.monotonic() + timeout
+        chunks: list[bytes] = []
+        total = 0
+        while total <= parse.MAX_STDIN:
+            left = deadline - time.monotonic()
+            ready = select.select([fd], [], [], max(0.0, left))[0] if left > 0 else []
+            if not ready:
+                problems.append(f"stdin still open after {timeout:g} s; used what had arrived")
+                break
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        return b"".join(chunks)
     except (OSError, ValueError):
         return b""
 
@@ -90,7 +117,11 @@ def record_and_render(
     if not (capture and capture.get("rate_limits")) and ("five_hour" in segments or "seven_day" in segments):
         latest = cap_mod.read_latest(state)
     today = cap_mod.today_cost(state, day, day_start) if "today_cost" in segments else None
-    line = render.render(capture, segments, now, colour=colour, latest=latest, today=today)
+    try:
+        width = int(os.environ.get("COLUMNS") or 0)  # set by Claude Code 2.1.153+
+    except ValueError:
+        width = 0
+    line = render.render(capture, segments, now, colour=colour, latest=latest, today=today, width=width)
     cap_mod.prune(state, now)
     return line, capture
 
@@ -104,7 +135,7 @@ def main(argv: list[str], stdin: BinaryIO | None = None, stdout: BinaryIO | None
     payload: bytes | None = None
     try:
         now = time.time()
-        raw = read_stdin(stdin if stdin is not None else getattr(sys.stdin, "buffer", None))
+        raw = read_stdin(stdin if stdin is not None else getattr(sys.stdin, "buffer", None), problems)
         dirs = fastpaths.app_dirs()
         colour = not os.environ.get("NO_COLOR") and "--no-color" not in argv
         line, _ = record_and_render(raw, now, dirs, colour=colour, problems=problems)

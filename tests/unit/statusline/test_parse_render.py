@@ -222,3 +222,21 @@ def test_fresh_latest_fills_in_and_stale_latest_does_not() -> None:
 def test_today_segment() -> None:
     assert render.render(None, ("today_cost",), NOW, colour=False, today=1.234) == "today $1.23"
     assert render.render(None, ("model",), NOW, colour=False) == render.FALLBACK
+
+
+def test_huge_integers_are_not_numbers() -> None:
+    cap, _ = norm(
+        {"cost": {"total_cost_usd": 10**400}, "rate_limits": {"five_hour": {"used_percentage": 10**400}}}
+    )
+    assert cap["cost_usd"] is None and cap["rate_limits"] == {}
+
+
+def test_width_drops_trailing_segments() -> None:
+    cap, _ = norm(example("stdin-2.1.220-full.json"))
+    segments = ("model", "five_hour", "seven_day", "session_cost", "context")
+    full_line = render.render(cap, segments, NOW, colour=True)
+    assert render.visible_len(full_line) == len("Opus 4.8 · 5h 37% 4h00m · wk 22% · $0.42 · ctx 3%")
+    assert render.render(cap, segments, NOW, colour=False, width=30) == "Opus 4.8 · 5h 37% 4h00m"
+    narrow = render.render(cap, segments, NOW, colour=True, width=30)
+    assert render.visible_len(narrow) <= 30 and "\x1b" in narrow
+    assert render.render(cap, segments, NOW, colour=False, width=3) == "Opus 4.8"

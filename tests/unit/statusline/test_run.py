@@ -179,3 +179,31 @@ def test_help_and_cli_routing(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["statusline", "--help"]) == 0
     assert "--install" in capsys.readouterr().out
+
+
+def test_stdin_left_open_never_hangs(hermetic_env: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trayapp", "statusline"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(FULL.read_bytes())
+    proc.stdin.flush()  # ...and the pipe stays open
+    try:
+        out = proc.stdout.read()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.stdin.close()
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]
+        proc.stdout.close()
+    assert b"Opus 4.8" in out
+    assert "still open" in (hermetic_env / "logs" / "statusline.log").read_text()
+
+
+def test_columns_environment_limits_the_width(hermetic_env: Path) -> None:
+    done = run_process(FULL.read_bytes(), env={"COLUMNS": "12"})
+    assert done.returncode == 0 and done.stdout == b"Opus 4.8\n"
