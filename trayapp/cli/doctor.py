@@ -1,0 +1,360 @@
+"""``claude-watch doctor``: what Claude Watch finds and what is missing, each with a fix.
+
+Checks: Claude Code credentials (where, expiry, scopes, plan), the Claude Code version used for
+the User-Agent, app directories, settings warnings, the keyring backend, the notification
+server (D-Bus ``org.freedesktop.Notifications`` on Linux), tray availability (probed in a child
+process, only when a display exists) and the last poll outcome. Every probe is guarded and
+time-limited, so doctor itself never hangs or crashes on a half-configured desktop. Exit code 0
+when nothing is broken (warnings allowed), 1 otherwise. Nothing secret is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
+_MARK = {OK: "✓", WARN: "!", FAIL: "✗", INFO: "·"}
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("doctor", help="check credentials, services and files, with fixes")
+    p.add_argument("--json", action="store_true", help="print the checks as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC
+
+    now = datetime.now(UTC)
+    probes = (
+        check_credentials,
+        check_claude_version,
+        check_dirs,
+        check_settings,
+        check_keyring,
+        check_notifications,
+        check_tray,
+        check_last_poll,
+    )
+    # Probes are independent and some wait on subprocesses: run them side by side.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(_guarded, probe, now) for probe in probes]
+        checks = [c for f in futures for c in f.result()]
+    if args.json:
+        import json
+
+        print(json.dumps([_as_dict(c) for c in checks], indent=2))
+    else:
+        print("Claude Watch doctor")
+        for c in checks:
+            print(f"{_MARK[c.status]} {c.name}: {c.detail}")
+            if c.fix:
+                print(f"    fix: {c.fix}")
+    return 1 if any(c.status == FAIL for c in checks) else 0
+
+
+def _as_dict(c: Check) -> dict[str, str]:
+    return {"name": c.name, "status": c.status, "detail": c.detail, "fix": c.fix}
+
+
+def _guarded(probe: Any, now: datetime) -> list[Check]:
+    try:
+        result = probe(now)
+    except Exception as exc:  # a probe bug must not hide the other checks
+        return [Check(probe.__name__.removeprefix("check_"), WARN, f"check failed: {type(exc).__name__}")]
+    return result if isinstance(result, list) else [result]
+
+
+def _days(seconds: float) -> str:
+    if abs(seconds) >= 86400:
+        return f"{seconds / 86400:.0f} d"
+    if abs(seconds) >= 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{max(1, round(seconds / 60))} min"
+
+
+def check_credentials(now: datetime) -> list[Check]:
+    from trayapp.sources.credentials import REQUIRED_SCOPE, CredentialStatus, load_credentials
+
+    report = load_credentials(now)
+    creds = report.credentials
+    if report.status in (CredentialStatus.MISSING, CredentialStatus.MCP_ONLY, CredentialStatus.CLEARED):
+        where = ", ".join(report.checked)
+        return [
+            Check(
+                "Credentials", FAIL, f"no usable Claude Code login (looked in {where})", report.message or ""
+            )
+        ]
+    assert creds is not None
+    who = ", ".join(x for x in (report.account.plan, report.account.email, report.account.organization) if x)
+    checks = [Check("Credentials", OK, f"{creds.origin}" + (f" ({who})" if who else ""))]
+    if creds.expires_at is not None:
+        left = (creds.expires_at - now).total_seconds()
+        if left > 0:
+            checks.append(Check("Access token", OK, f"valid for {_days(left)} more"))
+        else:
+            checks.append(
+                Check(
+                    "Access token",
+                    FAIL,
+                    f"expired {_days(-left)} ago",
+                    "Open Claude Code once to refresh the login.",
+                )
+            )
+    if creds.scopes is not None:
+        if REQUIRED_SCOPE in creds.scopes:
+            checks.append(Check("Scopes", OK, ", ".join(creds.scopes)))
+        else:
+            checks.append(Check("Scopes", FAIL, f"missing {REQUIRED_SCOPE}", report.message or ""))
+    if creds.login_expires_at is not None:
+        left = (creds.login_expires_at - now).total_seconds()
+        status = OK if left > 5 * 86400 else (WARN if left > 0 else FAIL)
+        detail = f"expires in {_days(left)}" if left > 0 else "expired"
+        checks.append(Check("Login", status, detail, "" if status == OK else "Run `/login` in Claude Code."))
+    return checks
+
+
+def check_claude_version(now: datetime) -> Check:
+    import shutil
+
+    from trayapp.sources.claude_version import FALLBACK_VERSION, detect_version, user_agent
+
+    version = detect_version(now)
+    if shutil.which("claude") is None:
+        return Check(
+            "Claude Code",
+            WARN,
+            f"`claude` not on PATH; requests say {user_agent(version)}",
+            "Install Claude Code (https://docs.claude.com/claude-code) or put `claude` on PATH.",
+        )
+    detail = f"{version}; requests say {user_agent(version)}"
+    return Check("Claude Code", OK if version != FALLBACK_VERSION else WARN, detail)
+
+
+def check_dirs(now: datetime) -> list[Check]:
+    from trayapp import paths
+
+    checks = []
+    for name, path in paths.app_dirs().all().items():
+        probe = path
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        writable = os.access(probe, os.W_OK)
+        state = "exists" if path.exists() else "will be created"
+        checks.append(
+            Check(
+                f"{name.capitalize()} dir",
+                OK if writable else FAIL,
+                f"{path} ({state})",
+                "" if writable else f"make {probe} writable or set CLAUDE_WATCH_HOME",
+            )
+        )
+    return checks
+
+
+def check_settings(now: datetime) -> Check:
+    from trayapp import settings as st
+
+    cfg = st.load()
+    if cfg.warnings:
+        return Check(
+            "Settings",
+            WARN,
+            "; ".join(cfg.warnings),
+            "`claude-watch config list` shows valid keys and values",
+        )
+    state = "exists" if cfg.path.exists() else "defaults (no file yet)"
+    return Check("Settings", OK, f"{cfg.path} ({state})")
+
+
+def _with_timeout(fn: Any, seconds: float) -> Any:
+    """Run ``fn`` in a daemon thread; raise TimeoutError if it does not finish in time."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(seconds)
+    if t.is_alive():
+        raise TimeoutError
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def check_keyring(now: datetime) -> Check:
+    def probe() -> str:
+        import keyring
+
+        kr = keyring.get_keyring()
+        return f"{type(kr).__module__}.{type(kr).__name__}"
+
+    hint = (
+        "install and unlock a Secret Service provider (gnome-keyring or KeePassXC) on Linux"
+        if sys.platform.startswith("linux")
+        else "check the system keychain"
+    )
+    try:
+        name = _with_timeout(probe, 5.0)
+    except TimeoutError:
+        return Check("Keyring", WARN, "backend did not answer within 5 s (locked?)", hint)
+    except Exception as exc:
+        return Check("Keyring", FAIL, f"cannot load a backend ({type(exc).__name__})", hint)
+    if name.rsplit(".", 1)[-1].lower().startswith(("fail", "null")) or ".fail." in name:
+        return Check(
+            "Keyring", WARN, f"no usable backend ({name}); Telegram/Slack secrets cannot be stored", hint
+        )
+    return Check("Keyring", OK, name)
+
+
+def check_notifications(now: datetime) -> Check:
+    if sys.platform == "darwin":
+        return Check("Notifications", INFO, "macOS Notification Center (needs the signed app bundle)")
+    if sys.platform == "win32":
+        return Check("Notifications", INFO, "Windows toast notifications")
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not os.path.exists(f"/run/user/{os.getuid()}/bus"):
+        return Check(
+            "Notifications",
+            WARN,
+            "no D-Bus session bus",
+            "run inside a desktop session (or `dbus-run-session`); the tray's own messages are used instead",
+        )
+    import shutil
+    import subprocess
+
+    exe = shutil.which("dbus-send")
+    if exe is None:
+        return Check("Notifications", WARN, "cannot check (dbus-send missing)", "install dbus (`dbus-send`)")
+    try:
+        proc = subprocess.run(
+            [
+                exe, "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.Notifications",
+            ],
+            capture_output=True,
+            timeout=5,
+            check=False,
+            text=True,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return Check("Notifications", WARN, "D-Bus did not answer", "check the desktop session")
+    if "boolean true" in proc.stdout:
+        return Check("Notifications", OK, "org.freedesktop.Notifications is running")
+    activatable = subprocess.run(
+        [
+            exe, "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.ListActivatableNames",
+        ],
+        capture_output=True, timeout=5, check=False, text=True,
+    ).stdout  # fmt: skip
+    if "org.freedesktop.Notifications" in activatable:
+        return Check("Notifications", OK, "org.freedesktop.Notifications starts on demand")
+    return Check(
+        "Notifications",
+        WARN,
+        "no notification server on the session bus",
+        "install one (dunst, mako, or your desktop's); alerts fall back to the tray's own messages",
+    )
+
+
+def check_tray(now: datetime) -> Check:
+    if sys.platform in ("darwin", "win32"):
+        return Check("Tray", INFO, "the menu bar / notification area is always available")
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        return Check("Tray", WARN, "no display (DISPLAY/WAYLAND_DISPLAY unset)", "run from a desktop session")
+    import subprocess
+
+    code = (
+        "from PySide6.QtWidgets import QApplication, QSystemTrayIcon\n"
+        "app = QApplication([])\n"
+        "print('tray:', QSystemTrayIcon.isSystemTrayAvailable())\n"
+    )
+    env = dict(os.environ)
+    if env.get("QT_QPA_PLATFORM") == "offscreen":  # the offscreen platform never has a tray
+        del env["QT_QPA_PLATFORM"]
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=15, check=False, env=env
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return Check("Tray", WARN, "the Qt probe did not finish", "check the display server")
+    if "tray: True" in proc.stdout:
+        return Check("Tray", OK, "a system tray (StatusNotifier/XEmbed host) is available")
+    if proc.returncode != 0:
+        return Check("Tray", WARN, "Qt could not open the display", "check DISPLAY and the Qt xcb libraries")
+    return Check(
+        "Tray",
+        WARN,
+        "no system tray on this desktop",
+        "GNOME needs the AppIndicator extension; the app still opens its window",
+    )
+
+
+def check_last_poll(now: datetime) -> list[Check]:
+    from trayapp import paths
+
+    db = paths.database_file()
+    if not db.exists():
+        return [
+            Check("Last poll", INFO, "never (no database yet)", "run `claude-watch status` or start the app")
+        ]
+    from trayapp.store.usage_repo import UsageRepo
+
+    repo = UsageRepo.open(db)
+    try:
+        outcome = repo.last_outcome()
+        cooldowns = repo.cooldowns(now)
+        snap = repo.latest_snapshot()
+    finally:
+        repo.close()
+    checks = []
+    if outcome is None:
+        checks.append(Check("Last poll", INFO, "never"))
+    else:
+        ago = _days((now - outcome.at).total_seconds())
+        if outcome.ok:
+            checks.append(Check("Last poll", OK, f"{ago} ago, OK (HTTP {outcome.http_status or 200})"))
+        else:
+            assert outcome.error is not None
+            checks.append(
+                Check("Last poll", WARN, f"{ago} ago, failed ({outcome.error.kind}): {outcome.error.message}")
+            )
+    if cooldowns:
+        until = max(cooldowns.values())
+        checks.append(
+            Check(
+                "Rate limit",
+                WARN,
+                f"cooling down for {_days((until - now).total_seconds())} more (Retry-After)",
+            )
+        )
+    if snap is not None:
+        checks.append(
+            Check(
+                "Last reading",
+                INFO,
+                f"{_days((now - snap.fetched_at).total_seconds())} ago from {snap.source}",
+            )
+        )
+    return checks
