@@ -1,0 +1,110 @@
+"""Slack alerts through an incoming webhook, via the persisted outbox (same retry rules as Telegram).
+
+The webhook URL is a secret (``slack-webhook-url`` in the keyring or
+``CLAUDE_WATCH_SLACK_WEBHOOK_URL``). Slack answers ``200 ok``; ``429`` with a ``Retry-After``
+header (seconds or an HTTP date); ``400 invalid_payload``, ``403``/``404``/``410`` for a bad or
+revoked hook (permanent); ``5xx`` (back off). Text is escaped as Slack's mrkdwn requires.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from trayapp.channels.outbox import Attempt, Outbox, RemoteChannel
+from trayapp.platform.secrets import SecretStore, default_store, redact, register_sensitive
+
+log = logging.getLogger(__name__)
+
+URL_SECRET = "slack-webhook-url"
+TIMEOUT = 10.0
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters (&, <, >) as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or HTTP date)."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def interpret(status: int, body: str, retry_after: str | None) -> Attempt:
+    """Turn a webhook answer into an :class:`Attempt` (pure)."""
+    reason = body.strip()[:100] or f"HTTP {status}"
+    if 200 <= status < 300:
+        return Attempt(True, "sent")
+    if status == 429:
+        wait = parse_retry_after(retry_after)
+        return Attempt(False, "Slack rate limit", retry_after=30.0 if wait is None else wait)
+    if status >= 500:
+        return Attempt(False, f"Slack server error ({status})")
+    if status in (403, 404, 410):
+        return Attempt(
+            False,
+            f"Slack rejected the webhook ({reason}); create a new one and store it with "
+            "`claude-watch secrets set slack-webhook-url`",
+            permanent=True,
+        )
+    return Attempt(False, f"Slack refused the message ({reason})", permanent=True)
+
+
+class SlackTransport:
+    def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
+        self.url = url
+        self.timeout = timeout
+        register_sensitive(url)
+
+    async def post(self, text: str) -> Attempt:
+        import httpx
+
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                r = await client.post(self.url, json={"text": escape(text)})
+        except httpx.TimeoutException:
+            return Attempt(False, "Slack did not answer in time")
+        except httpx.HTTPError as exc:
+            return Attempt(False, f"cannot reach Slack ({type(exc).__name__}); offline?")
+        attempt = interpret(r.status_code, r.text, r.headers.get("Retry-After"))
+        return Attempt(attempt.ok, redact(attempt.detail, self.url), attempt.retry_after, attempt.permanent)
+
+
+class SlackChannel(RemoteChannel):
+    name = "slack"
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        setting: Callable[[str], Any],
+        secrets: SecretStore | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(outbox, lambda: int(setting("channels.max_per_hour")), **kwargs)
+        self.setting = setting
+        self.secrets = secrets or default_store()
+
+    def enabled(self) -> bool:
+        return bool(self.setting("slack.enabled"))
+
+    async def transport(self) -> tuple[SlackTransport | None, str]:
+        url = await self.secrets.aget_quietly(URL_SECRET)
+        if not url:
+            return None, "no webhook URL: run `claude-watch secrets set slack-webhook-url`"
+        return SlackTransport(url), ""

@@ -1,0 +1,309 @@
+"""Our own secrets (Telegram bot token, Slack webhook URL, Anthropic API key) in the OS keyring.
+
+Everything goes through :class:`SecretStore`, which wraps the ``keyring`` library and runs every
+call in a daemon worker thread with a timeout: an unlock prompt (gcr-prompter, KWallet) can block
+forever, and the GUI thread must never wait on it. There is no plaintext fallback: when no real
+backend exists (``keyring``'s ``fail`` backend, or only the ``keyrings.alt`` file backends, which
+store secrets base64-encoded or behind a terminal passphrase) every call raises
+:class:`NoKeyringBackend` with a message naming what to install. Environment variables override
+the keyring for headless use. Values are never logged; errors mention names only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+SERVICE = "claude-watch"
+
+# Secret name -> environment variable that overrides it (headless use, CI).
+ENV_OVERRIDES: dict[str, str] = {
+    "telegram-bot-token": "CLAUDE_WATCH_TELEGRAM_BOT_TOKEN",
+    "slack-webhook-url": "CLAUDE_WATCH_SLACK_WEBHOOK_URL",
+    "anthropic-api-key": "ANTHROPIC_API_KEY",
+}
+NAMES: tuple[str, ...] = tuple(ENV_OVERRIDES)
+DESCRIPTIONS: dict[str, str] = {
+    "telegram-bot-token": "Telegram bot token (from @BotFather)",
+    "slack-webhook-url": "Slack incoming webhook URL",
+    "anthropic-api-key": "Anthropic API key for quips (console.anthropic.com; not your Claude login)",
+}
+
+DEFAULT_TIMEOUT = 10.0
+T = TypeVar("T")
+
+
+class SecretsError(RuntimeError):
+    """A keyring operation failed; the message is safe to show (it never holds a value)."""
+
+
+class NoKeyringBackend(SecretsError):
+    """No acceptable keyring backend exists on this system."""
+
+
+class KeyringTimeout(SecretsError):
+    """The keyring did not answer in time (often a locked keyring waiting on a prompt)."""
+
+
+class UnknownSecret(SecretsError):
+    """A name outside :data:`NAMES`."""
+
+
+def install_hint() -> str:
+    """What the user should install or start to get a keyring on this platform."""
+    if sys.platform == "darwin":
+        return "the macOS Keychain should always be available; check that Keychain Access works"
+    if sys.platform == "win32":
+        return "Windows Credential Manager should always be available; check the Credential Manager service"
+    return (
+        "install and start a Secret Service provider: gnome-keyring (GNOME and most desktops, "
+        "`apt install gnome-keyring`) or KWallet (KDE), and make sure a D-Bus session is running"
+    )
+
+
+def _refusal(backend: Any) -> str | None:
+    """Why ``backend`` is not acceptable, or None when it is a real OS keyring."""
+    module = type(backend).__module__
+    name = type(backend).__name__
+    if module.startswith("keyrings.alt"):
+        return f"{module}.{name} stores secrets in a file (plain or passphrase-on-terminal), refused"
+    if module in ("keyring.backends.fail", "keyring.backends.null"):
+        return "no backend"
+    return None
+
+
+def pick_backend() -> Any:
+    """Return the highest-priority acceptable keyring backend, or raise :class:`NoKeyringBackend`."""
+    import keyring
+    from keyring.backends.chainer import ChainerBackend
+
+    current = keyring.get_keyring()
+    candidates = list(current.backends) if isinstance(current, ChainerBackend) else [current]
+    candidates.sort(key=lambda b: getattr(b, "priority", 0), reverse=True)
+    refused: list[str] = []
+    for backend in candidates:
+        why = _refusal(backend)
+        if why is None:
+            return backend
+        if why != "no backend":
+            refused.append(why)
+    detail = f" ({'; '.join(refused)})" if refused else ""
+    raise NoKeyringBackend(f"no OS keyring available{detail}: {install_hint()}")
+
+
+def _run_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
+    """Run ``fn`` in a daemon thread; a hung keyring never blocks the caller or interpreter exit."""
+    future: Future[T] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(fn())
+        except BaseException as exc:  # handed back to the caller
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name=f"keyring-{what}", daemon=True).start()
+    try:
+        return future.result(timeout=timeout)
+    except TimeoutError:
+        raise KeyringTimeout(
+            f"the keyring did not answer within {timeout:g} s while trying to {what} "
+            "(is it locked and waiting for a password prompt?)"
+        ) from None
+
+
+def _translate(exc: BaseException, what: str) -> SecretsError:
+    if isinstance(exc, SecretsError):
+        return exc
+    from keyring import errors
+
+    if isinstance(exc, errors.NoKeyringError):
+        return NoKeyringBackend(f"no OS keyring available: {install_hint()}")
+    if isinstance(exc, errors.KeyringLocked):
+        return SecretsError(f"the keyring is locked; unlock it and try again ({what})")
+    if isinstance(exc, errors.InitError):
+        return SecretsError(
+            f"the keyring could not be opened ({what}): {type(exc).__name__}; {install_hint()}"
+        )
+    if isinstance(exc, errors.PasswordDeleteError):
+        return SecretsError(f"nothing to delete ({what})")
+    # Never include str(exc): some backends echo arguments back.
+    return SecretsError(f"keyring error while trying to {what}: {type(exc).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class SecretStatus:
+    name: str
+    is_set: bool
+    origin: str  # "environment (VAR)", "keyring", "" when not set, or "keyring unavailable: ..."
+
+
+class SecretStore:
+    """The app's secrets. ``backend`` may be injected (tests); otherwise picked on first use.
+
+    Synchronous methods block the calling thread for at most ``timeout`` seconds; call them from
+    the CLI or a worker. Coroutine methods (``aget``, ``aset``, ``adelete``) are what the GUI uses.
+    """
+
+    def __init__(self, backend: Any | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._backend = backend
+        self.timeout = timeout
+
+    @staticmethod
+    def check_name(name: str) -> str:
+        if name not in ENV_OVERRIDES:
+            raise UnknownSecret(f"unknown secret {name!r}; known: {', '.join(NAMES)}")
+        return name
+
+    def backend(self) -> Any:
+        if self._backend is None:
+            self._backend = pick_backend()
+        return self._backend
+
+    def backend_name(self) -> str:
+        try:
+            b = self.backend()
+        except SecretsError as exc:
+            return f"unavailable: {exc}"
+        return f"{type(b).__module__}.{type(b).__name__}"
+
+    def _call(self, what: str, fn: Callable[[Any], T]) -> T:
+        def body() -> T:
+            return fn(self.backend())
+
+        try:
+            return _run_with_timeout(body, self.timeout, what)
+        except BaseException as exc:
+            raise _translate(exc, what) from None
+
+    # --- synchronous API (worker threads, CLI)
+    def get_stored(self, name: str) -> str | None:
+        """The keyring's value for ``name`` (ignoring environment overrides)."""
+        self.check_name(name)
+        value: str | None = self._call(f"read {name}", lambda b: b.get_password(SERVICE, name))
+        return value or None
+
+    def get(self, name: str) -> str | None:
+        """Environment override first, then the keyring."""
+        env = os.environ.get(ENV_OVERRIDES[self.check_name(name)], "").strip()
+        if env:
+            return env
+        return self.get_stored(name)
+
+    def get_quietly(self, name: str) -> str | None:
+        """Like :meth:`get`, but a missing keyring means "not set" (logged once, by name)."""
+        try:
+            return self.get(name)
+        except SecretsError as exc:
+            log.info("secret %s unavailable: %s", name, exc)
+            return None
+
+    def set(self, name: str, value: str) -> None:
+        self.check_name(name)
+        if not value or not value.strip():
+            raise SecretsError(f"refusing to store an empty {name}")
+        self._call(f"store {name}", lambda b: b.set_password(SERVICE, name, value.strip()))
+
+    def delete(self, name: str) -> bool:
+        """Remove ``name`` from the keyring; False when it was not there."""
+        self.check_name(name)
+        if self.get_stored(name) is None:
+            return False
+        self._call(f"delete {name}", lambda b: b.delete_password(SERVICE, name))
+        return True
+
+    def status(self, name: str) -> SecretStatus:
+        var = ENV_OVERRIDES[self.check_name(name)]
+        if os.environ.get(var, "").strip():
+            return SecretStatus(name, True, f"environment ({var})")
+        try:
+            stored = self.get_stored(name)
+        except SecretsError as exc:
+            return SecretStatus(name, False, f"keyring unavailable: {exc}")
+        return SecretStatus(name, stored is not None, "keyring" if stored else "")
+
+    # --- coroutine API (GUI thread under qasync): the waiting happens in a worker thread.
+    # Not run_in_executor: qasync's executor logs call arguments and results at DEBUG level,
+    # which would put secret values in a log. Values cross threads inside closures instead.
+    async def aget(self, name: str) -> str | None:
+        return await _off_thread(lambda: self.get(name))
+
+    async def aget_quietly(self, name: str) -> str | None:
+        return await _off_thread(lambda: self.get_quietly(name))
+
+    async def aset(self, name: str, value: str) -> None:
+        await _off_thread(lambda: self.set(name, value))
+
+    async def adelete(self, name: str) -> bool:
+        return await _off_thread(lambda: self.delete(name))
+
+    async def astatus(self, name: str) -> SecretStatus:
+        return await _off_thread(lambda: self.status(name))
+
+
+async def _off_thread(fn: Callable[[], T]) -> T:
+    from trayapp.channels.offthread import off_thread
+
+    return await off_thread(fn)
+
+
+_default: SecretStore | None = None
+
+
+def default_store() -> SecretStore:
+    """The process-wide store (backend picked lazily on first use)."""
+    global _default
+    if _default is None:
+        _default = SecretStore()
+    return _default
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Replace every occurrence of any of ``secrets`` in ``text`` (error messages, URLs) by ``***``."""
+    for s in secrets:
+        if s and len(s) >= 4:
+            text = text.replace(s, "***")
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces known secret values in log records. httpx logs every request URL at INFO, and a
+    Telegram URL holds the bot token, so this sits on the HTTP libraries' loggers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.values:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        cleaned = redact(message, *self.values)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_filter = RedactingFilter()
+_FILTERED_LOGGERS = ("httpx", "httpx2", "httpcore", "anthropic", "anthropic._base_client")
+
+
+def register_sensitive(*values: str | None) -> None:
+    """Make sure ``values`` never reach a log line through the HTTP libraries' loggers."""
+    for v in values:
+        if v and len(v) >= 4:
+            _filter.values.add(v)
+    for name in _FILTERED_LOGGERS:
+        logger = logging.getLogger(name)
+        if _filter not in logger.filters:
+            logger.addFilter(_filter)
