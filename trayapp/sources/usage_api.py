@@ -111,10 +111,14 @@ class UsageClient:
         self.version = version
         self.source = source
         self.total_timeout = total_timeout
+        plain_http = self.base_url.startswith("http://")
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(total_timeout, connect=connect_timeout),
             transport=transport,
             follow_redirects=False,
+            # A plain-http base (loopback test server, demo) never does TLS: skip loading the CA
+            # bundle, which costs ~50 ms per start. https keeps full verification.
+            verify=not plain_http,
             # Never pick up proxies or netrc credentials silently for a loopback test server.
             trust_env=not self.base_url.startswith(("http://127.0.0.1", "http://localhost")),
         )
