@@ -76,8 +76,6 @@ class SingleInstance(QObject):
         assert self.server is not None
         while self.server.hasPendingConnections():
             sock = self.server.nextPendingConnection()
-            # Unparent and own it here, so its lifetime never races the server's teardown.
-            sock.setParent(None)
             self._clients.append(sock)
             sock.readyRead.connect(self._read_ready)
             sock.disconnected.connect(self._client_gone)
@@ -93,6 +91,8 @@ class SingleInstance(QObject):
         sock = self.sender()
         if isinstance(sock, QLocalSocket) and sock in self._clients:
             self._clients.remove(sock)
+            # Deleting it now would free the socket inside its own signal emission.
+            sock.deleteLater()
 
     def _read(self, sock: QLocalSocket) -> None:
         data = bytes(sock.readAll().data())

@@ -56,14 +56,7 @@ def place_popup(
         anchor = Rect(cursor[0], cursor[1], 1, 1)
     ax = anchor.x + anchor.w // 2
     ay = anchor.y + anchor.h // 2
-    # Which edge is the panel on? The one the anchor is closest to.
-    distances = {
-        "top": ay - screen.y,
-        "bottom": screen.bottom - ay,
-        "left": ax - screen.x,
-        "right": screen.right - ax,
-    }
-    edge = min(distances, key=lambda k: distances[k])
+    edge = panel_edge(ax, ay, available, screen)
     if edge == "top":
         x, y = ax - w // 2, max(anchor.bottom, available.y) + GAP
     elif edge == "bottom":
@@ -75,3 +68,28 @@ def place_popup(
     x = max(available.x + GAP, min(x, available.right - w - GAP))
     y = max(available.y + GAP, min(y, available.bottom - h - GAP))
     return x, y
+
+
+def panel_edge(ax: int, ay: int, available: Rect, screen: Rect) -> str:
+    """Which screen edge the tray's panel sits on.
+
+    The panel's reserved strip (screen minus available area) says it when the desktop reserves
+    one; otherwise horizontal panels win near the top or bottom (an icon in the top-right corner
+    is closer to the right edge, but it sits in a top panel), then the nearest side.
+    """
+    if available != screen:
+        insets = {
+            "top": available.y - screen.y,
+            "bottom": screen.bottom - available.bottom,
+            "left": available.x - screen.x,
+            "right": screen.right - available.right,
+        }
+        best = max(insets, key=lambda k: insets[k])
+        if insets[best] > 0:
+            return best
+    band = max(48, screen.h // 8)
+    if ay - screen.y <= band:
+        return "top"
+    if screen.bottom - ay <= band:
+        return "bottom"
+    return "left" if ax - screen.x < screen.right - ax else "right"

@@ -40,3 +40,15 @@ def test_empty_tray_geometry_uses_the_cursor() -> None:
 def test_popup_taller_than_the_screen_is_clamped_to_the_top() -> None:
     x, y = place_popup((380, 2000), Rect(1257, 1, 22, 30), (0, 0), Rect(0, 32, 1280, 768), SCREEN)
     assert y == 32 + GAP
+
+
+def test_top_right_corner_without_reserved_space_is_a_top_panel() -> None:
+    # Xvfb + trayer, no window manager: available == screen, icon at the top-right corner.
+    x, y = place_popup(SIZE, Rect(1257, 1, 22, 30), (1268, 16), SCREEN, SCREEN)
+    assert y == 31 + GAP and x + SIZE[0] == 1280 - GAP
+
+
+def test_reserved_strip_names_the_edge() -> None:
+    # A left dock reserves 64 px; the icon sits low on it.
+    x, y = place_popup(SIZE, Rect(20, 700, 24, 24), (0, 0), Rect(64, 0, 1216, 800), SCREEN)
+    assert x == 64 + GAP

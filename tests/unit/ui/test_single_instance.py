@@ -27,3 +27,27 @@ def test_nobody_running_means_no_answer(qtbot) -> None:
     inst = SingleInstance(server_name() + "-fresh")
     assert inst.claim()
     inst.close()
+
+
+def test_repeated_launches_from_other_processes(qtbot) -> None:
+    import subprocess
+    import sys
+
+    first = SingleInstance(server_name() + "-multi")
+    assert first.claim()
+    got = []
+    first.activation_requested.connect(lambda: got.append(1))
+    code = (
+        "import sys; from PySide6.QtCore import QCoreApplication; app = QCoreApplication([]);"
+        "from trayapp.platform.single_instance import notify_running;"
+        f"sys.exit(0 if notify_running({first.name!r}) else 3)"
+    )
+    try:
+        for n in range(1, 4):
+            proc = subprocess.Popen([sys.executable, "-c", code])
+            qtbot.waitUntil(lambda: proc.poll() is not None, timeout=10000)
+            assert proc.returncode == 0
+            qtbot.waitUntil(lambda n=n: len(got) == n, timeout=3000)
+        qtbot.wait(100)  # the disconnects are processed without a crash
+    finally:
+        first.close()
