@@ -115,6 +115,12 @@ def decode_line(raw: bytes, offset: int, path: str, session_hint: str) -> Record
         return _validation_failure(raw)
     except msgspec.DecodeError:
         return False
+    except UnicodeDecodeError:
+        # Invalid UTF-8 inside a field we read: keep the line with the bad bytes replaced.
+        try:
+            line = _DECODER.decode(raw.decode("utf-8", "replace").encode())
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return False
     msg = line.message
     if msg is None or msg.usage is None:
         return None
@@ -167,7 +173,7 @@ def _validation_failure(raw: bytes) -> Literal[False] | None:
     assistant line (user lines with odd ``toolUseResult`` shapes are simply not usage)."""
     try:
         obj: Any = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return False
     if isinstance(obj, dict) and obj.get("type") in (None, "assistant"):
         return False
@@ -179,7 +185,7 @@ def _is_complete_json(raw: bytes) -> bool:
         return False
     try:
         msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return False
     return True
 

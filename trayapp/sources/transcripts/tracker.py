@@ -197,7 +197,7 @@ class Tracker:
         lookback = 24 * 3_600_000
         while True:
             since = now_ms - lookback
-            entries = self.block_entries(since, None)
+            entries = self.block_entries(since, now_ms + 1)
             before = self.repo.last_entry_before(since)
             # A chain of blocks restarts after any idle gap of more than 5 h; make sure the window
             # begins at such a restart, else widen it.

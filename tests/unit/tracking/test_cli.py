@@ -1,0 +1,100 @@
+"""``claude-watch report`` against ccusage 20.0.24's own output on the same fixtures (captured once
+into tests/fixtures/transcripts/ccusage-expected/ by
+``ccusage claude daily --json --offline --timezone UTC``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.unit.tracking.conftest import FIX
+from trayapp.__main__ import main
+
+
+def _report(capsys: pytest.CaptureFixture[str], *args: str) -> dict:  # type: ignore[type-arg]
+    assert main(["report", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _by_day_model(daily: dict) -> dict[tuple[str, str], tuple[int, int, int, int]]:  # type: ignore[type-arg]
+    out = {}
+    for row in daily["daily"]:
+        if row.get("source") == "stats-cache":
+            continue
+        for m in row["modelBreakdowns"]:
+            key = (row["date"], m["modelName"])
+            out[key] = (m["inputTokens"], m["outputTokens"], m["cacheCreationTokens"], m["cacheReadTokens"])
+    return out
+
+
+def test_daily_json_matches_ccusage_on_its_own_fixture(claude_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(FIX / "ccusage" / "fixtures" / "claude" / "projects", claude_dir / "projects")
+    ours = _report(capsys, "daily", "--json", "--timezone", "UTC")
+    theirs = json.loads((FIX / "ccusage-expected" / "ccusage_fixtures_claude-daily.json").read_text())
+    assert _by_day_model(ours) == _by_day_model(theirs)
+    for key in ("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens", "totalTokens"):
+        assert ours["totals"][key] == theirs["totals"][key]
+    assert ours["totals"]["totalCost"] == pytest.approx(theirs["totals"]["totalCost"])  # costUSD in auto mode
+    first = ours["daily"][0]
+    assert set(first) >= {"date", "inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens",
+                          "totalTokens", "totalCost", "modelsUsed", "modelBreakdowns"}  # fmt: skip
+    breakdown_keys = {
+        "modelName",
+        "inputTokens",
+        "outputTokens",
+        "cacheCreationTokens",
+        "cacheReadTokens",
+        "cost",
+    }
+    assert set(first["modelBreakdowns"][0]) == breakdown_keys
+
+
+def test_daily_json_differs_from_ccusage_only_where_documented(cases: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    ours = _by_day_model(_report(capsys, "daily", "--json", "--timezone", "UTC"))
+    theirs = _by_day_model(json.loads((FIX / "ccusage-expected" / "cases-daily.json").read_text()))
+    # ccusage also counts memory/ and workflow journal files (2 x 999/999 on sonnet, 03-01), drops the
+    # line whose message.id is "" (1/2), and drops the line with invalid UTF-8 (msg_I 11/110, 03-03).
+    sonnet = "claude-sonnet-4-5-20250929"
+    i, o, c, r = theirs[("2026-03-01", sonnet)]
+    theirs[("2026-03-01", sonnet)] = (i - 1998 + 1, o - 1998 + 2, c, r)
+    i, o, c, r = theirs[("2026-03-03", sonnet)]
+    theirs[("2026-03-03", sonnet)] = (i + 11, o + 110, c, r)
+    assert ours == theirs
+
+
+def test_reports_render_and_filter(cases: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    for kind in ("daily", "monthly", "session", "project", "blocks"):
+        assert main(["report", kind, "--timezone", "UTC", "--breakdown"]) == 0
+        out = capsys.readouterr().out
+        assert "Local estimate: this machine, Claude Code only." in out
+    monthly = _report(capsys, "monthly", "--json", "--no-scan")
+    assert [m["month"] for m in monthly["monthly"]] == ["2026-03"]
+    sessions = _report(
+        capsys, "session", "--json", "--since", "20260302", "--until", "2026-03-02", "--timezone", "UTC"
+    )
+    assert len(sessions["sessions"]) == 1 and sessions["sessions"][0]["projectPath"] == "/work/app"
+    projects = _report(capsys, "project", "--json")
+    assert {p["projectPath"] for p in projects["projects"]} == {"/work/app", "/work/other"}
+    assert projects["unpricedModels"] == ["claude-mystery-9"]
+    blocks = _report(capsys, "blocks", "--json")["blocks"]
+    assert [b["isGap"] for b in blocks] == [False, True, False, True, False]
+    assert blocks[0]["startTime"] == "2026-03-01T10:00:00.000Z" and not blocks[0]["isActive"]
+
+
+def test_bad_arguments_are_clear(cases: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["report", "daily", "--since", "March"]) == 2
+    assert "--since 'March': use YYYY-MM-DD" in capsys.readouterr().err
+    assert main(["report", "daily", "--timezone", "Mars/Base"]) == 2
+    assert "unknown time zone" in capsys.readouterr().err
+
+
+def test_today_cost_file_written_after_scan(cases: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from trayapp import paths
+
+    main(["report", "daily", "--json"])
+    data = json.loads((paths.state_dir() / "today-cost.json").read_text())
+    assert set(data) == {"date", "cost_usd", "tokens", "updated_at"}
+    assert data["tokens"] == 0  # the fixtures are from March 2026

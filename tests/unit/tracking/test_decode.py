@@ -1,0 +1,76 @@
+"""The byte-level reader: candidate lines, unterminated tails, range splitting."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.unit.tracking.conftest import FIX, S1
+from trayapp.sources.transcripts.decode import parse_timestamp_ms, scan_range
+
+
+def _all(path: Path, pieces: int) -> tuple[list[tuple], int, int]:  # type: ignore[type-arg]
+    size = path.stat().st_size
+    step = max(1, size // pieces)
+    cuts = list(range(0, size, step))
+    recs: list[tuple] = []  # type: ignore[type-arg]
+    bad = 0
+    end_offset = -1
+    for k, a in enumerate(cuts):
+        last = k == len(cuts) - 1
+        r = scan_range(0, str(path), a, size if last else a + step, "hint", last)
+        recs += r.records
+        bad += r.malformed
+        if last:
+            end_offset = r.end_offset
+    return recs, bad, end_offset
+
+
+def test_ranges_at_any_offset_give_the_same_records() -> None:
+    path = FIX / "cases" / "projects" / "-work-app" / f"{S1}.jsonl"
+    whole, bad, end = _all(path, 1)
+    assert len(whole) == 12 and bad == 1 and end == path.stat().st_size
+    for pieces in (2, 3, 7, 50, 400):
+        recs, bad2, end2 = _all(path, pieces)
+        assert sorted(recs, key=repr) == sorted(whole, key=repr), pieces
+        assert (bad2, end2) == (bad, end)
+
+
+def test_unterminated_tail_consumed_only_when_complete_json(tmp_path: Path) -> None:
+    src = FIX / "ccusage" / "test-transcript.jsonl"  # ccusage's sample ends without a newline
+    r = scan_range(0, str(src), 0, src.stat().st_size, "s", True)
+    assert r.end_offset == src.stat().st_size
+    partial = tmp_path / "p.jsonl"
+    partial.write_bytes(b'{"type":"user"}\n{"type":"assistant","message":{"usage":{"input_')
+    r = scan_range(0, str(partial), 0, partial.stat().st_size, "s", True)
+    assert r.end_offset == len(b'{"type":"user"}\n') and r.records == [] and r.malformed == 0
+
+
+def test_tail_spanning_ranges_is_owned_by_the_last_range(tmp_path: Path) -> None:
+    p = tmp_path / "t.jsonl"
+    body = (
+        b'{"x":1}\n{"type":"assistant","timestamp":"2026-01-01T00:00:00Z",'
+        b'"message":{"id":"m","usage":{"input_tokens":3,"output_tokens":4}}}'
+    )
+    p.write_bytes(body)
+    size = len(body)
+    first = scan_range(0, str(p), 0, 20, "s", False)
+    last = scan_range(0, str(p), 20, size, "s", True)
+    assert first.records == [] and len(last.records) == 1 and last.end_offset == size
+
+
+def test_invalid_utf8_costs_at_most_its_line(tmp_path: Path) -> None:
+    d = tmp_path / "projects" / "p"
+    d.mkdir(parents=True)
+    shutil.copy(
+        FIX / "cases" / "projects" / "-work-other" / "33333333-3333-4333-8333-333333333333.jsonl",
+        d / "s.jsonl",
+    )
+    r = scan_range(0, str(d / "s.jsonl"), 0, (d / "s.jsonl").stat().st_size, "s", True)
+    assert [rec[0] for rec in r.records] == ["msg_I", "msg_J"]
+
+
+def test_timestamps() -> None:
+    assert parse_timestamp_ms("2026-01-09T10:00:00.000Z") == 1767952800000
+    assert parse_timestamp_ms("2026-01-09T11:00:00.123+01:00") == 1767952800123
+    assert parse_timestamp_ms("yesterday") is None

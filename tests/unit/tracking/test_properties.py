@@ -1,0 +1,127 @@
+"""Property tests: incremental scanning equals one cold scan, whatever the chunking, and a scan killed
+midway (a real child process, SIGKILLed) and rerun gives the same totals."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.unit.tracking.conftest import FIX, PRICES
+from trayapp.core.pricing import PriceTable
+from trayapp.sources.transcripts.scanner import scan
+from trayapp.store.ledger_repo import LedgerRepo
+
+CASES = FIX / "cases" / "projects"
+_TABLE = PriceTable.load(PRICES)
+
+
+def _fingerprint(repo: LedgerRepo) -> list[tuple]:  # type: ignore[type-arg]
+    rows = repo.conn.execute("SELECT * FROM entries").fetchall()
+    # Lines without message.id are keyed by path and offset: compare them relative to their root.
+    return sorted((r[0].rpartition("/projects/")[2], *tuple(r)[1:]) for r in rows)
+
+
+def _cold(root: Path, db: Path) -> list[tuple]:  # type: ignore[type-arg]
+    repo = LedgerRepo.open(db)
+    try:
+        scan(repo, [root], workers=1)
+        return _fingerprint(repo)
+    finally:
+        repo.close()
+
+
+def _sources() -> list[tuple[str, bytes]]:
+    out = []
+    for p in sorted(CASES.rglob("*.jsonl")):
+        out.append((str(p.relative_to(CASES)), p.read_bytes()))
+    return out
+
+
+SOURCES = _sources()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_appending_in_chunks_equals_one_cold_scan(tmp_path_factory, data) -> None:  # type: ignore[no-untyped-def]
+    base = tmp_path_factory.mktemp("chunks")
+    full_root = base / "full" / "projects"
+    inc_root = base / "inc" / "projects"
+    for rel, body in SOURCES:
+        (full_root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (full_root / rel).write_bytes(body)
+    expected = _cold(full_root, base / "cold.sqlite3")
+    # Append every file in random chunks, interleaved across files, scanning after each round.
+    cuts = {
+        rel: sorted(set(data.draw(st.lists(st.integers(0, len(body)), max_size=6), label=rel)) | {len(body)})
+        for rel, body in SOURCES
+    }
+    repo = LedgerRepo.open(base / "inc.sqlite3")
+    written = dict.fromkeys(cuts, 0)
+    try:
+        rounds = max(len(c) for c in cuts.values())
+        for k in range(rounds):
+            for rel, body in SOURCES:
+                if k < len(cuts[rel]):
+                    target = inc_root / rel
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with open(target, "ab") as fh:
+                        fh.write(body[written[rel] : cuts[rel][k]])
+                    written[rel] = cuts[rel][k]
+            scan(repo, [inc_root], workers=1)
+        assert _fingerprint(repo) == expected
+    finally:
+        repo.close()
+
+
+def test_scan_killed_midway_then_rerun_gives_same_totals(tmp_path: Path) -> None:
+    # A history big enough for several transactions: the cases tree copied many times under new ids.
+    root = tmp_path / "projects"
+    for i in range(40):
+        for rel, body in SOURCES:
+            target = root / f"copy{i:02d}" / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body.replace(b'"msg_', f'"m{i}_'.encode()) * 30)
+    expected = _cold(root, tmp_path / "cold.sqlite3")
+    db = tmp_path / "killed.sqlite3"
+    code = (
+        "import sys, trayapp.sources.transcripts.scanner as s; from pathlib import Path;"
+        "from trayapp.store.ledger_repo import LedgerRepo;"
+        "s.BATCH_BYTES = 64 * 1024;"  # many small transactions so the kill lands between and inside them
+        "r = LedgerRepo.open(Path(sys.argv[1]));"
+        "print('started', flush=True);"
+        "s.scan(r, [Path(sys.argv[2])], workers=1)"
+    )
+    killed_midway = False
+    for delay in (0.15, 0.3, 0.6):
+        if db.exists():
+            for p in tmp_path.glob("killed.sqlite3*"):
+                p.unlink()
+        proc = subprocess.Popen([sys.executable, "-c", code, str(db), str(root)], stdout=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"started"
+        time.sleep(delay)
+        still_running = proc.poll() is None
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        if still_running:
+            repo = LedgerRepo.open(db)
+            partial = repo.conn.execute("SELECT COUNT(*) FROM files WHERE offset > 0").fetchone()[0]
+            repo.close()
+            killed_midway = 0 < partial
+            if killed_midway:
+                break
+    assert killed_midway, "the scan finished before it could be killed; make the corpus bigger"
+    repo = LedgerRepo.open(db)
+    try:
+        scan(repo, [root], workers=1)
+        assert _fingerprint(repo) == expected
+    finally:
+        repo.close()
+    shutil.rmtree(root)
