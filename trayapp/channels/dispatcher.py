@@ -7,7 +7,10 @@ channel says so with ``wants_quip = True``). Desktop notifications carry the qui
 a failing channel becomes a ``Delivery(ok=False)``. :meth:`Dispatcher.run_flusher` drains the
 persisted outbox periodically, so alerts raised offline go out when the network is back.
 
-Built by the composition root; the alert service calls ``await dispatcher.dispatch(alert)``.
+Built by the composition root with :func:`build_default`. Either the alert service calls
+``await dispatcher.dispatch(alert)``, or it sends to each of ``dispatcher.channels`` itself (the
+remote channels then write the quip on their own, sharing the cached one); in both cases keep
+``dispatcher.run_flusher()`` running so queued messages go out when the network is back.
 """
 
 from __future__ import annotations
@@ -142,12 +145,13 @@ def build_default(
         cfg = st.load()
         setting = cfg.get
     outbox = Outbox()
+    writer = QuipWriter(setting)
     channels: list[Channel] = []
     if desktop is not None:
         channels.append(desktop)
     channels += [
         SoundChannel(setting),
-        TelegramChannel(outbox, setting),
-        SlackChannel(outbox, setting),
+        TelegramChannel(outbox, setting, quips=writer),
+        SlackChannel(outbox, setting, quips=writer),
     ]
-    return Dispatcher(channels, QuipWriter(setting), setting)
+    return Dispatcher(channels, writer, setting)

@@ -21,12 +21,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from trayapp.channels.base import Delivery
 from trayapp.channels.offthread import off_thread
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import Alert
+
+if TYPE_CHECKING:
+    from trayapp.channels.quips import QuipWriter
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +253,8 @@ class RemoteChannel:
     """Base of Telegram and Slack: enqueue, then drain the queue through :meth:`transport`.
 
     Subclasses set ``name`` and implement :meth:`enabled` and :meth:`transport` (None plus a
-    reason when not configured). ``sleep`` and ``clock`` are injected so tests never wait.
+    reason when not configured). ``sleep`` and ``clock`` are injected so tests never wait. With
+    ``quips`` set, a ``send`` without a quip writes one (cached per alert key).
     """
 
     name = "remote"
@@ -263,8 +267,10 @@ class RemoteChannel:
         clock: Clock | None = None,
         sleep: Sleeper | None = None,
         rng: random.Random | None = None,
+        quips: QuipWriter | None = None,
     ) -> None:
         self.outbox = outbox
+        self.quips = quips
         self.max_per_hour = max_per_hour
         self.clock = clock or SystemClock()
         self.sleep: Sleeper = sleep or asyncio.sleep
@@ -282,6 +288,10 @@ class RemoteChannel:
         transport, why = await self.transport()
         if transport is None:
             return Delivery(self.name, False, why)
+        if quip is None and self.quips is not None:
+            # Called straight from the alert service (one send per channel): write the quip here;
+            # the writer's cache makes Telegram and Slack share one Claude call per crossing.
+            quip = (await self.quips.write(alert)).text
         try:
             fresh = await off_thread(
                 self.outbox.enqueue, self.name, alert.key, alert.created_at, compose(alert, quip)
