@@ -30,7 +30,7 @@ from trayapp.core.models import (
 Sample = tuple[datetime, float, datetime | None]  # (time, utilization, resets_at)
 
 SAME_INSTANCE = timedelta(minutes=10)
-MIN_SPAN = timedelta(minutes=10)  # shorter sample spans give wild slopes
+MIN_SPAN = timedelta(minutes=10)  # shorter sample spans give wild slopes (but see min_span())
 MIN_ELAPSED = timedelta(minutes=5)
 STATUSLINE_STALE = timedelta(minutes=10)
 MAX_PROJECTION = 1000.0
@@ -42,14 +42,22 @@ def same_instance(a: datetime | None, b: datetime | None) -> bool:
     return abs(a - b) <= SAME_INSTANCE
 
 
-def burn_rate(window: Window, samples: Sequence[Sample], now: datetime, at: datetime) -> float | None:
+def min_span(interval: timedelta | None) -> timedelta:
+    """Samples must span this long for a slope: 10 minutes, or three polls when polling faster
+    (only the demo polls faster than every 2 minutes)."""
+    return MIN_SPAN if interval is None else min(MIN_SPAN, 3 * interval)
+
+
+def burn_rate(
+    window: Window, samples: Sequence[Sample], now: datetime, at: datetime, span: timedelta = MIN_SPAN
+) -> float | None:
     """Percentage points per hour over the current instance of ``window`` (read at ``at``)."""
     points = [(t, u) for t, u, r in samples if same_instance(r, window.resets_at) and t <= at]
     points.append((at, window.utilization))
     points.sort()
     first_t, first_u = points[0]
     last_t, last_u = points[-1]
-    if last_t - first_t >= MIN_SPAN and len(points) >= 2:
+    if last_t - first_t >= span and len(points) >= 2:
         hours = (last_t - first_t).total_seconds() / 3600
         return max(0.0, (last_u - first_u) / hours)
     start = window.starts_at
@@ -63,14 +71,16 @@ def burn_rate(window: Window, samples: Sequence[Sample], now: datetime, at: date
     return max(0.0, window.utilization / (elapsed.total_seconds() / 3600))
 
 
-def window_state(window: Window, samples: Sequence[Sample], now: datetime, at: datetime) -> WindowState:
+def window_state(
+    window: Window, samples: Sequence[Sample], now: datetime, at: datetime, span: timedelta = MIN_SPAN
+) -> WindowState:
     """Everything derived for one window. ``at`` is when the reading was taken."""
     if window.resets_at is not None and window.resets_at <= now:
         # The window has reset since this (old) reading: it restarted from 0 %.
         fresh = Window(window.id, window.label, window.kind, 0.0, None, window.length)
         return WindowState(fresh, level_for(0.0), None, None, None, None)
     ttr = window.resets_at - now if window.resets_at is not None else None
-    rate = burn_rate(window, samples, now, at)
+    rate = burn_rate(window, samples, now, at, span)
     projected: float | None = None
     full_at: datetime | None = None
     if rate is not None:
@@ -119,7 +129,10 @@ def derive_state(
         return AccountState(
             None, error=error, stale=error is not None, account=account, notices=tuple(notices)
         )
-    states = tuple(window_state(w, samples.get(w.id, ()), now, snapshot.fetched_at) for w in snapshot.windows)
+    span = min_span(interval)
+    states = tuple(
+        window_state(w, samples.get(w.id, ()), now, snapshot.fetched_at, span) for w in snapshot.windows
+    )
     age = max(0.0, (now - snapshot.fetched_at).total_seconds())
     stale = error is not None or is_stale(snapshot, now, interval)
     return AccountState(

@@ -63,9 +63,12 @@ class PollPolicy:
         rng: random.Random | None = None,
         cooldowns: dict[str, datetime] | None = None,
         last_attempt: datetime | None = None,
+        min_interval: timedelta = MIN_INTERVAL,
     ) -> None:
         self.clock = clock
-        self.interval = max(interval, MIN_INTERVAL)
+        # The floor protects the real endpoint; only the demo simulator lowers it.
+        self.min_interval = min_interval
+        self.interval = max(interval, min_interval)
         self.rng = rng or random.Random()
         self._cooldowns: dict[str, datetime] = dict(cooldowns or {})
         self.failures = 0
@@ -180,7 +183,7 @@ class PollPolicy:
         return capped * factor
 
     def set_interval(self, interval: timedelta) -> None:
-        self.interval = max(interval, MIN_INTERVAL)
+        self.interval = max(interval, self.min_interval)
 
     # --- sleep / wake ------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ T = TypeVar("T")
 LocalSource = Callable[[datetime], UsageSnapshot | None]
 CredentialsLoader = Callable[[datetime], CredentialsReport]
 COMPLETE_EVERY = 4
+DEMO_INTERVAL = timedelta(seconds=20)
 
 # Plain Python worker threads for blocking reads (credentials, local sources, `claude --version`).
 # Deliberately not the loop's default executor: under qasync that is a pool of QThreads, which
@@ -79,6 +80,7 @@ class UsageEngine:
         credentials_loader: CredentialsLoader | None = None,
         rng: random.Random | None = None,
         probe_version: bool = True,
+        min_interval: timedelta | None = None,
     ) -> None:
         self.repo = repo
         self.clock = clock or SystemClock()
@@ -90,7 +92,12 @@ class UsageEngine:
         self._version_checked = False
         now = self.clock.now()
         self.policy = PollPolicy(
-            self.clock, interval, rng=rng, cooldowns=repo.cooldowns(now), last_attempt=repo.last_attempt()
+            self.clock,
+            interval,
+            rng=rng,
+            cooldowns=repo.cooldowns(now),
+            last_attempt=repo.last_attempt(),
+            **({"min_interval": min_interval} if min_interval is not None else {}),
         )
         self.last_decision: Decision | None = None
         self.last_result: FetchResult | None = None
@@ -172,6 +179,12 @@ class UsageEngine:
         decision = self.policy.decide(creds.key, report.stamp, manual=manual)
         self.last_decision = decision
         if not decision.go:
+            if decision.reason is Wait.THROTTLE and decision.at is not None:
+                wait = max(1, round((decision.at - now).total_seconds()))
+                self._notices = (
+                    *self._notices,
+                    f"Fetched moments ago; showing that reading (another refresh is allowed in {wait} s).",
+                )
             if decision.reason is Wait.COOLDOWN:
                 self._error = FetchError(
                     ErrorKind.RATE_LIMITED,
@@ -299,6 +312,7 @@ def create_engine(
         assert isinstance(demo, DemoHandle)
         d = demo.claude_config_dir
         repo = UsageRepo.open(paths.database_file().with_name("claude-watch-demo.sqlite3"))
+        interval = DEMO_INTERVAL
         return UsageEngine(
             repo,
             clock=clock,
@@ -307,6 +321,8 @@ def create_engine(
             retention_days=retention,
             credentials_loader=partial(load_credentials, config_dirs=[d], home=d, platform="demo"),
             probe_version=False,
+            # Accelerated time: poll often so the tray visibly moves (a 5-hour window lasts minutes).
+            min_interval=DEMO_INTERVAL,
         )
     if local_sources is None:  # default: Claude Code's statusline captures (claude-watch statusline)
         from trayapp.sources.statusline_capture import STALE_LIMIT, local_source

@@ -89,3 +89,22 @@ def test_staleness_rules() -> None:
     assert state.stale and state.level is Level.STALE and state.age_seconds == 540
     empty = derive_state(None, {}, NOW, interval=interval, error=err)
     assert empty.level is Level.ERROR and empty.snapshot is None
+
+
+def test_fast_polling_needs_a_shorter_span_for_a_slope() -> None:
+    # The demo polls every 20 s: three polls (1 min) of samples are enough for a slope there.
+    samples = [(NOW - timedelta(minutes=1), 40.0, RESET)]
+    states = derive_state(
+        UsageSnapshot(NOW, Source.DEMO, (five(41.0),)),
+        {"five_hour": samples},
+        NOW,
+        interval=timedelta(seconds=20),
+    ).windows
+    assert states[0].burn_rate_per_hour == pytest.approx(60.0)
+    slow = derive_state(
+        UsageSnapshot(NOW, Source.API, (five(41.0),)),
+        {"five_hour": samples},
+        NOW,
+        interval=timedelta(minutes=5),
+    ).windows
+    assert slow[0].burn_rate_per_hour == pytest.approx(41.0 / 3)  # fallback: 3 h into the window

@@ -157,3 +157,10 @@ def test_small_clock_drift_is_not_a_wake() -> None:
     clock.advance(300)
     clock.jump_wall(30)
     assert p.decide(KEY, "s").go
+
+
+def test_min_interval_is_configurable_for_the_demo_only() -> None:
+    p = PollPolicy(FakeClock(), timedelta(seconds=20), min_interval=timedelta(seconds=20))
+    assert p.interval == timedelta(seconds=20)
+    p.set_interval(timedelta(seconds=1))
+    assert p.interval == timedelta(seconds=20)
