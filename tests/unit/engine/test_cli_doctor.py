@@ -1,0 +1,58 @@
+"""``claude-watch doctor`` in a subprocess without desktop services: every line guarded."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.unit.engine.conftest import write_credentials
+from trayapp.core.models import ErrorKind, FetchError
+from trayapp.store.usage_repo import UsageRepo
+
+
+def doctor(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["HOME"] = str(home.parent / "fake-home")
+    for var in ("DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS"):
+        env.pop(var, None)
+    return subprocess.run(
+        [sys.executable, "-m", "trayapp", "doctor", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_doctor_reports_credentials_and_last_poll(hermetic_env: Path, claude_dir: Path) -> None:
+    now = datetime.now(UTC)
+    write_credentials(
+        claude_dir, expires_at=now + timedelta(hours=3), login_expires_at=now + timedelta(days=2)
+    )
+    repo = UsageRepo.open(hermetic_env / "data" / "claude-watch.sqlite3")
+    repo.record_outcome(now - timedelta(minutes=3), FetchError(ErrorKind.RATE_LIMITED, "slow down"), 429)
+    repo.set_cooldown("k" * 64, now + timedelta(minutes=20))
+    repo.close()
+    out = doctor(hermetic_env, "--json")
+    checks = {c["name"]: c for c in json.loads(out.stdout)}
+    assert checks["Credentials"]["status"] == "ok" and "Max 5x" in checks["Credentials"]["detail"]
+    assert checks["Access token"]["status"] == "ok" and "3 h" in checks["Access token"]["detail"]
+    assert checks["Login"]["status"] == "warn" and "/login" in checks["Login"]["fix"]
+    assert checks["Scopes"]["status"] == "ok"
+    assert checks["Last poll"]["status"] == "warn" and "rate_limited" in checks["Last poll"]["detail"]
+    assert checks["Rate limit"]["status"] == "warn"
+    assert checks["Tray"]["detail"].startswith("no display")
+    assert checks["Notifications"]["status"] in ("warn", "ok")
+    assert "sk-ant" not in out.stdout
+    assert out.returncode == 0  # warnings only
+
+
+def test_doctor_human_output_without_login(hermetic_env: Path) -> None:
+    out = doctor(hermetic_env)
+    assert out.returncode == 1
+    assert "✗ Credentials: no usable Claude Code login" in out.stdout
+    assert "fix: No Claude Code login found. Sign in with `claude`" in out.stdout
