@@ -9,6 +9,7 @@ but stale (the latest attempt failed, or they are old); 2 bad command line (argp
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -53,12 +54,13 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if demo is not None:
             demo.stop()
-    if args.json:
-        import json
+    import json
 
-        print(json.dumps(to_json(state, now), indent=2))
-    else:
-        print(render(state, now))
+    text = json.dumps(to_json(state, now), indent=2) if args.json else render(state, now)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:  # `claude-watch status | head`: not an error worth a traceback
+        sys.stderr.close()
     if state.snapshot is None:
         return EXIT_NO_DATA
     return EXIT_STALE if state.stale else EXIT_OK
@@ -161,8 +163,8 @@ def render(state: Any, now: datetime) -> str:
     account = state.account
     who = [x for x in ((account.plan if account else None), (account.email if account else None)) if x]
     if account and account.organization:
-        who.append(f"({account.organization})")
-    lines.append("Claude Watch" + (" · " + " ".join(who) if who else ""))
+        who.append(account.organization)
+    lines.append("Claude Watch" + "".join(f" · {x}" for x in who))
     snap = state.snapshot
     if snap is None:
         lines.append("No usage data yet.")
@@ -171,6 +173,7 @@ def render(state: Any, now: datetime) -> str:
     else:
         lines.append("")
         lines.append(f"{'Window':<22} {'Used':>5}  {'':<20}  {'Resets in':<12} {'Pace':>9}  {'At reset':>8}")
+        lines.append("─" * 86)
         for ws in state.windows:
             w = ws.window
             pace = f"{ws.burn_rate_per_hour:.1f} %/h" if ws.burn_rate_per_hour is not None else "—"
