@@ -1,0 +1,105 @@
+"""Secrets round-trip in a REAL unlocked gnome-keyring (Secret Service over a private D-Bus).
+
+Self-contained, as test-environment.md §5 shows: a private ``dbus-run-session``, HOME in a temp
+dir, ``gnome-keyring-daemon --unlock --components=secrets``, no DISPLAY (so an unexpected prompt
+cannot hang). The CLI stores a bot token from stdin, ``secret-tool`` reads it back from outside,
+the secrets service reads it, ``notify test`` uses it against a loopback Telegram server, and it is
+deleted. Then a grep over the app home and HOME proves the value is in no file and no log.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.loopback_servers import TelegramServer
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "55555:KEYRING-integration-secret_Zq9"
+
+SCRIPT = r"""
+set -eu
+echo -n cw-test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+printf '%s\n' "$SECRET" | "$PY" -m trayapp secrets set telegram-bot-token
+"$PY" -m trayapp secrets list
+[ "$(secret-tool lookup service claude-watch username telegram-bot-token)" = "$SECRET" ] && echo LOOKUP_OK
+"$PY" -c "
+import os
+from trayapp.platform.secrets import default_store
+s = default_store()
+print('BACKEND', s.backend_name())
+print('GET_OK', s.get('telegram-bot-token') == os.environ['SECRET'])
+"
+"$PY" -m trayapp notify test --channel telegram
+"$PY" -m trayapp secrets delete telegram-bot-token
+secret-tool lookup service claude-watch username telegram-bot-token || echo GONE
+"""
+
+
+def _require(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        why = f"missing {', '.join(missing)} (apt install gnome-keyring libsecret-tools dbus)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+
+
+def test_secrets_round_trip_in_gnome_keyring(tmp_path: Path) -> None:
+    _require("dbus-run-session", "gnome-keyring-daemon", "secret-tool")
+    home, app_home, runtime = tmp_path / "home", tmp_path / "cw-home", tmp_path / "run"
+    for d in (home, app_home, runtime):
+        d.mkdir(mode=0o700)
+    server = TelegramServer(token=SECRET).start()
+    try:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "PYTHON_KEYRING_BACKEND")
+            and not k.startswith("CLAUDE_WATCH_TELEGRAM")
+        }
+        env.update(
+            HOME=str(home),
+            XDG_RUNTIME_DIR=str(runtime),
+            XDG_DATA_HOME=str(home / ".local" / "share"),
+            CLAUDE_WATCH_HOME=str(app_home),
+            CLAUDE_WATCH_TELEGRAM_API_BASE=server.base_url,
+            CLAUDE_WATCH_TELEGRAM_CHAT_ID="4242",
+            SECRET=SECRET,
+            PY=sys.executable,
+            PYTHONPATH=str(ROOT),
+        )
+        r = subprocess.run(
+            ["dbus-run-session", "--", "sh", "-c", SCRIPT],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=90,
+        )
+    finally:
+        server.stop()
+    out = r.stdout
+    assert r.returncode == 0, out + r.stderr
+    assert "telegram-bot-token stored in the keyring" in out
+    assert "telegram-bot-token  set (keyring)" in out
+    assert "LOOKUP_OK" in out
+    assert "BACKEND keyring.backends.SecretService.Keyring" in out
+    assert "GET_OK True" in out
+    assert "telegram: delivered" in out
+    assert "removed from the keyring" in out and "GONE" in out
+    assert len(server.messages) == 1  # the token from the keyring really worked
+    # The value never went to the terminal, a file or a log.
+    printed = out + r.stderr
+    assert SECRET not in printed
+    keyring_files = list((home / ".local" / "share" / "keyrings").glob("*"))
+    assert keyring_files, "gnome-keyring should have created its collection under HOME"
+    for root in (home, app_home):
+        for path in root.rglob("*"):
+            if path.is_file():
+                assert SECRET.encode() not in path.read_bytes(), path
