@@ -12,24 +12,30 @@ import pytest
 from tests.unit.engine.conftest import TOKEN
 from trayapp.core.models import ErrorKind
 from trayapp.demo import DemoHandle
-from trayapp.sources.usage_api import DEFAULT_RETRY_AFTER, UsageClient, api_base, parse_retry_after
+from trayapp.sources.usage_api import (
+    DEFAULT_RETRY_AFTER,
+    FetchResult,
+    UsageClient,
+    api_base,
+    parse_retry_after,
+)
 
 NOW = datetime(2026, 8, 10, 12, 0, tzinfo=UTC)
 
 
-async def fetch(server: DemoHandle, **kw: float) -> tuple[object, UsageClient]:
-    client = UsageClient(server.base_url, version="2.1.220", **kw)  # type: ignore[arg-type]
+async def fetch(server: DemoHandle, total_timeout: float = 10.0) -> FetchResult:
+    client = UsageClient(server.base_url, version="2.1.220", total_timeout=total_timeout)
     try:
-        return await client.fetch(TOKEN, NOW), client
+        return await client.fetch(TOKEN, NOW)
     finally:
         await client.aclose()
 
 
 async def test_200_parses_and_sends_claude_code_headers(usage_server: DemoHandle, oauth_dir: Path) -> None:
     usage_server.simulator.script.append((200, (oauth_dir / "usage-response-2026-08.json").read_bytes(), {}))
-    result, _ = await fetch(usage_server)
-    assert result.error is None and result.http_status == 200  # type: ignore[attr-defined]
-    assert result.snapshot.window("five_hour").utilization == 37.0  # type: ignore[attr-defined]
+    result = await fetch(usage_server)
+    assert result.error is None and result.http_status == 200
+    assert result.snapshot.window("five_hour").utilization == 37.0
     req = usage_server.simulator.requests[-1]
     headers = {k.lower(): v for k, v in req["headers"].items()}
     assert req["path"] == "/api/oauth/usage"
@@ -40,17 +46,19 @@ async def test_200_parses_and_sends_claude_code_headers(usage_server: DemoHandle
 
 
 async def test_live_simulator_reading(usage_server: DemoHandle) -> None:
-    result, _ = await fetch(usage_server)
-    snap = result.snapshot  # type: ignore[attr-defined]
+    result = await fetch(usage_server)
+    snap = result.snapshot
+    assert snap is not None
     assert snap is not None and "weekly_scoped:Fable 5" in [w.id for w in snap.windows]
 
 
 async def test_429_retry_after_seconds(usage_server: DemoHandle) -> None:
     usage_server.simulator.script.append((429, {"error": "rate"}, {"Retry-After": "1800"}))
-    result, _ = await fetch(usage_server)
-    err = result.error  # type: ignore[attr-defined]
+    result = await fetch(usage_server)
+    err = result.error
+    assert err is not None
     assert err.kind is ErrorKind.RATE_LIMITED and err.retry_at == NOW + timedelta(seconds=1800)
-    assert result.http_status == 429  # type: ignore[attr-defined]
+    assert result.http_status == 429
 
 
 async def test_429_retry_after_http_date(usage_server: DemoHandle) -> None:
@@ -58,8 +66,8 @@ async def test_429_retry_after_http_date(usage_server: DemoHandle) -> None:
     usage_server.simulator.script.append(
         (429, {"error": "rate"}, {"Retry-After": format_datetime(when, usegmt=True)})
     )
-    result, _ = await fetch(usage_server)
-    assert result.error.retry_at == when  # type: ignore[attr-defined]
+    result = await fetch(usage_server)
+    assert result.error.retry_at == when
 
 
 @pytest.mark.parametrize("value", ["0", "", "soon", "-3"])
@@ -80,21 +88,23 @@ def test_retry_after_zero_missing_or_garbage_means_five_minutes(value: str) -> N
 )
 async def test_error_statuses(usage_server: DemoHandle, status: int, kind: ErrorKind, words: str) -> None:
     usage_server.simulator.script.append((status, {"type": "error"}, {}))
-    result, _ = await fetch(usage_server)
-    err = result.error  # type: ignore[attr-defined]
+    result = await fetch(usage_server)
+    err = result.error
+    assert err is not None
     assert err.kind is kind and words in err.message and TOKEN not in err.message
 
 
 async def test_html_body_is_bad_response(usage_server: DemoHandle) -> None:
     usage_server.simulator.script.append((200, b"<html><body>Just a moment...</body></html>", {}))
-    result, _ = await fetch(usage_server)
-    assert result.error.kind is ErrorKind.BAD_RESPONSE and "web page" in result.error.message  # type: ignore[attr-defined]
+    result = await fetch(usage_server)
+    assert result.error.kind is ErrorKind.BAD_RESPONSE and "web page" in result.error.message
 
 
 async def test_slower_than_timeout_is_network(usage_server: DemoHandle) -> None:
     usage_server.simulator.delay = 1.5
-    result, _ = await fetch(usage_server, total_timeout=0.5)
-    err = result.error  # type: ignore[attr-defined]
+    result = await fetch(usage_server, total_timeout=0.5)
+    err = result.error
+    assert err is not None
     assert err.kind is ErrorKind.NETWORK and "did not answer within 0.5 s" in err.message
 
 
