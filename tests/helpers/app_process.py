@@ -84,19 +84,35 @@ def start_app(
 ) -> subprocess.Popen[str]:
     cmd = [*(wrap or []), sys.executable, "-m", "trayapp", *args]
     return subprocess.Popen(
-        cmd, cwd=REPO, env=env or app_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        cmd,
+        cwd=REPO,
+        env=env or app_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, so a wrapper and the app stop together
     )
 
 
 def stop_app(proc: subprocess.Popen[str], timeout: float = 5.0) -> str:
-    if proc.poll() is None:
-        proc.terminate()
+    import signal
+
+    def group(sig: int) -> None:
         try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
-    out = proc.stdout.read() if proc.stdout else ""
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    group(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        group(signal.SIGKILL)
+        proc.wait(timeout)
+    out = ""
+    if proc.stdout is not None:
+        out = proc.stdout.read()
+        proc.stdout.close()
     return out
 
 

@@ -165,6 +165,12 @@ class AlertService(QObject):
         except Exception as exc:  # channels promise not to raise; never let one take the app down
             log.exception("channel %s raised", channel.name)
             delivery = Delivery(channel.name, False, f"error: {type(exc).__name__}")
+        log.info(
+            "alert %s via %s: %s",
+            alert.key,
+            delivery.channel,
+            delivery.detail or ("sent" if delivery.ok else "failed"),
+        )
         self.history.append((alert, delivery))
         self.delivered.emit(delivery)
         return delivery
