@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.engine.conftest import NOW, TOKEN, write_credentials
 from trayapp.core.models import ErrorKind
@@ -17,6 +19,7 @@ from trayapp.sources.credentials import (
     CredentialStatus,
     keychain_services,
     load_credentials,
+    parse_credentials,
     token_key,
 )
 
@@ -148,3 +151,41 @@ def test_never_writes_the_credentials_file(claude_dir: Path, home: Path) -> None
         load_credentials(NOW, home=home)
     assert (path.read_bytes(), path.stat().st_mtime_ns, path.stat().st_mode) == before
     assert sorted(p.name for p in claude_dir.iterdir()) == [".credentials.json"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=10), c, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    body=json_values
+    | st.fixed_dictionaries(
+        {},
+        optional={
+            "claudeAiOauth": st.dictionaries(
+                st.sampled_from(
+                    [
+                        "accessToken",
+                        "expiresAt",
+                        "refreshTokenExpiresAt",
+                        "scopes",
+                        "subscriptionType",
+                        "rateLimitTier",
+                    ]
+                ),
+                json_values,
+            )
+            | json_values,
+            "mcpOAuth": json_values,
+        },
+    )
+)
+def test_arbitrary_credential_json_never_crashes(body: object) -> None:
+    status, creds = parse_credentials(body, "test")
+    assert isinstance(status, CredentialStatus)
+    if creds is not None:
+        assert isinstance(creds.access_token, str)

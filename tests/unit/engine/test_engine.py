@@ -195,3 +195,29 @@ async def test_stale_local_source_is_ignored(
     state = await engine.poll()
     assert state.snapshot is not None and state.snapshot.source is Source.API
     await engine.aclose()
+
+
+async def test_the_token_never_reaches_logs_or_the_database(
+    usage_server: DemoHandle,
+    claude_dir: Path,
+    tmp_path: Path,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from tests.unit.engine.conftest import TOKEN
+
+    caplog.set_level(logging.DEBUG)
+    db = tmp_path / "db.sqlite3"
+    engine = make_engine(usage_server, claude_dir, db, clock)
+    usage_server.simulator.script.extend([(401, {}, {}), (429, {}, {"Retry-After": "60"})])
+    await engine.poll()
+    write_credentials(claude_dir, token=TOKEN + "2", expires_at=clock.now() + timedelta(hours=8))
+    await engine.poll()
+    await engine.aclose()
+    engine.repo.close()
+    assert caplog.records  # httpx and friends did log
+    assert TOKEN not in caplog.text
+    for f in tmp_path.glob("db.sqlite3*"):
+        assert TOKEN.encode() not in f.read_bytes()
