@@ -64,7 +64,8 @@ class ClaudeWatch:
             on_open=self.show_dashboard,
             on_snooze=lambda: self.pause_alerts(self.clock.now() + timedelta(hours=1)),
         )
-        self.alerts = AlertService(self.settings.get, [self.desktop], self.clock)
+        self.dispatcher = make_dispatcher(self.settings.get, self.desktop)
+        self.alerts = AlertService(self.settings.get, [self.desktop], self.clock, dispatcher=self.dispatcher)
         self.tray.set_paused_until(self.alerts.paused_until)
         # Wiring: tray and popup ask, the app does.
         self.tray.dashboard_requested.connect(self.toggle_dashboard)
@@ -156,7 +157,7 @@ class ClaudeWatch:
         if "poll.interval_minutes" in keys and self.usage is not None:
             setter = getattr(self.usage, "set_interval", None)
             if setter is not None:
-                setter(timedelta(minutes=int(self.settings.get("poll.interval_minutes"))))
+                setter(int(self.settings.get("poll.interval_minutes")))
         if self.usage is not None and self.usage.state is not None:
             self.popup.set_state(self.usage.state)
 
@@ -166,6 +167,8 @@ class ClaudeWatch:
 
     async def shutdown(self) -> None:
         self.tooltip_timer.stop()
+        if self.dispatcher is not None:
+            self.dispatcher.stop_flusher()
         if self.usage is not None:
             stop = self.usage.stop()
             if asyncio.iscoroutine(stop):
@@ -193,6 +196,8 @@ class ClaudeWatch:
         if self.single is not None:
             self.single.activation_requested.connect(self.show_dashboard)
         self.start_usage()
+        if self.dispatcher is not None:
+            self.dispatcher.run_flusher()
         if os.environ.get("CLAUDE_WATCH_SHOW_DASHBOARD") == "1":
             self.show_dashboard()
         log.info("Claude Watch running (tray available: %s)", self.tray_available)
@@ -224,78 +229,22 @@ class ClaudeWatch:
 
 
 def make_usage_service(settings: Any, clock: Any, demo_handle: Any) -> Any:
-    """The usage service the app polls through (the engine engineer's UsageService)."""
-    try:
-        from trayapp.services.usage_service import UsageService  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        return _EnginePoller(clock, demo_handle)
+    """The usage service the app polls through."""
+    from trayapp.services.usage_service import UsageService
+
     return UsageService(settings, clock=clock, demo=demo_handle)
 
 
-def _engine_poller_class() -> Any:
-    from PySide6.QtCore import QObject, Signal
+def make_dispatcher(setting: Any, desktop: Any) -> Any:
+    """The standard channel set (desktop, sound, Telegram, Slack) with quips; None if it cannot
+    be built, in which case alerts still go to the desktop channel alone."""
+    try:
+        from trayapp.channels.dispatcher import build_default
 
-    class EnginePoller(QObject):
-        """Stand-in for UsageService until it lands: polls the usage engine on the asyncio loop.
-
-        Signals:
-            state_changed(object): a new AccountState.
-        """
-
-        state_changed = Signal(object)
-        poll_failed = Signal(object)
-
-        def __init__(self, clock: Any, demo: Any) -> None:
-            super().__init__()
-            self.clock, self.demo = clock, demo
-            self.engine: Any = None
-            self.task: asyncio.Task[None] | None = None
-            self._wake = asyncio.Event()
-            self._manual = False
-
-        @property
-        def state(self) -> Any:
-            return None if self.engine is None else self.engine.state
-
-        def start(self) -> None:
-            self.task = asyncio.get_running_loop().create_task(self._run())
-
-        def refresh_now(self) -> None:
-            self._manual = True
-            self._wake.set()
-
-        def history(self, window_ids: list[str], since: datetime) -> list[Any]:
-            return [] if self.engine is None else self.engine.repo.history(window_ids, since)
-
-        async def stop(self) -> None:
-            if self.task is not None:
-                self.task.cancel()
-                await asyncio.gather(self.task, return_exceptions=True)
-            if self.engine is not None:
-                await self.engine.aclose()
-
-        async def _run(self) -> None:
-            from trayapp.services.usage_engine import create_engine
-
-            self.engine = await asyncio.to_thread(create_engine, demo=self.demo, clock=self.clock)
-            self.state_changed.emit(self.engine.state)
-            while True:
-                manual, self._manual = self._manual, False
-                state = await self.engine.poll(manual=manual)
-                self.state_changed.emit(state)
-                due = self.engine.next_poll_at()
-                wait = 60.0 if due is None else max(5.0, (due - self.clock.now()).total_seconds())
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), wait)
-                except TimeoutError:
-                    pass
-
-    return EnginePoller
-
-
-def _EnginePoller(clock: Any, demo: Any) -> Any:  # noqa: N802 (factory standing in for a class)
-    return _engine_poller_class()(clock, demo)
+        return build_default(setting, desktop=desktop)
+    except Exception:
+        log.exception("alert channels unavailable; desktop notifications only")
+        return None
 
 
 def run_app(demo: bool, self_test: bool) -> int:

@@ -108,10 +108,13 @@ class AlertService(QObject):
         clock: Clock | None = None,
         store: AlertStore | None = None,
         parent: QObject | None = None,
+        dispatcher: Any = None,
     ) -> None:
         super().__init__(parent)
         self.get_setting = get_setting
         self.channels: list[Channel] = list(channels)
+        # A channels.dispatcher.Dispatcher, when the full channel set (with quips) is wired.
+        self.dispatcher = dispatcher
         self.clock: Clock = clock or SystemClock()
         self.store = store or AlertStore()
         self.memory, self.paused_until = self.store.load()
@@ -148,7 +151,14 @@ class AlertService(QObject):
         return alerts
 
     def dispatch(self, alert: Alert, quip: str | None = None) -> None:
-        """Start one independent send per enabled channel (desktop first)."""
+        """Start one independent send per enabled channel (desktop first).
+
+        With a dispatcher, it decides (it starts the quip-less channels, the desktop among them,
+        at once and only then waits for a quip for the others).
+        """
+        if self.dispatcher is not None:
+            self.spawn(self._dispatch(alert))
+            return
         ordered = sorted(self.channels, key=lambda c: c.name != "desktop")
         for channel in ordered:
             try:
@@ -158,6 +168,21 @@ class AlertService(QObject):
                 log.exception("channel %s: enabled() failed", getattr(channel, "name", "?"))
                 continue
             self.spawn(self._send(channel, alert, quip))
+
+    async def _dispatch(self, alert: Alert) -> None:
+        result = await self.dispatcher.dispatch(alert)
+        for delivery in result.deliveries:
+            self._record(alert, delivery)
+
+    def _record(self, alert: Alert, delivery: Delivery) -> None:
+        log.info(
+            "alert %s via %s: %s",
+            alert.key,
+            delivery.channel,
+            delivery.detail or ("sent" if delivery.ok else "failed"),
+        )
+        self.history.append((alert, delivery))
+        self.delivered.emit(delivery)
 
     async def _send(self, channel: Channel, alert: Alert, quip: str | None) -> Delivery:
         try:

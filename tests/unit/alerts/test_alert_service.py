@@ -178,3 +178,18 @@ def test_real_notifier_gets_our_name_and_icon() -> None:
     assert notifier.app_name == APP_NAME == "Claude Watch"
     assert notifier.app_icon is not None and notifier.app_icon.path == default_icon_path()
     assert default_icon_path().is_file()
+
+
+async def test_with_the_dispatcher_every_enabled_channel_gets_the_alert() -> None:
+    from trayapp.channels.dispatcher import Dispatcher
+    from trayapp.channels.quips import QuipWriter
+
+    cfg = st.load()
+    desk, slack = RecordingChannel("desktop"), RecordingChannel("slack")
+    svc = AlertService(
+        cfg.get, [desk], FakeClock(NOW), dispatcher=Dispatcher([desk, slack], QuipWriter(cfg.get), cfg.get)
+    )
+    svc.on_state(five(91, svc.clock))
+    await svc.drain()
+    assert len(desk.sent) == 1 and len(slack.sent) == 1
+    assert sorted(d.channel for _, d in svc.history) == ["desktop", "slack"]
