@@ -103,3 +103,55 @@ def test_secrets_round_trip_in_gnome_keyring(tmp_path: Path) -> None:
         for path in root.rglob("*"):
             if path.is_file():
                 assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_notify_all_with_token_in_the_session_keyring(desktop_services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The issue's "done when": a bot token (in the real keyring) and a chat id set, `notify test
+    --channel all` delivers everywhere configured (dunst + Telegram) with a Claude-written quip."""
+    import json
+
+    from tests.helpers.loopback_servers import AnthropicServer
+
+    telegram = TelegramServer(token=SECRET).start()
+    claude = AnthropicServer(reply="Ninety percent, and it isn't even lunch.").start()
+    app_home = tmp_path / "cw-home"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHON_KEYRING_BACKEND",) and not k.startswith("CLAUDE_WATCH_TELEGRAM")
+    }
+    env.update(
+        CLAUDE_WATCH_HOME=str(app_home),
+        CLAUDE_WATCH_TELEGRAM_API_BASE=telegram.base_url,
+        ANTHROPIC_BASE_URL=claude.base_url,
+        ANTHROPIC_API_KEY=claude.api_key,
+        PYTHONPATH=str(ROOT),
+    )
+
+    def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "trayapp", *args],
+            input=stdin, capture_output=True, text=True, env=env, cwd=ROOT, timeout=60,
+        )  # fmt: skip
+
+    try:
+        assert cli("secrets", "set", "telegram-bot-token", stdin=SECRET).returncode == 0
+        assert cli("config", "set", "telegram.chat_id", "4242").returncode == 0
+        r = cli("notify", "test", "--channel", "all")
+        cli("secrets", "delete", "telegram-bot-token")
+    finally:
+        telegram.stop()
+        claude.stop()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "desktop: delivered (notification server)" in r.stdout
+    assert "telegram: delivered" in r.stdout
+    assert "(written by Claude)" in r.stdout
+    assert telegram.messages[0]["text"].startswith("Ninety percent, and it isn't even lunch.")
+    subprocess.run(["dunstctl", "close-all"], check=True)  # displayed notifications move to history
+    history = json.loads(subprocess.run(["dunstctl", "history"], capture_output=True, text=True).stdout)
+    summaries = [n["summary"]["data"] for n in history["data"][0]]
+    assert "5-hour window at 90%" in summaries
+    assert SECRET not in r.stdout + r.stderr
+    for path in app_home.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
