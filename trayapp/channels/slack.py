@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from trayapp.channels.offthread import http_client
 from trayapp.channels.outbox import Attempt, Outbox, RemoteChannel
 from trayapp.platform.secrets import SecretStore, default_store, redact, register_sensitive
 
@@ -76,7 +77,7 @@ class SlackTransport:
         import httpx
 
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
+            async with http_client(self.timeout) as client:
                 r = await client.post(self.url, json={"text": escape(text)})
         except httpx.TimeoutException:
             return Attempt(False, "Slack did not answer in time")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from trayapp.channels.offthread import http_client
 from trayapp.channels.outbox import Attempt, Outbox, RemoteChannel
 from trayapp.platform.secrets import SecretStore, default_store, redact, register_sensitive
 
@@ -52,9 +53,8 @@ class TelegramTransport:
 
     async def call(self, method: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """POST a Bot API method; returns (HTTP status, decoded body). Raises httpx errors."""
-        import httpx
 
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with http_client(self.timeout) as client:
             response = await client.post(self._url(method), json=payload)
         try:
             body = response.json()
