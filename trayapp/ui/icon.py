@@ -39,6 +39,7 @@ def paint_icon(
     level: Level,
     device_pixel_ratio: float = 1.0,
     template: bool = False,
+    badge: bool = False,
 ) -> QImage:
     """Paint one icon image of ``size`` logical pixels.
 
@@ -48,6 +49,7 @@ def paint_icon(
         level: colour level (STALE and ERROR are drawn specially).
         device_pixel_ratio: physical pixels per logical pixel (HiDPI).
         template: macOS template image: black shapes on transparent, no colour.
+        badge: a red dot at the bottom right: the last fetch failed (the numbers are old).
     """
     px = max(1, round(size * device_pixel_ratio))
     img = QImage(px, px, QImage.Format.Format_ARGB32_Premultiplied)
@@ -92,6 +94,11 @@ def paint_icon(
         p.setBrush(ink if template else level_color(level))
         r = s * 0.16
         p.drawEllipse(center, r, r)
+    if badge and level is not Level.ERROR:
+        r = max(2.5, s * 0.17)
+        p.setPen(QPen(QColor("#000000") if template else QColor(DISC), max(1.0, s * 0.05)))
+        p.setBrush(QColor("#000000") if template else QColor(ERROR_MARK))
+        p.drawEllipse(QPointF(s - r - 0.5, s - r - 0.5), r, r)
     p.end()
     return img
 
@@ -119,11 +126,14 @@ def icon_inputs(state: AccountState | None) -> tuple[float | None, Level]:
 def make_icon(state: AccountState | None, device_pixel_ratio: float = 1.0, template: bool = False) -> QIcon:
     """A QIcon with every tray size painted natively for ``state``."""
     percent, level = icon_inputs(state)
+    badge = state is not None and state.error is not None and state.snapshot is not None
     icon = QIcon()
     for size in SIZES:
-        icon.addPixmap(QPixmap.fromImage(paint_icon(size, percent, level, device_pixel_ratio, template)))
+        icon.addPixmap(
+            QPixmap.fromImage(paint_icon(size, percent, level, device_pixel_ratio, template, badge))
+        )
         if device_pixel_ratio == 1.0:
-            icon.addPixmap(QPixmap.fromImage(paint_icon(size, percent, level, 2.0, template)))
+            icon.addPixmap(QPixmap.fromImage(paint_icon(size, percent, level, 2.0, template, badge)))
     if template:
         icon.setIsMask(True)
     return icon

@@ -71,6 +71,7 @@ class Popup(QWidget):
         self.history_loader: HistoryLoader | None = None
         self.window_mode = False
         self._last_hidden = 0.0
+        self._banner_error = False
         self._gauges: dict[str, GaugeRow] = {}
         self._extra: ExtraUsageRow | None = None
         self._set_popup_flags()
@@ -136,8 +137,8 @@ class Popup(QWidget):
         root.addWidget(self._rule())
         hist = QHBoxLayout()
         hist.setContentsMargins(16, 8, 12, 0)
-        label = QLabel("History", objectName="section")
-        hist.addWidget(label, 1)
+        self.section_label = QLabel("History", objectName="section")
+        hist.addWidget(self.section_label, 1)
         self.range_group = QButtonGroup(self)
         self.range_buttons: dict[str, QPushButton] = {}
         for key, text in (("24h", "24 h"), ("7d", "7 d")):
@@ -169,6 +170,7 @@ class Popup(QWidget):
     def _rule(self) -> QFrame:
         line = QFrame(objectName="rule")
         line.setFixedHeight(1)
+        line.setStyleSheet(f"background: {self.theme.border}; border: none;")
         return line
 
     # ----- public API
@@ -331,9 +333,8 @@ class Popup(QWidget):
             banner = notices[0]
         self.banner.setText(banner)
         self.banner.setVisible(bool(banner))
-        self.banner.setProperty("severity", "error" if state.level is Level.ERROR or state.error else "warn")
-        self.banner.style().unpolish(self.banner)
-        self.banner.style().polish(self.banner)
+        self._banner_error = state.level is Level.ERROR or state.error is not None
+        self._style_banner()
         footer = humanize.format_age(state.age_seconds)
         if state.snapshot is not None:
             footer += f" · via {SOURCE_WORDS.get(state.snapshot.source, str(state.snapshot.source))}"
@@ -353,33 +354,47 @@ class Popup(QWidget):
     # ----- look
     def apply_theme(self) -> None:
         t = self.theme = resolve(self.theme_setting)
-        self.setStyleSheet(
-            f"""
-            QWidget#popup {{ background: {t.bg}; color: {t.text}; }}
-            QLabel {{ color: {t.text}; background: transparent; }}
-            QLabel#title {{ color: {t.text}; font-size: 15px; font-weight: 600; }}
-            QLabel#account, QLabel#footer, QLabel#placeholder {{ color: {t.muted}; font-size: 12px; }}
-            QLabel#section {{ color: {t.muted}; font-size: 11px; font-weight: 600; }}
-            QLabel#banner {{ background: {t.banner_bg}; color: {t.banner_text}; border-radius: 6px;
-                            font-size: 12px; }}
-            QLabel#banner[severity="error"] {{ background: {t.error_bg}; color: {t.error_text}; }}
-            QFrame#rule {{ background: {t.border}; border: none; }}
-            QToolButton {{ color: {t.muted}; font-size: 17px; border: none; border-radius: 6px; }}
-            QToolButton:hover {{ background: {t.surface}; color: {t.text}; }}
-            QPushButton {{ color: {t.muted}; background: transparent; border: 1px solid {t.border};
-                           padding: 0 10px; font-size: 11px; }}
-            QPushButton#range-24h {{ border-top-left-radius: 5px; border-bottom-left-radius: 5px; }}
-            QPushButton#range-7d {{ border-top-right-radius: 5px; border-bottom-right-radius: 5px;
-                                    border-left: none; }}
-            QPushButton:checked {{ background: {t.surface}; color: {t.text}; font-weight: 600; }}
-            """
-        )
+        # Each widget gets its own style sheet: a theme switch through one parent sheet does not
+        # reliably restyle children that another popup's identical sheet already polished.
+        text = "background: transparent; color: {};"
+        self.title.setStyleSheet(text.format(t.text) + "font-size: 15px; font-weight: 600;")
+        for label in (self.account, self.footer, self.placeholder):
+            label.setStyleSheet(text.format(t.muted) + "font-size: 12px;")
+        self.section_label.setStyleSheet(text.format(t.muted) + "font-size: 11px; font-weight: 600;")
+        for rule in self.findChildren(QFrame, "rule"):
+            rule.setStyleSheet(f"background: {t.border}; border: none;")
+        for button in (self.refresh_button, self.settings_button):
+            button.setStyleSheet(
+                f"QToolButton {{ color: {t.muted}; font-size: 17px; border: none; border-radius: 6px; }}"
+                f"QToolButton:hover {{ background: {t.surface}; color: {t.text}; }}"
+            )
+        for key, button in self.range_buttons.items():
+            corners = (
+                "border-top-left-radius: 5px; border-bottom-left-radius: 5px;"
+                if key == "24h"
+                else "border-top-right-radius: 5px; border-bottom-right-radius: 5px; border-left: none;"
+            )
+            button.setStyleSheet(
+                f"QPushButton {{ color: {t.muted}; background: transparent; border: 1px solid {t.border};"
+                f" padding: 0 10px; font-size: 11px; {corners} }}"
+                f"QPushButton:checked {{ background: {t.surface}; color: {t.text}; font-weight: 600; }}"
+            )
+        self._style_banner()
         for row in self._gauges.values():
             row.set_theme(t)
         if self._extra is not None:
             self._extra.set_theme(t)
         self.timeline.set_theme(t)
         self.update()
+
+    def _style_banner(self) -> None:
+        t = self.theme
+        bg, fg = (t.error_bg, t.error_text) if self._banner_error else (t.banner_bg, t.banner_text)
+        self.banner.setStyleSheet(f"background: {bg}; color: {fg}; border-radius: 6px; font-size: 12px;")
+
+    @property
+    def banner_is_error(self) -> bool:
+        return self._banner_error
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         p = QPainter(self)

@@ -96,6 +96,7 @@ class Timeline(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         t = self.theme
         p = QPainter(self)
+        p.fillRect(self.rect(), QColor(t.bg))
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         ax = self._axis()
         small = QFont()

@@ -100,3 +100,11 @@ def test_icon_inputs_follow_the_state(qapp) -> None:
     assert icon_inputs(failed)[1] is Level.ERROR
     icon = make_icon(ok)
     assert {s.width() for s in icon.availableSizes()} >= set(SIZES)
+
+
+def test_failed_fetch_with_old_numbers_gets_a_red_badge(qapp) -> None:
+    plain = paint_icon(22, 58, Level.STALE)
+    badged = paint_icon(22, 58, Level.STALE, badge=True)
+    corner = badged.pixelColor(18, 18)
+    assert close(corner, "#ff5c5c", tol=60)
+    assert not close(plain.pixelColor(18, 18), "#ff5c5c", tol=60)

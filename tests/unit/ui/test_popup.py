@@ -71,7 +71,7 @@ def test_stale_state_shows_a_banner_and_grey_gauges(popup) -> None:
 def test_each_error_kind_shows_its_fix(popup, kind) -> None:
     popup.set_state(account_state(error=error(kind)))
     assert not popup.banner.isHidden()
-    assert popup.banner.property("severity") == "error"
+    assert popup.banner_is_error
     assert popup.banner.text() and popup.banner.text() != "failed"
     if kind is ErrorKind.AUTH:
         assert popup.banner.text().startswith("Login expired: open Claude Code")
@@ -154,3 +154,33 @@ def test_window_mode_when_there_is_no_tray(popup, qtbot) -> None:
     qtbot.waitExposed(popup)
     assert popup.windowFlags() & Qt.WindowType.Window
     assert not (popup.windowFlags() & Qt.WindowType.FramelessWindowHint)
+
+
+def test_switching_theme_restyles_the_labels(qtbot) -> None:
+    def title_ink(p: Popup) -> str:
+        img = p.title.grab().toImage()
+        counts: dict[str, int] = {}
+        for x in range(img.width()):
+            for y in range(img.height()):
+                c = img.pixelColor(x, y)
+                if c.alpha() > 200:
+                    counts[c.name()] = counts.get(c.name(), 0) + 1
+        return max(counts, key=counts.__getitem__)
+
+    settings = {
+        "ui.theme": "light",
+        "ui.timeline_range": "24h",
+        "alerts.five_hour_thresholds": [50],
+        "alerts.weekly_thresholds": [50],
+    }
+    light = Popup(FakeClock(NOW))
+    qtbot.addWidget(light)
+    light.apply_settings(settings.get)
+    light.show()
+    dark = Popup(FakeClock(NOW))
+    qtbot.addWidget(dark)
+    settings["ui.theme"] = "dark"
+    dark.apply_settings(settings.get)
+    dark.show()
+    assert title_ink(light) == light.theme.text
+    assert title_ink(dark) == dark.theme.text != light.theme.text
