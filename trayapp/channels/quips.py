@@ -195,6 +195,10 @@ class QuipWriter:
         self._inflight[alert.key] = future
         try:
             quip = await self._write(alert)
+        except asyncio.CancelledError:
+            # Whoever shares this call still gets a quip; the cancelled caller stops here.
+            future.set_result(canned(alert, self.now(), self.tz, "cancelled"))
+            raise
         except Exception as exc:  # never let a quip break an alert
             log.warning("quip failed (%s); using a canned one", type(exc).__name__)
             quip = canned(alert, self.now(), self.tz, f"error: {type(exc).__name__}")

@@ -9,6 +9,7 @@ revoked hook (permanent); ``5xx`` (back off). Text is escaped as Slack's mrkdwn 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -102,7 +103,8 @@ class SlackChannel(RemoteChannel):
         self.secrets = secrets or default_store()
 
     def enabled(self) -> bool:
-        return bool(self.setting("slack.enabled"))
+        """On by setting, or by the headless environment override of the webhook URL."""
+        return bool(self.setting("slack.enabled") or os.environ.get("CLAUDE_WATCH_SLACK_WEBHOOK_URL"))
 
     async def transport(self) -> tuple[SlackTransport | None, str]:
         url = await self.secrets.aget_quietly(URL_SECRET)

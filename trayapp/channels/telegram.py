@@ -179,7 +179,10 @@ class TelegramChannel(RemoteChannel):
         self.secrets = secrets or default_store()
 
     def enabled(self) -> bool:
-        return bool(self.setting("telegram.enabled"))
+        """On by setting, or by the headless pair of environment overrides (token and chat id)."""
+        if self.setting("telegram.enabled"):
+            return True
+        return bool(os.environ.get("CLAUDE_WATCH_TELEGRAM_BOT_TOKEN") and os.environ.get(CHAT_ENV))
 
     def chat_id(self) -> str:
         return (os.environ.get(CHAT_ENV) or str(self.setting("telegram.chat_id") or "")).strip()

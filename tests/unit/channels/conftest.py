@@ -134,3 +134,10 @@ def pytest_asyncio_loop_factories(config, item):  # type: ignore[no-untyped-def]
 
 def pytest_configure(config):  # type: ignore[no-untyped-def]
     config.addinivalue_line("markers", "qt_loop: run this async test on the qasync (Qt) event loop")
+
+
+@pytest.fixture(autouse=True)
+def _no_channel_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Variables the root hermetic_env does not clear yet, but that change channel behaviour."""
+    for var in ("CLAUDE_WATCH_TELEGRAM_CHAT_ID", "CLAUDE_WATCH_TELEGRAM_API_BASE", "ANTHROPIC_AUTH_TOKEN"):
+        monkeypatch.delenv(var, raising=False)

@@ -172,3 +172,23 @@ def test_clean() -> None:
     assert quips.clean("  Hello   there \n second") == "Hello there"
     assert quips.clean("\n\n") is None
     assert quips.clean("'Quoted.'") == "Quoted."
+
+
+async def test_concurrent_writers_share_one_call_and_key_stays_out_of_logs(
+    anthropic_server: AnthropicServer,
+    settings: SettingsDict,
+    store: SecretStore,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import asyncio
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    store.set("anthropic-api-key", anthropic_server.api_key)
+    anthropic_server.delay = 0.2
+    w = writer(settings, store, clock)
+    alert = make_alert(clock)
+    a, b = await asyncio.gather(w.write(alert), w.write(alert))
+    assert a == b and a.source == "claude" and len(anthropic_server.calls) == 1
+    assert anthropic_server.api_key not in caplog.text

@@ -196,3 +196,16 @@ async def test_flusher_drains_the_queue(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert len(telegram.messages) == 1
+
+
+def test_env_overrides_turn_remote_channels_on(
+    settings: SettingsDict, store: SecretStore, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tg = TelegramChannel(outbox, settings.get, store)
+    sk = sl.SlackChannel(outbox, settings.get, store)
+    assert not tg.enabled() and not sk.enabled()
+    monkeypatch.setenv("CLAUDE_WATCH_TELEGRAM_BOT_TOKEN", "1:x")
+    assert not tg.enabled()  # a token alone is not enough: no chat to send to
+    monkeypatch.setenv("CLAUDE_WATCH_TELEGRAM_CHAT_ID", "4242")
+    monkeypatch.setenv("CLAUDE_WATCH_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/X")
+    assert tg.enabled() and sk.enabled()
