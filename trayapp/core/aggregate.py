@@ -173,6 +173,31 @@ def day_range_ms(since: date | None, until: date | None, tz: tzinfo | None) -> t
     return lo, hi
 
 
+def period_ranges(
+    lo_ms: int, hi_ms: int, tz: tzinfo | None, *, monthly: bool = False
+) -> list[tuple[str, int, int]]:
+    """Consecutive (label, start ms, end ms) days (``YYYY-MM-DD``) or months (``YYYY-MM``) in ``tz``
+    (None: system local, DST included) covering [lo_ms, hi_ms]."""
+    first = datetime.fromtimestamp(lo_ms / 1000, tz).date()
+    last = datetime.fromtimestamp(hi_ms / 1000, tz).date()
+    out: list[tuple[str, int, int]] = []
+    day = first.replace(day=1) if monthly else first
+    while day <= last:
+        if monthly:
+            nxt = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+            label = day.strftime("%Y-%m")
+        else:
+            nxt = day + timedelta(days=1)
+            label = day.isoformat()
+        out.append((label, _midnight_ms(day, tz), _midnight_ms(nxt, tz)))
+        day = nxt
+    return out
+
+
+def _midnight_ms(d: date, tz: tzinfo | None) -> int:
+    return int(datetime(d.year, d.month, d.day, tzinfo=tz).timestamp() * 1000)
+
+
 def iso_ms(ts: int | None) -> str | None:
     """Epoch ms -> ``2026-01-09T10:00:00.000Z`` (ccusage's timestamp format)."""
     if ts is None:

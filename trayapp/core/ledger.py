@@ -1,6 +1,6 @@
 """The de-duplication rule for Claude Code usage lines (claude-data-formats.md §1.8.2), as pure functions.
 
-Every usage line becomes an *occurrence*: its dedup group (``message.id``, or ``message.id`` +
+Every usage line becomes an *occurrence* (a :data:`Row`): its dedup group (``message.id``, or ``message.id`` +
 session + timestamp when ``requestId`` is missing), its ``requestId``, whether it is a sidechain
 line, when and where it was written, and its token counts. Copies of one line within one file are
 collapsed first (:func:`collapse`), keeping the largest token counts and the earliest attribution,
@@ -26,51 +26,28 @@ from dataclasses import dataclass
 LONG_CONTEXT_THRESHOLD = 200_000
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    """One (file, group, request, sidechain) copy of a usage line, after in-file collapsing."""
+# An occurrence row, in the column order of the ledger's ``occ`` table. Plain tuples: a cold scan
+# handles hundreds of thousands of them and tuples are what SQLite and pickling want anyway.
+Row = tuple[int, str, str, int, int, str, str, str, int, int, int, int, int, int, float | None]
+# Field positions.
+FILE, GKEY, REQ, SIDE, TS, SESSION, CWD, MODEL, INP, OUT, CC5, CC1, CR, FAST, COST = range(15)
 
-    file_id: int
-    gkey: str
-    req: str
-    side: int
-    ts: int  # epoch ms of the earliest copy in this file
-    session: str
-    cwd: str
-    model: str
-    inp: int
-    out: int
-    cc5: int
-    cc1: int
-    cr: int
-    fast: int
-    cost: float | None
 
-    @property
-    def key(self) -> tuple[int, str, str, int]:
-        return (self.file_id, self.gkey, self.req, self.side)
+def row_key(r: Row) -> tuple[int, str, str, int]:
+    """Identity of an occurrence: (file, group, request, sidechain)."""
+    return (r[0], r[1], r[2], r[3])
 
-    @property
-    def total(self) -> int:
-        return self.inp + self.out + self.cc5 + self.cc1 + self.cr
 
-    def strength(self) -> tuple[int, int, int, int, int, int, int, str, float]:
-        """Larger is the better copy: total first, then fast, then the values (deterministic ties)."""
-        return (
-            self.total,
-            self.fast,
-            self.out,
-            self.cc1,
-            self.cc5,
-            self.cr,
-            self.inp,
-            self.model,
-            -1.0 if self.cost is None else self.cost,
-        )
+def strength(r: Row) -> tuple[int, int, int, int, int, int, int, str, float]:
+    """Larger is the better copy: token total first, then fast, then the values (deterministic ties)."""
+    cost = r[14]
+    return (r[8] + r[9] + r[10] + r[11] + r[12], r[13], r[9], r[11], r[10], r[12], r[8], r[7],
+            -1.0 if cost is None else cost)  # fmt: skip
 
-    def origin(self) -> tuple[int, str, str]:
-        """Smaller is written earlier (ties broken on session and cwd)."""
-        return (self.ts, self.session, self.cwd)
+
+def origin(r: Row) -> tuple[int, str, str]:
+    """Smaller is written earlier (ties broken on session and cwd)."""
+    return (r[4], r[5], r[6])
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,89 +74,105 @@ class Entry:
         return self.inp + self.cc5 + self.cc1 + self.cr > LONG_CONTEXT_THRESHOLD
 
 
-def collapse(a: Occurrence, b: Occurrence) -> Occurrence:
-    """Merge two copies with the same :attr:`Occurrence.key`: best tokens, earliest attribution."""
-    best = a if a.strength() >= b.strength() else b
-    first = a if a.origin() <= b.origin() else b
+def collapse(a: Row, b: Row) -> Row:
+    """Merge two copies with the same :func:`row_key`: best tokens, earliest attribution."""
+    best = a if strength(a) >= strength(b) else b
+    first = a if origin(a) <= origin(b) else b
     if best is first:
         return best
-    return Occurrence(
-        best.file_id,
-        best.gkey,
-        best.req,
-        best.side,
-        first.ts,
-        first.session,
-        first.cwd,
-        best.model,
-        best.inp,
-        best.out,
-        best.cc5,
-        best.cc1,
-        best.cr,
-        best.fast,
-        best.cost,
-    )
+    return (best[0], best[1], best[2], best[3], first[4], first[5], first[6], *best[7:])  # type: ignore[return-value]
 
 
-def merge_into(table: dict[tuple[int, str, str, int], Occurrence], occ: Occurrence) -> bool:
-    """Add ``occ`` to ``table`` (keyed by :attr:`Occurrence.key`); True when the table changed."""
-    key = occ.key
+def merge_into(table: dict[tuple[int, str, str, int], Row], row: Row) -> bool:
+    """Add ``row`` to ``table`` (keyed by :func:`row_key`); True when the table changed."""
+    key = (row[0], row[1], row[2], row[3])
     old = table.get(key)
     if old is None:
-        table[key] = occ
+        table[key] = row
         return True
-    new = collapse(old, occ)
+    new = collapse(old, row)
     if new == old:
         return False
     table[key] = new
     return True
 
 
-def winners(group: Iterable[Occurrence], project_of: dict[int, str] | None = None) -> list[Entry]:
+def _entry(best: Row, first: Row, project_of: dict[int, str] | None) -> Entry:
+    project = first[6] or (project_of or {}).get(first[0], "") or "(unknown)"
+    return Entry(best[1], best[2], first[4], first[5], project, best[7], best[8], best[9], best[10], best[11],
+                 best[12], best[13], best[14])  # fmt: skip
+
+
+def winners(rows: list[Row], project_of: dict[int, str] | None = None) -> list[Entry]:
     """The entries that count for the occurrences of ONE dedup group.
 
     ``project_of`` maps a file id to a fallback project name for lines without ``cwd``.
     """
-    rows = list(group)
-    main = [r for r in rows if not r.side]
-    partitions: dict[str, list[Occurrence]] = {}
+    if len(rows) == 1:
+        return [_entry(rows[0], rows[0], project_of)]
+    main = [r for r in rows if not r[3]]
+    partitions: dict[str, list[Row]] = {}
     if main:
         for r in main:
-            partitions.setdefault(r.req, []).append(r)
+            partitions.setdefault(r[2], []).append(r)
     else:
         partitions[""] = rows
-    out: list[Entry] = []
-    for copies in partitions.values():
-        best = max(copies, key=Occurrence.strength)
-        first = min(copies, key=Occurrence.origin)
-        project = first.cwd or (project_of or {}).get(first.file_id, "") or "(unknown)"
-        out.append(
-            Entry(
-                best.gkey,
-                best.req,
-                first.ts,
-                first.session,
-                project,
-                best.model,
-                best.inp,
-                best.out,
-                best.cc5,
-                best.cc1,
-                best.cr,
-                best.fast,
-                best.cost,
+    return [_entry(max(c, key=strength), min(c, key=origin), project_of) for c in partitions.values()]
+
+
+EntryRow = tuple[str, str, int, str, str, str, int, int, int, int, int, int, float | None]
+
+
+def winner_rows(rows: Iterable[Row], project_of: dict[int, str] | None = None) -> list[EntryRow]:
+    """:func:`group_winners` as plain tuples in the ledger's ``entries`` column order (the hot path
+    of a cold scan: single-copy groups, most of them, skip every comparison)."""
+    groups: dict[str, Row | list[Row]] = {}
+    for r in rows:
+        g = groups.get(r[1])
+        if g is None:
+            groups[r[1]] = r
+        elif isinstance(g, list):
+            g.append(r)
+        else:
+            groups[r[1]] = [g, r]
+    hints = project_of or {}
+    out: list[EntryRow] = []
+    for g in groups.values():
+        if isinstance(g, tuple):
+            proj = g[6] or hints.get(g[0], "") or "(unknown)"
+            out.append((g[1], g[2], g[4], g[5], proj, g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14]))
+        else:
+            out.extend(
+                (
+                    e.gkey,
+                    e.req,
+                    e.ts,
+                    e.session,
+                    e.project,
+                    e.model,
+                    e.inp,
+                    e.out,
+                    e.cc5,
+                    e.cc1,
+                    e.cr,
+                    e.fast,
+                    e.cost,
+                )
+                for e in winners(g, project_of)
             )
-        )
     return out
 
 
-def group_winners(occurrences: Iterable[Occurrence], project_of: dict[int, str] | None = None) -> list[Entry]:
+def group_winners(rows: Iterable[Row], project_of: dict[int, str] | None = None) -> list[Entry]:
     """:func:`winners` over many groups at once."""
-    groups: dict[str, list[Occurrence]] = {}
-    for occ in occurrences:
-        groups.setdefault(occ.gkey, []).append(occ)
+    groups: dict[str, list[Row]] = {}
+    for r in rows:
+        g = groups.get(r[1])
+        if g is None:
+            groups[r[1]] = [r]
+        else:
+            g.append(r)
     result: list[Entry] = []
-    for rows in groups.values():
-        result.extend(winners(rows, project_of))
+    for members in groups.values():
+        result.extend(winners(members, project_of))
     return result

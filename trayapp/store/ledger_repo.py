@@ -18,7 +18,7 @@ from pathlib import Path
 
 from trayapp import paths
 from trayapp.core.aggregate import GroupRow
-from trayapp.core.ledger import LONG_CONTEXT_THRESHOLD, Entry, Occurrence, group_winners, merge_into
+from trayapp.core.ledger import LONG_CONTEXT_THRESHOLD, Entry, Row, merge_into, winner_rows
 from trayapp.store.db import open_database
 
 LEDGER_FILENAME = "ledger.sqlite3"
@@ -54,9 +54,8 @@ MIGRATIONS: tuple[str, ...] = (
         cr INTEGER NOT NULL,
         fast INTEGER NOT NULL,
         cost REAL,
-        PRIMARY KEY (file_id, gkey, req, side)
+        PRIMARY KEY (gkey, req, side, file_id)
     ) WITHOUT ROWID;
-    CREATE INDEX occ_gkey ON occ (gkey);
     CREATE TABLE entries (
         gkey TEXT NOT NULL,
         req TEXT NOT NULL,
@@ -120,7 +119,7 @@ class Batch:
     """One transaction's worth of scan results."""
 
     resets: list[int] = field(default_factory=list)  # files whose old rows are dropped first
-    occurrences: list[Occurrence] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)  # new occurrences
     states: list[FileState] = field(default_factory=list)
     missing: list[int] = field(default_factory=list)
 
@@ -161,36 +160,51 @@ class LedgerRepo:
         return {r[1]: r[0] for r in self.conn.execute("SELECT id, path FROM files") if r[1] in wanted}
 
     # --- the merge
-    def apply(self, batch: Batch) -> int:
-        """Apply one batch atomically; returns the number of dedup groups touched."""
+    def is_empty(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM occ LIMIT 1").fetchone() is None
+
+    def apply(self, batch: Batch, may_exist: set[str] | None = None) -> int:
+        """Apply one batch atomically; returns the number of dedup groups touched.
+
+        ``may_exist`` (an optimisation for cold scans) is the set of groups that can already be in
+        the ledger; groups outside it are known to be new and are not looked up. None: look up all.
+        """
         conn = self.conn
         with self._tx():
-            conn.execute("DELETE FROM temp.touched")
+            reset_groups: set[str] = set()
             for fid in batch.resets:
-                conn.execute(
-                    "INSERT OR IGNORE INTO temp.touched SELECT gkey FROM occ WHERE file_id = ?", (fid,)
+                reset_groups.update(
+                    r[0] for r in conn.execute("SELECT gkey FROM occ WHERE file_id = ?", (fid,))
                 )
                 conn.execute("DELETE FROM occ WHERE file_id = ?", (fid,))
-            fresh: dict[tuple[int, str, str, int], Occurrence] = {}
-            for occ in batch.occurrences:
-                merge_into(fresh, occ)
-            conn.executemany(
-                "INSERT OR IGNORE INTO temp.touched VALUES (?)", ((g,) for g in {k[1] for k in fresh})
-            )
-            table: dict[tuple[int, str, str, int], Occurrence] = {}
-            for row in conn.execute(f"SELECT {_OCC_COLS} FROM occ JOIN temp.touched USING (gkey)"):
-                occ = Occurrence(*row)
-                table[occ.key] = occ
-            changed = [key for key, occ in fresh.items() if merge_into(table, occ)]
+            fresh: dict[tuple[int, str, str, int], Row] = {}
+            for row in batch.rows:
+                merge_into(fresh, row)
+            touched = {k[1] for k in fresh} | reset_groups
+            lookup = touched if may_exist is None else (touched & may_exist) | reset_groups
+            table: dict[tuple[int, str, str, int], Row] = {}
+            if lookup:
+                conn.execute("DELETE FROM temp.touched")
+                conn.executemany("INSERT INTO temp.touched VALUES (?)", ((g,) for g in lookup))
+                for r in conn.execute(
+                    f"SELECT {_OCC_COLS} FROM occ WHERE gkey IN (SELECT gkey FROM temp.touched)"
+                ):
+                    table[(r[0], r[1], r[2], r[3])] = tuple(r)  # type: ignore[assignment]
+                conn.execute("DELETE FROM entries WHERE gkey IN (SELECT gkey FROM temp.touched)")
+                conn.execute("DELETE FROM temp.touched")
+            changed = [key for key, row in fresh.items() if merge_into(table, row)]
+            changed.sort(key=lambda k: (k[1], k[2], k[3], k[0]))  # B-tree inserts in key order are cheaper
             conn.executemany(
                 f"INSERT OR REPLACE INTO occ ({_OCC_COLS}) VALUES ({','.join('?' * 15)})",
-                (_occ_tuple(table[k]) for k in changed),
+                [table[k] for k in changed],
             )
-            conn.execute("DELETE FROM entries WHERE gkey IN (SELECT gkey FROM temp.touched)")
-            hints = self._project_hints({k[0] for k in table})
+            hints = (
+                self._project_hints({k[0] for k in table}) if any(not r[6] for r in table.values()) else {}
+            )
+            winners = winner_rows(table.values(), hints)
+            winners.sort()
             conn.executemany(
-                f"INSERT INTO entries ({_ENTRY_COLS}) VALUES ({','.join('?' * 13)})",
-                (_entry_tuple(e) for e in group_winners(table.values(), hints)),
+                f"INSERT OR REPLACE INTO entries ({_ENTRY_COLS}) VALUES ({','.join('?' * 13)})", winners
             )
             conn.executemany(
                 "UPDATE files SET dev=?, ino=?, size=?, mtime_ns=?, offset=?,"
@@ -198,9 +212,7 @@ class LedgerRepo:
                 ((s.dev, s.ino, s.size, s.mtime_ns, s.offset, s.malformed, s.file_id) for s in batch.states),
             )
             conn.executemany("UPDATE files SET missing=1 WHERE id=?", ((fid,) for fid in batch.missing))
-            touched = int(conn.execute("SELECT COUNT(*) FROM temp.touched").fetchone()[0])
-            conn.execute("DELETE FROM temp.touched")
-        return touched
+        return len(touched)
 
     def reset_file_state(self, file_ids: Iterable[int]) -> None:
         """Mark files as never read (their rows are dropped by the next :meth:`apply` reset)."""
@@ -230,6 +242,28 @@ class LedgerRepo:
             GroupRow(r[0], r[1], bool(r[2]), bool(r[3]), bool(r[4]), *r[5:])
             for r in self.conn.execute(sql, params)
         ]
+
+    def ts_bounds(self) -> tuple[int, int] | None:
+        row = self.conn.execute("SELECT MIN(ts), MAX(ts) FROM entries").fetchone()
+        return None if row[0] is None else (int(row[0]), int(row[1]))
+
+    def grouped_ranges(self, ranges: list[tuple[str, int, int]]) -> list[GroupRow]:
+        """Token sums per labelled [start, end) time range (days or months in some zone), computed
+        in SQL: one index range scan per range, so a report reads a few hundred rows, not every entry."""
+        conn = self.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS spans (label TEXT, lo INTEGER, hi INTEGER)")
+        conn.execute("DELETE FROM temp.spans")
+        conn.executemany("INSERT INTO temp.spans VALUES (?, ?, ?)", ranges)
+        sql = (
+            "SELECT s.label, e.model, e.fast, (e.inp + e.cc5 + e.cc1 + e.cr > "
+            f"{LONG_CONTEXT_THRESHOLD}) AS lg, e.cost IS NOT NULL AS hc, SUM(e.inp), SUM(e.outp), SUM(e.cc5),"
+            " SUM(e.cc1), SUM(e.cr), TOTAL(e.cost), COUNT(*), MIN(e.ts), MAX(e.ts)"
+            " FROM temp.spans s JOIN entries e ON e.ts >= s.lo AND e.ts < s.hi"
+            " GROUP BY s.label, e.model, e.fast, lg, hc"
+        )
+        rows = [GroupRow(r[0], r[1], bool(r[2]), bool(r[3]), bool(r[4]), *r[5:]) for r in conn.execute(sql)]
+        conn.execute("DELETE FROM temp.spans")
+        return rows
 
     def session_projects(self) -> dict[str, str]:
         """Session -> project of its earliest entry."""
@@ -289,13 +323,3 @@ def _range(since_ms: int | None, until_ms: int | None) -> tuple[str, tuple[int, 
         clauses.append("ts < ?")
         params.append(until_ms)
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
-
-
-def _occ_tuple(o: Occurrence) -> tuple[object, ...]:
-    return (o.file_id, o.gkey, o.req, o.side, o.ts, o.session, o.cwd, o.model, o.inp, o.out, o.cc5, o.cc1,
-            o.cr, o.fast, o.cost)  # fmt: skip
-
-
-def _entry_tuple(e: Entry) -> tuple[object, ...]:
-    return (e.gkey, e.req, e.ts, e.session, e.project, e.model, e.inp, e.out, e.cc5, e.cc1, e.cr, e.fast,
-            e.cost)  # fmt: skip

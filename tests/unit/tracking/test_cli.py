@@ -56,10 +56,11 @@ def test_daily_json_differs_from_ccusage_only_where_documented(cases: Path, caps
     ours = _by_day_model(_report(capsys, "daily", "--json", "--timezone", "UTC"))
     theirs = _by_day_model(json.loads((FIX / "ccusage-expected" / "cases-daily.json").read_text()))
     # ccusage also counts memory/ and workflow journal files (2 x 999/999 on sonnet, 03-01), drops the
-    # line whose message.id is "" (1/2), and drops the line with invalid UTF-8 (msg_I 11/110, 03-03).
+    # line whose message.id is "" (1/2), counts both streaming copies of the requestless msg_C (its key
+    # includes the timestamp: +5/+1), and drops the line with invalid UTF-8 (msg_I 11/110, 03-03).
     sonnet = "claude-sonnet-4-5-20250929"
     i, o, c, r = theirs[("2026-03-01", sonnet)]
-    theirs[("2026-03-01", sonnet)] = (i - 1998 + 1, o - 1998 + 2, c, r)
+    theirs[("2026-03-01", sonnet)] = (i - 1998 + 1 - 5, o - 1998 + 2 - 1, c, r)
     i, o, c, r = theirs[("2026-03-03", sonnet)]
     theirs[("2026-03-03", sonnet)] = (i + 11, o + 110, c, r)
     assert ours == theirs

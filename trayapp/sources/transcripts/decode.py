@@ -12,15 +12,18 @@ A record is a plain tuple (cheap to pickle between processes), see :data:`RECORD
 
 from __future__ import annotations
 
+import mmap
 import os
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Literal
 
 import msgspec
 
+from trayapp.core.ledger import Row, merge_into
+
 # Order of the fields in a record tuple.
 RECORD_FIELDS = (
-    "gkey",  # dedup group: message.id, or message.id+sessionId+timestamp without requestId
+    "gkey",  # dedup group: message.id, or without requestId message.id + sessionId + input-side counts
     "req",  # requestId ("" when absent)
     "side",  # 1 for sidechain lines
     "ts",  # epoch milliseconds (UTC)
@@ -37,21 +40,23 @@ RECORD_FIELDS = (
 )
 Record = tuple[str, str, int, int, str, str, str, int, int, int, int, int, int, float | None]
 
-MARKER = b'"usage":'
-CHUNK = 4 * 1024 * 1024
+# Every line ccusage or we count has ``message.usage.input_tokens``; this key is a faster needle than
+# ``"usage":`` (its last byte is rarer in JSON, so the search skips further) and is spacing-proof.
+MARKER = b'"input_tokens"'
+WINDOW = 16 * 1024 * 1024  # bytes mapped at a time per worker
 SYNTHETIC = "<synthetic>"
 
 
 class _CacheCreation(msgspec.Struct):
-    ephemeral_5m_input_tokens: int | float | None = None
-    ephemeral_1h_input_tokens: int | float | None = None
+    ephemeral_5m_input_tokens: int = 0
+    ephemeral_1h_input_tokens: int = 0
 
 
 class _Usage(msgspec.Struct):
-    input_tokens: int | float | None = None
-    output_tokens: int | float | None = None
-    cache_creation_input_tokens: int | float | None = None
-    cache_read_input_tokens: int | float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int | None = 0
+    cache_read_input_tokens: int | None = 0
     cache_creation: _CacheCreation | None = None
     speed: str | None = None
 
@@ -73,15 +78,48 @@ class _Line(msgspec.Struct):
     costUSD: float | None = None  # noqa: N815
 
 
+# Lenient twins for odd lines (floats, nulls, negative counts): tried only when the fast shape fails.
+class _LooseCacheCreation(msgspec.Struct):
+    ephemeral_5m_input_tokens: int | float | None = None
+    ephemeral_1h_input_tokens: int | float | None = None
+
+
+class _LooseUsage(msgspec.Struct):
+    input_tokens: int | float | None = None
+    output_tokens: int | float | None = None
+    cache_creation_input_tokens: int | float | None = None
+    cache_read_input_tokens: int | float | None = None
+    cache_creation: _LooseCacheCreation | None = None
+    speed: str | None = None
+
+
+class _LooseMessage(msgspec.Struct):
+    id: str | None = None
+    model: str | None = None
+    usage: _LooseUsage | None = None
+
+
+class _LooseLine(msgspec.Struct):
+    type: str | None = None
+    timestamp: str | None = None
+    sessionId: str | None = None  # noqa: N815
+    cwd: str | None = None
+    requestId: str | None = None  # noqa: N815
+    isSidechain: bool | None = None  # noqa: N815
+    message: _LooseMessage | None = None
+    costUSD: float | None = None  # noqa: N815
+
+
 _DECODER = msgspec.json.Decoder(_Line)
+_LOOSE = msgspec.json.Decoder(_LooseLine)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class RangeResult(msgspec.Struct, array_like=True):
     """What a worker returns for one byte range of one file."""
 
-    index: int  # the caller's file index
-    records: list[Record]
+    file_id: int
+    records: list[Row]  # collapsed per (group, request, sidechain) within the range
     end_offset: int  # offset just past the last consumed line
     malformed: int  # candidate lines that could not be decoded
     bytes_read: int
@@ -109,16 +147,22 @@ def _n(value: int | float | None) -> int:
 def decode_line(raw: bytes, offset: int, path: str, session_hint: str) -> Record | None | Literal[False]:
     """Decode one candidate line. Returns a record, None when the line carries no billable usage,
     or False when the line is malformed (not JSON, or an assistant line of the wrong shape)."""
+    line: _Line | _LooseLine
     try:
         line = _DECODER.decode(raw)
     except msgspec.ValidationError:
-        return _validation_failure(raw)
+        try:
+            line = _LOOSE.decode(raw)
+        except msgspec.ValidationError:
+            return _validation_failure(raw)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return False
     except msgspec.DecodeError:
         return False
     except UnicodeDecodeError:
         # Invalid UTF-8 inside a field we read: keep the line with the bad bytes replaced.
         try:
-            line = _DECODER.decode(raw.decode("utf-8", "replace").encode())
+            line = _LOOSE.decode(raw.decode("utf-8", "replace").encode())
         except (msgspec.DecodeError, msgspec.ValidationError):
             return False
     msg = line.message
@@ -149,7 +193,10 @@ def decode_line(raw: bytes, offset: int, path: str, session_hint: str) -> Record
     elif req:
         gkey = mid
     else:
-        gkey = f"{mid}\x1f{session}\x1f{line.timestamp}"
+        # No requestId (gateways): streaming copies of one response share the id, the session and the
+        # input-side counts but not the timestamp; gateways that reuse one id for every response give
+        # different input-side counts. So the key is id + session + input-side counts.
+        gkey = f"{mid}\x1f{session}\x1f{_n(u.input_tokens)}:{cc5 + cc1}:{_n(u.cache_read_input_tokens)}"
     return (
         gkey,
         req,
@@ -190,70 +237,83 @@ def _is_complete_json(raw: bytes) -> bool:
     return True
 
 
-def scan_range(index: int, path: str, start: int, end: int, session_hint: str, last: bool) -> RangeResult:
-    """Decode the usage lines that START in ``[start, end)`` of ``path``.
+def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str, last: bool) -> RangeResult:
+    """Decode the usage lines that START in ``[start, end)`` of ``path``; rows carry ``file_id``.
 
     Callers may split a file at any offset: when ``start`` is not at a line start, the partial line
     belongs to the previous range and is skipped; the line that starts before ``end`` is read to its
     end. With ``last`` set the range runs to the real end of file (bytes appended since the caller's
     stat are taken too) and the returned ``end_offset`` is just past the last consumed line.
+    The file is searched through read-only memory maps of :data:`WINDOW` bytes (no copy, bounded
+    resident memory); copies of one line within the range are collapsed before returning.
     """
-    records: list[Record] = []
+    table: dict[tuple[int, str, str, int], Row] = {}
     malformed = 0
     bytes_read = 0
     with open(path, "rb", buffering=0) as fh:
-        pos0 = start
-        if start > 0 and not _at_line_start(fh, start):
+        size = os.fstat(fh.fileno()).st_size
+        limit = size if last else min(end, size)
+        pos = start
+        if 0 < start < size and not _at_line_start(fh, start):
             fh.seek(start)
             skip = _skip_to_newline(fh)
             if skip >= 0:
-                pos0 = start + skip
+                pos = start + skip
             elif last:
                 # The file ends in an unterminated line that began in an earlier range (which only
                 # takes complete lines): this range owns it.
-                pos0 = _line_start_before(fh, start)
+                pos = _line_start_before(fh, start)
             else:
-                return RangeResult(index, records, -1, 0, 0, last)
-        fh.seek(pos0)
-        base = pos0  # file offset of buf[0]
-        buf = b""
-        while True:
-            chunk = fh.read(CHUNK)
-            if chunk:
-                bytes_read += len(chunk)
-                buf = buf + chunk if buf else chunk
-            cut = buf.rfind(b"\n") + 1  # complete lines end here
-            done = not chunk or (not last and base + cut >= end)
-            pos = 0
-            find = buf.find
-            while True:
-                i = find(MARKER, pos, cut)
-                if i < 0:
-                    break
-                ls = buf.rfind(b"\n", 0, i) + 1
-                if not last and base + ls >= end:
-                    break
-                le = find(b"\n", i, cut)
-                rec = decode_line(buf[ls:le], base + ls, path, session_hint)
-                if rec is False:
-                    malformed += 1
-                elif rec is not None:
-                    records.append(rec)
-                pos = le + 1
-            base += cut
-            buf = buf[cut:]
-            if done:
+                return RangeResult(file_id, [], -1, 0, 0, last)
+        window = WINDOW
+        fd = fh.fileno()
+        while pos < size and (last or pos < limit):
+            woff = pos - pos % mmap.ALLOCATIONGRANULARITY
+            wlen = min(window, size - woff)
+            with mmap.mmap(fd, wlen, offset=woff, access=mmap.ACCESS_READ) as m:
+                rel = pos - woff
+                cut = m.rfind(b"\n", rel) + 1
+                if cut == 0:
+                    if woff + wlen >= size:
+                        break  # only an unterminated tail is left
+                    window *= 2  # one line longer than the window
+                    continue
+                bytes_read += cut - rel
+                p = rel
+                stop = False
+                while True:
+                    i = m.find(MARKER, p, cut)
+                    if i < 0:
+                        break
+                    ls = m.rfind(b"\n", rel, i) + 1 or rel
+                    if not last and woff + ls >= end:
+                        stop = True
+                        break
+                    le = m.find(b"\n", i, cut)
+                    rec = decode_line(m[ls:le], woff + ls, path, session_hint)
+                    if rec is False:
+                        malformed += 1
+                    elif rec is not None:
+                        merge_into(table, (file_id, *rec))
+                    p = le + 1
+            pos = woff + cut
+            window = WINDOW
+            if stop:
                 break
         # What is left has no newline: the unterminated last line, taken only when complete JSON.
-        if last and buf and _is_complete_json(buf):
-            if MARKER in buf:
-                rec = decode_line(buf, base, path, session_hint)
-                if rec is False:
-                    malformed += 1
-                elif rec is not None:
-                    records.append(rec)
-            base += len(buf)
-    return RangeResult(index, records, base if last else -1, malformed, bytes_read, last)
+        if last and pos < size:
+            fh.seek(pos)
+            tail = fh.read(size - pos)
+            bytes_read += len(tail)
+            if _is_complete_json(tail):
+                if MARKER in tail:
+                    rec = decode_line(tail, pos, path, session_hint)
+                    if rec is False:
+                        malformed += 1
+                    elif rec is not None:
+                        merge_into(table, (file_id, *rec))
+                pos = size
+    return RangeResult(file_id, list(table.values()), pos if last else -1, malformed, bytes_read, last)
 
 
 def _at_line_start(fh: BinaryIO, start: int) -> bool:

@@ -12,24 +12,26 @@ parent only merges. Progress is reported through a callback as ranges complete.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from trayapp.core.ledger import Occurrence
 from trayapp.sources.transcripts.decode import RangeResult, scan_many
 from trayapp.sources.transcripts.discovery import TranscriptFile, discover, transcript_roots
 from trayapp.store.ledger_repo import Batch, FileRow, FileState, LedgerRepo
 
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import Future
+
 ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total)
 
 POOL_MIN_BYTES = 48 * 1024 * 1024  # below this a pool costs more than it saves
-BATCH_BYTES = 512 * 1024 * 1024  # bytes of transcripts per ledger transaction
+BATCH_BYTES = 96 * 1024 * 1024  # transcript bytes per ledger transaction (merging overlaps scanning)
 MIN_PIECE = 8 * 1024 * 1024
 MAX_PIECE = 64 * 1024 * 1024
 
@@ -124,33 +126,42 @@ def scan(
     pending = Batch(missing=missing)
     pending_bytes = 0
     done_bytes = 0
+    by_id = {j.file_id: j for j in jobs}
+    # On a cold scan only groups already merged by this scan can be in the ledger: skip the lookups.
+    seen: set[str] | None = set() if repo.is_empty() else None
+
+    def commit() -> None:
+        nonlocal pending, pending_bytes
+        stats.groups_touched += repo.apply(pending, seen)
+        if seen is not None:
+            seen.update(r[1] for r in pending.rows)
+        pending = Batch()
+        pending_bytes = 0
 
     def finished(job: _Job) -> None:
-        nonlocal pending_bytes, pending
+        nonlocal pending_bytes
         last = next(r for r in job.results if r.last)
         malformed = sum(r.malformed for r in job.results)
-        fid = job.file_id
         for r in job.results:
-            pending.occurrences.extend(Occurrence(fid, *rec) for rec in r.records)
+            pending.rows.extend(r.records)
             stats.records += len(r.records)
         if job.reset:
-            pending.resets.append(fid)
+            pending.resets.append(job.file_id)
             stats.files_reset += 1
         pending.states.append(
-            FileState(fid, job.dev, job.ino, job.size, job.mtime_ns, last.end_offset, malformed)
+            FileState(job.file_id, job.dev, job.ino, job.size, job.mtime_ns, last.end_offset, malformed)
         )
         stats.malformed += malformed
         stats.files_read += 1
         pending_bytes += job.size - job.start
+        job.results = []
         if pending_bytes >= BATCH_BYTES:
-            stats.groups_touched += repo.apply(pending)
-            pending = Batch()
-            pending_bytes = 0
+            commit()
 
     def collect(results: Iterable[RangeResult]) -> None:
         nonlocal done_bytes
         for r in results:
-            job = jobs[r.index]
+            job = by_id[r.file_id]
             job.results.append(r)
             stats.bytes_read += r.bytes_read
             if len(job.results) == job.ranges:
@@ -160,6 +171,9 @@ def scan(
             progress(min(done_bytes, total), total)
 
     if use_pool:
+        # Imported here: a warm scan (the common case) never needs them.
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
         with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
             futures: set[Future[list[RangeResult]]] = {pool.submit(scan_many, t) for t in tasks}
             while futures:
@@ -169,8 +183,8 @@ def scan(
     else:
         for t in tasks:
             collect(scan_many(t))
-    if pending.occurrences or pending.states or pending.resets or pending.missing:
-        stats.groups_touched += repo.apply(pending)
+    if pending.rows or pending.states or pending.resets or pending.missing:
+        commit()
     stats.seconds = time.perf_counter() - t0
     return stats
 
@@ -183,7 +197,7 @@ def _split(jobs: list[_Job], workers: int) -> list[Task]:
     total = sum(j.size - j.start for j in jobs)
     piece = max(MIN_PIECE, min(MAX_PIECE, total // max(1, workers * 4)))
     units: list[tuple[int, tuple[int, str, int, int, str, bool]]] = []
-    for index, job in enumerate(jobs):
+    for job in jobs:
         length = job.size - job.start
         if workers > 1 and length > piece:
             cuts = list(range(job.start, job.size, piece))
@@ -191,10 +205,10 @@ def _split(jobs: list[_Job], workers: int) -> list[Task]:
             for k, a in enumerate(cuts):
                 last = k == len(cuts) - 1
                 b = job.size if last else a + piece
-                units.append((b - a, (index, job.path, a, b, job.session_hint, last)))
+                units.append((b - a, (job.file_id, job.path, a, b, job.session_hint, last)))
         else:
             job.ranges = 1
-            units.append((length, (index, job.path, job.start, job.size, job.session_hint, True)))
+            units.append((length, (job.file_id, job.path, job.start, job.size, job.session_hint, True)))
     units.sort(key=lambda u: -u[0])
     tasks: list[Task] = []
     current: Task = []
@@ -211,6 +225,8 @@ def _split(jobs: list[_Job], workers: int) -> list[Task]:
 
 
 def _context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     if sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["trayapp.sources.transcripts.decode"])

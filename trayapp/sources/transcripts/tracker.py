@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from trayapp import paths
-from trayapp.core.aggregate import DayKeys, GroupRow, Tally, day_range_ms, rollup, today_in, totals
+from trayapp.core.aggregate import GroupRow, Tally, day_range_ms, period_ranges, rollup, today_in, totals
 from trayapp.core.blocks import Block, BlockEntry, active_block, identify_blocks
 from trayapp.core.pricing import PriceTable, display_model, group_cost
 from trayapp.sources.stats_cache import StatsCacheDays, fallback_days, read_stats_cache
@@ -133,14 +133,31 @@ class Tracker:
         tot = totals(rows.values())
         return Report(rows, tot, set(tot.unpriced))
 
+    def _period_rows(self, since: date | None, until: date | None, *, monthly: bool) -> list[GroupRow]:
+        bounds = self.repo.ts_bounds()
+        if bounds is None:
+            return []
+        want_lo, want_hi = day_range_ms(since, until, self.tz)
+        lo = bounds[0] if want_lo is None else max(want_lo, bounds[0])
+        hi = bounds[1] if want_hi is None else min(want_hi - 1, bounds[1])
+        if lo > hi:
+            return []
+        spans = period_ranges(lo, hi, self.tz, monthly=monthly)
+        # Month spans may reach outside the requested days: clip them.
+        spans = [
+            (k, a if want_lo is None else max(a, want_lo), b if want_hi is None else min(b, want_hi))
+            for k, a, b in spans
+        ]
+        return self.repo.grouped_ranges(spans)
+
     def daily(
         self, since: date | None = None, until: date | None = None, *, stats_cache: bool = True
     ) -> Report:
-        rows = rollup(self._rows("bucket", since, until), DayKeys(self.tz), self.table, self.cost_mode)
+        rows = rollup(self._period_rows(since, until, monthly=False), _label, self.table, self.cost_mode)
         report = self._report(dict(sorted(rows.items())))
         if stats_cache:
             cache = read_stats_cache(paths.claude_config_dirs())
-            extra = fallback_days(cache, self.repo.utc_days())
+            extra = fallback_days(cache, self.repo.utc_days()) if cache.days else {}
             lo, hi = (since.isoformat() if since else None), (until.isoformat() if until else None)
             report.stats_cache = {
                 d: m for d, m in sorted(extra.items()) if (lo is None or d >= lo) and (hi is None or d <= hi)
@@ -149,8 +166,7 @@ class Tracker:
         return report
 
     def monthly(self, since: date | None = None, until: date | None = None) -> Report:
-        days = DayKeys(self.tz)
-        rows = rollup(self._rows("bucket", since, until), lambda r: days(r)[:7], self.table, self.cost_mode)
+        rows = rollup(self._period_rows(since, until, monthly=True), _label, self.table, self.cost_mode)
         return self._report(dict(sorted(rows.items())))
 
     def sessions(self, since: date | None = None, until: date | None = None) -> Report:
@@ -235,6 +251,10 @@ class Tracker:
             self.current_block(now),
             int(now.timestamp() * 1000),
         )
+
+
+def _label(row: GroupRow) -> str:
+    return str(row.key)
 
 
 def stats_cache_days() -> StatsCacheDays:
