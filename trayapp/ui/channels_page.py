@@ -116,8 +116,11 @@ class SecretRow(QWidget):
 
     async def refresh(self) -> None:
         status = await self.page.store.astatus(self.name)
-        if status.is_set:
-            self.status.setText(f"Set ({status.origin}).")
+        if status.is_set and status.origin == "keyring":
+            self.status.setText("Set in the keyring.")
+        elif status.is_set:
+            var = sec.ENV_OVERRIDES[self.name]
+            self.status.setText(f"Set by the environment variable {var} (it overrides the keyring).")
         elif status.origin:
             self.status.setText(status.origin.capitalize())
         else:
@@ -194,8 +197,14 @@ class ChannelsPage(QWidget):
         self._show_chat()
 
     # --- task plumbing: keep a reference, report exceptions
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # shown without the qasync loop (a widget test): nothing can run
+            coro.close()
+            log.debug("channels page: no running event loop; task skipped")
+            return None
+        task = loop.create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self._done)
         return task
@@ -210,7 +219,7 @@ class ChannelsPage(QWidget):
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
-    def refresh(self) -> asyncio.Task[Any]:
+    def refresh(self) -> asyncio.Task[Any] | None:
         """Re-read whether each secret is set (off the GUI thread)."""
 
         async def all_rows() -> None:

@@ -50,7 +50,7 @@ async def test_secret_goes_to_the_keyring_and_never_back(
         await page.wait_idle()
     assert sig.args == ["telegram-bot-token"]
     assert keyring_backend.values[("claude-watch", "telegram-bot-token")] == TOKEN
-    assert row.edit.text() == "" and row.status.text() == "Set (keyring)."
+    assert row.edit.text() == "" and row.status.text() == "Set in the keyring."
     assert TOKEN not in all_text(page)
     for p in hermetic_env.rglob("*"):
         if p.is_file():
@@ -91,3 +91,25 @@ async def test_link_without_token(page: ChannelsPage, qtbot) -> None:  # type: i
     qtbot.mouseClick(page.link_button, Qt.MouseButton.LeftButton)
     await page.wait_idle()
     assert page.chat_label.text() == "Store the bot token first."
+
+
+def test_showing_without_an_event_loop_is_harmless(page: ChannelsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
+    page.show()
+    qtbot.waitExposed(page)
+    assert page.tasks == set()
+    assert page.rows["telegram-bot-token"].status.text() == "checking…"
+
+
+async def test_showing_refreshes_the_status_off_thread(
+    page: ChannelsPage, qtbot, store: SecretStore, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    store.set("anthropic-api-key", "sk-ant-api03-shown-never")
+    monkeypatch.setenv("CLAUDE_WATCH_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/X")
+    page.show()
+    await page.wait_idle()
+    assert page.rows["anthropic-api-key"].status.text() == "Set in the keyring."
+    assert (
+        page.rows["slack-webhook-url"].status.text() == "Set (environment (CLAUDE_WATCH_SLACK_WEBHOOK_URL))."
+    )
+    assert page.rows["telegram-bot-token"].status.text() == "Not set."
+    assert "shown-never" not in all_text(page)
