@@ -109,7 +109,8 @@ async def test_showing_refreshes_the_status_off_thread(
     await page.wait_idle()
     assert page.rows["anthropic-api-key"].status.text() == "Set in the keyring."
     assert (
-        page.rows["slack-webhook-url"].status.text() == "Set (environment (CLAUDE_WATCH_SLACK_WEBHOOK_URL))."
+        page.rows["slack-webhook-url"].status.text()
+        == "Set by the environment variable CLAUDE_WATCH_SLACK_WEBHOOK_URL (it overrides the keyring)."
     )
     assert page.rows["telegram-bot-token"].status.text() == "Not set."
     assert "shown-never" not in all_text(page)
