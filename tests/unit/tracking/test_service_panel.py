@@ -1,0 +1,96 @@
+"""TrackingService (scan off the GUI thread, signals) and the local-usage popup panel."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.unit.tracking.conftest import S1
+from trayapp.core.clock import FakeClock
+from trayapp.services.tracking_service import TrackingService
+from trayapp.ui.panels.local_usage import LABEL, LocalUsagePanel, make_panel, tokens_text
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+async def test_refresh_scans_in_a_worker_and_emits_summary(cases: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from trayapp import settings as st
+
+    service = TrackingService(st.load(), clock=FakeClock(NOW), workers=1)
+    seen: list[object] = []
+    threads: list[str] = []
+    service.summary_changed.connect(seen.append)
+    original = service._scan_and_summarise
+
+    def spy():  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        return original()
+
+    service._scan_and_summarise = spy  # type: ignore[method-assign]
+    try:
+        summary = await service.refresh()
+    finally:
+        await service.stop()
+    assert threads and threads[0].startswith("tracking") and threads[0] != threading.main_thread().name
+    assert seen == [summary]
+    assert summary.date == "2026-03-01" and summary.tally.total == 269_703
+    assert summary.top_sessions[0][0] == S1
+    assert summary.block is not None and summary.block.is_active
+
+
+async def test_export_and_failure_paths(cases: Path, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    service = TrackingService(clock=FakeClock(NOW), workers=1)
+    finished: list[tuple[str, int]] = []
+    failed: list[str] = []
+    service.export_finished.connect(lambda p, n: finished.append((p, n)))
+    service.scan_failed.connect(failed.append)
+    try:
+        await service.refresh()
+        assert await service.export_csv("daily", tmp_path / "d.csv") == 3
+        assert await service.export_csv("daily", tmp_path / "no-such-dir" / "d.csv") is None
+    finally:
+        await service.stop()
+    assert finished == [(str(tmp_path / "d.csv"), 3)]
+    assert failed and failed[0].startswith("Export failed")
+
+
+async def test_panel_shows_summary_and_progress(cases: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    service = TrackingService(clock=FakeClock(NOW), workers=1)
+    panel = make_panel(service)
+    qtbot.addWidget(panel)
+    panel.set_progress(10, 100)
+    assert not panel.progress.isHidden() and panel.progress.value() == 100
+    try:
+        await service.refresh()
+    finally:
+        await service.stop()
+    assert panel.progress.isHidden()
+    assert LABEL in panel.caption.text()
+    assert "269.7k" in panel.today.text() and "$" in panel.today.text()
+    assert "5-hour block 10:00" in panel.block.text() or "5-hour block" in panel.block.text()
+    assert "burn" in panel.block.text() and "projected" in panel.block.text()
+    assert "work/app" in panel.sessions.text() and "work/other" not in panel.sessions.text()
+    assert "Top projects" in panel.projects.text()
+
+
+def test_panel_empty_state(qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = LocalUsagePanel()
+    qtbot.addWidget(panel)
+    assert "Waiting for the first scan" in panel.today.text()
+    assert tokens_text(999) == "999" and tokens_text(1_250_000) == "1.2M"
+
+
+@pytest.mark.parametrize("what", ["daily", "sessions", "snapshots"])
+def test_export_menu_emits_request(qtbot, monkeypatch, tmp_path: Path, what: str) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFileDialog
+
+    panel = LocalUsagePanel()
+    qtbot.addWidget(panel)
+    target = str(tmp_path / "x.csv")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (target, "CSV files (*.csv)"))
+    with qtbot.waitSignal(panel.export_requested) as blocker:
+        panel._ask_export(what)
+    assert blocker.args == [what, target]

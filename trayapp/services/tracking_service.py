@@ -1,0 +1,163 @@
+"""Qt face of local usage tracking: scans Claude Code's transcripts off the GUI thread and publishes
+today's summary (tokens, cost, top sessions and projects, the active 5-hour block).
+
+All ledger work runs in one dedicated worker thread that owns the SQLite connection and the
+:class:`~trayapp.sources.transcripts.tracker.Tracker`; a cold scan fans out to a process pool from
+there. The asyncio side (qasync loop) awaits that thread, so the GUI never blocks. Progress of a
+long scan is emitted from the worker thread; Qt queues it to receivers on the GUI thread. Every
+refresh also rewrites ``today-cost.json`` for the statusline.
+
+Signals:
+    scan_progressed(int, int): bytes done and bytes to read during a scan (only for large scans).
+    summary_changed(object): a :class:`~trayapp.sources.transcripts.tracker.TodaySummary`.
+    scan_failed(str): a readable reason when a scan or an export failed.
+    export_finished(str, int): the written path and its number of data rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from trayapp.core.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+INTERVAL_S = 60.0  # between rescans (a warm rescan costs a stat per transcript)
+PROGRESS_MIN_BYTES = 8 * 1024 * 1024  # smaller scans finish before a bar would be seen
+
+
+class TrackingService(QObject):
+    scan_progressed = Signal(int, int)
+    summary_changed = Signal(object)
+    scan_failed = Signal(str)
+    export_finished = Signal(str, int)
+
+    def __init__(
+        self,
+        settings: Any = None,
+        *,
+        clock: Clock | None = None,
+        interval_s: float = INTERVAL_S,
+        workers: int | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        """``settings``: a loaded :class:`trayapp.settings.Settings` (None: load them in the worker)."""
+        super().__init__(parent)
+        self.clock = clock or SystemClock()
+        self.interval_s = interval_s
+        self.workers = workers
+        self._settings = settings
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracking")
+        self._tracker: Any = None  # created and used only in the worker thread
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.summary: Any = None
+
+    # --- lifecycle
+    def start(self) -> None:
+        """Start periodic scanning on the running asyncio loop."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="tracking-service")
+            self._task.add_done_callback(self._report_crash)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        async with self._lock:
+            await self._in_worker(self._close)
+        self._executor.shutdown(wait=True)
+
+    def apply_settings(self, settings: Any) -> None:
+        """New time zone, cost mode or price overrides take effect on the next refresh."""
+        self._settings = settings
+        self._executor.submit(self._drop_tracker)
+
+    # --- work
+    async def refresh(self) -> Any:
+        """Scan now and return (and emit) today's summary; None after a failure (``scan_failed``)."""
+        async with self._lock:
+            try:
+                summary = await self._in_worker(self._scan_and_summarise)
+            except Exception as exc:  # noqa: BLE001 (reported to the UI, never raised into Qt)
+                log.warning("transcript scan failed: %s", exc, exc_info=True)
+                self.scan_failed.emit(f"Local usage scan failed: {exc}")
+                return None
+        self.summary = summary
+        self.summary_changed.emit(summary)
+        return summary
+
+    async def export_csv(self, what: str, out: Path) -> int | None:
+        """Write ``daily``, ``sessions`` or ``snapshots`` as CSV; rows written, or None on failure."""
+        async with self._lock:
+            try:
+                count: int = await self._in_worker(self._export, what, out)
+            except Exception as exc:  # noqa: BLE001
+                self.scan_failed.emit(f"Export failed: {exc}")
+                return None
+        self.export_finished.emit(str(out), count)
+        return count
+
+    async def _run(self) -> None:
+        while True:
+            await self.refresh()
+            await asyncio.sleep(self.interval_s)
+
+    async def _in_worker(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    # --- worker-thread side
+    def _get_tracker(self) -> Any:
+        if self._tracker is None:
+            from trayapp import settings as st
+            from trayapp.sources.transcripts.tracker import Tracker
+            from trayapp.store.ledger_repo import LedgerRepo
+
+            cfg = self._settings if self._settings is not None else st.load()
+            self._tracker = Tracker.from_config(cfg, LedgerRepo.open(check_same_thread=False))
+        return self._tracker
+
+    def _scan_and_summarise(self) -> Any:
+        tracker = self._get_tracker()
+        now = self.clock.now()
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        tracker.refresh(progress=self._progress, workers=self.workers, now=now)
+        return tracker.today(now)
+
+    def _export(self, what: str, out: Path) -> int:
+        from trayapp.cli.export import export_csv
+
+        tracker = self._get_tracker() if what != "snapshots" else None
+        return export_csv(what, out, tracker)
+
+    def _progress(self, done: int, total: int) -> None:
+        if total >= PROGRESS_MIN_BYTES:
+            self.scan_progressed.emit(done, total)
+
+    def _drop_tracker(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._tracker is not None:
+            self._tracker.repo.close()
+            self._tracker = None
+
+    def _report_crash(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("tracking service stopped", exc_info=task.exception())
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

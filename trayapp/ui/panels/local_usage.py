@@ -1,0 +1,191 @@
+"""Popup panel with this machine's Claude Code usage from the transcripts: today's tokens and cost,
+the active 5-hour block with its burn rate and projection, the top sessions and projects, and a
+progress bar during a long (first) scan. Everything is labelled as a local estimate.
+
+The panel only displays values: the :class:`~trayapp.services.tracking_service.TrackingService`
+does the scanning off the GUI thread and feeds :meth:`LocalUsagePanel.set_summary` and
+:meth:`LocalUsagePanel.set_progress` through its signals (:func:`make_panel` wires them). The
+"Export CSV" menu asks for a file name and hands the export to the service.
+
+Signals:
+    export_requested(str, str): what (``daily``/``sessions``/``snapshots``) and the chosen path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+log = logging.getLogger(__name__)
+
+LABEL = "local estimate: this machine, Claude Code only"
+TOP = 3
+
+
+def tokens_text(n: int) -> str:
+    """1234 -> '1.2k', 5_600_000 -> '5.6M' (compact, for a narrow popup)."""
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def money(usd: float, unpriced: bool = False) -> str:
+    return f"${usd:,.2f}" + ("*" if unpriced else "")
+
+
+def short_path(path: str, keep: int = 2) -> str:
+    parts = [p for p in path.replace("\\", "/").split("/") if p]
+    return "/".join(parts[-keep:]) if parts else path or "(unknown)"
+
+
+class LocalUsagePanel(QWidget):
+    """The local-usage section of the popup (see the module docstring)."""
+
+    export_requested = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None, tz: Any = None) -> None:
+        super().__init__(parent)
+        self.tz = tz
+        root = QVBoxLayout(self)
+        root.setContentsMargins(16, 8, 16, 8)
+        root.setSpacing(4)
+        head = QHBoxLayout()
+        self.heading = QLabel("Local usage today")
+        self.heading.setStyleSheet("font-weight: 600;")
+        head.addWidget(self.heading)
+        head.addStretch(1)
+        self.export_button = QToolButton(self)
+        self.export_button.setText("Export CSV")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        for what, text in (
+            ("daily", "Daily totals…"),
+            ("sessions", "Sessions…"),
+            ("snapshots", "Limit history…"),
+        ):
+            action = menu.addAction(text)
+            action.triggered.connect(lambda _=False, w=what: self._ask_export(w))
+        self.export_button.setMenu(menu)
+        head.addWidget(self.export_button)
+        root.addLayout(head)
+        self.caption = QLabel(LABEL)
+        self.caption.setStyleSheet("color: palette(mid); font-size: 11px;")
+        root.addWidget(self.caption)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("Reading Claude Code history… %p%")
+        self.progress.setVisible(False)
+        root.addWidget(self.progress)
+        self.today = QLabel("Waiting for the first scan…")
+        root.addWidget(self.today)
+        self.block = QLabel("")
+        self.block.setWordWrap(True)
+        root.addWidget(self.block)
+        self.sessions = QLabel("")
+        self.sessions.setWordWrap(True)
+        root.addWidget(self.sessions)
+        self.projects = QLabel("")
+        self.projects.setWordWrap(True)
+        root.addWidget(self.projects)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setVisible(False)
+        root.addWidget(self.message)
+
+    # ----- slots (GUI thread)
+    def set_progress(self, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        self.progress.setValue(int(1000 * min(done, total) / total))
+        self.progress.setVisible(done < total)
+
+    def set_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def set_summary(self, summary: Any) -> None:
+        """Show a :class:`~trayapp.sources.transcripts.tracker.TodaySummary`."""
+        self.progress.setVisible(False)
+        self.set_message("")
+        t = summary.tally
+        if t.entries == 0:
+            self.today.setText("No Claude Code requests today.")
+        else:
+            self.today.setText(
+                f"<b>{tokens_text(t.total)}</b> tokens · <b>{money(t.cost, bool(t.unpriced))}</b> · "
+                f"{t.entries} requests"
+            )
+        self.block.setText(self._block_text(summary))
+        top = [(f"{short_path(p)} ({s[:8]})", tally) for s, p, tally in summary.top_sessions[:TOP]]
+        self.sessions.setText(self._list_text("Top sessions", top))
+        self.projects.setText(
+            self._list_text(
+                "Top projects", [(short_path(p), tally) for p, tally in summary.top_projects[:TOP]]
+            )
+        )
+        self.adjustSize()
+
+    # ----- text builders
+    def _block_text(self, summary: Any) -> str:
+        block = summary.block
+        if block is None:
+            return "No active 5-hour block."
+        start = datetime.fromtimestamp(block.start_ms / 1000, self.tz).strftime("%H:%M")
+        end = datetime.fromtimestamp(block.end_ms / 1000, self.tz).strftime("%H:%M")
+        _, _, _, _, cost = block.sums()
+        text = f"5-hour block {start}–{end}: {tokens_text(block.total_tokens)} tokens, {money(cost)}"
+        rate = block.burn_rate()
+        if rate is not None:
+            per_min = tokens_text(int(rate.tokens_per_minute))
+            text += f"<br>burn {per_min} tokens/min, {money(rate.cost_per_hour)}/h"
+        proj = block.projection(summary.now_ms)
+        if proj is not None:
+            text += f" · projected {tokens_text(proj.total_tokens)}, {money(proj.total_cost)} by {end}"
+        return text
+
+    @staticmethod
+    def _list_text(title: str, items: list[tuple[str, Any]]) -> str:
+        if not items:
+            return ""
+        lines = [f"{name}: {tokens_text(t.total)}, {money(t.cost, bool(t.unpriced))}" for name, t in items]
+        return f"<span style='color: palette(mid)'>{title}</span><br>" + "<br>".join(lines)
+
+    def _ask_export(self, what: str) -> None:
+        default = str(Path.home() / f"claude-{what}.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export CSV", default, "CSV files (*.csv)")
+        if path:
+            self.export_requested.emit(what, path)
+
+
+def make_panel(service: Any, tz: Any = None) -> LocalUsagePanel:
+    """The panel wired to a running :class:`TrackingService`: ``popup.add_panel(make_panel(svc))``."""
+    panel = LocalUsagePanel(tz=tz)
+    service.summary_changed.connect(panel.set_summary)
+    service.scan_progressed.connect(panel.set_progress)
+    service.scan_failed.connect(panel.set_message)
+    service.export_finished.connect(lambda path, n: panel.set_message(f"Exported {n} rows to {path}"))
+
+    def export(what: str, path: str) -> None:
+        task = asyncio.get_event_loop().create_task(service.export_csv(what, Path(path)))
+        panel._export_task = task  # keep a reference until it finishes
+
+    panel.export_requested.connect(export)
+    if getattr(service, "summary", None) is not None:
+        panel.set_summary(service.summary)
+    return panel
