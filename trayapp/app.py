@@ -47,17 +47,14 @@ class ClaudeWatch:
 
         from trayapp.channels.desktop import DesktopChannel
         from trayapp.services.alerts import AlertService
-        from trayapp.ui.popup import Popup
         from trayapp.ui.tray import Tray
 
         self.tray = Tray(self.clock)
-        self.popup = Popup(self.clock)
-        self.popup.setWindowTitle(f"{APP_NAME} dashboard")
-        self.popup.apply_settings(self.settings.get)
+        self._popup: Any = None
+        self.state: Any = None
         self.tray_available = Tray.available()
         if not self.tray_available:
             log.warning("no system tray available: the dashboard opens as a window")
-            self.popup.set_window_mode(True)
         self.desktop = DesktopChannel(
             enabled=lambda: bool(self.settings.get("alerts.desktop")),
             fallback=self._tray_message,
@@ -73,9 +70,6 @@ class ClaudeWatch:
         self.tray.pause_requested.connect(self.pause_alerts)
         self.tray.settings_requested.connect(self.open_settings)
         self.tray.quit_requested.connect(self.quit)
-        self.popup.refresh_requested.connect(self.refresh_now)
-        self.popup.settings_requested.connect(self.open_settings)
-        self.popup.range_changed.connect(self._range_changed)
         # The tooltip's countdowns move by the minute; nothing else ticks while the popup is closed.
         self.tooltip_timer = QTimer()
         self.tooltip_timer.setInterval(60_000)
@@ -90,8 +84,26 @@ class ClaudeWatch:
             self.demo_handle = start_demo()
         self.usage = make_usage_service(self.settings, self.clock, self.demo_handle)
         self.usage.state_changed.connect(self.on_state)
-        self.popup.set_history_loader(self.history)
         self.usage.start()
+
+    @property
+    def popup(self) -> Any:
+        """The dashboard, built on first use (it costs a few MB the tray alone does not need)."""
+        if self._popup is None:
+            from trayapp.ui.popup import Popup
+
+            popup = Popup(self.clock)
+            popup.setWindowTitle(f"{APP_NAME} dashboard")
+            popup.apply_settings(self.settings.get)
+            popup.set_window_mode(not self.tray_available)
+            popup.refresh_requested.connect(self.refresh_now)
+            popup.settings_requested.connect(self.open_settings)
+            popup.range_changed.connect(self._range_changed)
+            popup.set_history_loader(self.history)
+            if self.state is not None:
+                popup.set_state(self.state)
+            self._popup = popup
+        return self._popup
 
     def history(self, since: datetime) -> list[Any]:
         if self.usage is None:
@@ -102,8 +114,10 @@ class ClaudeWatch:
 
     # ----- behaviour
     def on_state(self, state: Any) -> None:
+        self.state = state
         self.tray.set_state(state)
-        self.popup.set_state(state)
+        if self._popup is not None:
+            self._popup.set_state(state)
         self.alerts.on_state(state)
 
     def toggle_dashboard(self, anchor: Any = None) -> None:
@@ -145,21 +159,22 @@ class ClaudeWatch:
             self.settings_dialog.settings_changed.connect(self.apply_settings)
         else:
             self.settings_dialog.load_values()
-        if not self.popup.window_mode:
-            self.popup.hide()
+        if self._popup is not None and not self._popup.window_mode:
+            self._popup.hide()
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
 
     def apply_settings(self, keys: list[str]) -> None:
         """Apply changed settings live."""
-        self.popup.apply_settings(self.settings.get)
+        if self._popup is not None:
+            self._popup.apply_settings(self.settings.get)
         if "poll.interval_minutes" in keys and self.usage is not None:
             setter = getattr(self.usage, "set_interval", None)
             if setter is not None:
                 setter(int(self.settings.get("poll.interval_minutes")))
-        if self.usage is not None and self.usage.state is not None:
-            self.popup.set_state(self.usage.state)
+        if self._popup is not None and self.usage is not None and self.usage.state is not None:
+            self._popup.set_state(self.usage.state)
 
     def quit(self) -> None:
         if self.quit_future is not None and not self.quit_future.done():

@@ -142,6 +142,6 @@ def make_icon(state: AccountState | None, device_pixel_ratio: float = 1.0, templ
 def app_icon() -> QIcon:
     """The application's own icon (window icons, notifications): a healthy 60% ring."""
     icon = QIcon()
-    for size in (16, 24, 32, 48, 64, 128, 256):
+    for size in (16, 24, 32, 48, 64, 128):
         icon.addPixmap(QPixmap.fromImage(paint_icon(size, 62.0, Level.OK)))
     return icon

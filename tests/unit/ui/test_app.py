@@ -1,0 +1,38 @@
+"""The composition root: self-test as a real process, and the wiring of states to tray, popup, alerts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+from tests.helpers.states import NOW, account_state, window_state
+
+
+def test_self_test_exits_zero_offscreen(tmp_path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run(
+        [sys.executable, "-m", "trayapp", "--self-test"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "SELF-TEST OK" in out.stdout
+
+
+async def test_states_reach_tray_popup_and_alerts(qapp) -> None:
+    from trayapp.app import ClaudeWatch
+
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    assert cw._popup is None  # built on first use
+    state = account_state(window_state("five_hour", 77.0, timedelta(hours=2), NOW), now=NOW)
+    cw.on_state(state)
+    assert "5-hour: 77%" in cw.tray.icon.toolTip()
+    assert cw.popup.gauge("five_hour").percent_text() == "77%"  # created with the latest state
+    assert any(k.endswith(":t75") for k in cw.alerts.memory.fired)
+    await cw.alerts.drain()
+    cw.pause_alerts(NOW + timedelta(hours=1))
+    assert (
+        cw.alerts.paused_until == NOW + timedelta(hours=1) and cw.tray.paused_until == cw.alerts.paused_until
+    )
+    cw.tray.hide()
