@@ -190,6 +190,22 @@ def shoot_timeline(out: Path) -> list[Path]:
     return saved
 
 
+def shoot_settings(out: Path) -> list[Path]:
+    from trayapp import settings as st
+    from trayapp.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(st.load(), set_autostart=None)
+    dialog.tabs.setCurrentIndex([dialog.tabs.tabText(i) for i in range(dialog.tabs.count())].index("Alerts"))
+    dialog.set_editor_text("alerts.quiet_hours", "late")
+    dialog.apply()  # shows the validation message under the field
+    dialog.show()
+    pump(0.3)
+    path = out / "settings-alerts.png"
+    dialog.grab().save(str(path))
+    dialog.close()
+    return [path]
+
+
 def root_capture(path: Path, crop: str | None = None, zoom: int = 1) -> bool:
     if not shutil.which("import"):
         print("skip: ImageMagick `import` not found")
@@ -265,7 +281,7 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    saved = shoot_popups(out) + shoot_timeline(out) + shoot_tray(out)
+    saved = shoot_popups(out) + shoot_timeline(out) + shoot_settings(out) + shoot_tray(out)
     for p in saved:
         print(p)
     print(f"{len(saved)} screenshots in {out}")

@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
+    QScrollArea,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -74,8 +76,14 @@ class SettingsDialog(QDialog):
                 page = QWidget()
                 form = QFormLayout(page)
                 form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+                form.setVerticalSpacing(10)
                 forms[setting.section] = form
-                self.tabs.addTab(page, setting.section)
+                # Long sections scroll instead of squeezing their rows.
+                scroll = QScrollArea()
+                scroll.setWidgetResizable(True)
+                scroll.setFrameShape(QFrame.Shape.NoFrame)
+                scroll.setWidget(page)
+                self.tabs.addTab(scroll, setting.section)
             self._add_row(form, setting)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
@@ -87,7 +95,7 @@ class SettingsDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
         layout.addWidget(self.buttons)
         self.load_values()
-        self.resize(520, 420)
+        self.resize(760, 460)
 
     def _add_row(self, form: QFormLayout, s: st.Setting) -> None:
         editor: QWidget
@@ -135,7 +143,6 @@ class SettingsDialog(QDialog):
         error.hide()
         v.addWidget(error)
         label = QLabel(s.label)
-        label.setWordWrap(True)
         label.setBuddy(editor)
         form.addRow(label, box)
         self.editors[s.key] = editor
@@ -184,7 +191,7 @@ class SettingsDialog(QDialog):
             try:
                 parsed[key] = st.parse_text(key, self.editor_text(key))
             except st.SettingsError as exc:
-                error.setText(str(exc))
+                error.setText(friendly(key, str(exc)))
                 error.show()
                 problems += 1
                 continue
@@ -229,3 +236,10 @@ def sections_in_order() -> list[str]:
         if s.section not in seen:
             seen.append(s.section)
     return seen
+
+
+def friendly(key: str, message: str) -> str:
+    """A validation message without the setting's key (the field already says which one)."""
+    if message.startswith(key):
+        message = message[len(key) :].lstrip(": ").strip()
+    return message[:1].upper() + message[1:]

@@ -56,7 +56,7 @@ def test_invalid_input_is_explained_and_nothing_is_saved(dialog) -> None:
     dialog.set_editor_text("alerts.weekly_thresholds", "50, 150")
     dialog.set_editor_text("ui.theme", "dark")
     assert not dialog.apply()
-    assert "HH:MM-HH:MM" in dialog.visible_error("alerts.quiet_hours")
+    assert dialog.visible_error("alerts.quiet_hours").startswith("Use HH:MM-HH:MM")
     assert "1 to 100" in dialog.visible_error("alerts.weekly_thresholds")
     assert dialog.visible_error("ui.theme") == ""
     assert not paths.settings_file().exists()
