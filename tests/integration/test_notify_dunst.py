@@ -95,3 +95,21 @@ def test_without_a_notification_server_the_tray_message_is_used(
         stop_app(app)
     assert [n for n in ours() if n["id"]["data"] not in before] == []
     assert os.environ.get("DBUS_SESSION_BUS_ADDRESS")  # dunst's bus was untouched
+
+
+def test_clicking_the_notification_opens_the_dashboard(
+    desktop_services: DesktopSession, app_environment, hermetic_env: Path
+) -> None:
+    from tests.helpers.app_process import visible_windows
+
+    subprocess.run(["dunstctl", "close-all"], check=True)
+    app = start_app(env=app_environment)
+    try:
+        assert wait_for(lambda: "via desktop: notification server" in log_text(hermetic_env), timeout=20)
+        assert not visible_windows("Claude Watch dashboard")
+        shown = subprocess.run(["dunstctl", "count", "displayed"], capture_output=True, text=True).stdout
+        assert shown.strip() != "0"
+        subprocess.run(["dunstctl", "action", "0"], check=True)
+        assert wait_for(lambda: visible_windows("Claude Watch dashboard"), timeout=5)
+    finally:
+        stop_app(app)
