@@ -120,28 +120,35 @@ def winners(rows: list[Row], project_of: dict[int, str] | None = None) -> list[E
     return [_entry(max(c, key=strength), min(c, key=origin), project_of) for c in partitions.values()]
 
 
-EntryRow = tuple[str, str, int, str, str, str, int, int, int, int, int, int, float | None]
+# An ``entries`` row: the Entry fields, then (file_id, side, cwd) of the winning copy, which for a
+# group seen once is its only occurrence (the ledger then keeps no ``occ`` row for it).
+EntryRow = tuple[str, str, int, str, str, str, int, int, int, int, int, int, float | None, int, int, str]
 
 
-def winner_rows(rows: Iterable[Row], project_of: dict[int, str] | None = None) -> list[EntryRow]:
-    """:func:`group_winners` as plain tuples in the ledger's ``entries`` column order (the hot path
-    of a cold scan: single-copy groups, most of them, skip every comparison)."""
-    groups: dict[str, Row | list[Row]] = {}
+def split_groups(rows: Iterable[Row]) -> dict[str, list[Row]]:
+    groups: dict[str, list[Row]] = {}
     for r in rows:
         g = groups.get(r[1])
         if g is None:
-            groups[r[1]] = r
-        elif isinstance(g, list):
-            g.append(r)
+            groups[r[1]] = [r]
         else:
-            groups[r[1]] = [g, r]
+            g.append(r)
+    return groups
+
+
+def winner_rows(groups: Iterable[list[Row]], project_of: dict[int, str] | None = None) -> list[EntryRow]:
+    """Entry rows for each group (the hot path of a cold scan: single-copy groups, most of them,
+    skip every comparison)."""
     hints = project_of or {}
     out: list[EntryRow] = []
-    for g in groups.values():
-        if isinstance(g, tuple):
-            proj = g[6] or hints.get(g[0], "") or "(unknown)"
-            out.append((g[1], g[2], g[4], g[5], proj, g[7], g[8], g[9], g[10], g[11], g[12], g[13], g[14]))
-        else:
+    for g in groups:
+        if len(g) == 1:
+            r = g[0]
+            proj = r[6] or hints.get(r[0], "") or "(unknown)"
+            out.append((r[1], r[2], r[4], r[5], proj, r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
+                        r[0], r[3], r[6]))  # fmt: skip
+        elif g:
+            best = max(g, key=strength)
             out.extend(
                 (
                     e.gkey,
@@ -157,10 +164,18 @@ def winner_rows(rows: Iterable[Row], project_of: dict[int, str] | None = None) -
                     e.cr,
                     e.fast,
                     e.cost,
-                )
+                    best[0],
+                    best[3],
+                    "",
+                )  # fmt: skip
                 for e in winners(g, project_of)
             )
     return out
+
+
+def row_from_entry(e: EntryRow) -> Row:
+    """The only occurrence of a single-copy group, rebuilt from its entry row."""
+    return (e[13], e[0], e[1], e[14], e[2], e[3], e[15], e[5], e[6], e[7], e[8], e[9], e[10], e[11], e[12])
 
 
 def group_winners(rows: Iterable[Row], project_of: dict[int, str] | None = None) -> list[Entry]:

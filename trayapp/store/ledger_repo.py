@@ -18,7 +18,15 @@ from pathlib import Path
 
 from trayapp import paths
 from trayapp.core.aggregate import GroupRow
-from trayapp.core.ledger import LONG_CONTEXT_THRESHOLD, Entry, Row, merge_into, winner_rows
+from trayapp.core.ledger import (
+    LONG_CONTEXT_THRESHOLD,
+    Entry,
+    Row,
+    merge_into,
+    row_from_entry,
+    split_groups,
+    winner_rows,
+)
 from trayapp.store.db import open_database
 
 LEDGER_FILENAME = "ledger.sqlite3"
@@ -38,6 +46,7 @@ MIGRATIONS: tuple[str, ...] = (
         malformed INTEGER NOT NULL DEFAULT 0,
         missing INTEGER NOT NULL DEFAULT 0
     );
+    -- Occurrences of groups seen more than once (a group seen once lives in entries alone).
     CREATE TABLE occ (
         file_id INTEGER NOT NULL,
         gkey TEXT NOT NULL,
@@ -70,6 +79,9 @@ MIGRATIONS: tuple[str, ...] = (
         cr INTEGER NOT NULL,
         fast INTEGER NOT NULL,
         cost REAL,
+        file_id INTEGER NOT NULL,
+        side INTEGER NOT NULL,
+        cwd TEXT NOT NULL,
         PRIMARY KEY (gkey, req)
     ) WITHOUT ROWID;
     CREATE INDEX entries_ts ON entries (ts);
@@ -79,6 +91,7 @@ MIGRATIONS: tuple[str, ...] = (
 
 _OCC_COLS = "file_id, gkey, req, side, ts, session, cwd, model, inp, outp, cc5, cc1, cr, fast, cost"
 _ENTRY_COLS = "gkey, req, ts, session, project, model, inp, outp, cc5, cc1, cr, fast, cost"
+_ENTRY_ALL = _ENTRY_COLS + ", file_id, side, cwd"
 _GROUP_KEYS = {"bucket": "ts / 900000", "session": "session", "project": "project", "all": "''"}
 
 
@@ -130,6 +143,8 @@ class LedgerRepo:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (gkey TEXT PRIMARY KEY) WITHOUT ROWID")
+        # Checkpoint the WAL in larger steps: a cold scan writes tens of MB in a few transactions.
+        conn.execute("PRAGMA wal_autocheckpoint=8192")
 
     @classmethod
     def open(cls, path: Path | None = None, *, check_same_thread: bool = True) -> LedgerRepo:
@@ -161,7 +176,7 @@ class LedgerRepo:
 
     # --- the merge
     def is_empty(self) -> bool:
-        return self.conn.execute("SELECT 1 FROM occ LIMIT 1").fetchone() is None
+        return self.conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is None
 
     def apply(self, batch: Batch, may_exist: set[str] | None = None) -> int:
         """Apply one batch atomically; returns the number of dedup groups touched.
@@ -171,41 +186,30 @@ class LedgerRepo:
         """
         conn = self.conn
         with self._tx():
+            resets = set(batch.resets)
             reset_groups: set[str] = set()
-            for fid in batch.resets:
-                reset_groups.update(
-                    r[0] for r in conn.execute("SELECT gkey FROM occ WHERE file_id = ?", (fid,))
-                )
-                conn.execute("DELETE FROM occ WHERE file_id = ?", (fid,))
-            fresh: dict[tuple[int, str, str, int], Row] = {}
-            for row in batch.rows:
-                merge_into(fresh, row)
-            touched = {k[1] for k in fresh} | reset_groups
+            for fid in resets:
+                for sql in (
+                    "SELECT gkey FROM occ WHERE file_id = ?",
+                    "SELECT gkey FROM entries WHERE file_id = ?",
+                ):
+                    reset_groups.update(r[0] for r in conn.execute(sql, (fid,)))
+            touched = {r[1] for r in batch.rows} | reset_groups
             lookup = touched if may_exist is None else (touched & may_exist) | reset_groups
             table: dict[tuple[int, str, str, int], Row] = {}
             if lookup:
-                conn.execute("DELETE FROM temp.touched")
-                conn.executemany("INSERT INTO temp.touched VALUES (?)", ((g,) for g in lookup))
-                for r in conn.execute(
-                    f"SELECT {_OCC_COLS} FROM occ WHERE gkey IN (SELECT gkey FROM temp.touched)"
-                ):
-                    table[(r[0], r[1], r[2], r[3])] = tuple(r)  # type: ignore[assignment]
-                conn.execute("DELETE FROM entries WHERE gkey IN (SELECT gkey FROM temp.touched)")
-                conn.execute("DELETE FROM temp.touched")
-            changed = [key for key, row in fresh.items() if merge_into(table, row)]
-            changed.sort(key=lambda k: (k[1], k[2], k[3], k[0]))  # B-tree inserts in key order are cheaper
-            conn.executemany(
-                f"INSERT OR REPLACE INTO occ ({_OCC_COLS}) VALUES ({','.join('?' * 15)})",
-                [table[k] for k in changed],
-            )
-            hints = (
-                self._project_hints({k[0] for k in table}) if any(not r[6] for r in table.values()) else {}
-            )
-            winners = winner_rows(table.values(), hints)
-            winners.sort()
-            conn.executemany(
-                f"INSERT OR REPLACE INTO entries ({_ENTRY_COLS}) VALUES ({','.join('?' * 13)})", winners
-            )
+                table = self._load_groups(lookup, resets)
+            for row in batch.rows:
+                merge_into(table, row)
+            groups = split_groups(table.values())
+            multi = [r for g in groups.values() if len(g) > 1 for r in g]
+            multi.sort(key=lambda r: (r[1], r[2], r[3], r[0]))  # B-tree inserts in key order are cheaper
+            conn.executemany(f"INSERT INTO occ ({_OCC_COLS}) VALUES ({','.join('?' * 15)})", multi)
+            needs_hints = any(not r[6] for r in table.values())
+            hints = self._project_hints({r[0] for r in table.values()}) if needs_hints else {}
+            entries = winner_rows(groups.values(), hints)
+            entries.sort()
+            conn.executemany(f"INSERT INTO entries ({_ENTRY_ALL}) VALUES ({','.join('?' * 16)})", entries)
             conn.executemany(
                 "UPDATE files SET dev=?, ino=?, size=?, mtime_ns=?, offset=?,"
                 " malformed=malformed+?, missing=0 WHERE id=?",
@@ -213,6 +217,31 @@ class LedgerRepo:
             )
             conn.executemany("UPDATE files SET missing=1 WHERE id=?", ((fid,) for fid in batch.missing))
         return len(touched)
+
+    def _load_groups(self, gkeys: set[str], drop_files: set[int]) -> dict[tuple[int, str, str, int], Row]:
+        """All occurrences of ``gkeys`` (from ``occ``, or rebuilt from ``entries`` for groups seen once),
+        minus those of ``drop_files``; the groups' rows are removed from both tables (the caller
+        writes them back)."""
+        conn = self.conn
+        conn.execute("DELETE FROM temp.touched")
+        conn.executemany("INSERT INTO temp.touched VALUES (?)", ((g,) for g in gkeys))
+        table: dict[tuple[int, str, str, int], Row] = {}
+        multi: set[str] = set()
+        for r in conn.execute(f"SELECT {_OCC_COLS} FROM occ WHERE gkey IN (SELECT gkey FROM temp.touched)"):
+            multi.add(r[1])
+            if r[0] not in drop_files:
+                table[(r[0], r[1], r[2], r[3])] = tuple(r)  # type: ignore[assignment]
+        for e in conn.execute(
+            f"SELECT {_ENTRY_ALL} FROM entries WHERE gkey IN (SELECT gkey FROM temp.touched)"
+        ):
+            if e[0] not in multi:
+                row = row_from_entry(tuple(e))  # type: ignore[arg-type]
+                if row[0] not in drop_files:
+                    table[(row[0], row[1], row[2], row[3])] = row
+        conn.execute("DELETE FROM occ WHERE gkey IN (SELECT gkey FROM temp.touched)")
+        conn.execute("DELETE FROM entries WHERE gkey IN (SELECT gkey FROM temp.touched)")
+        conn.execute("DELETE FROM temp.touched")
+        return table
 
     def reset_file_state(self, file_ids: Iterable[int]) -> None:
         """Mark files as never read (their rows are dropped by the next :meth:`apply` reset)."""

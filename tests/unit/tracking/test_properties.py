@@ -24,7 +24,8 @@ _TABLE = PriceTable.load(PRICES)
 
 
 def _fingerprint(repo: LedgerRepo) -> list[tuple]:  # type: ignore[type-arg]
-    rows = repo.conn.execute("SELECT * FROM entries").fetchall()
+    cols = "gkey, req, ts, session, project, model, inp, outp, cc5, cc1, cr, fast, cost, side, cwd"
+    rows = repo.conn.execute(f"SELECT {cols} FROM entries").fetchall()
     # Lines without message.id are keyed by path and offset: compare them relative to their root.
     return sorted((r[0].rpartition("/projects/")[2], *tuple(r)[1:]) for r in rows)
 

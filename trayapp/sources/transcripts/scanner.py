@@ -6,8 +6,9 @@ unchanged file is skipped after one ``stat``; a grown file is read from its offs
 shrank, was replaced (new inode) or was rewritten in place is read again from the start after its
 old rows are dropped; a file that vanished keeps its rows (history outlives Claude Code's 30-day
 clean-up). Large reads (a cold scan) are split into byte ranges and decoded by a process pool
-(forkserver on Linux, spawn elsewhere: both work in a frozen app once ``freeze_support`` ran); the
-parent only merges. Progress is reported through a callback as ranges complete.
+(fork from a single-threaded CLI on Linux, else forkserver on Linux and spawn elsewhere: those work
+in threaded and frozen apps once ``freeze_support`` ran); the parent only merges, batch by batch
+while the workers go on. Progress is reported through a callback as ranges complete.
 """
 
 from __future__ import annotations
@@ -226,7 +227,15 @@ def _split(jobs: list[_Job], workers: int) -> list[Task]:
 
 def _context() -> multiprocessing.context.BaseContext:
     import multiprocessing
+    import threading
 
+    if (
+        sys.platform.startswith("linux")
+        and threading.active_count() == 1
+        and not getattr(sys, "frozen", False)
+    ):
+        # A single-threaded process (the CLI) can fork safely, and forking is the cheapest start.
+        return multiprocessing.get_context("fork")
     if sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["trayapp.sources.transcripts.decode"])
