@@ -56,6 +56,11 @@ def _build_parser():  # type: ignore[no-untyped-def]
 
 
 def main(argv: list[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):
+        # A frozen app re-runs this entry point for transcript-scan worker processes.
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     args_list = sys.argv[1:] if argv is None else list(argv)
     if args_list[:1] == ["statusline"]:
         from trayapp.cli.statusline import main as statusline_main
