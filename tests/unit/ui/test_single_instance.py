@@ -45,7 +45,7 @@ def test_repeated_launches_from_other_processes(qtbot) -> None:
     try:
         for n in range(1, 4):
             proc = subprocess.Popen([sys.executable, "-c", code])
-            qtbot.waitUntil(lambda: proc.poll() is not None, timeout=10000)
+            qtbot.waitUntil(lambda p=proc: p.poll() is not None, timeout=10000)
             assert proc.returncode == 0
             qtbot.waitUntil(lambda n=n: len(got) == n, timeout=3000)
         qtbot.wait(100)  # the disconnects are processed without a crash
