@@ -157,6 +157,7 @@ class ClaudeWatch:
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(self.settings)
             self.settings_dialog.settings_changed.connect(self.apply_settings)
+            self._add_channels_page(self.settings_dialog)
         else:
             self.settings_dialog.load_values()
         if self._popup is not None and not self._popup.window_mode:
@@ -164,6 +165,23 @@ class ClaudeWatch:
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         self.settings_dialog.activateWindow()
+
+    def _add_channels_page(self, dialog: Any) -> None:
+        """Secrets, Telegram linking and "Send test" as a tab; the dialog works without it."""
+        try:
+            from trayapp.ui.channels_page import ChannelsPage
+
+            page = ChannelsPage(self.settings, dispatcher_factory=lambda: self.dispatcher)
+        except Exception:
+            log.exception("alert channels page unavailable")
+            return
+        dialog.add_page(page, "Alert channels")
+
+        def saved(keys: list[str]) -> None:
+            dialog.load_values()
+            self.apply_settings(keys)
+
+        page.settings_changed.connect(saved)
 
     def apply_settings(self, keys: list[str]) -> None:
         """Apply changed settings live."""

@@ -148,6 +148,10 @@ class SettingsDialog(QDialog):
         self.editors[s.key] = editor
         self.errors[s.key] = error
 
+    def add_page(self, widget: QWidget, title: str) -> None:
+        """Add a tab that is not generated from the schema (e.g. the alert channels page)."""
+        self.tabs.addTab(widget, title)
+
     def load_values(self) -> None:
         for key, editor in self.editors.items():
             self._set_editor(editor, self.settings.get(key))

@@ -36,3 +36,22 @@ async def test_states_reach_tray_popup_and_alerts(qapp) -> None:
         cw.alerts.paused_until == NOW + timedelta(hours=1) and cw.tray.paused_until == cw.alerts.paused_until
     )
     cw.tray.hide()
+
+
+def test_settings_dialog_has_the_schema_tabs_and_the_channels_page(qapp) -> None:
+    from trayapp.app import ClaudeWatch
+
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    assert not cw.popup.theme.dark or cw.settings.get("ui.theme") != "light"
+    cw.open_settings()
+    tabs = [cw.settings_dialog.tabs.tabText(i) for i in range(cw.settings_dialog.tabs.count())]
+    assert tabs[0] == "Usage" and tabs[-1] == "Alert channels"
+    cw.settings_dialog.set_editor_text("ui.theme", "light")
+    assert cw.settings_dialog.apply()
+    assert not cw.popup.theme.dark
+    cw.settings_dialog.set_editor_text("ui.theme", "dark")
+    assert cw.settings_dialog.apply()
+    assert cw.popup.theme.dark  # applied live
+    cw.settings_dialog.close()
+    cw.tray.hide()
