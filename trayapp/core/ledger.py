@@ -148,7 +148,7 @@ def winner_rows(groups: Iterable[list[Row]], project_of: dict[int, str] | None =
             out.append((r[1], r[2], r[4], r[5], proj, r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
                         r[0], r[3], r[6]))  # fmt: skip
         elif g:
-            best = max(g, key=strength)
+            # Repeated groups are rebuilt from ``occ``: the trailing fields are unused (-1, 0, "").
             out.extend(
                 (
                     e.gkey,
@@ -164,8 +164,8 @@ def winner_rows(groups: Iterable[list[Row]], project_of: dict[int, str] | None =
                     e.cr,
                     e.fast,
                     e.cost,
-                    best[0],
-                    best[3],
+                    -1,
+                    0,
                     "",
                 )  # fmt: skip
                 for e in winners(g, project_of)

@@ -23,8 +23,8 @@ from trayapp.core.ledger import Row, merge_into
 
 # Order of the fields in a record tuple.
 RECORD_FIELDS = (
-    "gkey",  # dedup group: message.id, or without requestId message.id + sessionId + input-side counts
-    "req",  # requestId ("" when absent)
+    "gkey",  # dedup group: message.id ("\0path\0offset" without one)
+    "req",  # requestId; without one, "\x1f" + sessionId + input-side counts
     "side",  # 1 for sidechain lines
     "ts",  # epoch milliseconds (UTC)
     "session",
@@ -190,13 +190,14 @@ def decode_line(raw: bytes, offset: int, path: str, session_hint: str) -> Record
     req = line.requestId or ""
     if not mid:
         gkey = f"\x00{path}\x00{offset}"  # no message id: never deduplicated
-    elif req:
-        gkey = mid
     else:
-        # No requestId (gateways): streaming copies of one response share the id, the session and the
-        # input-side counts but not the timestamp; gateways that reuse one id for every response give
-        # different input-side counts. So the key is id + session + input-side counts.
-        gkey = f"{mid}\x1f{session}\x1f{_n(u.input_tokens)}:{cc5 + cc1}:{_n(u.cache_read_input_tokens)}"
+        gkey = mid
+        if not req:
+            # No requestId (gateways): streaming copies of one response share the id, the session and
+            # the input-side counts but not the timestamp; gateways that reuse one id for every
+            # response give different input-side counts. The group stays the message id, so a
+            # sidechain replay of such a response (with a requestId of its own) is still dropped.
+            req = f"\x1f{session}\x1f{_n(u.input_tokens)}:{cc5 + cc1}:{_n(u.cache_read_input_tokens)}"
     return (
         gkey,
         req,
