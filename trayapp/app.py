@@ -40,6 +40,9 @@ class ClaudeWatch:
         self.quit_future: asyncio.Future[int] | None = None
         self.settings_dialog: Any = None
         self.single: Any = None
+        # Builders of popup sections (local usage, live sessions): called once, when the popup
+        # is first built, and added below the timeline in this order.
+        self.panel_factories: list[Any] = []
 
     # ----- build
     def build(self) -> None:
@@ -100,6 +103,11 @@ class ClaudeWatch:
             popup.settings_requested.connect(self.open_settings)
             popup.range_changed.connect(self._range_changed)
             popup.set_history_loader(self.history)
+            for factory in self.panel_factories:
+                try:
+                    popup.add_panel(factory())
+                except Exception:
+                    log.exception("popup panel %r failed to build", factory)
             if self.state is not None:
                 popup.set_state(self.state)
             self._popup = popup

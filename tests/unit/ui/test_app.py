@@ -55,3 +55,21 @@ def test_settings_dialog_has_the_schema_tabs_and_the_channels_page(qapp) -> None
     assert cw.popup.theme.dark  # applied live
     cw.settings_dialog.close()
     cw.tray.hide()
+
+
+def test_panel_factories_fill_the_popup_when_it_is_built(qapp) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from trayapp.app import ClaudeWatch
+
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    made = []
+
+    def broken():
+        raise RuntimeError("no tracking service")
+
+    cw.panel_factories += [lambda: made.append(QLabel("Local usage")) or made[-1], broken]
+    popup = cw.popup
+    assert len(made) == 1 and made[0].parent() is popup  # the broken one is logged, not fatal
+    cw.tray.hide()
