@@ -82,9 +82,10 @@ MIGRATIONS: tuple[str, ...] = (
         file_id INTEGER NOT NULL,
         side INTEGER NOT NULL,
         cwd TEXT NOT NULL,
-        PRIMARY KEY (gkey, req)
+        PRIMARY KEY (ts, gkey, req)
     ) WITHOUT ROWID;
-    CREATE INDEX entries_ts ON entries (ts);
+    -- Clustered by time: a day's entries are one sequential range for the reports.
+    CREATE UNIQUE INDEX entries_key ON entries (gkey, req);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
     """,
 )
@@ -208,7 +209,7 @@ class LedgerRepo:
             needs_hints = any(not r[6] for r in table.values())
             hints = self._project_hints({r[0] for r in table.values()}) if needs_hints else {}
             entries = winner_rows(groups.values(), hints)
-            entries.sort()
+            entries.sort(key=lambda e: (e[2], e[0], e[1]))  # primary-key order
             conn.executemany(f"INSERT INTO entries ({_ENTRY_ALL}) VALUES ({','.join('?' * 16)})", entries)
             conn.executemany(
                 "UPDATE files SET dev=?, ino=?, size=?, mtime_ns=?, offset=?,"

@@ -62,10 +62,9 @@ def discover(roots: list[Path]) -> list[TranscriptFile]:
     for root in roots:
         base = str(root)
         for path in sorted(_walk(base)):
-            real = os.path.realpath(path)
-            if real in seen:
+            if path in seen:
                 continue
-            seen.add(real)
+            seen.add(path)
             rel = os.path.relpath(path, base).split(os.sep)
             stem = rel[-1][: -len(".jsonl")]
             project = rel[0] if len(rel) > 1 else ""

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trayapp.sources.transcripts.decode import RangeResult, scan_many
 from trayapp.sources.transcripts.discovery import TranscriptFile, discover, transcript_roots
 from trayapp.store.ledger_repo import Batch, FileRow, FileState, LedgerRepo
 
 if TYPE_CHECKING:
     import multiprocessing.context
     from concurrent.futures import Future
+
+    from trayapp.sources.transcripts.decode import RangeResult
 
 ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -122,6 +123,9 @@ def scan(
     if workers is None:
         workers = min(os.cpu_count() or 1, 4)
     use_pool = workers > 1 and total >= POOL_MIN_BYTES and len(jobs) > 0
+    if jobs:
+        # Imported only when there is something to read: a warm rescan never needs the decoder.
+        from trayapp.sources.transcripts.decode import scan_many
     tasks = _split(jobs, workers if use_pool else 1)
     stats.workers = workers if use_pool else 0
     pending = Batch(missing=missing)

@@ -15,15 +15,17 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trayapp import paths
 from trayapp.core.aggregate import GroupRow, Tally, day_range_ms, period_ranges, rollup, today_in, totals
-from trayapp.core.blocks import Block, BlockEntry, active_block, identify_blocks
 from trayapp.core.pricing import PriceTable, display_model, group_cost
 from trayapp.sources.stats_cache import StatsCacheDays, fallback_days, read_stats_cache
 from trayapp.sources.transcripts.scanner import ProgressFn, ScanStats, scan
 from trayapp.store.ledger_repo import LedgerRepo
+
+if TYPE_CHECKING:
+    from trayapp.core.blocks import Block, BlockEntry
 
 TODAY_FILE = "today-cost.json"
 
@@ -181,6 +183,8 @@ class Tracker:
         return self._report(dict(sorted(rows.items(), key=lambda kv: -kv[1].cost)))
 
     def block_entries(self, since_ms: int | None = None, until_ms: int | None = None) -> list[BlockEntry]:
+        from trayapp.core.blocks import BlockEntry
+
         out: list[BlockEntry] = []
         for e in self.repo.entries(since_ms, until_ms):
             cost, _ = group_cost(
@@ -204,11 +208,15 @@ class Tracker:
         self, since: date | None = None, until: date | None = None, now: datetime | None = None
     ) -> list[Block]:
         now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
+        from trayapp.core.blocks import identify_blocks
+
         lo, hi = day_range_ms(since, until, self.tz)
         return identify_blocks(self.block_entries(lo, hi), now_ms)
 
     def current_block(self, now: datetime | None = None) -> Block | None:
         """The active 5-hour block, reading only recent entries (back to the last idle gap)."""
+        from trayapp.core.blocks import active_block, identify_blocks
+
         now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
         lookback = 24 * 3_600_000
         while True:
