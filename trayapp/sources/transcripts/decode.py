@@ -1,11 +1,12 @@
 """Byte-level reader of Claude Code transcripts: finds usage lines and turns them into compact records.
 
 This module is what the scan workers import, so it stays light (msgspec and the standard library).
-A range of a file is read in chunks; only lines containing the ``"usage":`` marker are decoded, and
-only the fields accounting needs are materialised (msgspec skips everything else without building
-it). A line that is not newline-terminated is consumed only when it parses as a complete JSON object,
-so a line still being written is picked up whole on a later scan. Malformed candidate lines are
-skipped and counted; invalid UTF-8 costs at most the line it sits in.
+A range of a file is searched through read-only memory-map windows; only lines containing the
+``"input_tokens"`` key (present in every usage object that counts) are decoded, and only the fields
+accounting needs are materialised (msgspec skips everything else without building it). A line
+that is not newline-terminated is consumed only when it parses as a complete JSON object, so a
+line still being written is picked up whole on a later scan. Malformed candidate lines are skipped
+and counted; invalid UTF-8 costs at most the line it sits in.
 
 A record is a plain tuple (cheap to pickle between processes), see :data:`RECORD_FIELDS`.
 """
