@@ -55,7 +55,7 @@ def test_icon_embeds_in_the_tray_and_a_click_opens_the_dashboard(app) -> None:
     assert wait_for(lambda: not visible_windows("Claude Watch dashboard"), timeout=5)
 
 
-def test_second_launch_shows_the_running_dashboard_and_exits_zero(app) -> None:
+def test_second_launch_shows_the_running_dashboard_and_exits_zero(app, hermetic_env) -> None:
     assert wait_for(tray_icon, timeout=15)
     second = subprocess.run(
         [sys.executable, "-m", "trayapp"],
@@ -66,4 +66,13 @@ def test_second_launch_shows_the_running_dashboard_and_exits_zero(app) -> None:
     )
     assert second.returncode == 0, second.stdout + second.stderr
     assert "already running" in second.stdout
-    assert wait_for(lambda: visible_windows("Claude Watch dashboard"), timeout=5)
+    log = hermetic_env / "logs" / "claude-watch.log"
+
+    def diagnose() -> str:
+        ids = subprocess.run(
+            ["xdotool", "search", "--name", "Claude Watch dashboard"], capture_output=True, text=True
+        ).stdout.split()
+        info = [subprocess.run(["xwininfo", "-id", w], capture_output=True, text=True).stdout for w in ids]
+        return log.read_text() + "\n".join(info)
+
+    assert wait_for(lambda: visible_windows("Claude Watch dashboard"), timeout=5), diagnose()

@@ -297,6 +297,7 @@ class Popup(QWidget):
         self.show_at(anchor)
 
     def show_at(self, anchor: Rect | None) -> None:
+        log.info("dashboard shown (anchor %s)", anchor)
         self.reload_history()
         self.adjustSize()
         if not self.window_mode:
@@ -432,6 +433,7 @@ class Popup(QWidget):
 
     def _hide_if_inactive(self) -> None:
         if self.isVisible() and not self.isActiveWindow() and not self.window_mode:
+            log.info("dashboard lost focus: hiding")
             self.hide()
 
     @property
