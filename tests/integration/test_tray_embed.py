@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -50,8 +51,10 @@ def test_icon_embeds_in_the_tray_and_a_click_opens_the_dashboard(app) -> None:
     geo = subprocess.run(["xwininfo", "-id", shown[0]], capture_output=True, text=True).stdout
     top = int(re.search(r"Absolute upper-left Y:\s+(-?\d+)", geo).group(1))
     assert top >= y + h - 2, "the popup should open below a top panel"
-    # Escape closes it.
-    subprocess.run(["xdotool", "key", "--window", shown[0], "Escape"], check=True)
+    # A second click on the icon closes it. (Escape is covered by the unit tests: a key sent with
+    # `xdotool key --window` can stay pressed on a bare Xvfb and auto-repeat into later tests.)
+    time.sleep(0.6)  # past the double-click interval, or Qt reports DoubleClick, not Trigger
+    subprocess.run(["xdotool", "click", "1"], check=True)
     assert wait_for(lambda: not visible_windows("Claude Watch dashboard"), timeout=5)
 
 

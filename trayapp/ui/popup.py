@@ -16,6 +16,7 @@ Signals:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -44,6 +45,7 @@ from trayapp.ui.timeline_model import Row, view_span
 log = logging.getLogger(__name__)
 
 WIDTH = 380
+FOCUS_GRACE = 0.5  # seconds after opening during which a focus loss does not close the popup
 SOURCE_WORDS = {
     Source.API: "usage API",
     Source.STATUSLINE: "Claude Code status line",
@@ -72,6 +74,7 @@ class Popup(QWidget):
         self.window_mode = False
         self._last_hidden = 0.0
         self._banner_error = False
+        self._shown_at = 0.0
         self._gauges: dict[str, GaugeRow] = {}
         self._extra: ExtraUsageRow | None = None
         self._set_popup_flags()
@@ -411,10 +414,12 @@ class Popup(QWidget):
 
     # ----- behaviour
     def showEvent(self, event: object) -> None:  # noqa: N802 (Qt API)
+        self._shown_at = time.monotonic()
         self._tick()
         self._ticker.start()
 
     def hideEvent(self, event: object) -> None:  # noqa: N802 (Qt API)
+        log.info("dashboard hidden")
         self._ticker.stop()
         self._last_hidden = self.clock.monotonic()
 
@@ -432,9 +437,16 @@ class Popup(QWidget):
         super().changeEvent(event)
 
     def _hide_if_inactive(self) -> None:
-        if self.isVisible() and not self.isActiveWindow() and not self.window_mode:
-            log.info("dashboard lost focus: hiding")
-            self.hide()
+        if not self.isVisible() or self.isActiveWindow() or self.window_mode:
+            return
+        if time.monotonic() - self._shown_at < FOCUS_GRACE:
+            # Focus bounced away right after opening (the tray host or focus-stealing prevention
+            # took it back): that is not the user leaving, so take it again instead of closing.
+            log.info("dashboard lost focus while opening: reactivating")
+            self.activateWindow()
+            return
+        log.info("dashboard lost focus: hiding")
+        self.hide()
 
     @property
     def ticking(self) -> bool:
