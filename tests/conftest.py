@@ -45,6 +45,9 @@ def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "ANTHROPIC_API_KEY",
         "CLAUDE_CODE_OAUTH_TOKEN",
         "CLAUDE_WATCH_TELEGRAM_BOT_TOKEN",
+        "CLAUDE_WATCH_TELEGRAM_CHAT_ID",
+        "CLAUDE_WATCH_TELEGRAM_API_BASE",
+        "ANTHROPIC_AUTH_TOKEN",
         "CLAUDE_WATCH_SLACK_WEBHOOK_URL",
         "ANTHROPIC_BASE_URL",
     ):

@@ -42,7 +42,9 @@ class ClaudeWatch:
         self.single: Any = None
         # Builders of popup sections (local usage, live sessions): called once, when the popup
         # is first built, and added below the timeline in this order.
-        self.panel_factories: list[Any] = []
+        self.panel_factories: list[Any] = [self._live_sessions_panel, self._local_usage_panel]
+        self.tracking: Any = None
+        self.live_panel: Any = None
 
     # ----- build
     def build(self) -> None:
@@ -88,6 +90,36 @@ class ClaudeWatch:
         self.usage = make_usage_service(self.settings, self.clock, self.demo_handle)
         self.usage.state_changed.connect(self.on_state)
         self.usage.start()
+
+    def start_tracking(self) -> None:
+        """Scan Claude Code transcripts in the background for the local-usage panel."""
+        try:
+            from trayapp.services.tracking_service import TrackingService
+
+            self.tracking = TrackingService(self.settings, clock=self.clock)
+            self.tracking.start()
+        except Exception:
+            log.exception("local usage tracking unavailable")
+            self.tracking = None
+
+    def _live_sessions_panel(self) -> Any:
+        from trayapp.ui.panels.live_sessions import make_panel
+
+        self.live_panel = make_panel(self.clock)
+        return self.live_panel
+
+    def _local_usage_panel(self) -> Any:
+        if self.tracking is None:
+            raise RuntimeError("tracking service not running")
+        from trayapp.ui.panels.local_usage import make_panel
+
+        tz_name = str(self.settings.get("tracking.timezone") or "")
+        tz = None
+        if tz_name:
+            from zoneinfo import ZoneInfo
+
+            tz = ZoneInfo(tz_name)
+        return make_panel(self.tracking, tz)
 
     @property
     def popup(self) -> Any:
@@ -201,6 +233,8 @@ class ClaudeWatch:
                 setter(int(self.settings.get("poll.interval_minutes")))
         if self._popup is not None and self.usage is not None and self.usage.state is not None:
             self._popup.set_state(self.usage.state)
+        if self.tracking is not None and any(k.startswith("tracking.") for k in keys):
+            self.tracking.apply_settings(self.settings)
 
     def quit(self) -> None:
         if self.quit_future is not None and not self.quit_future.done():
@@ -210,6 +244,10 @@ class ClaudeWatch:
         self.tooltip_timer.stop()
         if self.dispatcher is not None:
             self.dispatcher.stop_flusher()
+        if self.live_panel is not None:
+            self.live_panel.shutdown()
+        if self.tracking is not None:
+            await self.tracking.stop()
         if self.usage is not None:
             stop = self.usage.stop()
             if asyncio.iscoroutine(stop):
@@ -237,6 +275,7 @@ class ClaudeWatch:
         if self.single is not None:
             self.single.activation_requested.connect(self.show_dashboard)
         self.start_usage()
+        self.start_tracking()
         if self.dispatcher is not None:
             self.dispatcher.run_flusher()
         if os.environ.get("CLAUDE_WATCH_SHOW_DASHBOARD") == "1":
