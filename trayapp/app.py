@@ -108,9 +108,9 @@ class ClaudeWatch:
         self.live_panel = make_panel(self.clock)
         return self.live_panel
 
-    def _local_usage_panel(self) -> Any:
+    def _local_usage_panel(self) -> Any | None:
         if self.tracking is None:
-            raise RuntimeError("tracking service not running")
+            return None  # tracking could not start (already logged); the popup goes without it
         from trayapp.ui.panels.local_usage import make_panel
 
         tz_name = str(self.settings.get("tracking.timezone") or "")
@@ -137,7 +137,9 @@ class ClaudeWatch:
             popup.set_history_loader(self.history)
             for factory in self.panel_factories:
                 try:
-                    popup.add_panel(factory())
+                    panel = factory()
+                    if panel is not None:
+                        popup.add_panel(panel)
                 except Exception:
                     log.exception("popup panel %r failed to build", factory)
             if self.state is not None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -65,6 +66,7 @@ class Popup(QWidget):
         self.setObjectName("popup")
         self.setWindowTitle("Claude Watch")
         self.clock: Clock = clock or SystemClock()
+        self._max_height: int | None = None  # the screen limit fit_height last applied
         self.state: AccountState | None = None
         self.theme_setting = "system"
         self.theme: Theme = resolve("system")
@@ -160,10 +162,25 @@ class Popup(QWidget):
         tl.setContentsMargins(6, 4, 10, 4)
         tl.addWidget(self.timeline)
         root.addLayout(tl)
-        self.panel_box = QVBoxLayout()
+        # Panels (live sessions, local usage) scroll when the popup would outgrow the screen.
+        self.panel_container = QWidget()
+        self.panel_container.setAutoFillBackground(False)
+        self.panel_box = QVBoxLayout(self.panel_container)
         self.panel_box.setContentsMargins(0, 0, 0, 0)
         self.panel_box.setSpacing(0)
-        root.addLayout(self.panel_box)
+        self.panel_scroll = QScrollArea()
+        self.panel_scroll.setWidget(self.panel_container)
+        self.panel_scroll.setWidgetResizable(True)
+        self.panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.panel_container.setObjectName("panelContainer")
+        self.panel_scroll.viewport().setObjectName("panelViewport")
+        self.panel_scroll.setStyleSheet(
+            "QScrollArea, #panelViewport, #panelContainer { background: transparent; border: none; }"
+        )
+        self.panel_scroll.viewport().setAutoFillBackground(False)
+        self.panel_scroll.setVisible(False)
+        root.addWidget(self.panel_scroll)
         root.addWidget(self._rule())
         self.footer = QLabel("", objectName="footer")
         self.footer.setContentsMargins(16, 7, 16, 9)
@@ -181,7 +198,27 @@ class Popup(QWidget):
         """Add a section below the timeline (local usage, live sessions...)."""
         self.panel_box.addWidget(self._rule())
         self.panel_box.addWidget(widget)
+        self.panel_scroll.setVisible(True)
+        self.fit_height(None)
+
+    def fit_height(self, max_height: int | None) -> None:
+        """Give the panels their natural height, shrinking them (they scroll) so the whole popup
+        stays within ``max_height`` pixels, the screen's available height (remembered, so a
+        reading that adds gauges while the popup is open keeps it on screen)."""
+        if max_height is not None:
+            self._max_height = max_height
+        max_height = self._max_height
+        if self.panel_scroll.isHidden():
+            self.adjustSize()
+            return
+        natural = self.panel_container.sizeHint().height()
+        self.panel_scroll.setFixedHeight(natural)
         self.adjustSize()
+        if max_height is not None:
+            overflow = self.sizeHint().height() - max_height
+            if overflow > 0:
+                self.panel_scroll.setFixedHeight(max(120, natural - overflow))
+                self.adjustSize()
 
     def set_history_loader(self, loader: HistoryLoader | None) -> None:
         """``loader(since)`` returns history rows; called when the popup shows or the range changes."""
@@ -261,7 +298,7 @@ class Popup(QWidget):
         self._update_texts(now)
         if self.isVisible():
             self.reload_history()
-        self.adjustSize()
+        self.fit_height(None)
 
     def _drop(self, row: QWidget) -> None:
         self.gauge_box.removeWidget(row)
@@ -302,12 +339,13 @@ class Popup(QWidget):
     def show_at(self, anchor: Rect | None) -> None:
         log.info("dashboard shown (anchor %s)", anchor)
         self.reload_history()
-        self.adjustSize()
-        if not self.window_mode:
-            from PySide6.QtGui import QCursor
+        from PySide6.QtGui import QCursor
 
-            cursor = QCursor.pos()
-            screen = QGuiApplication.screenAt(cursor) or QGuiApplication.primaryScreen()
+        cursor = QCursor.pos()
+        screen = QGuiApplication.screenAt(cursor) or QGuiApplication.primaryScreen()
+        # Leave room for the panel the tray sits in and a margin, whichever edge it is on.
+        self.fit_height(screen.availableGeometry().height() - 72 if screen is not None else None)
+        if not self.window_mode:
             if screen is not None:
                 ag, sg = screen.availableGeometry(), screen.geometry()
                 size = self.sizeHint()

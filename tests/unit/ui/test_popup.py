@@ -130,7 +130,7 @@ def test_failing_history_loader_does_not_break_the_popup(popup) -> None:
 def test_add_panel_puts_sections_below_the_timeline(popup) -> None:
     panel = QLabel("Local usage today: 1.2 M tokens")
     popup.add_panel(panel)
-    assert panel.parent() is popup
+    assert popup.isAncestorOf(panel)
     assert panel.geometry().top() >= popup.timeline.geometry().bottom() or not popup.isVisible()
 
 
@@ -196,3 +196,21 @@ def test_focus_loss_closes_except_right_after_opening(popup, qtbot) -> None:
     popup._shown_at -= 5
     popup._hide_if_inactive()
     assert popup.isHidden()
+
+
+def test_panels_scroll_instead_of_outgrowing_the_screen(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QLabel
+
+    from trayapp.ui.popup import Popup
+
+    popup = Popup()
+    qtbot.addWidget(popup)
+    tall = QLabel("tall panel")
+    tall.setMinimumHeight(900)
+    popup.add_panel(tall)
+    popup.fit_height(None)
+    natural = popup.sizeHint().height()
+    assert natural > 900  # unconstrained, the panel gets its full height
+    popup.fit_height(700)
+    assert popup.sizeHint().height() <= 700
+    assert popup.panel_scroll.height() < 900
