@@ -10,7 +10,7 @@ DEV_STAMP := $(VENV)/.stamp-dev
 PYTEST_ARGS ?=
 ARGS ?=
 
-.PHONY: run test lint unit integration screenshots bench format lock clean system-deps system-test-deps
+.PHONY: run test lint unit integration screenshots bench bench-scan format lock clean system-deps system-test-deps
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,19 @@ integration: system-test-deps $(DEV_STAMP)
 screenshots: system-test-deps $(DEV_STAMP)
 	tests/integration/with-services.sh $(PY) tests/visual/make_screenshots.py
 
-bench: $(DEV_STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+# Benchmarks print figures and ratios against a peer run in the same process; they never assert.
+# The tray figures need a real tray, so they run inside the private desktop session.
+bench: system-test-deps $(DEV_STAMP)
+	$(PY) bench/bench_status.py
+	$(PY) bench/bench_import.py
+	$(PY) bench/bench_statusline.py
+	$(PY) bench/bench_channels.py
+	tests/integration/with-services.sh $(PY) bench/bench_tray.py
+
+# Transcript scanning against ccusage (npm, pinned in bench/package.json) on a generated corpus.
+bench-scan: $(DEV_STAMP)
+	cd bench && npm ci --no-audit --no-fund
+	$(PY) bench/bench_scan.py --size-mib $(or $(SIZE_MIB),512)
 
 format: $(DEV_STAMP)
 	$(VENV)/bin/ruff format trayapp tests bench packaging
