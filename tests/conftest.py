@@ -29,7 +29,19 @@ def _qasync_loop():  # type: ignore[no-untyped-def]
 
 
 def pytest_asyncio_loop_factories(config, item):  # type: ignore[no-untyped-def]
-    return {"qasync": _qasync_loop}
+    """Async tests run on a plain asyncio loop unless marked ``qt_loop``.
+
+    Many short-lived qasync loops in one process leave Qt socket notifiers and timers behind
+    that crash the interpreter in a later ``processEvents`` (seen with PySide6 6.11 and 6.12).
+    The app runs one qasync loop for its whole life, so the code is loop-agnostic; the tests
+    that need Qt and asyncio together (services emitting signals from tasks, the app) are
+    marked ``qt_loop``, and the app itself is exercised as a real child process.
+    """
+    import asyncio
+
+    if item.get_closest_marker("qt_loop"):
+        return {"qasync": _qasync_loop}
+    return {"asyncio": asyncio.new_event_loop}
 
 
 @pytest.fixture(autouse=True)

@@ -144,7 +144,9 @@ class UsageEngine:
         local = await run_blocking(self._fresh_local, now)
         if local is not None:
             self._save_local(local)
-        want_api = local is None or manual or self._complete_due(now)
+        # A fresh capture is the current value, also for a manual refresh: the endpoint is only
+        # asked for what captures lack (extra usage, scoped limits) every few intervals.
+        want_api = local is None or self._complete_due(now)
         error: FetchError | None = self._error
         if want_api:
             error = await self._poll_api(now, report, manual)

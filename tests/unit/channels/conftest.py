@@ -115,27 +115,6 @@ def make_alert(
     )
 
 
-def pytest_asyncio_loop_factories(config, item):  # type: ignore[no-untyped-def]
-    """Channel tests run on a plain asyncio loop unless marked ``qt_loop``.
-
-    Many qasync loops in one process, each with real TCP connections, crash the interpreter at
-    exit (``bool_dealloc``: a refcount bug below qasync/PySide6 6.12, reproduced with bare
-    ``asyncio.open_connection``). The app runs one loop for its lifetime, so the channel code is
-    loop-agnostic and the Qt-loop path is covered by tests marked ``qt_loop`` and the CLI runs.
-    """
-    import asyncio
-
-    if item.get_closest_marker("qt_loop"):
-        from tests.conftest import _qasync_loop
-
-        return {"qasync": _qasync_loop}
-    return {"asyncio": asyncio.new_event_loop}
-
-
-def pytest_configure(config):  # type: ignore[no-untyped-def]
-    config.addinivalue_line("markers", "qt_loop: run this async test on the qasync (Qt) event loop")
-
-
 @pytest.fixture(autouse=True)
 def _no_channel_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Variables the root hermetic_env does not clear yet, but that change channel behaviour."""

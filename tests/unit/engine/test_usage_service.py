@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+import pytest
+
 from trayapp.core.models import AccountState, ErrorKind, FetchError
 from trayapp.demo import DemoHandle
 from trayapp.services.usage_engine import UsageEngine
@@ -33,6 +35,7 @@ async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no
         await asyncio.sleep(0.02)
 
 
+@pytest.mark.qt_loop
 async def test_start_emits_states_and_manual_refresh_is_throttled(
     usage_server: DemoHandle, claude_dir: Path, tmp_path: Path
 ) -> None:

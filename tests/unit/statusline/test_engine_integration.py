@@ -74,3 +74,32 @@ async def test_without_captures_the_api_is_polled(server: DemoHandle) -> None:
         assert state.snapshot is not None and state.snapshot.source is Source.API
     finally:
         await engine.aclose()
+
+
+async def test_status_command_after_a_capture_makes_no_request(server: DemoHandle) -> None:
+    """`claude-watch status --json` in a child process: source statusline, zero HTTP requests."""
+    import os
+    import subprocess
+    import sys
+
+    from trayapp.services.usage_engine import create_engine
+
+    engine = create_engine(probe_version=False)
+    try:
+        await engine.poll()  # one complete API reading exists, as in a running app's store
+    finally:
+        await engine.aclose()
+    before = len(server.simulator.requests)
+    capture_now(44)
+    done = subprocess.run(
+        [sys.executable, "-m", "trayapp", "status", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, CLAUDE_WATCH_NO_VERSION_PROBE="1"),
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["source"] == "statusline"
+    assert [w["utilization"] for w in out["windows"] if w["id"] == "five_hour"] == [44]
+    assert len(server.simulator.requests) == before
