@@ -40,35 +40,46 @@ mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
 
 
-# Xvfb picks a free display and writes its number to fd 5.
-Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>"$work/display" 2>"$work/xvfb.log" &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.05; done
-if [ -s "$work/display" ]; then
+# Start Xvfb (on a free display it reports on fd 5), trayer and dunst; 0 when all are up.
+start_desktop() {
+  : >"$work/display"
+  Xvfb -displayfd 5 -screen 0 1280x800x24 -nolisten tcp 5>"$work/display" 2>"$work/xvfb.log" &
+  pids+=($!)
+  for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.05; done
+  [ -s "$work/display" ] || { why="Xvfb did not start: $(tail -3 "$work/xvfb.log")"; return 1; }
   export DISPLAY=":$(head -n1 "$work/display")"
-  echo -n "claude-watch-test" | gnome-keyring-daemon --unlock --components=secrets >"$work/keyring.env" 2>&1
+  for _ in $(seq 100); do xwininfo -root >/dev/null 2>&1 && break; sleep 0.05; done
   trayer --edge top --align right --widthtype pixel --width 200 --height 32 --tint 0x334455 \
     --transparent true --alpha 0 >"$work/trayer.log" 2>&1 &
   pids+=($!)
   dunst >"$work/dunst.log" 2>&1 &
   pids+=($!)
-  ok=0
   for _ in $(seq 100); do
-    if xwininfo -root -tree 2>/dev/null | grep -q '"panel"' && dunstctl count >/dev/null 2>&1; then ok=1; break; fi
+    if xwininfo -root -tree 2>/dev/null | grep -q '"panel"' && dunstctl count >/dev/null 2>&1; then return 0; fi
     sleep 0.05
   done
-  if [ $ok = 1 ]; then
-    export CLAUDE_WATCH_SERVICES=1
-    echo "desktop session: DISPLAY=$DISPLAY, private D-Bus, gnome-keyring (unlocked), trayer, dunst"
-  else
-    echo "error: trayer or dunst did not come up (logs: $(cat "$work/trayer.log" "$work/dunst.log" 2>/dev/null | tail -5))" >&2
-    [ "${CI:-}" = "true" ] && exit 1
-    export CLAUDE_WATCH_SERVICES_MISSING="trayer/dunst did not start"
-  fi
+  why="trayer or dunst did not come up: $(cat "$work/trayer.log" "$work/dunst.log" 2>/dev/null | tail -3)"
+  return 1
+}
+
+echo -n "claude-watch-test" | gnome-keyring-daemon --unlock --components=secrets >"$work/keyring.env" 2>&1
+why=""
+started=0
+for attempt in 1 2 3; do
+  if start_desktop; then started=1; break; fi
+  echo "note: desktop session attempt $attempt failed ($why); retrying" >&2
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  pids=()
+  sleep 0.5
+done
+if [ $started = 1 ]; then
+  export CLAUDE_WATCH_SERVICES=1
+  echo "desktop session: DISPLAY=$DISPLAY, private D-Bus, gnome-keyring (unlocked), trayer, dunst"
 else
-  echo "error: Xvfb did not start: $(tail -5 "$work/xvfb.log")" >&2
+  echo "error: $why" >&2
   [ "${CI:-}" = "true" ] && exit 1
-  export CLAUDE_WATCH_SERVICES_MISSING="Xvfb did not start"
+  export CLAUDE_WATCH_SERVICES_MISSING="$why"
 fi
 
 "$@"
