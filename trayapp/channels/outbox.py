@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from trayapp.channels.base import Delivery
 from trayapp.channels.offthread import off_thread
@@ -30,6 +30,7 @@ from trayapp.core.models import Alert
 
 if TYPE_CHECKING:
     from trayapp.channels.quips import QuipWriter
+    from trayapp.platform.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -373,3 +374,21 @@ class RemoteChannel:
             await off_thread(self.outbox.mark_retry, item.id, now + timedelta(seconds=delay), attempt.detail)
             break  # the server or the network is unhappy: the rest waits too
         return sent
+
+
+class SettingsChannel(RemoteChannel):
+    """A remote channel configured from settings (``setting(key)``) and secrets in the keyring:
+    the per-hour cap comes from ``channels.max_per_hour``, read at each send."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        setting: Callable[[str], Any],
+        secrets: SecretStore | None = None,
+        **kwargs: Any,
+    ) -> None:
+        from trayapp.platform.secrets import default_store
+
+        super().__init__(outbox, lambda: int(setting("channels.max_per_hour")), **kwargs)
+        self.setting = setting
+        self.secrets = secrets or default_store()

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 from trayapp.channels.offthread import http_client
-from trayapp.channels.outbox import Attempt, Outbox, RemoteChannel
-from trayapp.platform.secrets import SecretStore, default_store, redact, register_sensitive
+from trayapp.channels.outbox import Attempt, SettingsChannel
+from trayapp.platform.secrets import redact, register_sensitive
 
 log = logging.getLogger(__name__)
 
@@ -88,19 +86,8 @@ class SlackTransport:
         return Attempt(attempt.ok, redact(attempt.detail, self.url), attempt.retry_after, attempt.permanent)
 
 
-class SlackChannel(RemoteChannel):
+class SlackChannel(SettingsChannel):
     name = "slack"
-
-    def __init__(
-        self,
-        outbox: Outbox,
-        setting: Callable[[str], Any],
-        secrets: SecretStore | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(outbox, lambda: int(setting("channels.max_per_hour")), **kwargs)
-        self.setting = setting
-        self.secrets = secrets or default_store()
 
     def enabled(self) -> bool:
         """On by setting, or by the headless environment override of the webhook URL."""

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from trayapp.channels.offthread import http_client
-from trayapp.channels.outbox import Attempt, Outbox, RemoteChannel
-from trayapp.platform.secrets import SecretStore, default_store, redact, register_sensitive
+from trayapp.channels.outbox import Attempt, SettingsChannel
+from trayapp.platform.secrets import redact, register_sensitive
 
 log = logging.getLogger(__name__)
 
@@ -162,21 +161,10 @@ async def get_updates(token: str, base: str | None = None, timeout: float = TIME
     raise TelegramError(f"Telegram refused getUpdates: {description}")
 
 
-class TelegramChannel(RemoteChannel):
+class TelegramChannel(SettingsChannel):
     """Alerts to one Telegram chat. ``setting`` reads current settings by key."""
 
     name = "telegram"
-
-    def __init__(
-        self,
-        outbox: Outbox,
-        setting: Callable[[str], Any],
-        secrets: SecretStore | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(outbox, lambda: int(setting("channels.max_per_hour")), **kwargs)
-        self.setting = setting
-        self.secrets = secrets or default_store()
 
     def enabled(self) -> bool:
         """On by setting, or by the headless pair of environment overrides (token and chat id)."""
