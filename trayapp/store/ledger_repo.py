@@ -31,6 +31,13 @@ from trayapp.store.db import open_database
 
 LEDGER_FILENAME = "ledger.sqlite3"
 
+SLOT_MS = 900_000  # one bucket: 15 minutes
+_BUCKET_SUMS = (
+    f"ts / {SLOT_MS}, model, fast, (inp + cc5 + cc1 + cr > {LONG_CONTEXT_THRESHOLD}), cost IS NOT NULL,"
+    " SUM(inp), SUM(outp), SUM(cc5), SUM(cc1), SUM(cr), TOTAL(cost), COUNT(*), MIN(ts), MAX(ts)"
+)
+_ENTRIES_KEY = "CREATE UNIQUE INDEX entries_key ON entries (gkey, req)"
+
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE files (
@@ -88,6 +95,28 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX entries_key ON entries (gkey, req);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
     """,
+    # 2: token sums per 15-minute UTC slot, so day and month reports read a few thousand slot rows
+    # instead of every entry (every real UTC offset is a multiple of 15 minutes).
+    f"""
+    CREATE TABLE buckets (
+        b INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        fast INTEGER NOT NULL,
+        lg INTEGER NOT NULL,
+        hc INTEGER NOT NULL,
+        inp INTEGER NOT NULL,
+        outp INTEGER NOT NULL,
+        cc5 INTEGER NOT NULL,
+        cc1 INTEGER NOT NULL,
+        cr INTEGER NOT NULL,
+        cost REAL NOT NULL,
+        n INTEGER NOT NULL,
+        first_ts INTEGER NOT NULL,
+        last_ts INTEGER NOT NULL,
+        PRIMARY KEY (b, model, fast, lg, hc)
+    ) WITHOUT ROWID;
+    INSERT INTO buckets SELECT {_BUCKET_SUMS} FROM entries GROUP BY 1, 2, 3, 4, 5
+    """,
 )
 
 _OCC_COLS = "file_id, gkey, req, side, ts, session, cwd, model, inp, outp, cc5, cc1, cr, fast, cost"
@@ -144,6 +173,10 @@ class LedgerRepo:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched (gkey TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS slots (b INTEGER PRIMARY KEY)")
+        # A cold scan inserts tens of thousands of rows at random places of the (gkey, req) index:
+        # a page cache that holds the whole working set avoids re-reading pages (allocated lazily).
+        conn.execute("PRAGMA cache_size=-65536")
         # Checkpoint the WAL in larger steps: a cold scan writes tens of MB in a few transactions.
         conn.execute("PRAGMA wal_autocheckpoint=8192")
 
@@ -198,31 +231,60 @@ class LedgerRepo:
             touched = {r[1] for r in batch.rows} | reset_groups
             lookup = touched if may_exist is None else (touched & may_exist) | reset_groups
             table: dict[tuple[int, str, str, int], Row] = {}
+            slots: set[int] = set()  # 15-minute buckets whose sums change
             if lookup:
-                table = self._load_groups(lookup, resets)
+                table = self._load_groups(lookup, resets, slots)
             for row in batch.rows:
                 merge_into(table, row)
             groups = split_groups(table.values())
             multi = [r for g in groups.values() if len(g) > 1 for r in g]
             multi.sort(key=lambda r: (r[1], r[2], r[3], r[0]))  # B-tree inserts in key order are cheaper
             conn.executemany(f"INSERT INTO occ ({_OCC_COLS}) VALUES ({','.join('?' * 15)})", multi)
-            needs_hints = any(not r[6] for r in table.values())
-            hints = self._project_hints({r[0] for r in table.values()}) if needs_hints else {}
-            entries = winner_rows(groups.values(), hints)
+            entries = winner_rows(groups.values(), self._hints_for(table.values()))
             entries.sort(key=lambda e: (e[2], e[0], e[1]))  # primary-key order
             conn.executemany(f"INSERT INTO entries ({_ENTRY_ALL}) VALUES ({','.join('?' * 16)})", entries)
-            conn.executemany(
-                "UPDATE files SET dev=?, ino=?, size=?, mtime_ns=?, offset=?,"
-                " malformed=malformed+?, missing=0 WHERE id=?",
-                ((s.dev, s.ino, s.size, s.mtime_ns, s.offset, s.malformed, s.file_id) for s in batch.states),
-            )
-            conn.executemany("UPDATE files SET missing=1 WHERE id=?", ((fid,) for fid in batch.missing))
+            slots.update(e[2] // SLOT_MS for e in entries)
+            self._refresh_buckets(slots)
+            self._write_states(batch)
         return len(touched)
 
-    def _load_groups(self, gkeys: set[str], drop_files: set[int]) -> dict[tuple[int, str, str, int], Row]:
+    def cold_load(self) -> ColdLoad:
+        """Start the first load of an empty ledger (see :class:`ColdLoad`)."""
+        return ColdLoad(self)
+
+    def _write_states(self, batch: Batch) -> None:
+        self.conn.executemany(
+            "UPDATE files SET dev=?, ino=?, size=?, mtime_ns=?, offset=?,"
+            " malformed=malformed+?, missing=0 WHERE id=?",
+            ((s.dev, s.ino, s.size, s.mtime_ns, s.offset, s.malformed, s.file_id) for s in batch.states),
+        )
+        self.conn.executemany("UPDATE files SET missing=1 WHERE id=?", ((fid,) for fid in batch.missing))
+
+    def _hints_for(self, rows: Iterable[Row]) -> dict[int, str]:
+        """Project folder names for the files of rows without ``cwd`` (rare: old or odd lines)."""
+        files = {r[0] for r in rows if not r[6]}
+        return self._project_hints(files) if files else {}
+
+    def _refresh_buckets(self, slots: set[int]) -> None:
+        """Recompute the sums of the given 15-minute buckets from ``entries``."""
+        if not slots:
+            return
+        conn = self.conn
+        conn.execute("DELETE FROM temp.slots")
+        conn.executemany("INSERT OR IGNORE INTO temp.slots VALUES (?)", ((b,) for b in slots))
+        conn.execute("DELETE FROM buckets WHERE b IN (SELECT b FROM temp.slots)")
+        conn.execute(
+            f"INSERT INTO buckets SELECT {_BUCKET_SUMS} FROM temp.slots s JOIN entries"
+            f" ON ts >= s.b * {SLOT_MS} AND ts < (s.b + 1) * {SLOT_MS} GROUP BY 1, 2, 3, 4, 5"
+        )
+        conn.execute("DELETE FROM temp.slots")
+
+    def _load_groups(
+        self, gkeys: set[str], drop_files: set[int], slots: set[int]
+    ) -> dict[tuple[int, str, str, int], Row]:
         """All occurrences of ``gkeys`` (from ``occ``, or rebuilt from ``entries`` for groups seen once),
         minus those of ``drop_files``; the groups' rows are removed from both tables (the caller
-        writes them back)."""
+        writes them back) and the buckets of the removed entries are added to ``slots``."""
         conn = self.conn
         conn.execute("DELETE FROM temp.touched")
         conn.executemany("INSERT INTO temp.touched VALUES (?)", ((g,) for g in gkeys))
@@ -235,6 +297,7 @@ class LedgerRepo:
         for e in conn.execute(
             f"SELECT {_ENTRY_ALL} FROM entries WHERE gkey IN (SELECT gkey FROM temp.touched)"
         ):
+            slots.add(e[2] // SLOT_MS)
             if e[0] not in multi:
                 row = row_from_entry(tuple(e))  # type: ignore[arg-type]
                 if row[0] not in drop_files:
@@ -274,23 +337,40 @@ class LedgerRepo:
         ]
 
     def ts_bounds(self) -> tuple[int, int] | None:
-        row = self.conn.execute("SELECT MIN(ts), MAX(ts) FROM entries").fetchone()
-        return None if row[0] is None else (int(row[0]), int(row[1]))
+        # Two index probes (MIN and MAX in one statement would scan the table).
+        lo = self.conn.execute("SELECT ts FROM entries ORDER BY ts LIMIT 1").fetchone()
+        if lo is None:
+            return None
+        hi = self.conn.execute("SELECT ts FROM entries ORDER BY ts DESC LIMIT 1").fetchone()
+        return int(lo[0]), int(hi[0])
 
     def grouped_ranges(self, ranges: list[tuple[str, int, int]]) -> list[GroupRow]:
         """Token sums per labelled [start, end) time range (days or months in some zone), computed
-        in SQL: one index range scan per range, so a report reads a few hundred rows, not every entry."""
+        in SQL from the 15-minute buckets (ranges on 15-minute boundaries, i.e. every real zone) or
+        else from the entries: one index range scan per range either way."""
         conn = self.conn
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS spans (label TEXT, lo INTEGER, hi INTEGER)")
         conn.execute("DELETE FROM temp.spans")
-        conn.executemany("INSERT INTO temp.spans VALUES (?, ?, ?)", ranges)
-        sql = (
-            "SELECT s.label, e.model, e.fast, (e.inp + e.cc5 + e.cc1 + e.cr > "
-            f"{LONG_CONTEXT_THRESHOLD}) AS lg, e.cost IS NOT NULL AS hc, SUM(e.inp), SUM(e.outp), SUM(e.cc5),"
-            " SUM(e.cc1), SUM(e.cr), TOTAL(e.cost), COUNT(*), MIN(e.ts), MAX(e.ts)"
-            " FROM temp.spans s JOIN entries e ON e.ts >= s.lo AND e.ts < s.hi"
-            " GROUP BY s.label, e.model, e.fast, lg, hc"
-        )
+        if all(lo % SLOT_MS == 0 and hi % SLOT_MS == 0 for _, lo, hi in ranges):
+            conn.executemany(
+                "INSERT INTO temp.spans VALUES (?, ?, ?)",
+                ((k, lo // SLOT_MS, hi // SLOT_MS) for k, lo, hi in ranges),
+            )
+            sql = (
+                "SELECT s.label, k.model, k.fast, k.lg, k.hc, SUM(k.inp), SUM(k.outp), SUM(k.cc5),"
+                " SUM(k.cc1), SUM(k.cr), TOTAL(k.cost), SUM(k.n), MIN(k.first_ts), MAX(k.last_ts)"
+                " FROM temp.spans s JOIN buckets k ON k.b >= s.lo AND k.b < s.hi"
+                " GROUP BY s.label, k.model, k.fast, k.lg, k.hc"
+            )
+        else:
+            conn.executemany("INSERT INTO temp.spans VALUES (?, ?, ?)", ranges)
+            sql = (
+                "SELECT s.label, e.model, e.fast, (e.inp + e.cc5 + e.cc1 + e.cr > "
+                f"{LONG_CONTEXT_THRESHOLD}) AS lg, e.cost IS NOT NULL AS hc, SUM(e.inp), SUM(e.outp),"
+                " SUM(e.cc5), SUM(e.cc1), SUM(e.cr), TOTAL(e.cost), COUNT(*), MIN(e.ts), MAX(e.ts)"
+                " FROM temp.spans s JOIN entries e ON e.ts >= s.lo AND e.ts < s.hi"
+                " GROUP BY s.label, e.model, e.fast, lg, hc"
+            )
         rows = [GroupRow(r[0], r[1], bool(r[2]), bool(r[3]), bool(r[4]), *r[5:]) for r in conn.execute(sql)]
         conn.execute("DELETE FROM temp.spans")
         return rows
@@ -323,13 +403,119 @@ class LedgerRepo:
 
     def utc_days(self) -> set[str]:
         """UTC dates (YYYY-MM-DD) that have at least one entry (for the stats-cache fallback)."""
-        rows = self.conn.execute("SELECT DISTINCT ts / 86400000 FROM entries")
+        rows = self.conn.execute(f"SELECT DISTINCT b / {86_400_000 // SLOT_MS} FROM buckets")
         from datetime import UTC, datetime
 
         return {datetime.fromtimestamp(r[0] * 86400, UTC).strftime("%Y-%m-%d") for r in rows}
 
     def _tx(self) -> _Transaction:
         return _Transaction(self.conn)
+
+
+class ColdLoad:
+    """The first load of an empty ledger (a cold scan), fed while the scan runs.
+
+    Same result as :meth:`LedgerRepo.apply`, built for speed: everything happens in ONE transaction
+    (a scan killed midway leaves the ledger as it was). Rows are kept in memory by dedup group.
+    While the workers are still reading, :meth:`flush` inserts provisional entries for the groups
+    seen once so far, in time order and without the (gkey, req) index; :meth:`finish` replaces the
+    provisional entries whose group got more copies later, inserts the rest, then builds the index
+    and the 15-minute buckets once, so the work left after the last file is small.
+    """
+
+    def __init__(self, repo: LedgerRepo) -> None:
+        self.repo = repo
+        self.groups: dict[str, list[Row]] = {}
+        self.rows = 0
+        self._fresh: list[str] = []  # groups added since the last flush
+        self._flushed: set[str] = set()  # groups with a provisional single-copy entry
+        self._open = False
+
+    def add(self, rows: Iterable[Row]) -> None:
+        groups, fresh = self.groups, self._fresh
+        for r in rows:
+            g = groups.get(r[1])
+            if g is None:
+                groups[r[1]] = [r]
+                fresh.append(r[1])
+            else:
+                g.append(r)
+            self.rows += 1
+
+    @property
+    def pending(self) -> int:
+        return len(self._fresh)
+
+    def _begin(self) -> None:
+        if not self._open:
+            conn = self.repo.conn
+            conn.execute("BEGIN IMMEDIATE")
+            self._open = True
+            if conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None:
+                self.abort()
+                raise RuntimeError("a cold load needs an empty ledger")
+            conn.execute("DROP INDEX IF EXISTS entries_key")  # built once in finish()
+
+    def flush(self) -> None:
+        """Insert provisional entries for the groups seen exactly once so far."""
+        self._begin()
+        groups = self.groups
+        singles = [groups[k] for k in self._fresh if len(groups[k]) == 1]
+        self._fresh = []
+        self._insert_entries(singles)
+        self._flushed.update(g[0][1] for g in singles)
+
+    def _insert_entries(self, groups: list[list[Row]]) -> None:
+        entries = winner_rows(groups, self.repo._hints_for(r for g in groups for r in g))
+        entries.sort(key=lambda e: (e[2], e[0], e[1]))
+        self.repo.conn.executemany(
+            f"INSERT INTO entries ({_ENTRY_ALL}) VALUES ({','.join('?' * 16)})", entries
+        )
+
+    def finish(self, batch: Batch) -> int:
+        """Complete the load (plus the file bookkeeping in ``batch``) and commit; returns the number
+        of dedup groups."""
+        self._begin()
+        conn, groups = self.repo.conn, self.groups
+        try:
+            dirty = [k for k in self._flushed if len(groups[k]) > 1]
+            conn.executemany(
+                "DELETE FROM entries WHERE ts = ? AND gkey = ? AND req = ?",
+                ((groups[k][0][4], k, groups[k][0][2]) for k in dirty),
+            )
+            flushed = self._flushed.difference(dirty)
+            rest: list[list[Row]] = []
+            multi: list[Row] = []
+            for gkey, rows in groups.items():
+                if gkey in flushed:
+                    continue
+                if len(rows) > 1:
+                    # Copies of one line read in different ranges of a file collapse first.
+                    table: dict[tuple[int, str, str, int], Row] = {}
+                    for row in rows:
+                        merge_into(table, row)
+                    rows = list(table.values())
+                    if len(rows) > 1:
+                        multi.extend(rows)
+                rest.append(rows)
+            multi.sort(key=lambda r: (r[1], r[2], r[3], r[0]))
+            conn.executemany(f"INSERT INTO occ ({_OCC_COLS}) VALUES ({','.join('?' * 15)})", multi)
+            self._insert_entries(rest)
+            conn.execute(_ENTRIES_KEY)
+            conn.execute("DELETE FROM buckets")
+            conn.execute(f"INSERT INTO buckets SELECT {_BUCKET_SUMS} FROM entries GROUP BY 1, 2, 3, 4, 5")
+            self.repo._write_states(batch)
+        except BaseException:
+            self.abort()
+            raise
+        conn.execute("COMMIT")
+        self._open = False
+        return len(groups)
+
+    def abort(self) -> None:
+        if self._open:
+            self.repo.conn.execute("ROLLBACK")
+            self._open = False
 
 
 class _Transaction:

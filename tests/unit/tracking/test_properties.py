@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from tests.unit.tracking.conftest import FIX, PRICES
 from trayapp.core.pricing import PriceTable
+from trayapp.sources.transcripts import scanner
 from trayapp.sources.transcripts.scanner import scan
+from trayapp.store.ledger_repo import _BUCKET_SUMS as BUCKET_SUMS
 from trayapp.store.ledger_repo import LedgerRepo
 
 CASES = FIX / "cases" / "projects"
@@ -24,6 +26,12 @@ _TABLE = PriceTable.load(PRICES)
 
 
 def _fingerprint(repo: LedgerRepo) -> list[tuple]:  # type: ignore[type-arg]
+    # The 15-minute buckets the day reports read must always equal the sums of the entries.
+    stored = repo.conn.execute("SELECT * FROM buckets ORDER BY 1, 2, 3, 4, 5").fetchall()
+    fresh = repo.conn.execute(
+        f"SELECT {BUCKET_SUMS} FROM entries GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+    )
+    assert [tuple(r) for r in stored] == [tuple(r) for r in fresh.fetchall()]
     cols = "gkey, req, ts, session, project, model, inp, outp, cc5, cc1, cr, fast, cost, side, cwd"
     rows = repo.conn.execute(f"SELECT {cols} FROM entries").fetchall()
     # Lines without message.id are keyed by path and offset: compare them relative to their root.
@@ -35,6 +43,24 @@ def _cold(root: Path, db: Path) -> list[tuple]:  # type: ignore[type-arg]
     try:
         scan(repo, [root], workers=1)
         return _fingerprint(repo)
+    finally:
+        repo.close()
+
+
+def test_cold_scan_gives_the_same_ledger_however_early_it_flushes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Flushing after every file makes provisional single-copy entries that later files (resumed
+    # sessions, sidechain replays) turn into repeated groups: finish() must replace them.
+    monkeypatch.setattr(scanner, "FLUSH_GROUPS", 10**9)
+    once = _cold(CASES, tmp_path / "once.sqlite3")
+    monkeypatch.setattr(scanner, "FLUSH_GROUPS", 1)
+    repo = LedgerRepo.open(tmp_path / "early.sqlite3")
+    try:
+        scan(repo, [CASES], workers=1)
+        assert _fingerprint(repo) == once
+        spanning = repo.conn.execute(
+            "SELECT COUNT(*) FROM (SELECT gkey FROM occ GROUP BY gkey HAVING COUNT(DISTINCT file_id) > 1)"
+        ).fetchone()[0]
+        assert spanning > 0  # the case above really happened
     finally:
         repo.close()
 
@@ -95,7 +121,9 @@ def test_scan_killed_midway_then_rerun_gives_same_totals(tmp_path: Path) -> None
     code = (
         "import sys, trayapp.sources.transcripts.scanner as s; from pathlib import Path;"
         "from trayapp.store.ledger_repo import LedgerRepo;"
-        "s.BATCH_BYTES = 64 * 1024;"  # many small transactions so the kill lands between and inside them
+        # Many small transactions so the kill lands between and inside them (the first is the
+        # cold scan's bulk load, the others incremental merges).
+        "s.BATCH_BYTES = 64 * 1024; s.COLD_MAX_ROWS = 300;"
         "r = LedgerRepo.open(Path(sys.argv[1]));"
         "print('started', flush=True);"
         "s.scan(r, [Path(sys.argv[2])], workers=1)"

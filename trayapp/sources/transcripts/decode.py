@@ -8,7 +8,8 @@ that is not newline-terminated is consumed only when it parses as a complete JSO
 line still being written is picked up whole on a later scan. Malformed candidate lines are skipped
 and counted; invalid UTF-8 costs at most the line it sits in.
 
-A record is a plain tuple (cheap to pickle between processes), see :data:`RECORD_FIELDS`.
+A record is an occurrence row, a plain tuple (cheap to pickle between processes): see
+:data:`trayapp.core.ledger.Row`.
 """
 
 from __future__ import annotations
@@ -16,30 +17,11 @@ from __future__ import annotations
 import mmap
 import os
 from datetime import UTC, datetime
-from typing import Any, BinaryIO, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 import msgspec
 
 from trayapp.core.ledger import Row, merge_into
-
-# Order of the fields in a record tuple.
-RECORD_FIELDS = (
-    "gkey",  # dedup group: message.id ("\0path\0offset" without one)
-    "req",  # requestId; without one, "\x1f" + sessionId + input-side counts
-    "side",  # 1 for sidechain lines
-    "ts",  # epoch milliseconds (UTC)
-    "session",
-    "cwd",
-    "model",
-    "inp",
-    "out",
-    "cc5",  # 5-minute cache writes (all writes when the split is absent)
-    "cc1",  # 1-hour cache writes
-    "cr",
-    "fast",  # 1 when usage.speed == "fast"
-    "cost",  # costUSD written by Claude Code <= 1.0.8, else None
-)
-Record = tuple[str, str, int, int, str, str, str, int, int, int, int, int, int, float | None]
 
 # Every line ccusage or we count has ``message.usage.input_tokens``; this key is a faster needle than
 # ``"usage":`` (its last byte is rarer in JSON, so the search skips further) and is spacing-proof.
@@ -48,16 +30,21 @@ WINDOW = 16 * 1024 * 1024  # bytes mapped at a time per worker
 SYNTHETIC = "<synthetic>"
 
 
+NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+
+
+# The fast shape: what almost every line looks like. Counts are validated as non-negative integers
+# and the timestamp as RFC 3339 by msgspec in C, so the hot path below does no per-field cleaning.
 class _CacheCreation(msgspec.Struct):
-    ephemeral_5m_input_tokens: int = 0
-    ephemeral_1h_input_tokens: int = 0
+    ephemeral_5m_input_tokens: NonNegative = 0
+    ephemeral_1h_input_tokens: NonNegative = 0
 
 
 class _Usage(msgspec.Struct):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_input_tokens: int | None = 0
-    cache_read_input_tokens: int | None = 0
+    input_tokens: NonNegative = 0
+    output_tokens: NonNegative = 0
+    cache_creation_input_tokens: NonNegative | None = 0
+    cache_read_input_tokens: NonNegative | None = 0
     cache_creation: _CacheCreation | None = None
     speed: str | None = None
 
@@ -70,7 +57,7 @@ class _Message(msgspec.Struct):
 
 class _Line(msgspec.Struct):
     type: str | None = None
-    timestamp: str | None = None
+    timestamp: datetime | None = None
     sessionId: str | None = None  # noqa: N815 (wire name)
     cwd: str | None = None
     requestId: str | None = None  # noqa: N815
@@ -145,37 +132,88 @@ def _n(value: int | float | None) -> int:
     return int(value)
 
 
-def decode_line(raw: bytes, offset: int, path: str, session_hint: str) -> Record | None | Literal[False]:
-    """Decode one candidate line. Returns a record, None when the line carries no billable usage,
-    or False when the line is malformed (not JSON, or an assistant line of the wrong shape)."""
-    line: _Line | _LooseLine
+def _epoch_ms(dt: datetime) -> int | None:
+    """Epoch milliseconds of a decoded timestamp (naive means UTC); None before 1970 (garbage)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    seconds = dt.timestamp()
+    if seconds < 0:
+        return None
+    # Whole seconds from the float (exact to well under a microsecond until 2106), the fraction
+    # from the integer microseconds: no float rounding can move a millisecond.
+    return int(seconds) * 1000 + dt.microsecond // 1000
+
+
+_INTERNED: dict[str, str] = {}
+
+
+def _intern(text: str) -> str:
+    """One string object per distinct session/cwd/model: less memory, smaller pickles."""
+    return _INTERNED.setdefault(text, text)
+
+
+def decode_line(
+    raw: bytes, offset: int, path: str, session_hint: str, file_id: int = 0
+) -> Row | None | Literal[False]:
+    """Decode one candidate line into an occurrence row (see :mod:`trayapp.core.ledger`). Returns
+    None when the line carries no billable usage, False when it is malformed (not JSON, or an
+    assistant line of the wrong shape)."""
     try:
         line = _DECODER.decode(raw)
     except msgspec.ValidationError:
-        try:
-            line = _LOOSE.decode(raw)
-        except msgspec.ValidationError:
-            return _validation_failure(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            return False
+        return _decode_loose(raw, offset, path, session_hint, file_id)
     except msgspec.DecodeError:
         return False
     except UnicodeDecodeError:
         # Invalid UTF-8 inside a field we read: keep the line with the bad bytes replaced.
-        try:
-            line = _LOOSE.decode(raw.decode("utf-8", "replace").encode())
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return False
+        return _decode_loose(raw.decode("utf-8", "replace").encode(), offset, path, session_hint, file_id)
+    # The hot path: every value was validated by msgspec.
+    msg = line.message
+    if msg is None:
+        return None
+    u = msg.usage
+    kind = line.type
+    if u is None or (kind is not None and kind != "assistant") or msg.model == SYNTHETIC:
+        return None
+    dt = line.timestamp
+    ts = None if dt is None else _epoch_ms(dt)
+    if ts is None:
+        return None
+    split = u.cache_creation
+    cc5 = cc1 = 0
+    if split is not None:
+        cc5 = split.ephemeral_5m_input_tokens
+        cc1 = split.ephemeral_1h_input_tokens
+    if cc5 + cc1 == 0:
+        # No usable split: every cache write is priced at the 5-minute rate (as ccusage does).
+        cc5, cc1 = u.cache_creation_input_tokens or 0, 0
+    return _row(
+        file_id, msg.id, line.requestId, line.isSidechain, ts, line.sessionId or session_hint,
+        line.cwd, msg.model, u.input_tokens, u.output_tokens, cc5, cc1, u.cache_read_input_tokens or 0,
+        u.speed == "fast", line.costUSD, path, offset,
+    )  # fmt: skip
+
+
+def _decode_loose(
+    raw: bytes, offset: int, path: str, session_hint: str, file_id: int
+) -> Row | None | Literal[False]:
+    """The lenient twin of :func:`decode_line` for odd lines (floats, nulls, negative counts, other
+    timestamp spellings)."""
+    try:
+        line = _LOOSE.decode(raw)
+    except msgspec.ValidationError:
+        return _validation_failure(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return False
     msg = line.message
     if msg is None or msg.usage is None:
         return None
     if line.type is not None and line.type != "assistant":
         return None
-    model = msg.model or ""
-    if model == SYNTHETIC:
+    if msg.model == SYNTHETIC:
         return None
     ts = parse_timestamp_ms(line.timestamp) if line.timestamp else None
-    if ts is None:
+    if ts is None or ts < 0:
         return None
     u = msg.usage
     cc5 = cc1 = 0
@@ -184,11 +222,19 @@ def decode_line(raw: bytes, offset: int, path: str, session_hint: str) -> Record
         cc5 = _n(split.ephemeral_5m_input_tokens)
         cc1 = _n(split.ephemeral_1h_input_tokens)
     if cc5 + cc1 == 0:
-        # No usable split: every cache write is priced at the 5-minute rate (as ccusage does).
         cc5, cc1 = _n(u.cache_creation_input_tokens), 0
-    session = line.sessionId or session_hint
-    mid = msg.id or ""
-    req = line.requestId or ""
+    return _row(
+        file_id, msg.id, line.requestId, line.isSidechain, ts, line.sessionId or session_hint,
+        line.cwd, msg.model, _n(u.input_tokens), _n(u.output_tokens), cc5, cc1,
+        _n(u.cache_read_input_tokens), u.speed == "fast", line.costUSD, path, offset,
+    )  # fmt: skip
+
+
+def _row(
+    file_id: int, mid: str | None, req: str | None, side: bool | None, ts: int, session: str,
+    cwd: str | None, model: str | None, inp: int, out: int, cc5: int, cc1: int, cr: int, fast: bool,
+    cost: float | None, path: str, offset: int,
+) -> Row:  # fmt: skip
     if not mid:
         gkey = f"\x00{path}\x00{offset}"  # no message id: never deduplicated
     else:
@@ -198,23 +244,11 @@ def decode_line(raw: bytes, offset: int, path: str, session_hint: str) -> Record
             # the input-side counts but not the timestamp; gateways that reuse one id for every
             # response give different input-side counts. The group stays the message id, so a
             # sidechain replay of such a response (with a requestId of its own) is still dropped.
-            req = f"\x1f{session}\x1f{_n(u.input_tokens)}:{cc5 + cc1}:{_n(u.cache_read_input_tokens)}"
+            req = f"\x1f{session}\x1f{inp}:{cc5 + cc1}:{cr}"
     return (
-        gkey,
-        req,
-        1 if line.isSidechain else 0,
-        ts,
-        session,
-        line.cwd or "",
-        model or "unknown",
-        _n(u.input_tokens),
-        _n(u.output_tokens),
-        cc5,
-        cc1,
-        _n(u.cache_read_input_tokens),
-        1 if u.speed == "fast" else 0,
-        line.costUSD,
-    )
+        file_id, gkey, req or "", 1 if side else 0, ts, _intern(session), _intern(cwd or ""),
+        _intern(model or "unknown"), inp, out, cc5, cc1, cr, 1 if fast else 0, cost,
+    )  # fmt: skip
 
 
 def _validation_failure(raw: bytes) -> Literal[False] | None:
@@ -292,11 +326,11 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
                         stop = True
                         break
                     le = m.find(b"\n", i, cut)
-                    rec = decode_line(m[ls:le], woff + ls, path, session_hint)
+                    rec = decode_line(m[ls:le], woff + ls, path, session_hint, file_id)
                     if rec is False:
                         malformed += 1
                     elif rec is not None:
-                        merge_into(table, (file_id, *rec))
+                        merge_into(table, rec)
                     p = le + 1
             pos = woff + cut
             window = WINDOW
@@ -309,11 +343,11 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
             bytes_read += len(tail)
             if _is_complete_json(tail):
                 if MARKER in tail:
-                    rec = decode_line(tail, pos, path, session_hint)
+                    rec = decode_line(tail, pos, path, session_hint, file_id)
                     if rec is False:
                         malformed += 1
                     elif rec is not None:
-                        merge_into(table, (file_id, *rec))
+                        merge_into(table, rec)
                 pos = size
     return RangeResult(file_id, list(table.values()), pos if last else -1, malformed, bytes_read, last)
 

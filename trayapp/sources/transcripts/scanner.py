@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trayapp.sources.transcripts.discovery import TranscriptFile, discover, transcript_roots
-from trayapp.store.ledger_repo import Batch, FileRow, FileState, LedgerRepo
+from trayapp.store.ledger_repo import Batch, ColdLoad, FileRow, FileState, LedgerRepo
 
 if TYPE_CHECKING:
     import multiprocessing.context
@@ -34,6 +34,8 @@ ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total)
 
 POOL_MIN_BYTES = 48 * 1024 * 1024  # below this a pool costs more than it saves
 BATCH_BYTES = 96 * 1024 * 1024  # transcript bytes per ledger transaction (merging overlaps scanning)
+FLUSH_GROUPS = 4096  # a cold scan inserts provisional entries in steps of this many new groups
+COLD_MAX_ROWS = 150_000  # rows a cold scan holds before its first load (~70 MB; ~4 GiB of history)
 MIN_PIECE = 8 * 1024 * 1024
 MAX_PIECE = 64 * 1024 * 1024
 
@@ -128,40 +130,9 @@ def scan(
         from trayapp.sources.transcripts.decode import scan_many
     tasks = _split(jobs, workers if use_pool else 1)
     stats.workers = workers if use_pool else 0
-    pending = Batch(missing=missing)
-    pending_bytes = 0
+    merger = _Merger(repo, stats, missing)
     done_bytes = 0
     by_id = {j.file_id: j for j in jobs}
-    # On a cold scan only groups already merged by this scan can be in the ledger: skip the lookups.
-    seen: set[str] | None = set() if repo.is_empty() else None
-
-    def commit() -> None:
-        nonlocal pending, pending_bytes
-        stats.groups_touched += repo.apply(pending, seen)
-        if seen is not None:
-            seen.update(r[1] for r in pending.rows)
-        pending = Batch()
-        pending_bytes = 0
-
-    def finished(job: _Job) -> None:
-        nonlocal pending_bytes
-        last = next(r for r in job.results if r.last)
-        malformed = sum(r.malformed for r in job.results)
-        for r in job.results:
-            pending.rows.extend(r.records)
-            stats.records += len(r.records)
-        if job.reset:
-            pending.resets.append(job.file_id)
-            stats.files_reset += 1
-        pending.states.append(
-            FileState(job.file_id, job.dev, job.ino, job.size, job.mtime_ns, last.end_offset, malformed)
-        )
-        stats.malformed += malformed
-        stats.files_read += 1
-        pending_bytes += job.size - job.start
-        job.results = []
-        if pending_bytes >= BATCH_BYTES:
-            commit()
 
     def collect(results: Iterable[RangeResult]) -> None:
         nonlocal done_bytes
@@ -170,28 +141,102 @@ def scan(
             job.results.append(r)
             stats.bytes_read += r.bytes_read
             if len(job.results) == job.ranges:
-                finished(job)
+                merger.add(job)
             done_bytes += r.bytes_read
         if progress:
             progress(min(done_bytes, total), total)
 
-    if use_pool:
-        # Imported here: a warm scan (the common case) never needs them.
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    try:
+        if use_pool:
+            # Imported here: a warm scan (the common case) never needs them.
+            from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
-            futures: set[Future[list[RangeResult]]] = {pool.submit(scan_many, t) for t in tasks}
-            while futures:
-                done, futures = wait(futures, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    collect(fut.result())
-    else:
-        for t in tasks:
-            collect(scan_many(t))
-    if pending.rows or pending.states or pending.resets or pending.missing:
-        commit()
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+                futures: set[Future[list[RangeResult]]] = {pool.submit(scan_many, t) for t in tasks}
+                while futures:
+                    done, futures = wait(futures, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        collect(fut.result())
+        else:
+            for t in tasks:
+                collect(scan_many(t))
+        merger.close()
+    except BaseException:
+        merger.abort()
+        raise
     stats.seconds = time.perf_counter() - t0
     return stats
+
+
+class _Merger:
+    """Feeds finished files into the ledger. On an empty ledger (a cold scan) through a
+    :class:`ColdLoad`: one transaction, provisional entries inserted while the workers still read;
+    a history too big to hold in memory switches to batches after that first load. Otherwise in
+    batches of about :data:`BATCH_BYTES` through :meth:`LedgerRepo.apply`, one transaction each."""
+
+    def __init__(self, repo: LedgerRepo, stats: ScanStats, missing: list[int]) -> None:
+        self.repo = repo
+        self.stats = stats
+        self.pending = Batch(missing=missing)
+        self.pending_bytes = 0
+        self.cold: ColdLoad | None = repo.cold_load() if repo.is_empty() else None
+        # Groups already merged by this scan: after a cold load only those can be in the ledger.
+        self.seen: set[str] | None = None
+
+    def add(self, job: _Job) -> None:
+        stats, pending = self.stats, self.pending
+        malformed = sum(r.malformed for r in job.results)
+        end_offset = next(r.end_offset for r in job.results if r.last)
+        pending.states.append(
+            FileState(job.file_id, job.dev, job.ino, job.size, job.mtime_ns, end_offset, malformed)
+        )
+        if job.reset:
+            pending.resets.append(job.file_id)
+            stats.files_reset += 1
+        stats.malformed += malformed
+        stats.files_read += 1
+        for r in job.results:
+            stats.records += len(r.records)
+            if self.cold is not None:
+                self.cold.add(r.records)
+            else:
+                pending.rows.extend(r.records)
+        job.results = []
+        if self.cold is not None:
+            if self.cold.rows >= COLD_MAX_ROWS:
+                self._finish_cold()
+            elif self.cold.pending >= FLUSH_GROUPS:
+                self.cold.flush()
+        else:
+            self.pending_bytes += job.size - job.start
+            if self.pending_bytes >= BATCH_BYTES:
+                self._commit()
+
+    def _finish_cold(self) -> None:
+        assert self.cold is not None
+        self.stats.groups_touched += self.cold.finish(self.pending)
+        self.seen = set(self.cold.groups)
+        self.cold = None
+        self.pending = Batch()
+
+    def _commit(self) -> None:
+        self.stats.groups_touched += self.repo.apply(self.pending, self.seen)
+        if self.seen is not None:
+            self.seen.update(r[1] for r in self.pending.rows)
+        self.pending = Batch()
+        self.pending_bytes = 0
+
+    def close(self) -> None:
+        p = self.pending
+        if self.cold is not None:
+            if self.cold.rows or p.states or p.missing:
+                self._finish_cold()
+        elif p.rows or p.states or p.resets or p.missing:
+            self._commit()
+
+    def abort(self) -> None:
+        if self.cold is not None:
+            self.cold.abort()
 
 
 Task = list[tuple[int, str, int, int, str, bool]]
