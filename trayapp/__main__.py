@@ -2,8 +2,11 @@
 
 Each subcommand lives in ``trayapp/cli/<name>.py`` and exposes ``register(subparsers)`` (adds
 its parser and sets ``func``) . Those modules import only argparse-level things at the top;
-heavy work is imported inside the handler. ``statusline`` bypasses argparse entirely because
-Claude Code runs it several times a second.
+heavy work is imported inside the handler. When the first argument names a known command only
+that command's module is imported and registered (a warm ``report`` must start fast); with no
+command, ``--help`` or anything else every command is registered, so the overview and the
+"invalid choice" message list them all. ``statusline`` bypasses argparse entirely because Claude
+Code runs it several times a second.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def _build_parser():  # type: ignore[no-untyped-def]
+def _build_parser(only: str | None = None):  # type: ignore[no-untyped-def]
+    """The argument parser; with ``only`` (a key of COMMANDS) just that command is registered."""
     import argparse
 
     from trayapp import __version__
@@ -44,7 +48,7 @@ def _build_parser():  # type: ignore[no-untyped-def]
         "--self-test", action="store_true", help="start, check the essentials, exit (packaging)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMANDS.values():
+    for module_name in [COMMANDS[only]] if only in COMMANDS else COMMANDS.values():
         try:
             module = import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         from trayapp.cli.statusline import main as statusline_main
 
         return statusline_main(args_list[1:])
-    parser = _build_parser()
+    parser = _build_parser(args_list[0] if args_list else None)
     args = parser.parse_args(args_list)
     if args.command is None:
         from trayapp.app import run_app

@@ -12,41 +12,66 @@ so a newer version's settings survive a round-trip through an older one.
 from __future__ import annotations
 
 import os
-import re
-import tempfile
-import tomllib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from trayapp import paths
 
-Validator = Callable[[Any], str | None]
+# Every command loads the settings, so this module keeps its start-up cost low: tomllib, tomli_w,
+# tempfile and re are imported where they are used, and the records are plain ``__slots__``
+# classes rather than dataclasses (about a millisecond each to define). typing.TYPE_CHECKING
+# without importing typing; mypy treats any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+    Validator = Callable[[Any], str | None]
 
 
-@dataclass(frozen=True, slots=True)
 class Setting:
-    """One user setting. ``type`` is one of bool, int, float, str, list (of ``item_type``)."""
+    """One user setting (read-only by convention). ``type`` is one of bool, int, float, str, list (of
+    ``item_type``)."""
 
-    key: str
-    type: type
-    default: Any
-    label: str
-    section: str = "General"
-    help: str = ""
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] | None = None
-    item_type: type | None = None
-    validator: Validator | None = None
+    __slots__ = ("key", "type", "default", "label", "section", "help", "minimum", "maximum", "choices",
+                 "item_type", "validator")  # fmt: skip
+
+    def __init__(
+        self,
+        key: str,
+        type: type,
+        default: Any,
+        label: str,
+        section: str = "General",
+        help: str = "",
+        minimum: float | None = None,
+        maximum: float | None = None,
+        choices: tuple[str, ...] | None = None,
+        item_type: type | None = None,
+        validator: Validator | None = None,
+    ) -> None:
+        self.key = key
+        self.type = type
+        self.default = default
+        self.label = label
+        self.section = section
+        self.help = help
+        self.minimum = minimum
+        self.maximum = maximum
+        self.choices = choices
+        self.item_type = item_type
+        self.validator = validator
+
+    def __repr__(self) -> str:
+        return f"Setting({self.key!r}, {self.type.__name__}, default={self.default!r})"
 
 
-_QUIET_RE = re.compile(r"^\s*$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+_QUIET_PATTERN = r"^\s*$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
 
 
 def _quiet_hours(value: Any) -> str | None:
-    if not isinstance(value, str) or not _QUIET_RE.match(value):
+    import re
+
+    if not isinstance(value, str) or not re.match(_QUIET_PATTERN, value):
         return "use HH:MM-HH:MM (for example 22:00-07:00), or empty for none"
     return None
 
@@ -311,14 +336,23 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     return root
 
 
-@dataclass
 class Settings:
     """The effective settings: schema defaults overlaid with the valid values from the file."""
 
-    path: Path
-    values: dict[str, Any] = field(default_factory=dict)
-    unknown: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    def __init__(
+        self,
+        path: Path,
+        values: dict[str, Any] | None = None,
+        unknown: dict[str, Any] | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.path = path
+        self.values: dict[str, Any] = {} if values is None else values
+        self.unknown: dict[str, Any] = {} if unknown is None else unknown
+        self.warnings: list[str] = [] if warnings is None else warnings
+
+    def __repr__(self) -> str:
+        return f"Settings(path={self.path!r}, values={self.values!r}, warnings={self.warnings!r})"
 
     def get(self, key: str) -> Any:
         if key in self.values:
@@ -344,6 +378,8 @@ class Settings:
 
     def save(self) -> None:
         """Write atomically (temp file + rename); unknown keys from the file are kept."""
+        import tempfile
+
         import tomli_w
 
         data = dict(self.unknown)
@@ -371,6 +407,8 @@ def load(path: Path | None = None) -> Settings:
     except OSError as exc:
         settings.warnings.append(f"cannot read {path}: {exc.strerror or exc}; using defaults")
         return settings
+    import tomllib  # only when there is a file: the common no-settings start skips it
+
     try:
         table = tomllib.loads(raw.decode("utf-8", errors="replace"))
     except tomllib.TOMLDecodeError as exc:

@@ -6,11 +6,19 @@ from __future__ import annotations
 import sys
 import time
 from datetime import UTC, date, datetime
-from typing import Any
 
-from trayapp.core.aggregate import Tally, iso_ms
-from trayapp.sources.transcripts.scanner import ScanStats
-from trayapp.sources.transcripts.tracker import Report, Tracker, resolve_timezone
+from trayapp.core.aggregate import iso_ms
+from trayapp.sources.transcripts.tracker import Tracker, resolve_timezone
+
+# Type-only imports (typing itself costs start-up time on the warm report path; mypy treats any
+# name TYPE_CHECKING as true).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from trayapp.core.aggregate import Tally
+    from trayapp.sources.transcripts.scanner import ScanStats
+    from trayapp.sources.transcripts.tracker import Report
 
 LABEL = "Local estimate: this machine, Claude Code only."
 _KEYS = {"daily": "date", "monthly": "month", "session": "sessionId", "project": "projectPath"}

@@ -9,50 +9,111 @@ divides, so any IANA zone can be applied after the SQL has run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any
 
 from trayapp.core.pricing import PriceTable, display_model, group_cost
 
+# typing.TYPE_CHECKING without importing typing: this module is on the warm ``report`` path, where
+# every millisecond of start-up counts (mypy treats any name TYPE_CHECKING as true).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
 BUCKET_MS = 900_000
 
+# Plain ``__slots__`` classes rather than dataclasses: creating a dataclass costs about a millisecond
+# at import time (plus importing dataclasses itself), which a warm report cannot afford.
 
-@dataclass(frozen=True, slots=True)
+
 class GroupRow:
     """Token sums of the entries sharing (key, model, fast, long-context, has-costUSD)."""
 
-    key: str | int
-    model: str
-    fast: bool
-    long: bool
-    has_cost: bool
-    inp: int
-    out: int
-    cc5: int
-    cc1: int
-    cr: int
-    cost: float
-    count: int
-    first_ts: int
-    last_ts: int
+    __slots__ = ("key", "model", "fast", "long", "has_cost", "inp", "out", "cc5", "cc1", "cr", "cost",
+                 "count", "first_ts", "last_ts")  # fmt: skip
+
+    def __init__(
+        self,
+        key: str | int,
+        model: str,
+        fast: bool,
+        long: bool,
+        has_cost: bool,
+        inp: int,
+        out: int,
+        cc5: int,
+        cc1: int,
+        cr: int,
+        cost: float,
+        count: int,
+        first_ts: int,
+        last_ts: int,
+    ) -> None:
+        self.key = key
+        self.model = model
+        self.fast = fast
+        self.long = long
+        self.has_cost = has_cost
+        self.inp = inp
+        self.out = out
+        self.cc5 = cc5
+        self.cc1 = cc1
+        self.cr = cr
+        self.cost = cost
+        self.count = count
+        self.first_ts = first_ts
+        self.last_ts = last_ts
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is GroupRow and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return "GroupRow(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
 
-@dataclass(slots=True)
 class Tally:
     """Running totals for one report row (and, inside it, one model)."""
 
-    input: int = 0
-    output: int = 0
-    cache_creation: int = 0
-    cache_read: int = 0
-    cost: float = 0.0
-    entries: int = 0
-    first_ts: int | None = None
-    last_ts: int | None = None
-    models: dict[str, Tally] = field(default_factory=dict)
-    unpriced: set[str] = field(default_factory=set)
+    __slots__ = ("input", "output", "cache_creation", "cache_read", "cost", "entries", "first_ts", "last_ts",
+                 "models", "unpriced")  # fmt: skip
+
+    def __init__(
+        self,
+        input: int = 0,
+        output: int = 0,
+        cache_creation: int = 0,
+        cache_read: int = 0,
+        cost: float = 0.0,
+        entries: int = 0,
+        first_ts: int | None = None,
+        last_ts: int | None = None,
+        models: dict[str, Tally] | None = None,
+        unpriced: set[str] | None = None,
+    ) -> None:
+        self.input = input
+        self.output = output
+        self.cache_creation = cache_creation
+        self.cache_read = cache_read
+        self.cost = cost
+        self.entries = entries
+        self.first_ts = first_ts
+        self.last_ts = last_ts
+        self.models: dict[str, Tally] = {} if models is None else models
+        self.unpriced: set[str] = set() if unpriced is None else unpriced
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Tally and all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return "Tally(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
     @property
     def total(self) -> int:

@@ -17,26 +17,53 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+
+# typing.TYPE_CHECKING without importing typing (this module is on the warm ``report`` path).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from pathlib import Path
+    from typing import Any
 
 COST_MODES = ("auto", "calculate", "display")
-_PREFIX_RE = re.compile(r"^(?:(?:us|eu|apac|global|jp|au)\.)?(?:anthropic[./]|vertex_ai/|bedrock/)?")
-_SUFFIX_RE = re.compile(r"(?:-v\d+(?::\d+)?|@\d{8}|@latest)$")
-_DATE_RE = re.compile(r"-\d{8}$")
+_PREFIX = r"^(?:(?:us|eu|apac|global|jp|au)\.)?(?:anthropic[./]|vertex_ai/|bedrock/)?"
+_SUFFIX = r"(?:-v\d+(?::\d+)?|@\d{8}|@latest)$"
+_DATE = r"-\d{8}$"
 
 
-@dataclass(frozen=True, slots=True)
+def _undated(model: str) -> str:
+    return re.sub(_DATE, "", model)
+
+
+# Plain ``__slots__`` classes, not dataclasses: defining a dataclass costs about a millisecond at
+# import time, which the warm ``report`` path cannot afford.
 class Rates:
     """USD per million tokens for one model (one tier)."""
 
-    input: float
-    output: float
-    cache_write_5m: float
-    cache_write_1h: float
-    cache_read: float
+    __slots__ = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+
+    def __init__(
+        self, input: float, output: float, cache_write_5m: float, cache_write_1h: float, cache_read: float
+    ) -> None:
+        self.input = input
+        self.output = output
+        self.cache_write_5m = cache_write_5m
+        self.cache_write_1h = cache_write_1h
+        self.cache_read = cache_read
+
+    def _values(self) -> tuple[float, ...]:
+        return (self.input, self.output, self.cache_write_5m, self.cache_write_1h, self.cache_read)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Rates and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return "Rates(input={}, output={}, cache_write_5m={}, cache_write_1h={}, cache_read={})".format(
+            *self._values()
+        )
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> Rates:
@@ -50,11 +77,28 @@ class Rates:
                    get("cache_read", 0.1))  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
 class ModelPrice:
-    standard: Rates
-    above_200k: Rates | None = None
-    fast: float = 1.0
+    """A model's standard rates, its optional above-200k tier and its fast-mode multiplier."""
+
+    __slots__ = ("standard", "above_200k", "fast")
+
+    def __init__(self, standard: Rates, above_200k: Rates | None = None, fast: float = 1.0) -> None:
+        self.standard = standard
+        self.above_200k = above_200k
+        self.fast = fast
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is ModelPrice and (self.standard, self.above_200k, self.fast) == (
+            other.standard,
+            other.above_200k,
+            other.fast,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.standard, self.above_200k, self.fast))
+
+    def __repr__(self) -> str:
+        return f"ModelPrice(standard={self.standard!r}, above_200k={self.above_200k!r}, fast={self.fast!r})"
 
 
 class PriceTable:
@@ -91,12 +135,18 @@ class PriceTable:
         return found
 
     def _resolve(self, model: str) -> str | None:
+        # The exact id and its alias come first in the candidate order below; checking them before
+        # any regular expression is compiled keeps the common case (a known id) cheap.
+        if model in self.models:
+            return model
+        if self.aliases.get(model) in self.models:
+            return self.aliases[model]
         candidates = [model]
-        bare = _SUFFIX_RE.sub("", _PREFIX_RE.sub("", model))
+        bare = re.sub(_SUFFIX, "", re.sub(_PREFIX, "", model))
         if bare != model:
             candidates.append(bare)
         for cand in list(candidates):
-            undated = _DATE_RE.sub("", cand)
+            undated = _undated(cand)
             if undated != cand:
                 candidates.append(undated)
         for cand in candidates:
@@ -107,7 +157,7 @@ class PriceTable:
                 return target
         # An undated id priced by a single dated entry (e.g. claude-haiku-4-5 -> ...-20251001).
         for cand in candidates:
-            dated = [k for k in self.models if _DATE_RE.sub("", k) == cand]
+            dated = [k for k in self.models if _undated(k) == cand]
             if len(dated) == 1:
                 return dated[0]
         return None

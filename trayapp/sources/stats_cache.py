@@ -11,22 +11,39 @@ error.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (read on the warm report path)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 KNOWN_VERSIONS = range(1, 5)
 FILENAME = "stats-cache.json"
 
 
-@dataclass(frozen=True, slots=True)
 class StatsCacheDays:
-    """Per UTC day, per model: input+output tokens as Claude Code's /usage counted them."""
+    """Per UTC day, per model: input+output tokens as Claude Code's /usage counted them.
+    (A plain ``__slots__`` class: cheaper to define at start-up than a dataclass.)"""
 
-    days: dict[str, dict[str, int]] = field(default_factory=dict)
-    last_computed: str | None = None
-    sources: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()
+    __slots__ = ("days", "last_computed", "sources", "problems")
+
+    def __init__(
+        self,
+        days: dict[str, dict[str, int]] | None = None,
+        last_computed: str | None = None,
+        sources: tuple[str, ...] = (),
+        problems: tuple[str, ...] = (),
+    ) -> None:
+        self.days: dict[str, dict[str, int]] = {} if days is None else days
+        self.last_computed = last_computed
+        self.sources = sources
+        self.problems = problems
+
+    def __repr__(self) -> str:
+        return (
+            f"StatsCacheDays(days={self.days!r}, last_computed={self.last_computed!r}, "
+            f"sources={self.sources!r}, problems={self.problems!r})"
+        )
 
 
 def read_stats_cache(config_dirs: list[Path]) -> StatsCacheDays:

@@ -8,7 +8,6 @@ service, never from widget code.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -73,4 +72,6 @@ def backup_before_migration(conn: sqlite3.Connection, path: Path, version: int) 
 
 
 def copy_file(src: Path, dest: Path) -> None:
+    import shutil  # here, not at the top: it pulls in bz2/lzma/zlib, and every command opens a database
+
     shutil.copy2(src, dest)

@@ -11,18 +11,38 @@ and ``tool-results/`` folders and workflow ``journal.jsonl`` files.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (warm-start cost)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 SKIP_DIRS = frozenset({"memory", "tool-results"})
 
 
-@dataclass(frozen=True, slots=True)
 class TranscriptFile:
-    path: str
-    project_hint: str  # the (lossy) project folder name, used only when lines carry no cwd
-    session_hint: str  # used only when lines carry no sessionId
+    """One transcript file and the hints its location gives. A plain ``__slots__`` class (cheaper to
+    define at start-up than a dataclass; every warm rescan lists all files)."""
+
+    __slots__ = ("path", "project_hint", "session_hint")
+
+    def __init__(self, path: str, project_hint: str, session_hint: str) -> None:
+        self.path = path
+        self.project_hint = project_hint  # the (lossy) project folder name, used only when lines carry no cwd
+        self.session_hint = session_hint  # used only when lines carry no sessionId
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is TranscriptFile and (self.path, self.project_hint, self.session_hint) == (
+            other.path,
+            other.project_hint,
+            other.session_hint,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.project_hint, self.session_hint))
+
+    def __repr__(self) -> str:
+        return f"TranscriptFile({self.path!r}, {self.project_hint!r}, {self.session_hint!r})"
 
 
 def transcript_roots(env: Mapping[str, str] | None = None, home: Path | None = None) -> list[Path]:
@@ -59,13 +79,17 @@ def discover(roots: list[Path]) -> list[TranscriptFile]:
     """Every transcript file under ``roots`` (sorted by path within each root)."""
     found: list[TranscriptFile] = []
     seen: set[str] = set()
+    sep = os.sep
     for root in roots:
         base = str(root)
+        cut = len(base) + (0 if base.endswith(sep) else 1)
         for path in sorted(_walk(base)):
             if path in seen:
                 continue
             seen.add(path)
-            rel = os.path.relpath(path, base).split(os.sep)
+            # _walk joins names onto ``base`` verbatim, so slicing is os.path.relpath without its
+            # per-call normalisation (a warm rescan does this for every file).
+            rel = path[cut:].split(sep)
             stem = rel[-1][: -len(".jsonl")]
             project = rel[0] if len(rel) > 1 else ""
             session = rel[1] if len(rel) > 2 else stem

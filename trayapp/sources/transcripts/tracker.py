@@ -9,31 +9,37 @@ After every scan it writes ``state_dir()/today-cost.json`` atomically (temp file
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from trayapp import paths
 from trayapp.core.aggregate import GroupRow, Tally, day_range_ms, period_ranges, rollup, today_in, totals
 from trayapp.core.pricing import PriceTable, display_model, group_cost
-from trayapp.sources.stats_cache import StatsCacheDays, fallback_days, read_stats_cache
-from trayapp.sources.transcripts.scanner import ProgressFn, ScanStats, scan
 from trayapp.store.ledger_repo import LedgerRepo
 
+# This module is on the warm ``report`` path: the scanner (and the decoder behind it), the
+# stats-cache reader, json and typing are imported where they are used, not here. mypy treats any
+# name TYPE_CHECKING as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     from trayapp.core.blocks import Block, BlockEntry
+    from trayapp.sources.stats_cache import StatsCacheDays
+    from trayapp.sources.transcripts.scanner import ProgressFn, ScanStats
 
 TODAY_FILE = "today-cost.json"
+# Names that mean UTC itself: answered without loading the zoneinfo machinery (a few ms at start-up).
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal", "Etc/Universal"})
 
 
 def resolve_timezone(name: str | None) -> tzinfo | None:
     """IANA name -> tzinfo; empty/None -> None (the system's local zone). Raises ValueError."""
     if not name:
         return None
+    if name in _UTC_NAMES:
+        return UTC
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -46,25 +52,48 @@ def default_price_table(overrides: list[str] | tuple[str, ...] = ()) -> PriceTab
     return PriceTable.load(paths.resources_dir() / "pricing.json", overrides)
 
 
-@dataclass(slots=True)
+# Plain ``__slots__`` classes rather than dataclasses: cheaper to define at start-up.
 class Report:
     """Rows keyed by period/session/project, grand totals, and what could not be priced."""
 
-    rows: dict[str, Tally]
-    totals: Tally
-    unpriced: set[str] = field(default_factory=set)
-    stats_cache: dict[str, dict[str, int]] = field(default_factory=dict)  # fallback days
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("rows", "totals", "unpriced", "stats_cache", "extra")
+
+    def __init__(
+        self,
+        rows: dict[str, Tally],
+        totals: Tally,
+        unpriced: set[str] | None = None,
+        stats_cache: dict[str, dict[str, int]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.rows = rows
+        self.totals = totals
+        self.unpriced: set[str] = set() if unpriced is None else unpriced
+        # Days only Claude Code's stats-cache.json still knows (no transcripts left).
+        self.stats_cache: dict[str, dict[str, int]] = {} if stats_cache is None else stats_cache
+        self.extra: dict[str, Any] = {} if extra is None else extra
 
 
-@dataclass(slots=True)
 class TodaySummary:
-    date: str
-    tally: Tally
-    top_sessions: list[tuple[str, str, Tally]]  # (session, project, tally)
-    top_projects: list[tuple[str, Tally]]
-    block: Block | None
-    now_ms: int
+    """Today's tally, top sessions and projects, and the active 5-hour block (for the dashboard)."""
+
+    __slots__ = ("date", "tally", "top_sessions", "top_projects", "block", "now_ms")
+
+    def __init__(
+        self,
+        date: str,
+        tally: Tally,
+        top_sessions: list[tuple[str, str, Tally]],  # (session, project, tally)
+        top_projects: list[tuple[str, Tally]],
+        block: Block | None,
+        now_ms: int,
+    ) -> None:
+        self.date = date
+        self.tally = tally
+        self.top_sessions = top_sessions
+        self.top_projects = top_projects
+        self.block = block
+        self.now_ms = now_ms
 
 
 class Tracker:
@@ -101,14 +130,17 @@ class Tracker:
         workers: int | None = None,
         now: datetime | None = None,
     ) -> ScanStats:
+        from trayapp.sources.transcripts.scanner import scan
+
         stats = scan(self.repo, roots, progress=progress, workers=workers)
         self.write_today(now)
         return stats
 
     def write_today(self, now: datetime | None = None) -> Path:
+        import json
+
         now = now or datetime.now(UTC)
-        summary = self.today_tally(now)
-        day, tally = summary
+        day, tally = self.today_tally(now)
         payload = {
             "date": day,
             "cost_usd": round(tally.cost, 6),
@@ -116,13 +148,17 @@ class Tracker:
             "updated_at": now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         }
         target = paths.ensure(paths.state_dir()) / TODAY_FILE
-        fd, tmp = tempfile.mkstemp(prefix=".today-cost.", suffix=".tmp", dir=target.parent)
+        # Atomic replace through a private temp file; named by pid rather than with tempfile (whose
+        # import costs more than this whole write), O_EXCL so a stale name is never reused blindly.
+        tmp = target.with_name(f".today-cost.{os.getpid()}.tmp")
         try:
+            tmp.unlink(missing_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(payload, fh)
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         return target
 
@@ -158,6 +194,8 @@ class Tracker:
         rows = rollup(self._period_rows(since, until, monthly=False), _label, self.table, self.cost_mode)
         report = self._report(dict(sorted(rows.items())))
         if stats_cache:
+            from trayapp.sources.stats_cache import fallback_days, read_stats_cache
+
             cache = read_stats_cache(paths.claude_config_dirs())
             extra = fallback_days(cache, self.repo.utc_days()) if cache.days else {}
             lo, hi = (since.isoformat() if since else None), (until.isoformat() if until else None)
@@ -236,11 +274,15 @@ class Tracker:
         return active_block(identify_blocks(entries, now_ms))
 
     def today_tally(self, now: datetime | None = None) -> tuple[str, Tally]:
+        """Today's (in the tracker's zone) tally: one day range, without the ledger-wide bounds
+        lookup of :meth:`daily` (it runs after every scan)."""
         now = now or datetime.now(UTC)
         day = today_in(self.tz, now)
         d = date.fromisoformat(day)
-        report = self.daily(d, d, stats_cache=False)
-        return day, report.rows.get(day, Tally())
+        lo, hi = day_range_ms(d, d, self.tz)
+        assert lo is not None and hi is not None
+        rows = rollup(self.repo.grouped_ranges([(day, lo, hi)]), _label, self.table, self.cost_mode)
+        return day, rows.get(day, Tally())
 
     def today(self, now: datetime | None = None, top: int = 5) -> TodaySummary:
         now = now or datetime.now(UTC)
@@ -266,4 +308,6 @@ def _label(row: GroupRow) -> str:
 
 
 def stats_cache_days() -> StatsCacheDays:
+    from trayapp.sources.stats_cache import read_stats_cache
+
     return read_stats_cache(paths.claude_config_dirs())

@@ -1,0 +1,83 @@
+"""Wall time of a warm ``claude-watch report daily --json`` (nothing changed since the last scan), next
+to a bare interpreter start, in the same run.
+
+Builds a ledger once in a temporary ``CLAUDE_WATCH_HOME`` (a cold scan of the corpus), then runs the
+report N times interleaved with ``python -c pass`` on the same interpreter and prints the medians,
+their ratio, and the target (issue 4: warm rerun <= 0.05x ccusage's wall, ccusage ~1.7-2.1 s on the
+2 GiB corpus, so about 80 ms). Other reports can be timed with ``--args``.
+
+    .venv/bin/python bench/bench_warm.py [--corpus bench/corpus/2048] [--runs 30]
+        [--args "report daily --json --timezone UTC"] [--script] [--tree DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TARGET_S = 0.080
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: str) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, env=env, cwd=cwd, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{cmd} failed: rc={done.returncode} err={done.stderr.decode(errors='replace')}")
+    return elapsed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", default=str(HERE / "corpus" / "2048"), help="a CLAUDE_CONFIG_DIR")
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--args", default="report daily --json --timezone UTC", help="claude-watch arguments")
+    ap.add_argument(
+        "--script", action="store_true", help="run the installed console script instead of python -m trayapp"
+    )
+    ap.add_argument(
+        "--tree",
+        default=str(HERE.parent),
+        help="source tree to run (python -m trayapp from there), e.g. an "
+        "unpacked older commit for a before/after comparison",
+    )
+    opts = ap.parse_args()
+    corpus = Path(opts.corpus)
+    if not (corpus / "projects").is_dir():
+        raise SystemExit(f"{corpus} has no projects/ folder: generate it with bench/gen_corpus.py")
+    script = Path(sys.executable).with_name("claude-watch")
+    base = [str(script)] if opts.script else [sys.executable, "-m", "trayapp"]
+    cmd = base + shlex.split(opts.args)
+    bare = [sys.executable, "-c", "pass"]
+    with tempfile.TemporaryDirectory(prefix="bench-warm-") as home:
+        env = dict(os.environ, CLAUDE_WATCH_HOME=home, CLAUDE_CONFIG_DIR=str(corpus), TZ="UTC")
+        # Users run with cached bytecode; without this a changed module is compiled on every run.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        cold = timed(cmd, env, opts.tree)
+        print(f"cold build of the ledger: {cold:.2f} s ({' '.join(cmd[1:] if not opts.script else cmd)})")
+        timed(cmd, env, opts.tree)  # warm the page cache and write the bytecode
+        warm: list[float] = []
+        interp: list[float] = []
+        for _ in range(opts.runs):
+            interp.append(timed(bare, env, opts.tree))
+            warm.append(timed(cmd, env, opts.tree))
+    w, b = statistics.median(warm), statistics.median(interp)
+    print(f"runs: {opts.runs}")
+    print(f"bare interpreter (python -c pass): median {b * 1000:6.1f} ms")
+    print(f"warm {opts.args!r}: median {w * 1000:6.1f} ms  (min {min(warm) * 1000:.1f} ms)")
+    print(f"ratio warm / bare interpreter: {w / b:.2f}x")
+    verdict = "met" if w <= TARGET_S else "NOT met"
+    print(f"target <= {TARGET_S * 1000:.0f} ms (0.05x ccusage's ~1.7 s): {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

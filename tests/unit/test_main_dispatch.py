@@ -1,0 +1,112 @@
+"""``claude-watch COMMAND`` builds only that command's parser (start-up time), while ``--help``, no
+command and unknown commands still see every command; a warm report imports none of the other
+commands' modules, nor the transcript scanner when it does not scan."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+
+from trayapp.__main__ import COMMANDS, _build_parser, main
+
+ROOT = Path(__file__).parents[2]
+AVAILABLE = [name for name, module in COMMANDS.items() if find_spec(module) is not None]
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return set(sub.choices)
+
+
+def test_a_named_command_registers_only_itself() -> None:
+    for name in AVAILABLE:
+        assert _commands(_build_parser(name)) == {name}
+
+
+def test_no_command_or_an_unknown_one_registers_all() -> None:
+    assert _commands(_build_parser(None)) == set(AVAILABLE)
+    assert _commands(_build_parser("--help")) == set(AVAILABLE)
+    assert _commands(_build_parser("no-such-command")) == set(AVAILABLE)
+    assert {"report", "export", "config", "status", "doctor"} <= set(AVAILABLE)
+
+
+def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    # Command lines are indented by exactly four spaces (wrapped help text by more).
+    listed = {line.split()[0] for line in out.splitlines() if line[:4] == "    " and line[4:5] not in " -"}
+    assert listed == set(AVAILABLE)
+
+
+def test_command_help_and_errors_still_work(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--help"])
+    assert exc.value.code == 0
+    assert "{daily,monthly,session,project,blocks}" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "weekly"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'weekly'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["reprot", "daily"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'reprot'" in err and "'report'" in err and "'export'" in err
+
+
+def test_every_command_parses_through_the_fast_path() -> None:
+    samples = {
+        "report": ["report", "daily", "--json"],
+        "export": ["export", "csv", "--what", "daily", "--out", "-"],
+        "config": ["config", "list"],
+    }
+    for name, argv in samples.items():
+        args = _build_parser(name).parse_args(argv)
+        assert args.command == name and callable(args.func)
+
+
+def _modules_after(argv: list[str], tmp_path: Path) -> set[str]:
+    code = (
+        "import sys\n"
+        "from trayapp.__main__ import main\n"
+        f"rc = main({argv!r})\n"
+        "sys.stdout.flush()\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+        "sys.exit(rc)\n"
+    )
+    env = dict(os.environ, CLAUDE_WATCH_HOME=str(tmp_path / "home"), CLAUDE_CONFIG_DIR=str(tmp_path / "cc"))
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES "))
+    return set(line.split()[1:])
+
+
+def test_warm_report_imports_only_what_it_needs(tmp_path: Path) -> None:
+    loaded = _modules_after(["report", "daily", "--json", "--timezone", "UTC", "--no-scan"], tmp_path)
+    assert "trayapp.cli.report" in loaded
+    others = {m for name, m in COMMANDS.items() if name != "report"}
+    assert not others & loaded, others & loaded
+    # Not scanning: neither the scanner nor the decoder; no settings file: no TOML parser; UTC: no
+    # zoneinfo; and none of this module's own heavy-weights.
+    for heavy in ("trayapp.sources.transcripts.scanner", "trayapp.sources.transcripts.decode", "tomllib",
+                  "zoneinfo", "tempfile", "msgspec", "platformdirs"):  # fmt: skip
+        assert heavy not in loaded, heavy
+    scanned = _modules_after(["report", "daily", "--json", "--timezone", "UTC"], tmp_path)
+    assert "trayapp.sources.transcripts.scanner" in scanned
+    assert not others & scanned
