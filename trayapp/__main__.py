@@ -30,11 +30,10 @@ COMMANDS: dict[str, str] = {
 
 def _build_parser(only: str | None = None):  # type: ignore[no-untyped-def]
     """The argument parser; with ``only`` (a key of COMMANDS) just that command is registered."""
-    import argparse
-
     from trayapp import __version__
+    from trayapp.cli._parser import Parser  # argparse without its shutil import
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="claude-watch",
         description=(
             "Claude Watch: your Claude Pro/Max limits in the tray. Run with no command to start the app."

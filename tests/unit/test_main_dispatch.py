@@ -105,8 +105,24 @@ def test_warm_report_imports_only_what_it_needs(tmp_path: Path) -> None:
     # Not scanning: neither the scanner nor the decoder; no settings file: no TOML parser; UTC: no
     # zoneinfo; and none of this module's own heavy-weights.
     for heavy in ("trayapp.sources.transcripts.scanner", "trayapp.sources.transcripts.decode", "tomllib",
-                  "zoneinfo", "tempfile", "msgspec", "platformdirs"):  # fmt: skip
+                  "zoneinfo", "tempfile", "msgspec", "platformdirs", "shutil"):  # fmt: skip
         assert heavy not in loaded, heavy
     scanned = _modules_after(["report", "daily", "--json", "--timezone", "UTC"], tmp_path)
     assert "trayapp.sources.transcripts.scanner" in scanned
     assert not others & scanned
+
+
+@pytest.mark.parametrize("columns", [None, "60", "132", "0", "wide"])
+def test_light_formatter_has_argparse_width(columns: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trayapp.cli._parser import Formatter, Parser
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert Formatter("claude-watch")._width == argparse.HelpFormatter("claude-watch")._width
+    ours = _build_parser(None)
+    stock = argparse.ArgumentParser(prog="claude-watch", description=ours.description)
+    assert isinstance(ours, Parser)
+    assert ours.formatter_class is Formatter
+    assert ours._get_formatter()._width == stock._get_formatter()._width
