@@ -171,6 +171,10 @@ def main() -> None:
     print(f"corpus: {size / 2**20:,.0f} MiB in {nfiles} files, {os.cpu_count()} CPUs")
     tmp = Path(tempfile.mkdtemp(prefix="bench-scan-"))
     base_env = {**os.environ, "CLAUDE_CONFIG_DIR": str(corpus), "TZ": "UTC", "NO_COLOR": "1"}
+    # Like an installed package (pip writes the .pyc files at install time): compiled once, not on
+    # every run, whatever this shell's PYTHONDONTWRITEBYTECODE says.
+    base_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "trayapp")], check=True)
     cc_cmd = [str(CCUSAGE), "claude", "daily", "--json", "--offline", "--timezone", "UTC"]
     cw_cmd = [sys.executable, "-m", "trayapp", "report", "daily", "--json", "--timezone", "UTC"]
     # Warm the page cache and both tools once (not measured).

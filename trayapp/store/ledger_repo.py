@@ -36,6 +36,7 @@ _BUCKET_SUMS = (
     f"ts / {SLOT_MS}, model, fast, (inp + cc5 + cc1 + cr > {LONG_CONTEXT_THRESHOLD}), cost IS NOT NULL,"
     " SUM(inp), SUM(outp), SUM(cc5), SUM(cc1), SUM(cr), TOTAL(cost), COUNT(*), MIN(ts), MAX(ts)"
 )
+
 _ENTRIES_KEY = "CREATE UNIQUE INDEX entries_key ON entries (gkey, req)"
 
 MIGRATIONS: tuple[str, ...] = (
@@ -416,91 +417,81 @@ class ColdLoad:
     """The first load of an empty ledger (a cold scan), fed while the scan runs.
 
     Same result as :meth:`LedgerRepo.apply`, built for speed: everything happens in ONE transaction
-    (a scan killed midway leaves the ledger as it was). Rows are kept in memory by dedup group.
-    While the workers are still reading, :meth:`flush` inserts provisional entries for the groups
-    seen once so far, in time order and without the (gkey, req) index; :meth:`finish` replaces the
-    provisional entries whose group got more copies later, inserts the rest, then builds the index
-    and the 15-minute buckets once, so the work left after the last file is small.
+    (a scan killed midway leaves the ledger as it was) and rows are kept in memory by dedup group.
+    While the workers are still reading, :meth:`flush` writes the entries of every group as it
+    stands (provisional: a group that gets more copies later has its entries deleted and written
+    again at the next flush) and the occurrences of repeated groups (final: rows arrive a whole file
+    at a time). :meth:`finish` flushes what is left and builds the 15-minute buckets once, so
+    little work remains after the last file.
     """
 
     def __init__(self, repo: LedgerRepo) -> None:
         self.repo = repo
         self.groups: dict[str, list[Row]] = {}
         self.rows = 0
-        self._fresh: list[str] = []  # groups added since the last flush
-        self._flushed: set[str] = set()  # groups with a provisional single-copy entry
+        self._changed: dict[str, None] = {}  # groups new or grown since the last flush (ordered set)
+        self._written: dict[str, list[tuple[int, str]]] = {}  # group -> (ts, req) of its entries
+        self._in_occ: dict[str, int] = {}  # repeated groups -> how many of their rows are in occ
         self._open = False
 
     def add(self, rows: Iterable[Row]) -> None:
-        groups, fresh = self.groups, self._fresh
+        """Add the rows of whole files (copies of one line within a file already collapsed)."""
+        groups, changed = self.groups, self._changed
+        n = 0
         for r in rows:
             g = groups.get(r[1])
             if g is None:
                 groups[r[1]] = [r]
-                fresh.append(r[1])
             else:
                 g.append(r)
-            self.rows += 1
+            changed[r[1]] = None
+            n += 1
+        self.rows += n
 
     @property
     def pending(self) -> int:
-        return len(self._fresh)
+        return len(self._changed)
 
-    def _begin(self) -> None:
+    def flush(self) -> None:
+        """Write the entries of the groups that changed since the last flush (replacing what was
+        written for them before) and the new occurrences of repeated groups."""
+        conn, groups, written, in_occ = self.repo.conn, self.groups, self._written, self._in_occ
         if not self._open:
-            conn = self.repo.conn
             conn.execute("BEGIN IMMEDIATE")
             self._open = True
             if conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None:
                 self.abort()
                 raise RuntimeError("a cold load needs an empty ledger")
-            conn.execute("DROP INDEX IF EXISTS entries_key")  # built once in finish()
-
-    def flush(self) -> None:
-        """Insert provisional entries for the groups seen exactly once so far."""
-        self._begin()
-        groups = self.groups
-        singles = [groups[k] for k in self._fresh if len(groups[k]) == 1]
-        self._fresh = []
-        self._insert_entries(singles)
-        self._flushed.update(g[0][1] for g in singles)
-
-    def _insert_entries(self, groups: list[list[Row]]) -> None:
-        entries = winner_rows(groups, self.repo._hints_for(r for g in groups for r in g))
+            # Rows arrive in no useful order for the (gkey, req) index: building it once at the end
+            # is several times cheaper than keeping it up to date (the deletes use the primary key).
+            conn.execute("DROP INDEX entries_key")
+        changed = list(self._changed)
+        self._changed = {}
+        stale = [(ts, k, req) for k in changed if k in written for ts, req in written[k]]
+        conn.executemany("DELETE FROM entries WHERE ts = ? AND gkey = ? AND req = ?", stale)
+        occ: list[Row] = []
+        for k in changed:
+            rows = groups[k]
+            if len(rows) > 1:
+                occ.extend(rows[in_occ.get(k, 0) :])
+                in_occ[k] = len(rows)
+        occ.sort(key=lambda r: (r[1], r[2], r[3], r[0]))
+        conn.executemany(f"INSERT INTO occ ({_OCC_COLS}) VALUES ({','.join('?' * 15)})", occ)
+        batch = [groups[k] for k in changed]
+        entries = winner_rows(batch, self.repo._hints_for(r for g in batch for r in g))
+        for k in changed:
+            written[k] = []
+        for e in entries:
+            written[e[0]].append((e[2], e[1]))
         entries.sort(key=lambda e: (e[2], e[0], e[1]))
-        self.repo.conn.executemany(
-            f"INSERT INTO entries ({_ENTRY_ALL}) VALUES ({','.join('?' * 16)})", entries
-        )
+        conn.executemany(f"INSERT INTO entries ({_ENTRY_ALL}) VALUES ({','.join('?' * 16)})", entries)
 
     def finish(self, batch: Batch) -> int:
         """Complete the load (plus the file bookkeeping in ``batch``) and commit; returns the number
         of dedup groups."""
-        self._begin()
-        conn, groups = self.repo.conn, self.groups
+        conn = self.repo.conn
         try:
-            dirty = [k for k in self._flushed if len(groups[k]) > 1]
-            conn.executemany(
-                "DELETE FROM entries WHERE ts = ? AND gkey = ? AND req = ?",
-                ((groups[k][0][4], k, groups[k][0][2]) for k in dirty),
-            )
-            flushed = self._flushed.difference(dirty)
-            rest: list[list[Row]] = []
-            multi: list[Row] = []
-            for gkey, rows in groups.items():
-                if gkey in flushed:
-                    continue
-                if len(rows) > 1:
-                    # Copies of one line read in different ranges of a file collapse first.
-                    table: dict[tuple[int, str, str, int], Row] = {}
-                    for row in rows:
-                        merge_into(table, row)
-                    rows = list(table.values())
-                    if len(rows) > 1:
-                        multi.extend(rows)
-                rest.append(rows)
-            multi.sort(key=lambda r: (r[1], r[2], r[3], r[0]))
-            conn.executemany(f"INSERT INTO occ ({_OCC_COLS}) VALUES ({','.join('?' * 15)})", multi)
-            self._insert_entries(rest)
+            self.flush()
             conn.execute(_ENTRIES_KEY)
             conn.execute("DELETE FROM buckets")
             conn.execute(f"INSERT INTO buckets SELECT {_BUCKET_SUMS} FROM entries GROUP BY 1, 2, 3, 4, 5")
@@ -510,7 +501,7 @@ class ColdLoad:
             raise
         conn.execute("COMMIT")
         self._open = False
-        return len(groups)
+        return len(self.groups)
 
     def abort(self) -> None:
         if self._open:

@@ -97,3 +97,14 @@ def test_lines_longer_than_the_map_window(tmp_path: Path, monkeypatch) -> None: 
     small = scan_range(0, str(p), 0, p.stat().st_size, "s", True)
     assert len(normal.records) == 5 and small.records == normal.records
     assert small.end_offset == normal.end_offset == p.stat().st_size
+
+
+def test_simd_search_and_standard_find_give_the_same_records(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from trayapp.sources.transcripts import decode
+
+    assert decode._simd_find is not None  # stringzilla is a dependency: the fast path is what runs
+    paths = sorted((FIX / "cases" / "projects").rglob("*.jsonl")) + sorted((FIX / "ccusage").rglob("*.jsonl"))
+    assert len(paths) > 5
+    fast = [_all(p, 3) for p in paths]
+    monkeypatch.setattr(decode, "_simd_find", None)
+    assert [_all(p, 3) for p in paths] == fast

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trayapp.core.ledger import Row, merge_into
 from trayapp.sources.transcripts.discovery import TranscriptFile, discover, transcript_roots
 from trayapp.store.ledger_repo import Batch, ColdLoad, FileRow, FileState, LedgerRepo
 
@@ -195,19 +196,25 @@ class _Merger:
             stats.files_reset += 1
         stats.malformed += malformed
         stats.files_read += 1
+        rows: list[Row] = []
         for r in job.results:
-            stats.records += len(r.records)
-            if self.cold is not None:
-                self.cold.add(r.records)
-            else:
-                pending.rows.extend(r.records)
+            rows.extend(r.records)
         job.results = []
+        if job.ranges > 1:
+            # Copies of one line read in different ranges of the file collapse into one row.
+            table: dict[tuple[int, str, str, int], Row] = {}
+            for row in rows:
+                merge_into(table, row)
+            rows = list(table.values())
+        stats.records += len(rows)
         if self.cold is not None:
+            self.cold.add(rows)
             if self.cold.rows >= COLD_MAX_ROWS:
                 self._finish_cold()
             elif self.cold.pending >= FLUSH_GROUPS:
                 self.cold.flush()
         else:
+            pending.rows.extend(rows)
             self.pending_bytes += job.size - job.start
             if self.pending_bytes >= BATCH_BYTES:
                 self._commit()
