@@ -1,13 +1,14 @@
 """Wall time of a warm ``claude-watch report daily --json`` (nothing changed since the last scan), next
 to a bare interpreter start, in the same run.
 
-Builds a ledger once in a temporary ``CLAUDE_WATCH_HOME`` (a cold scan of the corpus), then runs the
+Builds a ledger once in a temporary ``CLAUDE_WATCH_HOME`` (or, with ``--real-dirs``, in the platform
+directories under a temporary ``HOME``) by a cold scan of the corpus, then runs the
 report N times interleaved with ``python -c pass`` on the same interpreter and prints the medians,
 their ratio, and the target (issue 4: warm rerun <= 0.05x ccusage's wall, ccusage ~1.7-2.1 s on the
 2 GiB corpus, so about 80 ms). Other reports can be timed with ``--args``.
 
     .venv/bin/python bench/bench_warm.py [--corpus bench/corpus/2048] [--runs 30]
-        [--args "report daily --json --timezone UTC"] [--script] [--tree DIR]
+        [--args "report daily --json --timezone UTC"] [--script] [--real-dirs] [--python PY] [--tree DIR]
 """
 
 from __future__ import annotations
@@ -44,6 +45,17 @@ def main() -> int:
         "--script", action="store_true", help="run the installed console script instead of python -m trayapp"
     )
     ap.add_argument(
+        "--real-dirs",
+        action="store_true",
+        help="no CLAUDE_WATCH_HOME: the platform directories under a temporary HOME (what users run)",
+    )
+    ap.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter for both the report and the bare start (e.g. one whose project install is a "
+        "plain .pth path, as `pip install -e . --config-settings editable_mode=compat` makes)",
+    )
+    ap.add_argument(
         "--tree",
         default=str(HERE.parent),
         help="source tree to run (python -m trayapp from there), e.g. an "
@@ -53,12 +65,17 @@ def main() -> int:
     corpus = Path(opts.corpus)
     if not (corpus / "projects").is_dir():
         raise SystemExit(f"{corpus} has no projects/ folder: generate it with bench/gen_corpus.py")
-    script = Path(sys.executable).with_name("claude-watch")
-    base = [str(script)] if opts.script else [sys.executable, "-m", "trayapp"]
+    script = Path(opts.python).with_name("claude-watch")
+    base = [str(script)] if opts.script else [opts.python, "-m", "trayapp"]
     cmd = base + shlex.split(opts.args)
-    bare = [sys.executable, "-c", "pass"]
+    bare = [opts.python, "-c", "pass"]
     with tempfile.TemporaryDirectory(prefix="bench-warm-") as home:
         env = dict(os.environ, CLAUDE_WATCH_HOME=home, CLAUDE_CONFIG_DIR=str(corpus), TZ="UTC")
+        if opts.real_dirs:
+            del env["CLAUDE_WATCH_HOME"]
+            env["HOME"] = home
+            for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+                env.pop(var, None)
         # Users run with cached bytecode; without this a changed module is compiled on every run.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         cold = timed(cmd, env, opts.tree)

@@ -1,14 +1,16 @@
 """Where Claude Watch keeps its files.
 
-Platform directories come from platformdirs. Setting ``CLAUDE_WATCH_HOME`` moves every one of
-them under that directory (``config/``, ``data/``, ``cache/``, ``logs/``, ``state/``), which is
-what tests and scripts use to stay hermetic. Nothing is created at import time; callers ask for
-a directory with ``ensure=True`` when they are about to write.
+Platform directories follow platformdirs (computed by hand on Linux/BSD and macOS, where the
+rules are short and the import is not; tests compare the two). Setting ``CLAUDE_WATCH_HOME``
+moves every one of them under that directory (``config/``, ``data/``, ``cache/``, ``logs/``,
+``state/``), which is what tests and scripts use to stay hermetic. Nothing is created at import
+time; callers ask for a directory with ``ensure=True`` when they are about to write.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from trayapp import APP_ID
@@ -60,6 +62,9 @@ def app_dirs() -> AppDirs:
             logs=root / "logs",
             state=root / "state",
         )
+    fast = platform_dirs(sys.platform)
+    if fast is not None:
+        return fast
     import platformdirs  # lazy: the statusline command must stay light
 
     pd = platformdirs.PlatformDirs(appname=APP_ID, appauthor=False)
@@ -70,6 +75,46 @@ def app_dirs() -> AppDirs:
         logs=Path(pd.user_log_dir),
         state=Path(pd.user_state_dir),
     )
+
+
+def platform_dirs(platform: str) -> AppDirs | None:
+    """platformdirs' user directories for this app, computed by hand on Linux/BSD and macOS.
+
+    Importing platformdirs costs about 7 ms, paid by every command that opens a database; its rules
+    for these five directories are short: ``$XDG_*_HOME`` when absolute, else the platform default
+    under ``$HOME`` (Linux: ``~/.config``, ``~/.local/share``, ``~/.cache``, ``~/.local/state``, logs in
+    ``<state>/log``; macOS: ``~/Library/Application Support``, ``~/Library/Caches``,
+    ``~/Library/Logs``). Returns None where they are not replicated (Windows and others, or a
+    ``$HOME`` that is not absolute), and the caller asks platformdirs. Tests compare both.
+    """
+    home = os.environ.get("HOME", "")
+    if not home.startswith("/"):
+        return None
+
+    def xdg(var: str, default: str) -> str:
+        value = os.environ.get(var, "")
+        base = value if value.startswith("/") else os.path.expanduser(default)
+        return os.path.join(base, APP_ID)
+
+    if platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        state = xdg("XDG_STATE_HOME", "~/.local/state")
+        return AppDirs(
+            config=Path(xdg("XDG_CONFIG_HOME", "~/.config")),
+            data=Path(xdg("XDG_DATA_HOME", "~/.local/share")),
+            cache=Path(xdg("XDG_CACHE_HOME", "~/.cache")),
+            logs=Path(state, "log"),
+            state=Path(state),
+        )
+    if platform == "darwin":
+        support = "~/Library/Application Support"
+        return AppDirs(
+            config=Path(xdg("XDG_CONFIG_HOME", support)),
+            data=Path(xdg("XDG_DATA_HOME", support)),
+            cache=Path(xdg("XDG_CACHE_HOME", "~/Library/Caches")),
+            logs=Path(os.path.expanduser("~/Library/Logs"), APP_ID),
+            state=Path(xdg("XDG_STATE_HOME", support)),
+        )
+    return None
 
 
 def ensure(path: Path) -> Path:
@@ -108,8 +153,6 @@ def database_file() -> Path:
 
 def resources_dir() -> Path:
     """The bundled ``resources/`` folder (next to the package, or inside a frozen bundle)."""
-    import sys
-
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root) / "resources"
