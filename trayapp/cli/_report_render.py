@@ -199,6 +199,76 @@ def periods_json(kind: str, report: Report, projects: dict[str, str]) -> dict[st
     return out
 
 
+def dumps_pretty(obj: Any) -> str:
+    """``json.dumps(obj, indent=2, ensure_ascii=False)``, byte for byte, about twice as fast.
+
+    With ``indent`` the standard library encodes in pure Python through generators (3 ms for a
+    daily report on a 2 GiB history, more than the query behind it); this builds the text directly
+    from the C string escaper. Only JSON's own types (str-keyed dicts, lists and tuples, str, int,
+    float, bool, None) take this path; anything else is handed to ``json.dumps`` whole.
+    """
+    from json.encoder import encode_basestring  # C, keeps non-ASCII as is (ensure_ascii=False)
+
+    parts: list[str] = []
+    add = parts.append
+
+    def enc(o: Any, pad: str) -> None:
+        if type(o) is str:
+            add(encode_basestring(o))
+        elif o is None:
+            add("null")
+        elif o is True:
+            add("true")
+        elif o is False:
+            add("false")
+        elif type(o) is int:
+            add(int.__repr__(o))
+        elif type(o) is float:
+            add(float.__repr__(o) if o == o and o not in (_INF, -_INF) else _SPECIAL[repr(o)])
+        elif type(o) is dict:
+            if not o:
+                add("{}")
+                return
+            inner = pad + "  "
+            opener = "{\n"
+            for k, v in o.items():
+                if type(k) is not str:
+                    raise _NotPlain
+                add(opener + inner + encode_basestring(k) + ": ")
+                opener = ",\n"
+                enc(v, inner)
+            add("\n" + pad + "}")
+        elif type(o) is list or type(o) is tuple:
+            if not o:
+                add("[]")
+                return
+            inner = pad + "  "
+            opener = "[\n"
+            for v in o:
+                add(opener + inner)
+                opener = ",\n"
+                enc(v, inner)
+            add("\n" + pad + "]")
+        else:
+            raise _NotPlain
+
+    try:
+        enc(obj, "")
+    except _NotPlain:
+        import json
+
+        return json.dumps(obj, indent=2, ensure_ascii=False)
+    return "".join(parts)
+
+
+class _NotPlain(Exception):
+    """A value outside JSON's own types: let the json module deal with it."""
+
+
+_INF = float("inf")
+_SPECIAL = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}  # what json.dumps writes for them
+
+
 def blocks(
     tracker: Tracker, since: date | None, until: date | None, *, as_json: bool
 ) -> dict[str, Any] | str:

@@ -58,10 +58,5 @@ def run(args: argparse.Namespace) -> int:
             )
     finally:
         tracker.repo.close()
-    if isinstance(out, str):
-        print(out)
-    else:
-        import json
-
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+    print(out if isinstance(out, str) else render.dumps_pretty(out))
     return 0
