@@ -13,7 +13,16 @@ import os
 from datetime import UTC, date, datetime, tzinfo
 
 from trayapp import paths
-from trayapp.core.aggregate import GroupRow, Tally, day_range_ms, period_ranges, rollup, today_in, totals
+from trayapp.core.aggregate import (
+    BUCKET_MS,
+    GroupRow,
+    Tally,
+    day_range_ms,
+    period_ranges,
+    rollup,
+    today_in,
+    totals,
+)
 from trayapp.core.pricing import PriceTable, display_model, group_cost
 from trayapp.store.ledger_repo import LedgerRepo
 
@@ -26,6 +35,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from trayapp.core.blocks import Block, BlockEntry
+    from trayapp.core.ledger import Entry
     from trayapp.sources.stats_cache import StatsCacheDays
     from trayapp.sources.transcripts.scanner import ProgressFn, ScanStats
 
@@ -221,35 +231,64 @@ class Tracker:
         return self._report(dict(sorted(rows.items(), key=lambda kv: -kv[1].cost)))
 
     def block_entries(self, since_ms: int | None = None, until_ms: int | None = None) -> list[BlockEntry]:
+        """Single entries, time-sorted, for :func:`trayapp.core.blocks.identify_blocks`."""
+        return [self._block_entry(e) for e in self.repo.entries(since_ms, until_ms)]
+
+    def _block_entry(self, e: Entry) -> BlockEntry:
         from trayapp.core.blocks import BlockEntry
 
-        out: list[BlockEntry] = []
-        for e in self.repo.entries(since_ms, until_ms):
-            cost, _ = group_cost(
-                self.table,
-                self.cost_mode,
-                e.model,
-                (e.inp, e.out, e.cc5, e.cc1, e.cr),
-                fast=bool(e.fast),
-                long_context=e.long_context,
-                has_cost=e.cost is not None,
-                recorded=e.cost or 0.0,
-            )
-            out.append(
-                BlockEntry(
-                    e.ts, display_model(e.model, bool(e.fast)), e.inp, e.out, e.cc5 + e.cc1, e.cr, cost
-                )
-            )
-        return out
+        cost, _ = group_cost(
+            self.table,
+            self.cost_mode,
+            e.model,
+            (e.inp, e.out, e.cc5, e.cc1, e.cr),
+            fast=bool(e.fast),
+            long_context=e.long_context,
+            has_cost=e.cost is not None,
+            recorded=e.cost or 0.0,
+        )
+        return BlockEntry(e.ts, display_model(e.model, bool(e.fast)), e.inp, e.out, e.cc5 + e.cc1, e.cr, cost)
 
     def blocks(
         self, since: date | None = None, until: date | None = None, now: datetime | None = None
     ) -> list[Block]:
-        now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
-        from trayapp.core.blocks import identify_blocks
+        """5-hour blocks from the ledger's 15-minute sums (pieces), not from every entry: the same
+        blocks (see :mod:`trayapp.core.blocks`), a fraction of the rows."""
+        from trayapp.core.blocks import BlockEntry, identify_blocks
 
+        now_ms = int((now or datetime.now(UTC)).timestamp() * 1000)
         lo, hi = day_range_ms(since, until, self.tz)
-        return identify_blocks(self.block_entries(lo, hi), now_ms)
+        pieces: list[BlockEntry] = []
+        groups: dict[int, tuple[int, str, bool, bool, bool]] = {}  # id(piece) -> its bucket and group
+        for r in self.repo.grouped("bucket", lo, hi):
+            cost, _ = group_cost(
+                self.table,
+                self.cost_mode,
+                r.model,
+                (r.inp, r.out, r.cc5, r.cc1, r.cr),
+                fast=r.fast,
+                long_context=r.long,
+                has_cost=r.has_cost,
+                recorded=r.cost,
+            )
+            name = display_model(r.model, r.fast)
+            piece = BlockEntry(r.first_ts, name, r.inp, r.out, r.cc5 + r.cc1, r.cr, cost, r.last_ts, r.count)
+            groups[id(piece)] = (int(r.key), r.model, r.fast, r.long, r.has_cost)
+            pieces.append(piece)
+        pieces.sort(key=lambda p: (p.ts, p.model))
+
+        def split(piece: BlockEntry) -> list[BlockEntry]:
+            # The entries behind one piece: its bucket's entries of its model group.
+            bucket, *group = groups[id(piece)]
+            a, b = bucket * BUCKET_MS, (bucket + 1) * BUCKET_MS
+            a, b = (a if lo is None else max(a, lo)), (b if hi is None else min(b, hi))
+            return [
+                self._block_entry(e)
+                for e in self.repo.entries(a, b)
+                if [e.model, bool(e.fast), e.long_context, e.cost is not None] == group
+            ]
+
+        return identify_blocks(pieces, now_ms, split=split)
 
     def current_block(self, now: datetime | None = None) -> Block | None:
         """The active 5-hour block, reading only recent entries (back to the last idle gap)."""
