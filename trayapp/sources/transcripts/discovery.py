@@ -11,11 +11,13 @@ and ``tool-results/`` folders and workflow ``journal.jsonl`` files.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (warm-start cost)
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
 SKIP_DIRS = frozenset({"memory", "tool-results"})
 
@@ -75,15 +77,21 @@ def transcript_roots(env: Mapping[str, str] | None = None, home: Path | None = N
     return roots
 
 
-def discover(roots: list[Path]) -> list[TranscriptFile]:
-    """Every transcript file under ``roots`` (sorted by path within each root)."""
+def discover(roots: list[Path], *, listing_cache: bool = True) -> list[TranscriptFile]:
+    """Every transcript file under ``roots`` (sorted by path within each root).
+
+    With ``listing_cache`` the folder listings are remembered in ``cache_dir()/transcript-dirs.json``
+    and reused for a folder whose modification time has not changed, so a rescan of an unchanged
+    tree costs one ``stat`` per folder instead of reading every folder (see :class:`_Listings`).
+    """
+    listings = _Listings.load() if listing_cache else _Listings(None, {})
     found: list[TranscriptFile] = []
     seen: set[str] = set()
     sep = os.sep
     for root in roots:
         base = str(root)
         cut = len(base) + (0 if base.endswith(sep) else 1)
-        for path in sorted(_walk(base)):
+        for path in sorted(_walk(base, listings)):
             if path in seen:
                 continue
             seen.add(path)
@@ -94,29 +102,123 @@ def discover(roots: list[Path]) -> list[TranscriptFile]:
             project = rel[0] if len(rel) > 1 else ""
             session = rel[1] if len(rel) > 2 else stem
             found.append(TranscriptFile(path, project, session))
+    listings.save()
     return found
 
 
-def _walk(top: str) -> list[str]:
+# A listing is reused only while the folder's mtime is what it was and was already this much older
+# than the listing: a change in the same timestamp tick as an earlier listing cannot go unseen.
+SETTLE_NS = 2_000_000_000
+CACHE_FILENAME = "transcript-dirs.json"
+
+
+class _Listings:
+    """Folder path -> [mtime_ns, listed_at_ns, sub-folders, ``*.jsonl`` files], kept between runs.
+
+    A folder's mtime changes whenever an entry is added, removed or renamed in it (appending to a
+    transcript does not, and needs no listing: the scanner stats every file). An unreadable or
+    malformed cache file is ignored (the folders are read), and failing to write it loses nothing.
+    """
+
+    def __init__(self, path: str | None, old: dict[str, list[Any]]) -> None:
+        self.path = path
+        self.old = old
+        self.new: dict[str, list[Any]] = {}
+        self.changed = False
+
+    @classmethod
+    def load(cls) -> _Listings:
+        import json
+
+        from trayapp import paths
+
+        path = str(paths.cache_dir() / CACHE_FILENAME)
+        try:
+            with open(path, "rb") as fh:
+                data = json.loads(fh.read())
+            old = data["dirs"] if data.get("version") == 1 and isinstance(data.get("dirs"), dict) else {}
+        except (OSError, ValueError, AttributeError):
+            old = {}
+        return cls(path, old)
+
+    def get(self, directory: str, mtime_ns: int) -> tuple[list[str], list[str]] | None:
+        entry = self.old.get(directory)
+        if (
+            isinstance(entry, list)
+            and len(entry) == 4
+            and entry[0] == mtime_ns
+            and isinstance(entry[1], int)
+            and entry[1] - mtime_ns > SETTLE_NS
+            and isinstance(entry[2], list)
+            and isinstance(entry[3], list)
+        ):
+            self.new[directory] = entry
+            return entry[2], entry[3]
+        return None
+
+    def put(self, directory: str, mtime_ns: int, listed_ns: int, dirs: list[str], files: list[str]) -> None:
+        self.new[directory] = [mtime_ns, listed_ns, dirs, files]
+        self.changed = True
+
+    def save(self) -> None:
+        if self.path is None or not (self.changed or self.new.keys() != self.old.keys()):
+            return
+        import json
+
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump({"version": 1, "dirs": self.new}, fh, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _walk(top: str, listings: _Listings) -> list[str]:
     out: list[str] = []
+    join = os.path.join
     stack = [(top, False)]
     while stack:
         directory, in_workflows = stack.pop()
         try:
-            it = os.scandir(directory)
+            mtime_ns = os.stat(directory).st_mtime_ns
         except OSError:
             continue
-        with it:
-            for de in it:
-                name = de.name
-                try:
-                    if de.is_dir(follow_symlinks=False):
-                        if name not in SKIP_DIRS:
-                            stack.append((de.path, in_workflows or name == "workflows"))
-                    elif name.endswith(".jsonl") and de.is_file():
-                        if in_workflows and name == "journal.jsonl":
-                            continue
-                        out.append(de.path)
-                except OSError:
-                    continue
+        known = listings.get(directory, mtime_ns)
+        if known is None:
+            listed_ns = time.time_ns()
+            try:
+                dirs, files = _list(directory)
+            except OSError:
+                continue
+            listings.put(directory, mtime_ns, listed_ns, dirs, files)
+        else:
+            dirs, files = known
+        for name in dirs:
+            stack.append((join(directory, name), in_workflows or name == "workflows"))
+        for name in files:
+            if not (in_workflows and name == "journal.jsonl"):
+                out.append(join(directory, name))
     return out
+
+
+def _list(directory: str) -> tuple[list[str], list[str]]:
+    """(sub-folders to descend into, ``*.jsonl`` files) of one folder."""
+    dirs: list[str] = []
+    files: list[str] = []
+    with os.scandir(directory) as it:
+        for de in it:
+            name = de.name
+            try:
+                if de.is_dir(follow_symlinks=False):
+                    if name not in SKIP_DIRS:
+                        dirs.append(name)
+                elif name.endswith(".jsonl") and de.is_file():
+                    files.append(name)
+            except OSError:
+                continue
+    return dirs, files
