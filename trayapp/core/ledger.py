@@ -21,7 +21,7 @@ order, in any chunking, or resumed after a crash, yields the same entries.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 LONG_CONTEXT_THRESHOLD = 200_000
 
@@ -50,8 +50,7 @@ def origin(r: Row) -> tuple[int, str, str]:
     return (r[4], r[5], r[6])
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """A de-duplicated request: what reports count."""
 
     gkey: str

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from trayapp import paths
 from trayapp.core.aggregate import GroupRow
@@ -37,6 +38,9 @@ _BUCKET_SUMS = (
     " SUM(inp), SUM(outp), SUM(cc5), SUM(cc1), SUM(cr), TOTAL(cost), COUNT(*), MIN(ts), MAX(ts)"
 )
 
+# Primary-key orders of occ (gkey, req, side, file_id) and entries (ts, gkey, req), as C-level keys.
+_OCC_ORDER = itemgetter(1, 2, 3, 0)
+_ENTRY_ORDER = itemgetter(2, 0, 1)
 _ENTRIES_KEY = "CREATE UNIQUE INDEX entries_key ON entries (gkey, req)"
 
 MIGRATIONS: tuple[str, ...] = (
@@ -130,8 +134,7 @@ def ledger_file() -> Path:
     return paths.data_dir() / LEDGER_FILENAME
 
 
-@dataclass(frozen=True, slots=True)
-class FileRow:
+class FileRow(NamedTuple):
     id: int
     path: str
     project_hint: str
@@ -145,8 +148,7 @@ class FileRow:
     missing: bool
 
 
-@dataclass(frozen=True, slots=True)
-class FileState:
+class FileState(NamedTuple):
     """New bookkeeping for a file after a read (``malformed`` is added to the stored count)."""
 
     file_id: int
@@ -158,14 +160,16 @@ class FileState:
     malformed: int
 
 
-@dataclass(slots=True)
 class Batch:
     """One transaction's worth of scan results."""
 
-    resets: list[int] = field(default_factory=list)  # files whose old rows are dropped first
-    rows: list[Row] = field(default_factory=list)  # new occurrences
-    states: list[FileState] = field(default_factory=list)
-    missing: list[int] = field(default_factory=list)
+    __slots__ = ("resets", "rows", "states", "missing")
+
+    def __init__(self, missing: list[int] | None = None) -> None:
+        self.resets: list[int] = []  # files whose old rows are dropped first
+        self.rows: list[Row] = []  # new occurrences
+        self.states: list[FileState] = []
+        self.missing: list[int] = missing or []  # files that vanished
 
 
 class LedgerRepo:
@@ -239,10 +243,10 @@ class LedgerRepo:
                 merge_into(table, row)
             groups = split_groups(table.values())
             multi = [r for g in groups.values() if len(g) > 1 for r in g]
-            multi.sort(key=lambda r: (r[1], r[2], r[3], r[0]))  # B-tree inserts in key order are cheaper
+            multi.sort(key=_OCC_ORDER)  # B-tree inserts in key order are cheaper
             conn.executemany(f"INSERT INTO occ ({_OCC_COLS}) VALUES ({','.join('?' * 15)})", multi)
             entries = winner_rows(groups.values(), self._hints_for(table.values()))
-            entries.sort(key=lambda e: (e[2], e[0], e[1]))  # primary-key order
+            entries.sort(key=_ENTRY_ORDER)  # primary-key order
             conn.executemany(f"INSERT INTO entries ({_ENTRY_ALL}) VALUES ({','.join('?' * 16)})", entries)
             slots.update(e[2] // SLOT_MS for e in entries)
             self._refresh_buckets(slots)
@@ -475,7 +479,7 @@ class ColdLoad:
             if len(rows) > 1:
                 occ.extend(rows[in_occ.get(k, 0) :])
                 in_occ[k] = len(rows)
-        occ.sort(key=lambda r: (r[1], r[2], r[3], r[0]))
+        occ.sort(key=_OCC_ORDER)
         conn.executemany(f"INSERT INTO occ ({_OCC_COLS}) VALUES ({','.join('?' * 15)})", occ)
         batch = [groups[k] for k in changed]
         entries = winner_rows(batch, self.repo._hints_for(r for g in batch for r in g))
@@ -483,7 +487,7 @@ class ColdLoad:
             written[k] = []
         for e in entries:
             written[e[0]].append((e[2], e[1]))
-        entries.sort(key=lambda e: (e[2], e[0], e[1]))
+        entries.sort(key=_ENTRY_ORDER)
         conn.executemany(f"INSERT INTO entries ({_ENTRY_ALL}) VALUES ({','.join('?' * 16)})", entries)
 
     def finish(self, batch: Batch) -> int:

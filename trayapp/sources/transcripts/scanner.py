@@ -17,7 +17,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,34 +40,37 @@ MIN_PIECE = 8 * 1024 * 1024
 MAX_PIECE = 64 * 1024 * 1024
 
 
-@dataclass(slots=True)
 class ScanStats:
-    files_seen: int = 0
-    files_read: int = 0
-    files_reset: int = 0
-    files_missing: int = 0
-    bytes_read: int = 0
-    records: int = 0
-    malformed: int = 0
-    groups_touched: int = 0
-    workers: int = 0
-    seconds: float = 0.0
-    roots: list[str] = field(default_factory=list)
+    """What a scan did (for the CLI's notes, the dashboard and the tests)."""
+
+    __slots__ = ("files_seen", "files_read", "files_reset", "files_missing", "bytes_read", "records",
+                 "malformed", "groups_touched", "workers", "seconds", "roots")  # fmt: skip
+
+    def __init__(self, roots: list[str] | None = None) -> None:
+        self.files_seen = self.files_read = self.files_reset = self.files_missing = 0
+        self.bytes_read = self.records = self.malformed = self.groups_touched = self.workers = 0
+        self.seconds = 0.0
+        self.roots: list[str] = roots or []
+
+    def __repr__(self) -> str:
+        return "ScanStats(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
 
-@dataclass(slots=True)
 class _Job:
-    file_id: int
-    path: str
-    start: int
-    size: int
-    dev: int
-    ino: int
-    mtime_ns: int
-    session_hint: str
-    reset: bool
-    ranges: int = 1
-    results: list[RangeResult] = field(default_factory=list)
+    """One file to read: from ``start`` to ``size`` (as stat'ed), split into ``ranges`` pieces."""
+
+    __slots__ = ("file_id", "path", "start", "size", "dev", "ino", "mtime_ns", "session_hint", "reset",
+                 "ranges", "results")  # fmt: skip
+
+    def __init__(
+        self, file_id: int, path: str, start: int, size: int, dev: int, ino: int, mtime_ns: int,
+        session_hint: str, reset: bool,
+    ) -> None:  # fmt: skip
+        self.file_id, self.path, self.start, self.size = file_id, path, start, size
+        self.dev, self.ino, self.mtime_ns = dev, ino, mtime_ns
+        self.session_hint, self.reset = session_hint, reset
+        self.ranges = 1
+        self.results: list[RangeResult] = []
 
 
 def plan(repo: LedgerRepo, found: list[TranscriptFile]) -> tuple[list[_Job], list[int]]:
