@@ -180,7 +180,7 @@ class _Listings:
 
 def _walk(top: str, listings: _Listings) -> list[str]:
     out: list[str] = []
-    join = os.path.join
+    sep = os.sep
     stack = [(top, False)]
     while stack:
         directory, in_workflows = stack.pop()
@@ -198,11 +198,13 @@ def _walk(top: str, listings: _Listings) -> list[str]:
             listings.put(directory, mtime_ns, listed_ns, dirs, files)
         else:
             dirs, files = known
+        # os.path.join(directory, name), as scandir builds entry paths, without its per-call cost.
+        prefix = directory if directory.endswith(sep) else directory + sep
         for name in dirs:
-            stack.append((join(directory, name), in_workflows or name == "workflows"))
+            stack.append((prefix + name, in_workflows or name == "workflows"))
         for name in files:
             if not (in_workflows and name == "journal.jsonl"):
-                out.append(join(directory, name))
+                out.append(prefix + name)
     return out
 
 
