@@ -164,8 +164,9 @@ class _Listings:
         if self.path is None or not (self.changed or self.new.keys() != self.old.keys()):
             return
         import json
+        from _thread import get_ident  # unique per thread: two trackers may scan at once
 
-        tmp = f"{self.path}.{os.getpid()}.tmp"
+        tmp = f"{self.path}.{os.getpid()}.{get_ident()}.tmp"
         try:
             os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
             with open(tmp, "w", encoding="utf-8") as fh:

@@ -148,6 +148,7 @@ class Tracker:
 
     def write_today(self, now: datetime | None = None) -> Path:
         import json
+        from _thread import get_ident
 
         now = now or datetime.now(UTC)
         day, tally = self.today_tally(now)
@@ -158,9 +159,9 @@ class Tracker:
             "updated_at": now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         }
         target = paths.ensure(paths.state_dir()) / TODAY_FILE
-        # Atomic replace through a private temp file; named by pid rather than with tempfile (whose
-        # import costs more than this whole write), O_EXCL so a stale name is never reused blindly.
-        tmp = target.with_name(f".today-cost.{os.getpid()}.tmp")
+        # Atomic replace through a private temp file, named by process and thread (trackers may run
+        # in two threads) rather than made by tempfile, whose import costs more than this whole write.
+        tmp = target.with_name(f".today-cost.{os.getpid()}.{get_ident()}.tmp")
         try:
             tmp.unlink(missing_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
