@@ -125,9 +125,10 @@ def test_a_folder_changed_just_before_its_listing_is_read_again(tmp_path: Path, 
     assert [os.path.relpath(d, root) for d in listings] == ["-work-b"]
 
 
-@pytest.mark.parametrize(
-    "content", [b"not json", b"[]", b'{"version": 1, "dirs": {"x": 5}}', b'{"version": 9}']
-)
+BAD_CACHES = [b"not json", b"[]", b'{"version": 1, "dirs": {"x": 5}}', b'{"version": 9}', b"\xff\xfe"]
+
+
+@pytest.mark.parametrize("content", BAD_CACHES)
 def test_bad_cache_file_is_ignored(tmp_path: Path, content: bytes) -> None:
     root = _tree(tmp_path)
     expected = discover([root], listing_cache=False)
@@ -146,3 +147,15 @@ def test_any_mtime_change_means_a_new_listing(tmp_path: Path, listings: list[str
     listings.clear()
     assert "-work-b/s5.jsonl" in _paths(discover([root]), root)
     assert [os.path.relpath(d, root) for d in listings] == ["-work-b"]
+
+
+def test_cache_entries_of_the_wrong_shape_are_ignored(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    expected = discover([root], listing_cache=False)
+    discover([root])
+    cache = paths.cache_dir() / CACHE_FILENAME
+    data = json.loads(cache.read_text())
+    for entry in data["dirs"].values():
+        entry[2], entry[3] = [1, None], [{"x": 1}]  # same mtimes, nonsense names
+    cache.write_text(json.dumps(data))
+    assert discover([root]) == expected

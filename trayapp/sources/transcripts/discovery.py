@@ -107,7 +107,8 @@ def discover(roots: list[Path], *, listing_cache: bool = True) -> list[Transcrip
 
 
 # A listing is reused only while the folder's mtime is what it was and was already this much older
-# than the listing: a change in the same timestamp tick as an earlier listing cannot go unseen.
+# than the listing: a change in the same timestamp tick as an earlier listing cannot go unseen (as
+# long as a network file system's clock is within these 2 s of ours).
 SETTLE_NS = 2_000_000_000
 CACHE_FILENAME = "transcript-dirs.json"
 
@@ -151,6 +152,8 @@ class _Listings:
             and entry[1] - mtime_ns > SETTLE_NS
             and isinstance(entry[2], list)
             and isinstance(entry[3], list)
+            and all(type(name) is str for name in entry[2])
+            and all(type(name) is str for name in entry[3])
         ):
             self.new[directory] = entry
             return entry[2], entry[3]
