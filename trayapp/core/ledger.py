@@ -21,7 +21,6 @@ order, in any chunking, or resumed after a crash, yields the same entries.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
 
 LONG_CONTEXT_THRESHOLD = 200_000
 
@@ -50,22 +49,42 @@ def origin(r: Row) -> tuple[int, str, str]:
     return (r[4], r[5], r[6])
 
 
-class Entry(NamedTuple):
-    """A de-duplicated request: what reports count."""
+class Entry:
+    """A de-duplicated request: what reports count. (A slots class, not a dataclass or NamedTuple:
+    the warm report path avoids importing dataclasses and typing.)"""
 
-    gkey: str
-    req: str
-    ts: int
-    session: str
-    project: str
-    model: str
-    inp: int
-    out: int
-    cc5: int
-    cc1: int
-    cr: int
-    fast: int
-    cost: float | None
+    __slots__ = ("gkey", "req", "ts", "session", "project", "model", "inp", "out", "cc5", "cc1", "cr",
+                 "fast", "cost")  # fmt: skip
+
+    def __init__(
+        self, gkey: str, req: str, ts: int, session: str, project: str, model: str, inp: int, out: int,
+        cc5: int, cc1: int, cr: int, fast: int, cost: float | None,
+    ) -> None:  # fmt: skip
+        self.gkey, self.req, self.ts, self.session, self.project, self.model = (
+            gkey,
+            req,
+            ts,
+            session,
+            project,
+            model,
+        )
+        self.inp, self.out, self.cc5, self.cc1, self.cr, self.fast, self.cost = (
+            inp,
+            out,
+            cc5,
+            cc1,
+            cr,
+            fast,
+            cost,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Entry) and all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Entry(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
     @property
     def long_context(self) -> bool:

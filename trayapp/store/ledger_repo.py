@@ -15,7 +15,6 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
 
 from trayapp import paths
 from trayapp.core.aggregate import GroupRow
@@ -134,30 +133,31 @@ def ledger_file() -> Path:
     return paths.data_dir() / LEDGER_FILENAME
 
 
-class FileRow(NamedTuple):
-    id: int
-    path: str
-    project_hint: str
-    session_hint: str
-    dev: int
-    ino: int
-    size: int
-    mtime_ns: int
-    offset: int
-    malformed: int
-    missing: bool
+class FileRow:
+    """What the ledger remembers about one transcript file."""
+
+    __slots__ = ("id", "path", "project_hint", "session_hint", "dev", "ino", "size", "mtime_ns", "offset",
+                 "malformed", "missing")  # fmt: skip
+
+    def __init__(
+        self, id: int, path: str, project_hint: str, session_hint: str, dev: int, ino: int, size: int,
+        mtime_ns: int, offset: int, malformed: int, missing: bool,
+    ) -> None:  # fmt: skip
+        self.id, self.path, self.project_hint, self.session_hint = id, path, project_hint, session_hint
+        self.dev, self.ino, self.size, self.mtime_ns = dev, ino, size, mtime_ns
+        self.offset, self.malformed, self.missing = offset, malformed, missing
 
 
-class FileState(NamedTuple):
+class FileState:
     """New bookkeeping for a file after a read (``malformed`` is added to the stored count)."""
 
-    file_id: int
-    dev: int
-    ino: int
-    size: int
-    mtime_ns: int
-    offset: int
-    malformed: int
+    __slots__ = ("file_id", "dev", "ino", "size", "mtime_ns", "offset", "malformed")
+
+    def __init__(
+        self, file_id: int, dev: int, ino: int, size: int, mtime_ns: int, offset: int, malformed: int
+    ) -> None:
+        self.file_id, self.dev, self.ino, self.size = file_id, dev, ino, size
+        self.mtime_ns, self.offset, self.malformed = mtime_ns, offset, malformed
 
 
 class Batch:
