@@ -110,6 +110,10 @@ def test_warm_report_imports_only_what_it_needs(tmp_path: Path) -> None:
     scanned = _modules_after(["report", "daily", "--json", "--timezone", "UTC"], tmp_path)
     assert "trayapp.sources.transcripts.scanner" in scanned
     assert not others & scanned
+    # A warm rescan (nothing to read) needs no decoder, and its records need neither dataclasses
+    # (which import inspect) nor typing.
+    for heavy in ("trayapp.sources.transcripts.decode", "dataclasses", "typing"):
+        assert heavy not in scanned, heavy
 
 
 @pytest.mark.parametrize("columns", [None, "60", "132", "0", "wide"])

@@ -18,11 +18,12 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from trayapp.core.ledger import Row, merge_into
 from trayapp.sources.transcripts.discovery import TranscriptFile, discover, transcript_roots
 from trayapp.store.ledger_repo import Batch, ColdLoad, FileRow, FileState, LedgerRepo
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (warm-start cost)
 
 if TYPE_CHECKING:
     import multiprocessing.context
