@@ -11,6 +11,7 @@ so a scan killed midway leaves a consistent ledger and the next scan continues f
 
 from __future__ import annotations
 
+import marshal
 import sqlite3
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
@@ -28,6 +29,10 @@ from trayapp.core.ledger import (
     winner_rows,
 )
 from trayapp.store.db import open_database
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (warm-start cost)
+if TYPE_CHECKING:
+    from typing import Any
 
 LEDGER_FILENAME = "ledger.sqlite3"
 
@@ -120,6 +125,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (b, model, fast, lg, hc)
     ) WITHOUT ROWID;
     INSERT INTO buckets SELECT {_BUCKET_SUMS} FROM entries GROUP BY 1, 2, 3, 4, 5
+    """,
+    # 3: results of day/month queries, valid for one ledger generation (bumped by every change).
+    """
+    CREATE TABLE query_cache (key TEXT PRIMARY KEY, gen INTEGER NOT NULL, data BLOB NOT NULL);
+    INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', '0')
     """,
 )
 
@@ -251,11 +261,18 @@ class LedgerRepo:
             slots.update(e[2] // SLOT_MS for e in entries)
             self._refresh_buckets(slots)
             self._write_states(batch)
+            if batch.rows or batch.resets:
+                self._new_generation()
         return len(touched)
 
     def cold_load(self) -> ColdLoad:
         """Start the first load of an empty ledger (see :class:`ColdLoad`)."""
         return ColdLoad(self)
+
+    def _new_generation(self) -> None:
+        """Entries changed (call inside the writing transaction): cached query results are void."""
+        self.conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+        self.conn.execute("DELETE FROM query_cache")
 
     def _write_states(self, batch: Batch) -> None:
         self.conn.executemany(
@@ -350,35 +367,77 @@ class LedgerRepo:
         return int(lo[0]), int(hi[0])
 
     def grouped_ranges(self, ranges: list[tuple[str, int, int]]) -> list[GroupRow]:
-        """Token sums per labelled [start, end) time range (days or months in some zone), computed
-        in SQL from the 15-minute buckets (ranges on 15-minute boundaries, i.e. every real zone) or
-        else from the entries: one index range scan per range either way."""
+        """Token sums per labelled [start, end) time range (days or months in some zone).
+
+        Computed in SQL from the 15-minute buckets (ranges on 15-minute boundaries, i.e. every real
+        zone) or else from the entries, and remembered in ``query_cache`` for the ledger's current
+        generation: asking again before anything changed (a warm rerun) costs two lookups."""
         conn = self.conn
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS spans (label TEXT, lo INTEGER, hi INTEGER)")
-        conn.execute("DELETE FROM temp.spans")
+        key = "ranges:" + repr(ranges)
+        own_tx = not conn.in_transaction
+        if own_tx:
+            conn.execute("BEGIN")  # one snapshot for the generation, the cache and the query
+        try:
+            gen_row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            gen = int(gen_row[0]) if gen_row else -1
+            raw = self._cached(key, gen)
+            fresh = raw is None
+            if raw is None:
+                raw = self._sum_ranges(ranges)
+        finally:
+            if own_tx:
+                conn.execute("COMMIT")
+        if fresh and gen >= 0:
+            self._remember(key, gen, raw)
+        return [GroupRow(r[0], r[1], bool(r[2]), bool(r[3]), bool(r[4]), *r[5:]) for r in raw]
+
+    def _cached(self, key: str, gen: int) -> list[tuple[Any, ...]] | None:
+        hit = self.conn.execute(
+            "SELECT data FROM query_cache WHERE key = ? AND gen = ?", (key, gen)
+        ).fetchone()
+        if hit is None:
+            return None
+        try:
+            data = marshal.loads(hit[0])
+        except (ValueError, EOFError, TypeError):
+            return None  # unreadable (another Python version wrote it): computed again
+        return data if isinstance(data, list) else None
+
+    def _remember(self, key: str, gen: int, raw: list[tuple[Any, ...]]) -> None:
+        """Store a result computed for generation ``gen``; a result computed before a change is
+        stored under its old generation and never served. Skipped when another process is writing
+        (a report never waits for a cache)."""
+        conn = self.conn
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute(
+                "INSERT OR REPLACE INTO query_cache VALUES (?, ?, ?)", (key, gen, marshal.dumps(raw))
+            )
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            conn.execute("PRAGMA busy_timeout=10000")
+
+    def _sum_ranges(self, ranges: list[tuple[str, int, int]]) -> list[tuple[Any, ...]]:
+        conn = self.conn
         if all(lo % SLOT_MS == 0 and hi % SLOT_MS == 0 for _, lo, hi in ranges):
-            conn.executemany(
-                "INSERT INTO temp.spans VALUES (?, ?, ?)",
-                ((k, lo // SLOT_MS, hi // SLOT_MS) for k, lo, hi in ranges),
-            )
+            # One small grouped range scan per range: cheaper than one join sorting every bucket.
             sql = (
-                "SELECT s.label, k.model, k.fast, k.lg, k.hc, SUM(k.inp), SUM(k.outp), SUM(k.cc5),"
-                " SUM(k.cc1), SUM(k.cr), TOTAL(k.cost), SUM(k.n), MIN(k.first_ts), MAX(k.last_ts)"
-                " FROM temp.spans s JOIN buckets k ON k.b >= s.lo AND k.b < s.hi"
-                " GROUP BY s.label, k.model, k.fast, k.lg, k.hc"
+                "SELECT model, fast, lg, hc, SUM(inp), SUM(outp), SUM(cc5), SUM(cc1), SUM(cr), TOTAL(cost),"
+                " SUM(n), MIN(first_ts), MAX(last_ts) FROM buckets WHERE b >= ? AND b < ?"
+                " GROUP BY model, fast, lg, hc"
             )
-        else:
-            conn.executemany("INSERT INTO temp.spans VALUES (?, ?, ?)", ranges)
-            sql = (
-                "SELECT s.label, e.model, e.fast, (e.inp + e.cc5 + e.cc1 + e.cr > "
-                f"{LONG_CONTEXT_THRESHOLD}) AS lg, e.cost IS NOT NULL AS hc, SUM(e.inp), SUM(e.outp),"
-                " SUM(e.cc5), SUM(e.cc1), SUM(e.cr), TOTAL(e.cost), COUNT(*), MIN(e.ts), MAX(e.ts)"
-                " FROM temp.spans s JOIN entries e ON e.ts >= s.lo AND e.ts < s.hi"
-                " GROUP BY s.label, e.model, e.fast, lg, hc"
-            )
-        rows = [GroupRow(r[0], r[1], bool(r[2]), bool(r[3]), bool(r[4]), *r[5:]) for r in conn.execute(sql)]
-        conn.execute("DELETE FROM temp.spans")
-        return rows
+            return [
+                (label, *r)
+                for label, lo, hi in ranges
+                for r in conn.execute(sql, (lo // SLOT_MS, hi // SLOT_MS))
+            ]
+        sql = (
+            f"SELECT model, fast, (inp + cc5 + cc1 + cr > {LONG_CONTEXT_THRESHOLD}) AS lg,"
+            " cost IS NOT NULL AS hc, SUM(inp), SUM(outp), SUM(cc5), SUM(cc1), SUM(cr), TOTAL(cost),"
+            " COUNT(*), MIN(ts), MAX(ts) FROM entries WHERE ts >= ? AND ts < ? GROUP BY model, fast, lg, hc"
+        )
+        return [(label, *r) for label, lo, hi in ranges for r in conn.execute(sql, (lo, hi))]
 
     def session_projects(self) -> dict[str, str]:
         """Session -> project of its earliest entry."""
@@ -500,6 +559,7 @@ class ColdLoad:
             conn.execute("DELETE FROM buckets")
             conn.execute(f"INSERT INTO buckets SELECT {_BUCKET_SUMS} FROM entries GROUP BY 1, 2, 3, 4, 5")
             self.repo._write_states(batch)
+            self.repo._new_generation()
         except BaseException:
             self.abort()
             raise
