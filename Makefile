@@ -66,6 +66,7 @@ bench: system-test-deps $(DEV_STAMP)
 bench-scan: $(DEV_STAMP)
 	cd bench && npm ci --no-audit --no-fund
 	$(PY) bench/bench_scan.py --size-mib $(or $(SIZE_MIB),512)
+	$(PY) bench/bench_warm.py --corpus bench/corpus/$(or $(SIZE_MIB),512)
 
 format: $(DEV_STAMP)
 	$(VENV)/bin/ruff format trayapp tests bench packaging
