@@ -172,22 +172,27 @@ class Tally:
         return out
 
 
+def row_cost(table: PriceTable, mode: str, row: GroupRow) -> tuple[float, bool]:
+    """(cost, priced) of a group of entries under the cost mode (see :func:`group_cost`)."""
+    return group_cost(
+        table,
+        mode,
+        row.model,
+        (row.inp, row.out, row.cc5, row.cc1, row.cr),
+        fast=row.fast,
+        long_context=row.long,
+        has_cost=row.has_cost,
+        recorded=row.cost,
+    )
+
+
 def rollup(
     rows: Iterable[GroupRow], key: Callable[[GroupRow], str], table: PriceTable, mode: str
 ) -> dict[str, Tally]:
     """Sum rows into one :class:`Tally` per ``key(row)``, with per-model breakdowns and costs."""
     result: dict[str, Tally] = {}
     for row in rows:
-        cost, priced = group_cost(
-            table,
-            mode,
-            row.model,
-            (row.inp, row.out, row.cc5, row.cc1, row.cr),
-            fast=row.fast,
-            long_context=row.long,
-            has_cost=row.has_cost,
-            recorded=row.cost,
-        )
+        cost, priced = row_cost(table, mode, row)
         name = display_model(row.model, row.fast)
         tally = result.setdefault(key(row), Tally())
         tally.add(row, cost)

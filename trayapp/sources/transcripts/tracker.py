@@ -20,6 +20,7 @@ from trayapp.core.aggregate import (
     day_range_ms,
     period_ranges,
     rollup,
+    row_cost,
     today_in,
     totals,
 )
@@ -262,16 +263,7 @@ class Tracker:
         pieces: list[BlockEntry] = []
         groups: dict[int, tuple[int, str, bool, bool, bool]] = {}  # id(piece) -> its bucket and group
         for r in self.repo.grouped("bucket", lo, hi):
-            cost, _ = group_cost(
-                self.table,
-                self.cost_mode,
-                r.model,
-                (r.inp, r.out, r.cc5, r.cc1, r.cr),
-                fast=r.fast,
-                long_context=r.long,
-                has_cost=r.has_cost,
-                recorded=r.cost,
-            )
+            cost, _ = row_cost(self.table, self.cost_mode, r)
             name = display_model(r.model, r.fast)
             piece = BlockEntry(r.first_ts, name, r.inp, r.out, r.cc5 + r.cc1, r.cr, cost, r.last_ts, r.count)
             groups[id(piece)] = (int(r.key), r.model, r.fast, r.long, r.has_cost)
