@@ -18,7 +18,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from trayapp import paths
-from trayapp.core.aggregate import GroupRow
+from trayapp.core.aggregate import BUCKET_MS, GroupRow
 from trayapp.core.ledger import (
     LONG_CONTEXT_THRESHOLD,
     Entry,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 LEDGER_FILENAME = "ledger.sqlite3"
 
-SLOT_MS = 900_000  # one bucket: 15 minutes
+SLOT_MS = BUCKET_MS  # one bucket: 15 minutes (every real UTC offset is a multiple)
 _BUCKET_SUMS = (
     f"ts / {SLOT_MS}, model, fast, (inp + cc5 + cc1 + cr > {LONG_CONTEXT_THRESHOLD}), cost IS NOT NULL,"
     " SUM(inp), SUM(outp), SUM(cc5), SUM(cc1), SUM(cr), TOTAL(cost), COUNT(*), MIN(ts), MAX(ts)"
@@ -136,7 +136,7 @@ MIGRATIONS: tuple[str, ...] = (
 _OCC_COLS = "file_id, gkey, req, side, ts, session, cwd, model, inp, outp, cc5, cc1, cr, fast, cost"
 _ENTRY_COLS = "gkey, req, ts, session, project, model, inp, outp, cc5, cc1, cr, fast, cost"
 _ENTRY_ALL = _ENTRY_COLS + ", file_id, side, cwd"
-_GROUP_KEYS = {"bucket": "ts / 900000", "session": "session", "project": "project", "all": "''"}
+_GROUP_KEYS = {"bucket": f"ts / {SLOT_MS}", "session": "session", "project": "project", "all": "''"}
 
 
 def ledger_file() -> Path:
