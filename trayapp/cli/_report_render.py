@@ -80,12 +80,27 @@ class ProgressBar:
         if self.shown:
             self.stream.write("\n")
             self.stream.flush()
+            self.shown = False
 
 
-def scan_with_progress(tracker: Tracker) -> ScanStats:
+def scan_with_progress(tracker: Tracker) -> ScanStats | None:
+    """Scan with a progress bar; None when another Claude Watch process is writing the ledger (a
+    first scan holds it for its whole length): the report then shows the last saved figures."""
+    import sqlite3
+
     bar = ProgressBar()
     try:
         return tracker.refresh(progress=bar)
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        bar.finish()
+        print(
+            "note: another Claude Watch process is updating the token ledger; showing the figures "
+            "saved so far (run again when it is done)",
+            file=sys.stderr,
+        )
+        return None
     finally:
         bar.finish()
 

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not args.no_scan:
             stats = render.scan_with_progress(tracker)
-            if stats.malformed:
+            if stats is not None and stats.malformed:
                 print(f"note: skipped {stats.malformed} malformed usage line(s)", file=sys.stderr)
         out: dict[str, Any] | str
         if args.kind == "blocks":

@@ -99,3 +99,32 @@ def test_today_cost_file_written_after_scan(cases: Path, capsys) -> None:  # typ
     data = json.loads((paths.state_dir() / "today-cost.json").read_text())
     assert set(data) == {"date", "cost_usd", "tokens", "updated_at"}
     assert data["tokens"] == 0  # the fixtures are from March 2026
+
+
+def test_report_while_another_process_writes_the_ledger(cases: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.unit.tracking.conftest import S1
+    from trayapp.store.ledger_repo import LedgerRepo
+
+    saved = _report(capsys, "daily", "--json")
+    body = (cases / "-work-app" / f"{S1}.jsonl").read_bytes().replace(b'"msg_', b'"more_')
+    (cases / "-work-app" / "99999999-9999-4999-8999-999999999999.jsonl").write_bytes(body)
+    holder = LedgerRepo.open()  # another process in the middle of a (long) first scan
+    holder.conn.execute("BEGIN IMMEDIATE")
+    opener = LedgerRepo.open.__func__  # type: ignore[attr-defined]
+
+    def impatient(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+        repo = opener(cls, *args, **kwargs)
+        repo.conn.execute("PRAGMA busy_timeout=50")  # instead of waiting 10 s
+        return repo
+
+    monkeypatch.setattr(LedgerRepo, "open", classmethod(impatient))
+    try:
+        assert main(["report", "daily", "--json"]) == 0
+        captured = capsys.readouterr()
+        assert json.loads(captured.out) == saved  # the figures saved so far
+        assert "another Claude Watch process is updating the token ledger" in captured.err
+    finally:
+        holder.conn.execute("ROLLBACK")
+        holder.close()
+    grown = _report(capsys, "daily", "--json")
+    assert grown["totals"]["totalTokens"] > saved["totals"]["totalTokens"]
