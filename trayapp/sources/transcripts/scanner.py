@@ -36,7 +36,7 @@ ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total)
 POOL_MIN_BYTES = 48 * 1024 * 1024  # below this a pool costs more than it saves
 BATCH_BYTES = 96 * 1024 * 1024  # transcript bytes per ledger transaction (merging overlaps scanning)
 FLUSH_GROUPS = 4096  # a cold scan inserts provisional entries in steps of this many new groups
-COLD_MAX_ROWS = 150_000  # rows a cold scan holds before its first load (~70 MB; ~4 GiB of history)
+COLD_MAX_ROWS = 100_000  # rows a cold scan holds before its first load (~60 MB; ~3 GiB of history)
 MIN_PIECE = 8 * 1024 * 1024
 MAX_PIECE = 64 * 1024 * 1024
 
