@@ -33,6 +33,7 @@ from trayapp.store.db import open_database
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (warm-start cost)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 LEDGER_FILENAME = "ledger.sqlite3"
@@ -346,7 +347,8 @@ class LedgerRepo:
 
     # --- queries
     def grouped(self, by: str, since_ms: int | None = None, until_ms: int | None = None) -> list[GroupRow]:
-        """Token sums grouped by ``bucket`` (15-minute UTC buckets), ``session``, ``project`` or ``all``."""
+        """Token sums grouped by ``bucket`` (15-minute UTC buckets), ``session``, ``project`` or ``all``
+        (remembered for the ledger's generation, like :meth:`grouped_ranges`)."""
         if by == "bucket" and all(t is None or t % SLOT_MS == 0 for t in (since_ms, until_ms)):
             # Exactly the rows of the 15-minute buckets table: read them instead of every entry.
             lo = 0 if since_ms is None else since_ms // SLOT_MS
@@ -360,10 +362,10 @@ class LedgerRepo:
             " cost IS NOT NULL AS hc, SUM(inp), SUM(outp), SUM(cc5), SUM(cc1), SUM(cr), TOTAL(cost),"
             f" COUNT(*), MIN(ts), MAX(ts) FROM entries {where} GROUP BY k, model, fast, lg, hc"
         )
-        return [
-            GroupRow(r[0], r[1], bool(r[2]), bool(r[3]), bool(r[4]), *r[5:])
-            for r in self.conn.execute(sql, params)
-        ]
+        raw = self._memo(
+            f"grouped:{by}:{since_ms}:{until_ms}", lambda: list(map(tuple, self.conn.execute(sql, params)))
+        )
+        return [GroupRow(r[0], r[1], bool(r[2]), bool(r[3]), bool(r[4]), *r[5:]) for r in raw]
 
     def ts_bounds(self) -> tuple[int, int] | None:
         # Two index probes (MIN and MAX in one statement would scan the table).
@@ -379,8 +381,13 @@ class LedgerRepo:
         Computed in SQL from the 15-minute buckets (ranges on 15-minute boundaries, i.e. every real
         zone) or else from the entries, and remembered in ``query_cache`` for the ledger's current
         generation: asking again before anything changed (a warm rerun) costs two lookups."""
+        raw = self._memo("ranges:" + repr(ranges), lambda: self._sum_ranges(ranges))
+        return [GroupRow(r[0], r[1], bool(r[2]), bool(r[3]), bool(r[4]), *r[5:]) for r in raw]
+
+    def _memo(self, key: str, compute: Callable[[], list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+        """``compute()`` remembered in ``query_cache`` for the ledger's current generation (every
+        change to the entries bumps it): asking again before anything changed costs two lookups."""
         conn = self.conn
-        key = "ranges:" + repr(ranges)
         own_tx = not conn.in_transaction
         if own_tx:
             conn.execute("BEGIN")  # one snapshot for the generation, the cache and the query
@@ -390,13 +397,13 @@ class LedgerRepo:
             raw = self._cached(key, gen)
             fresh = raw is None
             if raw is None:
-                raw = self._sum_ranges(ranges)
+                raw = compute()
         finally:
             if own_tx:
                 conn.execute("COMMIT")
         if fresh and gen >= 0:
             self._remember(key, gen, raw)
-        return [GroupRow(r[0], r[1], bool(r[2]), bool(r[3]), bool(r[4]), *r[5:]) for r in raw]
+        return raw
 
     def _cached(self, key: str, gen: int) -> list[tuple[Any, ...]] | None:
         hit = self.conn.execute(
@@ -448,7 +455,8 @@ class LedgerRepo:
 
     def session_projects(self) -> dict[str, str]:
         """Session -> project of its earliest entry."""
-        rows = self.conn.execute("SELECT session, project, MIN(ts) FROM entries GROUP BY session")
+        sql = "SELECT session, project, MIN(ts) FROM entries GROUP BY session"
+        rows = self._memo("session_projects", lambda: [(r[0], r[1]) for r in self.conn.execute(sql)])
         return {r[0]: r[1] for r in rows}
 
     def entries(self, since_ms: int | None = None, until_ms: int | None = None) -> list[Entry]:

@@ -98,3 +98,22 @@ def test_bucket_sums_read_from_the_table_equal_the_entries(cases: Path, tmp_path
         assert _plain(repo.grouped("bucket", 1)) == from_table
     finally:
         repo.close()
+
+
+def test_session_and_project_sums_are_cached_and_voided_too(cases: Path, tmp_path: Path) -> None:
+    repo = LedgerRepo.open(tmp_path / "l.sqlite3")
+    try:
+        scan(repo, [cases], workers=1)
+        sessions, projects = _plain(repo.grouped("session")), repo.session_projects()
+        assert _cached_keys(repo) == 2
+        assert _plain(repo.grouped("session")) == sessions and repo.session_projects() == projects
+        body = (cases / "-work-app" / f"{S1}.jsonl").read_bytes().replace(b'"msg_', b'"copy_')
+        body = body.replace(S1.encode(), b"99999999-9999-4999-8999-999999999999")
+        (cases / "-work-app" / "99999999-9999-4999-8999-999999999999.jsonl").write_bytes(body)
+        scan(repo, [cases], workers=1)
+        assert _cached_keys(repo) == 0
+        grown = _plain(repo.grouped("session"))
+        assert len(grown) > len(sessions)
+        assert "99999999-9999-4999-8999-999999999999" in repo.session_projects()
+    finally:
+        repo.close()
