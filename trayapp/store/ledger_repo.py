@@ -2,11 +2,14 @@
 scanner has seen, so rescans read only appended bytes and history outlives deleted transcripts.
 
 Tables: ``files`` (per transcript: device, inode, size, mtime and the offset just past the last
-complete line), ``occ`` (one row per file x dedup group x request x sidechain, see
-:mod:`trayapp.core.ledger`) and ``entries`` (the de-duplicated requests that reports count,
-maintained from ``occ`` in the same transaction). A file that disappears keeps its rows; a file
-that shrank or was replaced has its rows removed and is read again. Each batch is one transaction,
-so a scan killed midway leaves a consistent ledger and the next scan continues from there.
+complete line), ``occ`` (one row per file x dedup group x request x sidechain, kept for groups seen
+more than once, see :mod:`trayapp.core.ledger`), ``entries`` (the de-duplicated requests that
+reports count), ``buckets`` (their token sums per 15-minute UTC slot, which day and month reports
+read) and ``query_cache`` (query results valid for one ledger generation). All of them change
+together in one transaction: a batch of an incremental scan (:meth:`LedgerRepo.apply`) or the whole
+first load of an empty ledger (:class:`ColdLoad`), so a scan killed midway leaves a consistent
+ledger and the next scan continues from there. A file that disappears keeps its rows; a file that
+shrank or was replaced has its rows removed and is read again.
 """
 
 from __future__ import annotations

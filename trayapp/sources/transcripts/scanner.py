@@ -1,5 +1,5 @@
 """The incremental transcript scanner: compares files with the ledger, reads only what is new, and
-merges the records into the ledger in batches.
+merges the records into the ledger (in one transaction on a first scan, else in batches).
 
 Per file the ledger remembers (device, inode, size, mtime, offset of the last complete line). An
 unchanged file is skipped after one ``stat``; a grown file is read from its offset; a file that
@@ -7,8 +7,8 @@ shrank, was replaced (new inode) or was rewritten in place is read again from th
 old rows are dropped; a file that vanished keeps its rows (history outlives Claude Code's 30-day
 clean-up). Large reads (a cold scan) are split into byte ranges and decoded by a process pool
 (fork from a single-threaded CLI on Linux, else forkserver on Linux and spawn elsewhere: those work
-in threaded and frozen apps once ``freeze_support`` ran); the parent only merges, batch by batch
-while the workers go on. Progress is reported through a callback as ranges complete.
+in threaded and frozen apps once ``freeze_support`` ran); the parent only merges, while the workers
+go on (see :class:`_Merger`). Progress is reported through a callback as ranges complete.
 """
 
 from __future__ import annotations
