@@ -425,6 +425,7 @@ class LedgerRepo:
         stored under its old generation and never served. Skipped when another process is writing
         (a report never waits for a cache)."""
         conn = self.conn
+        waited = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])  # the connection's own setting
         conn.execute("PRAGMA busy_timeout=0")
         try:
             conn.execute(
@@ -433,7 +434,7 @@ class LedgerRepo:
         except sqlite3.OperationalError:
             pass
         finally:
-            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute(f"PRAGMA busy_timeout={waited}")
 
     def _sum_ranges(self, ranges: list[tuple[str, int, int]]) -> list[tuple[Any, ...]]:
         conn = self.conn

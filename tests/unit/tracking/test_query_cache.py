@@ -117,3 +117,14 @@ def test_session_and_project_sums_are_cached_and_voided_too(cases: Path, tmp_pat
         assert "99999999-9999-4999-8999-999999999999" in repo.session_projects()
     finally:
         repo.close()
+
+
+def test_storing_a_result_keeps_the_connections_own_busy_timeout(cases: Path, tmp_path: Path) -> None:
+    repo = LedgerRepo.open(tmp_path / "l.sqlite3")
+    try:
+        scan(repo, [cases], workers=1)
+        repo.conn.execute("PRAGMA busy_timeout=1234")
+        repo.grouped_ranges(_days(repo))  # a cache miss: stores the result without waiting
+        assert repo.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 1234
+    finally:
+        repo.close()
