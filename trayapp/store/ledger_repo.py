@@ -26,6 +26,7 @@ from trayapp.core.aggregate import BUCKET_MS, GroupRow
 from trayapp.core.ledger import (
     LONG_CONTEXT_THRESHOLD,
     Entry,
+    EntryRow,
     Row,
     merge_into,
     row_from_entry,
@@ -47,10 +48,19 @@ _BUCKET_SUMS = (
     " SUM(inp), SUM(outp), SUM(cc5), SUM(cc1), SUM(cr), TOTAL(cost), COUNT(*), MIN(ts), MAX(ts)"
 )
 
-# Primary-key orders of occ (gkey, req, side, file_id) and entries (ts, gkey, req), as C-level keys.
-_OCC_ORDER = itemgetter(1, 2, 3, 0)
-_ENTRY_ORDER = itemgetter(2, 0, 1)
-_ENTRIES_KEY = "CREATE UNIQUE INDEX entries_key ON entries (gkey, req)"
+# B-tree inserts in key order are cheaper. The leading column of the primary keys of occ (gkey, req,
+# side, file_id) and entries (ts, gkey, req) nearly is that order, and sorts three times faster than
+# the whole key (one C-level comparison instead of a tuple's).
+_OCC_ORDER = itemgetter(1)
+_ENTRY_ORDER = itemgetter(2)
+# The entry row of a group seen once whose line has a cwd (what winner_rows builds, in C).
+_SINGLE_ENTRY = itemgetter(1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0, 3, 6)
+_GKEY = itemgetter(1)
+_CWD = itemgetter(6)
+# Dropped by a cold load and built again by the next incremental merge, the first statement that needs
+# it: the cold scan's report never looks entries up by group, and the build (about 40 ms per 60k
+# entries) would otherwise be on the path between the last file read and the first figure shown.
+_ENTRIES_KEY = "CREATE UNIQUE INDEX IF NOT EXISTS entries_key ON entries (gkey, req)"
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -240,6 +250,7 @@ class LedgerRepo:
         """
         conn = self.conn
         with self._tx():
+            conn.execute(_ENTRIES_KEY)  # after a cold load (see _ENTRIES_KEY); else a no-op
             resets = set(batch.resets)
             reset_groups: set[str] = set()
             for fid in resets:
@@ -261,7 +272,7 @@ class LedgerRepo:
             multi.sort(key=_OCC_ORDER)  # B-tree inserts in key order are cheaper
             _insert(conn, "occ", _OCC_COLS, multi)
             entries = winner_rows(groups.values(), self._hints_for(table.values()))
-            entries.sort(key=_ENTRY_ORDER)  # primary-key order
+            entries.sort(key=_ENTRY_ORDER)
             _insert(conn, "entries", _ENTRY_ALL, entries)
             slots.update(e[2] // SLOT_MS for e in entries)
             self._refresh_buckets(slots)
@@ -511,62 +522,91 @@ class ColdLoad:
         self.repo = repo
         self.groups: dict[str, list[Row]] = {}
         self.rows = 0
-        self._changed: dict[str, None] = {}  # groups new or grown since the last flush (ordered set)
-        self._written: dict[str, list[tuple[int, str]]] = {}  # group -> (ts, req) of its entries
+        # Since the last flush: rows that opened a group, and groups that got another row.
+        self._fresh: list[Row] = []
+        self._grown: dict[str, None] = {}  # an ordered set
+        # What the ledger holds for each group: the entry of its only row (the first in groups[k]),
+        # or the (ts, req) keys of the entries written for a repeated group.
+        self._single: set[str] = set()
+        self._written: dict[str, list[tuple[int, str]]] = {}
         self._in_occ: dict[str, int] = {}  # repeated groups -> how many of their rows are in occ
         self._open = False
 
     def add(self, rows: Iterable[Row]) -> None:
         """Add the rows of whole files (copies of one line within a file already collapsed)."""
-        groups, changed = self.groups, self._changed
+        groups, fresh, grown = self.groups, self._fresh, self._grown
         n = 0
         for r in rows:
             g = groups.get(r[1])
             if g is None:
                 groups[r[1]] = [r]
+                fresh.append(r)
             else:
                 g.append(r)
-            changed[r[1]] = None
+                grown[r[1]] = None
             n += 1
         self.rows += n
 
     @property
     def pending(self) -> int:
-        return len(self._changed)
+        return len(self._fresh) + len(self._grown)
 
     def flush(self) -> None:
         """Write the entries of the groups that changed since the last flush (replacing what was
         written for them before) and the new occurrences of repeated groups."""
-        conn, groups, written, in_occ = self.repo.conn, self.groups, self._written, self._in_occ
+        conn, groups, single, written = self.repo.conn, self.groups, self._single, self._written
         if not self._open:
             conn.execute("BEGIN IMMEDIATE")
             self._open = True
             if conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None:
                 self.abort()
                 raise RuntimeError("a cold load needs an empty ledger")
-            # Rows arrive in no useful order for the (gkey, req) index: building it once at the end
-            # is several times cheaper than keeping it up to date (the deletes use the primary key).
-            conn.execute("DROP INDEX entries_key")
-        changed = list(self._changed)
-        self._changed = {}
-        stale = [(ts, k, req) for k in changed if k in written for ts, req in written[k]]
-        conn.executemany("DELETE FROM entries WHERE ts = ? AND gkey = ? AND req = ?", stale)
-        occ: list[Row] = []
-        for k in changed:
-            rows = groups[k]
-            if len(rows) > 1:
-                occ.extend(rows[in_occ.get(k, 0) :])
-                in_occ[k] = len(rows)
-        occ.sort(key=_OCC_ORDER)
-        _insert(conn, "occ", _OCC_COLS, occ)
-        batch = [groups[k] for k in changed]
-        entries = winner_rows(batch, self.repo._hints_for(r for g in batch for r in g))
-        for k in changed:
-            written[k] = []
-        for e in entries:
-            written[e[0]].append((e[2], e[1]))
+            # Rows arrive in no useful order for the (gkey, req) index: building it once later is
+            # several times cheaper than keeping it up to date (the deletes use the primary key);
+            # the next incremental merge builds it (see _ENTRIES_KEY).
+            conn.execute("DROP INDEX IF EXISTS entries_key")
+        fresh, grown = self._fresh, self._grown
+        self._fresh, self._grown = [], {}
+        if grown:
+            fresh = [r for r in fresh if r[1] not in grown]  # opened and grown since: repeated
+        # Groups seen once so far, most of them: their entry is their row, reordered in C.
+        if all(map(_CWD, fresh)):
+            entries = list(map(_SINGLE_ENTRY, fresh))
+        else:  # lines without cwd take their file's project folder name
+            entries = winner_rows([[r] for r in fresh], self.repo._hints_for(fresh))
+        single.update(map(_GKEY, fresh))
+        if grown:
+            self._flush_repeated(list(grown), entries)
         entries.sort(key=_ENTRY_ORDER)
         _insert(conn, "entries", _ENTRY_ALL, entries)
+
+    def _flush_repeated(self, keys: list[str], entries: list[EntryRow]) -> None:
+        """Replace the entries of repeated groups (appended to ``entries``) and write their new
+        occurrences."""
+        conn, groups, single, written, in_occ = (
+            self.repo.conn, self.groups, self._single, self._written, self._in_occ
+        )
+        stale: list[tuple[int, str, str]] = []
+        occ: list[Row] = []
+        for k in keys:
+            rows = groups[k]
+            if k in single:  # written while it had one row: that row's entry
+                single.discard(k)
+                stale.append((rows[0][4], k, rows[0][2]))
+            else:
+                stale.extend((ts, k, req) for ts, req in written.get(k, ()))
+            occ.extend(rows[in_occ.get(k, 0) :])
+            in_occ[k] = len(rows)
+        conn.executemany("DELETE FROM entries WHERE ts = ? AND gkey = ? AND req = ?", stale)
+        occ.sort(key=_OCC_ORDER)
+        _insert(conn, "occ", _OCC_COLS, occ)
+        batch = [groups[k] for k in keys]
+        repeated = winner_rows(batch, self.repo._hints_for(r for g in batch for r in g))
+        for k in keys:
+            written[k] = []
+        for e in repeated:
+            written[e[0]].append((e[2], e[1]))
+        entries.extend(repeated)
 
     def finish(self, batch: Batch) -> int:
         """Complete the load (plus the file bookkeeping in ``batch``) and commit; returns the number
@@ -574,7 +614,6 @@ class ColdLoad:
         conn = self.repo.conn
         try:
             self.flush()
-            conn.execute(_ENTRIES_KEY)
             conn.execute("DELETE FROM buckets")
             conn.execute(f"INSERT INTO buckets SELECT {_BUCKET_SUMS} FROM entries GROUP BY 1, 2, 3, 4, 5")
             self.repo._write_states(batch)
