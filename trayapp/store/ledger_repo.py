@@ -554,7 +554,7 @@ class ColdLoad:
     def flush(self) -> None:
         """Write the entries of the groups that changed since the last flush (replacing what was
         written for them before) and the new occurrences of repeated groups."""
-        conn, groups, single, written = self.repo.conn, self.groups, self._single, self._written
+        conn, single = self.repo.conn, self._single
         if not self._open:
             conn.execute("BEGIN IMMEDIATE")
             self._open = True
@@ -584,7 +584,11 @@ class ColdLoad:
         """Replace the entries of repeated groups (appended to ``entries``) and write their new
         occurrences."""
         conn, groups, single, written, in_occ = (
-            self.repo.conn, self.groups, self._single, self._written, self._in_occ
+            self.repo.conn,
+            self.groups,
+            self._single,
+            self._written,
+            self._in_occ,
         )
         stale: list[tuple[int, str, str]] = []
         occ: list[Row] = []
