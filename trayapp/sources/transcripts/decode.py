@@ -160,13 +160,15 @@ def decode_line(
     except UnicodeDecodeError:
         # Invalid UTF-8 inside a field we read: keep the line with the bad bytes replaced.
         return _decode_loose(raw.decode("utf-8", "replace").encode(), offset, path, session_hint, file_id)
-    # The hot path: every value was validated by msgspec.
+    # The hot path: every value was validated by msgspec. (Written out inline, without _row: this
+    # runs for every usage line of a first scan.)
     msg = line.message
     if msg is None:
         return None
     u = msg.usage
     kind = line.type
-    if u is None or (kind is not None and kind != "assistant") or msg.model == SYNTHETIC:
+    model = msg.model
+    if u is None or (kind is not None and kind != "assistant") or model == SYNTHETIC:
         return None
     dt = line.timestamp
     if dt is None:
@@ -179,6 +181,7 @@ def decode_line(
     # Whole seconds from the float (exact to well under a microsecond until 2106), the fraction
     # from the integer microseconds: no float rounding can move a millisecond.
     ts = int(seconds) * 1000 + dt.microsecond // 1000
+    inp = u.input_tokens
     split = u.cache_creation
     cc5 = cc1 = 0
     if split is not None:
@@ -187,11 +190,32 @@ def decode_line(
     if cc5 + cc1 == 0:
         # No usable split: every cache write is priced at the 5-minute rate (as ccusage does).
         cc5, cc1 = u.cache_creation_input_tokens or 0, 0
-    return _row(
-        file_id, msg.id, line.requestId, line.isSidechain, ts, line.sessionId or session_hint,
-        line.cwd, msg.model, u.input_tokens, u.output_tokens, cc5, cc1, u.cache_read_input_tokens or 0,
-        u.speed == "fast", line.costUSD, path, offset,
+    cr = u.cache_read_input_tokens or 0
+    session = line.sessionId or session_hint
+    gkey = msg.id
+    req = line.requestId
+    if not gkey or not req:
+        gkey, req = _group(gkey, req, session, inp, cc5 + cc1, cr, path, offset)
+    cwd = line.cwd or ""
+    if not model:
+        model = "unknown"
+    return (
+        file_id, gkey, req, 1 if line.isSidechain else 0, ts, _intern(session, session), _intern(cwd, cwd),
+        _intern(model, model), inp, u.output_tokens, cc5, cc1, cr, 1 if u.speed == "fast" else 0,
+        line.costUSD,
     )  # fmt: skip
+
+
+def _group(mid: str | None, req: str | None, session: str, inp: int, cc: int, cr: int, path: str,
+           offset: int) -> tuple[str, str]:  # fmt: skip
+    """(group, request) of a line without a message id or without a requestId."""
+    if not mid:
+        return f"\x00{path}\x00{offset}", req or ""  # no message id: never deduplicated
+    # No requestId (gateways): streaming copies of one response share the id, the session and the
+    # input-side counts but not the timestamp; gateways that reuse one id for every response give
+    # different input-side counts. The group stays the message id, so a sidechain replay of such a
+    # response (with a requestId of its own) is still dropped.
+    return mid, f"\x1f{session}\x1f{inp}:{cc}:{cr}"
 
 
 def _decode_loose(
@@ -235,16 +259,9 @@ def _row(
     cwd: str | None, model: str | None, inp: int, out: int, cc5: int, cc1: int, cr: int, fast: bool,
     cost: float | None, path: str, offset: int,
 ) -> Row:  # fmt: skip
-    if not mid:
-        gkey = f"\x00{path}\x00{offset}"  # no message id: never deduplicated
-    else:
-        gkey = mid
-        if not req:
-            # No requestId (gateways): streaming copies of one response share the id, the session and
-            # the input-side counts but not the timestamp; gateways that reuse one id for every
-            # response give different input-side counts. The group stays the message id, so a
-            # sidechain replay of such a response (with a requestId of its own) is still dropped.
-            req = f"\x1f{session}\x1f{inp}:{cc5 + cc1}:{cr}"
+    gkey = mid or ""
+    if not mid or not req:
+        gkey, req = _group(mid, req, session, inp, cc5 + cc1, cr, path, offset)
     return (
         file_id, gkey, req or "", 1 if side else 0, ts, _intern(session, session),
         _intern(cwd or "", cwd or ""), _intern(model or "unknown", model or "unknown"), inp, out, cc5, cc1,
