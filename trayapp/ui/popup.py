@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QPainter, QPaintEvent, QPen, QScreen
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -46,6 +46,7 @@ from trayapp.ui.timeline_model import Row, view_span
 log = logging.getLogger(__name__)
 
 WIDTH = 380
+MIN_BODY = 160  # the least the scrolling body shrinks to (about two gauges)
 FOCUS_GRACE = 0.5  # seconds after opening during which a focus loss does not close the popup
 SOURCE_WORDS = {
     Source.API: "usage API",
@@ -67,6 +68,7 @@ class Popup(QWidget):
         self.setWindowTitle("Claude Watch")
         self.clock: Clock = clock or SystemClock()
         self._max_height: int | None = None  # the screen limit fit_height last applied
+        self._anchor: Rect | None = None  # the tray icon the popup was last shown at
         self.state: AccountState | None = None
         self.theme_setting = "system"
         self.theme: Theme = resolve("system")
@@ -131,15 +133,21 @@ class Popup(QWidget):
         banner_wrap.setContentsMargins(12, 0, 12, 8)
         banner_wrap.addWidget(self.banner)
         root.addLayout(banner_wrap)
+        # Everything between the header and the footer scrolls as one body when the popup would
+        # outgrow the screen (five gauges, the timeline and the panels do not fit in 800 pixels).
+        self.body = QWidget(objectName="body")
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
         self.placeholder = QLabel("Waiting for the first reading…", objectName="placeholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setMinimumHeight(60)
-        root.addWidget(self.placeholder)
+        body.addWidget(self.placeholder)
         self.gauge_box = QVBoxLayout()
         self.gauge_box.setSpacing(6)
         self.gauge_box.setContentsMargins(0, 0, 0, 6)
-        root.addLayout(self.gauge_box)
-        root.addWidget(self._rule())
+        body.addLayout(self.gauge_box)
+        body.addWidget(self._rule())
         hist = QHBoxLayout()
         hist.setContentsMargins(16, 8, 12, 0)
         self.section_label = QLabel("History", objectName="section")
@@ -156,31 +164,28 @@ class Popup(QWidget):
             b.clicked.connect(lambda _=False, k=key: self.set_range(k, emit=True))
             hist.addWidget(b)
         self.range_buttons["24h"].setChecked(True)
-        root.addLayout(hist)
+        body.addLayout(hist)
         self.timeline = Timeline()
         tl = QHBoxLayout()
         tl.setContentsMargins(6, 4, 10, 4)
         tl.addWidget(self.timeline)
-        root.addLayout(tl)
-        # Panels (live sessions, local usage) scroll when the popup would outgrow the screen.
-        self.panel_container = QWidget()
-        self.panel_container.setAutoFillBackground(False)
-        self.panel_box = QVBoxLayout(self.panel_container)
+        body.addLayout(tl)
+        # Panels (live sessions, local usage) below the timeline.
+        self.panel_box = QVBoxLayout()
         self.panel_box.setContentsMargins(0, 0, 0, 0)
         self.panel_box.setSpacing(0)
-        self.panel_scroll = QScrollArea()
-        self.panel_scroll.setWidget(self.panel_container)
-        self.panel_scroll.setWidgetResizable(True)
-        self.panel_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.panel_container.setObjectName("panelContainer")
-        self.panel_scroll.viewport().setObjectName("panelViewport")
-        self.panel_scroll.setStyleSheet(
-            "QScrollArea, #panelViewport, #panelContainer { background: transparent; border: none; }"
+        body.addLayout(self.panel_box)
+        self.body_scroll = QScrollArea(objectName="bodyScroll")
+        self.body_scroll.setWidget(self.body)
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.body_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.body_scroll.viewport().setObjectName("bodyViewport")
+        self.body_scroll.setStyleSheet(
+            "QScrollArea, #bodyViewport, #body { background: transparent; border: none; }"
         )
-        self.panel_scroll.viewport().setAutoFillBackground(False)
-        self.panel_scroll.setVisible(False)
-        root.addWidget(self.panel_scroll)
+        self.body_scroll.viewport().setAutoFillBackground(False)
+        root.addWidget(self.body_scroll)
         root.addWidget(self._rule())
         self.footer = QLabel("", objectName="footer")
         self.footer.setContentsMargins(16, 7, 16, 9)
@@ -196,29 +201,37 @@ class Popup(QWidget):
     # ----- public API
     def add_panel(self, widget: QWidget) -> None:
         """Add a section below the timeline (local usage, live sessions...)."""
-        self.panel_box.addWidget(self._rule())
+        rule = self._rule()
+        self.panel_box.addWidget(rule)
         self.panel_box.addWidget(widget)
-        self.panel_scroll.setVisible(True)
+        # Shown explicitly: a widget added to a popup that is already open would stay hidden.
+        rule.show()
+        widget.show()
         self.fit_height(None)
 
     def fit_height(self, max_height: int | None) -> None:
-        """Give the panels their natural height, shrinking them (they scroll) so the whole popup
-        stays within ``max_height`` pixels, the screen's available height (remembered, so a
-        reading that adds gauges while the popup is open keeps it on screen)."""
+        """Give the body (gauges, timeline, panels) its natural height, or less so the whole popup
+        stays within ``max_height`` pixels (remembered: a reading that adds gauges while the popup
+        is open keeps it on screen); the body then scrolls. A popup that is showing is placed
+        again next to its anchor when its height changed."""
         if max_height is not None:
             self._max_height = max_height
         max_height = self._max_height
-        if self.panel_scroll.isHidden():
-            self.adjustSize()
-            return
-        natural = self.panel_container.sizeHint().height()
-        self.panel_scroll.setFixedHeight(natural)
+        before = self.height()
+        self.ensurePolished()  # style sheets change sizes: measure as they will be shown
+        layout = self.body.layout()
+        if layout is not None:
+            layout.activate()  # rows added while showing: the cached size hints are stale till now
+        natural = self.body.sizeHint().height()
+        self.body_scroll.setFixedHeight(natural)
         self.adjustSize()
         if max_height is not None:
             overflow = self.sizeHint().height() - max_height
             if overflow > 0:
-                self.panel_scroll.setFixedHeight(max(120, natural - overflow))
+                self.body_scroll.setFixedHeight(max(MIN_BODY, natural - overflow))
                 self.adjustSize()
+        if self.isVisible() and not self.window_mode and self.height() != before:
+            self._place()
 
     def set_history_loader(self, loader: HistoryLoader | None) -> None:
         """``loader(since)`` returns history rows; called when the popup shows or the range changes."""
@@ -284,13 +297,16 @@ class Popup(QWidget):
                 self._drop(self._gauges.pop(wid))
         # Re-insert in the state's order (5-hour, weekly, scoped...).
         for i, ws in enumerate(state.windows):
-            self.gauge_box.insertWidget(i, self._gauges[ws.window.id])
+            row = self._gauges[ws.window.id]
+            self.gauge_box.insertWidget(i, row)
+            row.show()  # after insertWidget (which parents it): else a new row stays hidden while open
         extra = state.snapshot.extra_usage if state.snapshot else None
         if extra is not None:
             if self._extra is None:
                 self._extra = ExtraUsageRow(extra)
                 self._extra.set_theme(self.theme)
                 self.gauge_box.addWidget(self._extra)
+                self._extra.show()
             self._extra.set_value(extra)
         elif self._extra is not None:
             self._drop(self._extra)
@@ -338,28 +354,40 @@ class Popup(QWidget):
 
     def show_at(self, anchor: Rect | None) -> None:
         log.info("dashboard shown (anchor %s)", anchor)
+        self._anchor = anchor
         self.reload_history()
-        from PySide6.QtGui import QCursor
-
-        cursor = QCursor.pos()
-        screen = QGuiApplication.screenAt(cursor) or QGuiApplication.primaryScreen()
+        screen = self._screen()
         # Leave room for the panel the tray sits in and a margin, whichever edge it is on.
         self.fit_height(screen.availableGeometry().height() - 72 if screen is not None else None)
         if not self.window_mode:
-            if screen is not None:
-                ag, sg = screen.availableGeometry(), screen.geometry()
-                size = self.sizeHint()
-                x, y = place_popup(
-                    (max(size.width(), WIDTH), size.height()),
-                    anchor,
-                    (cursor.x(), cursor.y()),
-                    Rect(ag.x(), ag.y(), ag.width(), ag.height()),
-                    Rect(sg.x(), sg.y(), sg.width(), sg.height()),
-                )
-                self.move(x, y)
+            self._place()
         self.show()
         self.raise_()
         self.activateWindow()
+
+    def _screen(self) -> QScreen | None:
+        from PySide6.QtGui import QCursor
+
+        return QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+
+    def _place(self) -> None:
+        """Move next to the tray icon (or the cursor, when the icon's place is unknown)."""
+        from PySide6.QtGui import QCursor
+
+        screen = self._screen()
+        if screen is None:
+            return
+        cursor = QCursor.pos()
+        ag, sg = screen.availableGeometry(), screen.geometry()
+        size = self.sizeHint()
+        x, y = place_popup(
+            (max(size.width(), WIDTH), size.height()),
+            self._anchor,
+            (cursor.x(), cursor.y()),
+            Rect(ag.x(), ag.y(), ag.width(), ag.height()),
+            Rect(sg.x(), sg.y(), sg.width(), sg.height()),
+        )
+        self.move(x, y)
 
     # ----- text
     def _update_texts(self, now: datetime) -> None:
@@ -421,6 +449,14 @@ class Popup(QWidget):
                 f" padding: 0 10px; font-size: 11px; {corners} }}"
                 f"QPushButton:checked {{ background: {t.surface}; color: {t.text}; font-weight: 600; }}"
             )
+        # A slim scroll bar in the theme's colours for the body (shown only on small screens).
+        self.body_scroll.verticalScrollBar().setStyleSheet(
+            f"QScrollBar:vertical {{ background: transparent; width: 8px; margin: 2px 2px 2px 0; }}"
+            f"QScrollBar::handle:vertical {{ background: {t.border}; border-radius: 3px; min-height: 30px; }}"
+            f"QScrollBar::handle:vertical:hover {{ background: {t.muted}; }}"
+            "QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical { height: 0; }"
+            "QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical { background: none; }"
+        )
         self._style_banner()
         for row in self._gauges.values():
             row.set_theme(t)

@@ -198,7 +198,7 @@ def test_focus_loss_closes_except_right_after_opening(popup, qtbot) -> None:
     assert popup.isHidden()
 
 
-def test_panels_scroll_instead_of_outgrowing_the_screen(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_body_scrolls_instead_of_outgrowing_the_screen(qtbot) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QLabel
 
     from trayapp.ui.popup import Popup
@@ -213,4 +213,55 @@ def test_panels_scroll_instead_of_outgrowing_the_screen(qtbot) -> None:  # type:
     assert natural > 900  # unconstrained, the panel gets its full height
     popup.fit_height(700)
     assert popup.sizeHint().height() <= 700
-    assert popup.panel_scroll.height() < 900
+    assert popup.body_scroll.height() < 900
+
+
+def _five_gauges() -> object:
+    return account_state(
+        window_state("five_hour", 37.0, timedelta(minutes=6), rate=7.6),
+        window_state("seven_day", 27.0, timedelta(hours=3), rate=0.2),
+        window_state("seven_day_sonnet", 8.0, timedelta(hours=3), label="Weekly · Sonnet"),
+        window_state("seven_day_opus", 15.0, timedelta(hours=3), label="Weekly · Opus"),
+        extra=ExtraUsage(True, 5000, 1234, 24.7),
+    )
+
+
+def test_gauges_timeline_and_panels_fit_a_small_screen_by_scrolling(popup) -> None:
+    # An 800-pixel screen leaves 728 pixels: five gauges, the timeline and two panels need more.
+    for name in ("sessions", "local usage"):
+        panel = QLabel(name)
+        panel.setMinimumHeight(120)
+        popup.add_panel(panel)
+    popup.set_state(_five_gauges())
+    popup.fit_height(None)
+    natural = popup.sizeHint().height()
+    assert natural > 728
+    popup.fit_height(728)
+    assert popup.sizeHint().height() <= 728
+    popup.show()
+    assert popup.height() <= 728
+    assert popup.body_scroll.verticalScrollBar().maximum() > 0  # the rest is a scroll away
+    # The header (title, refresh and settings) and the footer stay outside the scrolling body.
+    assert not popup.body.isAncestorOf(popup.title) and not popup.body.isAncestorOf(popup.footer)
+
+
+def test_a_reading_that_adds_gauges_while_open_keeps_the_popup_on_screen(popup) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    from trayapp.ui.placement import Rect
+
+    screen = QGuiApplication.primaryScreen().availableGeometry()
+    popup.set_state(account_state())
+    # A tray icon in a bottom panel: the popup opens above it, so growing downwards would cover
+    # the panel and leave the screen.
+    popup.show_at(Rect(screen.right() - 40, screen.bottom() - 24, 22, 24))
+    assert popup.frameGeometry().bottom() < screen.bottom() - 24
+    for k in range(6):
+        panel = QLabel(f"panel {k}")
+        panel.setMinimumHeight(150)
+        popup.add_panel(panel)
+    popup.set_state(_five_gauges())  # grows while showing
+    assert all(row.isVisible() for row in popup._gauges.values()) and popup.extra_row.isVisible()
+    g = popup.frameGeometry()
+    assert g.height() <= screen.height() - 72
+    assert screen.top() <= g.top() and g.bottom() <= screen.bottom()
