@@ -69,6 +69,7 @@ class Popup(QWidget):
         self.clock: Clock = clock or SystemClock()
         self._max_height: int | None = None  # the screen limit fit_height last applied
         self._anchor: Rect | None = None  # the tray icon the popup was last shown at
+        self._panels: list[QWidget] = []
         self.state: AccountState | None = None
         self.theme_setting = "system"
         self.theme: Theme = resolve("system")
@@ -204,10 +205,17 @@ class Popup(QWidget):
         rule = self._rule()
         self.panel_box.addWidget(rule)
         self.panel_box.addWidget(widget)
+        self._panels.append(widget)
+        self._theme_panel(widget)
         # Shown explicitly: a widget added to a popup that is already open would stay hidden.
         rule.show()
         widget.show()
         self.fit_height(None)
+
+    def _theme_panel(self, panel: QWidget) -> None:
+        set_theme = getattr(panel, "set_theme", None)  # optional (see trayapp.ui.panels)
+        if callable(set_theme):
+            set_theme(self.theme)
 
     def fit_height(self, max_height: int | None) -> None:
         """Give the body (gauges, timeline, panels) its natural height, or less so the whole popup
@@ -458,6 +466,8 @@ class Popup(QWidget):
             "QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical { background: none; }"
         )
         self._style_banner()
+        for panel in self._panels:
+            self._theme_panel(panel)
         for row in self._gauges.values():
             row.set_theme(t)
         if self._extra is not None:

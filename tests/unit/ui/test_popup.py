@@ -265,3 +265,27 @@ def test_a_reading_that_adds_gauges_while_open_keeps_the_popup_on_screen(popup) 
     g = popup.frameGeometry()
     assert g.height() <= screen.height() - 72
     assert screen.top() <= g.top() and g.bottom() <= screen.bottom()
+
+
+def test_panels_follow_the_popup_theme_not_the_system_palette(popup) -> None:
+    from datetime import datetime
+
+    from trayapp.sources.statusline_capture import LiveSession
+    from trayapp.ui.panels.live_sessions import LiveSessionsPanel
+    from trayapp.ui.panels.local_usage import LocalUsagePanel
+    from trayapp.ui.theme import DARK, LIGHT
+
+    sessions = LiveSessionsPanel(loader=lambda: [], clock=FakeClock(NOW))
+    usage = LocalUsagePanel()
+    popup.add_panel(sessions)
+    popup.add_panel(usage)
+    popup.apply_settings(lambda key: {"ui.theme": "dark"}.get(key, "24h" if "range" in key else 50))
+    assert DARK.text in sessions.heading.styleSheet() and DARK.text in usage.today.styleSheet()
+    assert DARK.muted in usage.caption.styleSheet()
+    # A session row that arrives later takes the current theme too.
+    live = LiveSession("s1", datetime(2026, 3, 1), "app", "/work/app", None, "Opus", None, 40.0, None,
+                       None, 1.5, None, 10, 2, None)  # fmt: skip
+    sessions.set_sessions([live])
+    assert DARK.text in sessions.rows[0].title.styleSheet()
+    popup.apply_settings(lambda key: {"ui.theme": "light"}.get(key, "24h" if "range" in key else 50))
+    assert LIGHT.text in sessions.rows[0].title.styleSheet() and LIGHT.text in usage.heading.styleSheet()

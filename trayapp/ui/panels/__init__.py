@@ -1,1 +1,30 @@
-"""Sections that parts of the app add to the popup dashboard (``Popup.add_panel``)."""
+"""Sections that parts of the app add to the popup dashboard (``Popup.add_panel``).
+
+A panel may define ``set_theme(theme)``: the popup calls it when the panel is added and whenever
+its theme changes, so the panel's text follows the popup's light or dark palette (not the
+system's, which may differ when the user picked a theme).
+"""
+
+from __future__ import annotations
+
+from trayapp.ui.theme import Theme
+
+
+def text_style(theme: Theme, extra: str = "") -> str:
+    """Style sheet of a label in the theme's main text colour."""
+    return f"background: transparent; color: {theme.text}; {extra}"
+
+
+def muted_style(theme: Theme, extra: str = "") -> str:
+    """Style sheet of a secondary label (captions, details)."""
+    return f"background: transparent; color: {theme.muted}; {extra}"
+
+
+def button_style(theme: Theme) -> str:
+    """A flat button in the theme's colours (like the popup's range buttons)."""
+    return (
+        f"QToolButton {{ color: {theme.text}; background: transparent; border: 1px solid {theme.border};"
+        " border-radius: 5px; padding: 1px 8px; font-size: 11px; }"
+        f"QToolButton:hover {{ background: {theme.surface}; }}"
+        "QToolButton::menu-indicator { image: none; width: 0; }"
+    )

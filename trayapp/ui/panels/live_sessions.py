@@ -25,6 +25,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import Level, level_for
 from trayapp.sources.statusline_capture import LiveSession, live_sessions
+from trayapp.ui.panels import muted_style, text_style
+from trayapp.ui.theme import Theme
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,10 @@ class ContextBar(QWidget):
         self.percent = percent
         self.update()
 
+    def set_track(self, colour: str) -> None:
+        self.track = QColor(colour)
+        self.update()
+
     def colour(self) -> QColor:
         return QColor(_LEVEL_COLOURS.get(level_for(self.percent or 0), "#1a7f37"))
 
@@ -128,6 +134,12 @@ class SessionRow(QWidget):
         if session.session_name:
             self.setToolTip(session.session_name)
 
+    def set_theme(self, theme: Theme) -> None:
+        self.title.setStyleSheet(text_style(theme, "font-weight: 600;"))
+        self.model.setStyleSheet(muted_style(theme))
+        self.detail.setStyleSheet(muted_style(theme))
+        self.bar.set_track(theme.track)
+
 
 class LiveSessionsPanel(QWidget):
     """The live-sessions section of the popup (see the module docstring)."""
@@ -146,6 +158,7 @@ class LiveSessionsPanel(QWidget):
         self._pool: ThreadPoolExecutor | None = None
         self._pending = False
         self.rows: list[SessionRow] = []
+        self.theme: Theme | None = None  # the popup's, once set_theme ran
         root = QVBoxLayout(self)
         root.setContentsMargins(16, 8, 16, 8)
         root.setSpacing(4)
@@ -168,6 +181,14 @@ class LiveSessionsPanel(QWidget):
         return live_sessions(self.clock.now().astimezone(UTC), LIVE_FOR)
 
     # ----- public API
+    def set_theme(self, theme: Theme) -> None:
+        """Follow the popup's palette (called by ``Popup.add_panel`` and on theme changes)."""
+        self.theme = theme
+        self.heading.setStyleSheet(text_style(theme, "font-weight: 600;"))
+        self.empty.setStyleSheet(muted_style(theme))
+        for row in self.rows:
+            row.set_theme(theme)
+
     def set_sessions(self, sessions: Sequence[LiveSession]) -> None:
         """Rebuild the rows (GUI thread)."""
         for row in self.rows:
@@ -175,6 +196,8 @@ class LiveSessionsPanel(QWidget):
             row.deleteLater()
         self.rows = [SessionRow(s, self) for s in list(sessions)[:MAX_ROWS]]
         for row in self.rows:
+            if self.theme is not None:
+                row.set_theme(self.theme)
             self.list_box.addWidget(row)
         self.empty.setVisible(not self.rows)
         self.heading.setText(

@@ -31,6 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayapp.ui.panels import button_style, muted_style, text_style
+from trayapp.ui.theme import Theme
+
 log = logging.getLogger(__name__)
 
 LABEL = "local estimate: this machine, Claude Code only"
@@ -62,6 +65,8 @@ class LocalUsagePanel(QWidget):
     def __init__(self, parent: QWidget | None = None, tz: Any = None) -> None:
         super().__init__(parent)
         self.tz = tz
+        self._muted = "palette(mid)"  # the popup's muted colour once set_theme ran
+        self._summary: Any = None  # the last summary shown
         root = QVBoxLayout(self)
         root.setContentsMargins(16, 8, 16, 8)
         root.setSpacing(4)
@@ -71,7 +76,7 @@ class LocalUsagePanel(QWidget):
         head.addWidget(self.heading)
         head.addStretch(1)
         self.export_button = QToolButton(self)
-        self.export_button.setText("Export CSV")
+        self.export_button.setText("Export CSV ▾")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.export_button)
         for what, text in (
@@ -108,6 +113,17 @@ class LocalUsagePanel(QWidget):
         self.message.setVisible(False)
         root.addWidget(self.message)
 
+    def set_theme(self, theme: Theme) -> None:
+        """Follow the popup's palette (called by ``Popup.add_panel`` and on theme changes)."""
+        self._muted = theme.muted
+        self.heading.setStyleSheet(text_style(theme, "font-weight: 600;"))
+        self.caption.setStyleSheet(muted_style(theme, "font-size: 11px;"))
+        for label in (self.today, self.block, self.sessions, self.projects, self.message):
+            label.setStyleSheet(text_style(theme))
+        self.export_button.setStyleSheet(button_style(theme))
+        if self._summary is not None:
+            self._show_lists(self._summary)  # their titles carry the muted colour inline
+
     # ----- slots (GUI thread)
     def set_progress(self, done: int, total: int) -> None:
         if total <= 0:
@@ -132,6 +148,11 @@ class LocalUsagePanel(QWidget):
                 f"{t.entries} requests"
             )
         self.block.setText(self._block_text(summary))
+        self._summary = summary
+        self._show_lists(summary)
+        self.adjustSize()
+
+    def _show_lists(self, summary: Any) -> None:
         top = [(f"{short_path(p)} ({s[:8]})", tally) for s, p, tally in summary.top_sessions[:TOP]]
         self.sessions.setText(self._list_text("Top sessions", top))
         self.projects.setText(
@@ -139,7 +160,6 @@ class LocalUsagePanel(QWidget):
                 "Top projects", [(short_path(p), tally) for p, tally in summary.top_projects[:TOP]]
             )
         )
-        self.adjustSize()
 
     # ----- text builders
     def _block_text(self, summary: Any) -> str:
@@ -159,12 +179,11 @@ class LocalUsagePanel(QWidget):
             text += f" · projected {tokens_text(proj.total_tokens)}, {money(proj.total_cost)} by {end}"
         return text
 
-    @staticmethod
-    def _list_text(title: str, items: list[tuple[str, Any]]) -> str:
+    def _list_text(self, title: str, items: list[tuple[str, Any]]) -> str:
         if not items:
             return ""
         lines = [f"{name}: {tokens_text(t.total)}, {money(t.cost, bool(t.unpriced))}" for name, t in items]
-        return f"<span style='color: palette(mid)'>{title}</span><br>" + "<br>".join(lines)
+        return f"<span style='color: {self._muted}'>{title}</span><br>" + "<br>".join(lines)
 
     def _ask_export(self, what: str) -> None:
         default = str(Path.home() / f"claude-{what}.csv")
