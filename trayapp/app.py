@@ -242,6 +242,24 @@ class ClaudeWatch:
         if self.quit_future is not None and not self.quit_future.done():
             self.quit_future.set_result(0)
 
+    def _quit_on_termination_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        """SIGTERM (a desktop session logging out, ``kill``), SIGINT (Ctrl+C) and SIGHUP (its terminal
+        closed) quit along the normal path: services stop, queued alerts are sent, the databases and
+        the single-instance socket are closed. Without this Python dies on the spot."""
+        if sys.platform == "win32":
+            return  # no POSIX signals; Windows ends a session through Qt's own shutdown
+        import signal
+
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, self._on_termination_signal, sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no support
+                log.debug("cannot handle signal %s", sig)
+
+    def _on_termination_signal(self, sig: int) -> None:
+        log.info("signal %s: quitting", sig)
+        self.quit()
+
     async def shutdown(self) -> None:
         self.tooltip_timer.stop()
         if self.dispatcher is not None:
@@ -261,6 +279,7 @@ class ClaudeWatch:
         if self.single is not None:
             self.single.close()
         self.tray.hide()
+        log.info("Claude Watch stopped")
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -268,6 +287,7 @@ class ClaudeWatch:
 
         install_crash_handlers(loop)
         self.quit_future = loop.create_future()
+        self._quit_on_termination_signals(loop)
         self.build()
         if self.self_test:
             return self.run_self_test()
