@@ -69,6 +69,7 @@ class Popup(QWidget):
         self.clock: Clock = clock or SystemClock()
         self._max_height: int | None = None  # the screen limit fit_height last applied
         self._anchor: Rect | None = None  # the tray icon the popup was last shown at
+        self._cursor = (0, 0)  # where the mouse was then
         self._panels: list[QWidget] = []
         self.state: AccountState | None = None
         self.theme_setting = "system"
@@ -361,8 +362,12 @@ class Popup(QWidget):
         self.show_at(anchor)
 
     def show_at(self, anchor: Rect | None) -> None:
+        from PySide6.QtGui import QCursor
+
         log.info("dashboard shown (anchor %s)", anchor)
         self._anchor = anchor
+        cursor = QCursor.pos()  # stands in for an unknown icon position, also when placed again
+        self._cursor = (cursor.x(), cursor.y())
         self.reload_history()
         screen = self._screen()
         # Leave room for the panel the tray sits in and a margin, whichever edge it is on.
@@ -374,24 +379,21 @@ class Popup(QWidget):
         self.activateWindow()
 
     def _screen(self) -> QScreen | None:
-        from PySide6.QtGui import QCursor
+        from PySide6.QtCore import QPoint
 
-        return QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+        return QGuiApplication.screenAt(QPoint(*self._cursor)) or QGuiApplication.primaryScreen()
 
     def _place(self) -> None:
-        """Move next to the tray icon (or the cursor, when the icon's place is unknown)."""
-        from PySide6.QtGui import QCursor
-
+        """Move next to the tray icon (or where the click was, when the icon's place is unknown)."""
         screen = self._screen()
         if screen is None:
             return
-        cursor = QCursor.pos()
         ag, sg = screen.availableGeometry(), screen.geometry()
         size = self.sizeHint()
         x, y = place_popup(
             (max(size.width(), WIDTH), size.height()),
             self._anchor,
-            (cursor.x(), cursor.y()),
+            self._cursor,
             Rect(ag.x(), ag.y(), ag.width(), ag.height()),
             Rect(sg.x(), sg.y(), sg.width(), sg.height()),
         )
