@@ -30,6 +30,7 @@ from trayapp.core.ledger import (
     Row,
     merge_into,
     row_from_entry,
+    single_entry,
     split_groups,
     winner_rows,
 )
@@ -53,8 +54,6 @@ _BUCKET_SUMS = (
 # the whole key (one C-level comparison instead of a tuple's).
 _OCC_ORDER = itemgetter(1)
 _ENTRY_ORDER = itemgetter(2)
-# The entry row of a group seen once whose line has a cwd (what winner_rows builds, in C).
-_SINGLE_ENTRY = itemgetter(1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0, 3, 6)
 _GKEY = itemgetter(1)
 _CWD = itemgetter(6)
 # Dropped by a cold load and built again by the next incremental merge, the first statement that needs
@@ -576,7 +575,7 @@ class ColdLoad:
             fresh = [r for r in fresh if r[1] not in grown]  # opened and grown since: repeated
         # Groups seen once so far, most of them: their entry is their row, reordered in C.
         if all(map(_CWD, fresh)):
-            entries = list(map(_SINGLE_ENTRY, fresh))
+            entries = list(map(single_entry, fresh))
         else:  # lines without cwd take their file's project folder name
             entries = winner_rows([[r] for r in fresh], self.repo._hints_for(fresh))
         single.update(map(_GKEY, fresh))

@@ -39,7 +39,7 @@ from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import AccountState, Level, Source
 from trayapp.ui.gauges import ExtraUsageRow, GaugeRow
 from trayapp.ui.placement import Rect, place_popup
-from trayapp.ui.theme import Theme, resolve
+from trayapp.ui.theme import Theme, muted_style, resolve, text_style
 from trayapp.ui.timeline import Timeline
 from trayapp.ui.timeline_model import Row, view_span
 
@@ -436,11 +436,10 @@ class Popup(QWidget):
         t = self.theme = resolve(self.theme_setting)
         # Each widget gets its own style sheet: a theme switch through one parent sheet does not
         # reliably restyle children that another popup's identical sheet already polished.
-        text = "background: transparent; color: {};"
-        self.title.setStyleSheet(text.format(t.text) + "font-size: 15px; font-weight: 600;")
+        self.title.setStyleSheet(text_style(t, "font-size: 15px; font-weight: 600;"))
         for label in (self.account, self.footer, self.placeholder):
-            label.setStyleSheet(text.format(t.muted) + "font-size: 12px;")
-        self.section_label.setStyleSheet(text.format(t.muted) + "font-size: 11px; font-weight: 600;")
+            label.setStyleSheet(muted_style(t, "font-size: 12px;"))
+        self.section_label.setStyleSheet(muted_style(t, "font-size: 11px; font-weight: 600;"))
         for rule in self.findChildren(QFrame, "rule"):
             rule.setStyleSheet(f"background: {t.border}; border: none;")
         for button in (self.refresh_button, self.settings_button):

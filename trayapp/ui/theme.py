@@ -106,3 +106,13 @@ def resolve(setting: str) -> Theme:
     if setting == "light":
         return LIGHT
     return DARK if system_is_dark() else LIGHT
+
+
+def text_style(theme: Theme, extra: str = "") -> str:
+    """Style sheet of a label in the theme's main text colour."""
+    return f"background: transparent; color: {theme.text}; {extra}"
+
+
+def muted_style(theme: Theme, extra: str = "") -> str:
+    """Style sheet of a secondary label (captions, details)."""
+    return f"background: transparent; color: {theme.muted}; {extra}"

@@ -10,16 +10,6 @@ from __future__ import annotations
 from trayapp.ui.theme import Theme
 
 
-def text_style(theme: Theme, extra: str = "") -> str:
-    """Style sheet of a label in the theme's main text colour."""
-    return f"background: transparent; color: {theme.text}; {extra}"
-
-
-def muted_style(theme: Theme, extra: str = "") -> str:
-    """Style sheet of a secondary label (captions, details)."""
-    return f"background: transparent; color: {theme.muted}; {extra}"
-
-
 def button_style(theme: Theme) -> str:
     """A flat button in the theme's colours (like the popup's range buttons)."""
     return (

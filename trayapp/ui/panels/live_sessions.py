@@ -25,8 +25,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import Level, level_for
 from trayapp.sources.statusline_capture import LiveSession, live_sessions
-from trayapp.ui.panels import muted_style, text_style
-from trayapp.ui.theme import Theme
+from trayapp.ui.theme import Theme, muted_style, text_style
 
 log = logging.getLogger(__name__)
 

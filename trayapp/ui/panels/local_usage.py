@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayapp.ui.panels import button_style, muted_style, text_style
-from trayapp.ui.theme import Theme
+from trayapp.ui.panels import button_style
+from trayapp.ui.theme import Theme, muted_style, text_style
 
 log = logging.getLogger(__name__)
 
