@@ -296,6 +296,7 @@ class ClaudeWatch:
             self.show_dashboard()
         if self.single is not None:
             self.single.activation_requested.connect(self.show_dashboard)
+        self._report_loop_health()
         self.start_usage()
         self.start_tracking()
         if self.dispatcher is not None:
@@ -307,6 +308,16 @@ class ClaudeWatch:
             return await self.quit_future
         finally:
             await self.shutdown()
+
+    def _report_loop_health(self) -> None:
+        """Long-lived loops report unexpected errors to loop-health.json, which `doctor` reads."""
+        from trayapp import paths
+        from trayapp.runtime import enable_health_file
+
+        try:
+            enable_health_file(paths.ensure(paths.state_dir()))
+        except OSError as exc:
+            log.warning("cannot write the background-work report: %s", exc)
 
     def run_self_test(self) -> int:
         from trayapp import paths

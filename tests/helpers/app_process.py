@@ -40,8 +40,18 @@ def usage_body(
 
 
 class UsageServer:
-    def __init__(self, body: dict[str, Any]) -> None:
+    """Answers every request with ``status``, ``headers`` and ``body`` (all settable while it runs).
+
+    Header values go out byte for byte as latin-1, so a test can send the exact hostile bytes a
+    broken proxy or server would (``Retry-After: \xb2``).
+    """
+
+    def __init__(
+        self, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
         self.body = body
+        self.status = status
+        self.headers = dict(headers or {})
         self.requests = 0
         outer = self
 
@@ -52,8 +62,10 @@ class UsageServer:
             def do_GET(self) -> None:  # noqa: N802 (http.server API)
                 outer.requests += 1
                 data = json.dumps(outer.body).encode()
-                self.send_response(200)
+                self.send_response(outer.status)
                 self.send_header("Content-Type", "application/json")
+                for name, value in outer.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

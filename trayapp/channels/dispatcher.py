@@ -24,6 +24,7 @@ from typing import Any
 from trayapp.channels.base import Channel, Delivery
 from trayapp.channels.quips import Quip, QuipWriter
 from trayapp.core.models import Alert
+from trayapp.runtime import LoopHealth
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +111,17 @@ class Dispatcher:
         return total
 
     async def _flush_forever(self, interval: float) -> None:
+        health = LoopHealth("outbox flusher")
+        wait = interval
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(wait)
             try:
                 await self.flush()
-            except Exception:
-                log.exception("outbox flush failed")
+            except Exception as exc:
+                wait = max(interval, health.failed(exc))
+                continue
+            health.succeeded()
+            wait = interval
 
     def run_flusher(self, interval: float = FLUSH_INTERVAL) -> asyncio.Task[None]:
         """Start the periodic outbox drain on the running loop (idempotent); keep the task."""

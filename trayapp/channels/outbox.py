@@ -17,6 +17,7 @@ import logging
 import random
 import sqlite3
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from trayapp.channels.base import Delivery
 from trayapp.channels.offthread import off_thread
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import Alert
+from trayapp.runtime import LoopHealth
 
 if TYPE_CHECKING:
     from trayapp.channels.quips import QuipWriter
@@ -277,6 +279,10 @@ class RemoteChannel:
         self.sleep: Sleeper = sleep or asyncio.sleep
         self.rng = rng or random.Random()
         self._flush_lock = asyncio.Lock()
+        # Unexpected errors while draining (a corrupt queue row, a bug) back off instead of being
+        # retried on every flush tick; doctor shows them.
+        self.health = LoopHealth(f"{self.name} outbox")
+        self._paused_until = 0.0
 
     def enabled(self) -> bool:
         raise NotImplementedError
@@ -318,14 +324,18 @@ class RemoteChannel:
     async def flush(self) -> int:
         """Send what is due, oldest first; returns how many went out. Never raises."""
         async with self._flush_lock:
+            if time.monotonic() < self._paused_until:
+                return 0
             try:
                 if not await off_thread(self.outbox.due, self.name, self.clock.now()):
                     return 0
                 transport, why = await self.transport()
-                return await self._flush(transport, why)
-            except Exception:
-                log.exception("%s: flush failed", self.name)
+                sent = await self._flush(transport, why)
+            except Exception as exc:
+                self._paused_until = time.monotonic() + self.health.failed(exc)
                 return 0
+            self.health.succeeded()
+            return sent
 
     def _backoff(self, attempts: int) -> float:
         base: float = min(BACKOFF_BASE * 2**attempts, BACKOFF_CAP)

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         check_notifications,
         check_tray,
         check_last_poll,
+        check_background_loops,
     )
     # Probes are independent and some wait on subprocesses: run them side by side.
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -326,6 +327,7 @@ def check_last_poll(now: datetime) -> list[Check]:
         outcome = repo.last_outcome()
         cooldowns = repo.cooldowns(now)
         snap = repo.latest_snapshot()
+        skipped = repo.implausible_samples()
     finally:
         repo.close()
     checks = []
@@ -349,6 +351,16 @@ def check_last_poll(now: datetime) -> list[Check]:
                 f"cooling down for {_days((until - now).total_seconds())} more (Retry-After)",
             )
         )
+    if skipped:
+        checks.append(
+            Check(
+                "Stored readings",
+                WARN,
+                f"{skipped} stored window reading{'s' if skipped != 1 else ''} with an impossible reset time "
+                "or percentage (written by an older version or a corrupt answer) are skipped",
+                "nothing to do: they are ignored and pruned with the history",
+            )
+        )
     if snap is not None:
         checks.append(
             Check(
@@ -358,3 +370,33 @@ def check_last_poll(now: datetime) -> list[Check]:
             )
         )
     return checks
+
+
+def check_background_loops(now: datetime) -> list[Check]:
+    """What the tray app's long-lived loops (poller, scanner, outbox) reported in loop-health.json."""
+    from trayapp import paths
+    from trayapp.runtime import HEALTH_FILE, read_health
+
+    doc = read_health(paths.state_dir() / HEALTH_FILE)
+    if doc is None:
+        return [Check("Background work", INFO, "no report yet (the tray app writes one while it runs)")]
+    checks = []
+    for name, loop in sorted(doc["loops"].items()):
+        if not isinstance(loop, dict) or not loop.get("failures"):
+            continue
+        failures, streak = int(loop.get("failures") or 0), int(loop.get("streak") or 0)
+        when = loop.get("last_failed_at")
+        ago = f", last {_days(now.timestamp() - float(when))} ago" if isinstance(when, int | float) else ""
+        plural = "s" if failures != 1 else ""
+        detail = f"{name}: {failures} unexpected error{plural}{ago}: {loop.get('last_error')}"
+        if streak:
+            detail += f" ({streak} in a row, backing off)"
+        checks.append(
+            Check(
+                "Background work",
+                WARN if streak else INFO,
+                detail,
+                "the app keeps retrying with a growing pause; the log has the traceback",
+            )
+        )
+    return checks or [Check("Background work", OK, "no unexpected errors reported")]

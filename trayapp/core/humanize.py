@@ -129,6 +129,7 @@ _FIXES: dict[ErrorKind, str] = {
     ErrorKind.NETWORK: "Offline or the usage endpoint is unreachable: check your connection",
     ErrorKind.SERVER: "Anthropic's usage endpoint is having trouble: retrying",
     ErrorKind.BAD_RESPONSE: "The usage endpoint answered in an unexpected format: retrying",
+    ErrorKind.INTERNAL: "Claude Watch hit an unexpected error reading your usage: retrying later",
 }
 
 

@@ -10,7 +10,7 @@ without a flat twin.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 
@@ -63,7 +63,29 @@ class Window:
 
     @property
     def starts_at(self) -> datetime | None:
-        return self.resets_at - self.length if self.resets_at else None
+        if self.resets_at is None:
+            return None
+        try:
+            return self.resets_at - self.length
+        except OverflowError:  # an absurd reset (year 1) must not take the app down
+            return None
+
+
+# The span of believable reset times. A reset outside it (year 1, year 9999) is corruption: window
+# math on it overflows. Inside it, a reset far from the reading (a machine whose clock is off by
+# months) is still shown as it is: refusing it would stop monitoring on such machines for good.
+EARLIEST_RESET = datetime(2020, 1, 1, tzinfo=UTC)
+LATEST_RESET = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def reset_is_plausible(resets_at: datetime | None) -> bool:
+    """Whether a window's reset time is believable (None, "no reset known", is)."""
+    if resets_at is None:
+        return True
+    try:
+        return EARLIEST_RESET <= resets_at < LATEST_RESET
+    except TypeError:  # a naive datetime cannot be compared: not ours to guess
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +135,8 @@ class ErrorKind(StrEnum):
     SERVER = "server"
     BAD_RESPONSE = "bad_response"
     NO_CREDENTIALS = "no_credentials"
+    # A bug or an unexpected failure inside Claude Watch (logged, counted, shown in `doctor`).
+    INTERNAL = "internal"
 
 
 @dataclass(frozen=True, slots=True)

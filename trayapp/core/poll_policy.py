@@ -6,8 +6,12 @@ Rules (the endpoint rate-limits per token and hard, so politeness is the whole p
 - 429: wait until ``retry_at`` (from ``Retry-After``), remembered per token. The cooldown key is
   the token's SHA-256, never the token; :meth:`PollPolicy.cooldowns` exposes them so the caller
   can persist them across restarts, and ``cooldowns=`` restores them.
-- 5xx, timeouts, network errors and garbage bodies: exponential backoff with jitter (from
-  1 minute, doubling, capped at 30 minutes), jitter from an injectable RNG.
+- 5xx, timeouts, network errors, garbage bodies and unexpected internal errors: exponential
+  backoff with jitter (from 1 minute, doubling, capped at 30 minutes), jitter from an injectable
+  RNG.
+- Every attempt reserves a backoff step before the request goes out (:meth:`PollPolicy.attempted`),
+  so whatever happens next (an exception anywhere, no outcome recorded at all) the next scheduled
+  attempt is at least one step away: never more than one request per step.
 - 401/403 and missing credentials: stop until the credential source changes (its stamp).
 - Manual refresh: at most once per 30 s; :meth:`PollPolicy.manual` says when it would be allowed.
   A manual refresh never bypasses a 429 cooldown.
@@ -139,9 +143,20 @@ class PollPolicy:
     # --- outcomes ----------------------------------------------------------------------------
 
     def attempted(self) -> None:
-        """Call right before a request goes out (manual throttle counts attempts)."""
-        self.last_attempt = self.clock.now()
-        self._anchor = (self.last_attempt, self.clock.monotonic())
+        """Call right before a request goes out (manual throttle counts attempts).
+
+        Reserves the next backoff step as if this attempt will fail; a recorded outcome then
+        replaces the reservation. If the outcome is never recorded (an exception between here and
+        there), the next scheduled poll still waits a full step.
+        """
+        now = self.clock.now()
+        self.last_attempt = now
+        self._anchor = (now, self.clock.monotonic())
+        reserve = now + self.backoff_delay(self.failures + 1)
+        if self._backoff_until is None or self._backoff_until < reserve:
+            self._backoff_until = reserve
+        if self._next_due is None or self._next_due < reserve:
+            self._next_due = reserve
 
     def record_success(self) -> None:
         now = self.clock.now()

@@ -28,6 +28,7 @@ from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.derive import Sample, derive_state
 from trayapp.core.models import AccountInfo, AccountState, ErrorKind, FetchError, Source, UsageSnapshot
 from trayapp.core.poll_policy import Decision, PollPolicy, Wait
+from trayapp.runtime import LoopHealth
 from trayapp.sources.claude_version import detect_version, newest
 from trayapp.sources.credentials import CredentialsReport, load_credentials
 from trayapp.sources.usage_api import FetchResult, UsageClient
@@ -113,6 +114,7 @@ class UsageEngine:
         cooldown = max(self.policy.cooldowns().values(), default=None)
         if cooldown is not None and self._error is None:
             self._error = FetchError(ErrorKind.RATE_LIMITED, "The usage endpoint is rate-limiting.", cooldown)
+        self.health = LoopHealth("usage poller")
         self._state = self._derive(now, self._snapshot, self._error)
 
     # --- public --------------------------------------------------------------------------------
@@ -135,8 +137,28 @@ class UsageEngine:
     async def poll(self, manual: bool = False) -> AccountState:
         """Re-read credentials, fetch if the policy allows (``manual``: the user asked), derive.
 
-        Never raises for network, server, credential or data trouble; the state says what happened.
+        Never raises (cancellation aside): network, server, credential and data trouble, and any
+        unexpected exception at any step, end in a state that says what happened, and the poll
+        policy backs off before the next attempt (an attempt reserves its backoff step before the
+        request goes out, and a failure here records another).
         """
+        try:
+            state = await self._poll(manual)
+        except Exception as exc:
+            self.health.failed(exc)
+            self.policy.record_failure(ErrorKind.INTERNAL, self._token_key)
+            self._error = FetchError(
+                ErrorKind.INTERNAL,
+                f"Claude Watch hit an unexpected error while reading your usage ({type(exc).__name__}); "
+                "retrying later. `claude-watch doctor` shows the details.",
+            )
+            self._state = self._derive(self.clock.now(), self._snapshot, self._error)
+            return self._state
+        if state.error is None or state.error.kind is not ErrorKind.INTERNAL:
+            self.health.succeeded()
+        return state
+
+    async def _poll(self, manual: bool) -> AccountState:
         now = self.clock.now()
         report = await run_blocking(self._load_credentials, now)
         self._account = report.account
@@ -270,6 +292,22 @@ class UsageEngine:
         )
 
     def _derive(
+        self, now: datetime, snapshot: UsageSnapshot | None, error: FetchError | None
+    ) -> AccountState:
+        """Total: a stored reading that cannot be derived is logged and shown as no reading."""
+        try:
+            return self._derive_from(now, snapshot, error)
+        except Exception as exc:
+            # Logged and counted once (doctor shows it); the reading is not shown, and says why.
+            self.health.failed(exc)
+            problem = error or FetchError(
+                ErrorKind.INTERNAL,
+                "Claude Watch could not read its stored usage reading; showing none until the next "
+                "poll. `claude-watch doctor` shows the details.",
+            )
+            return AccountState(None, error=problem, stale=True, account=self._account)
+
+    def _derive_from(
         self, now: datetime, snapshot: UsageSnapshot | None, error: FetchError | None
     ) -> AccountState:
         samples: dict[str, list[Sample]] = {}

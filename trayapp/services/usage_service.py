@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,11 +24,13 @@ from PySide6.QtCore import QObject, Signal
 
 from trayapp.core.clock import Clock
 from trayapp.core.models import AccountState
+from trayapp.runtime import LoopHealth
 from trayapp.services.usage_engine import UsageEngine, create_engine, run_blocking
 
 log = logging.getLogger(__name__)
 
 TICK = 30.0  # seconds between policy checks while idle
+MIN_TURN = 1.0  # seconds: the loop's floor, whatever the policy says
 
 
 class UsageService(QObject):
@@ -53,6 +56,7 @@ class UsageService(QObject):
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._last_emitted_error: object = None
+        self._health = LoopHealth("usage service loop")
 
     @property
     def state(self) -> AccountState:
@@ -128,13 +132,21 @@ class UsageService(QObject):
 
     async def _run(self) -> None:
         while True:
+            started = time.monotonic()
             try:
                 await self._poll()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a bug in one poll must not stop polling for good
-                log.exception("usage poll failed unexpectedly")
+            except Exception as exc:  # a bug in one poll must not stop polling, nor spin
+                await self._nap(self._health.failed(exc))
+                continue
+            self._health.succeeded()
             await self._sleep_until_due()
+            # Belt and braces: whatever the policy says, this loop never turns faster than once a
+            # second (the policy's own steps are minutes; this only stops a runaway bug).
+            spare = MIN_TURN - (time.monotonic() - started)
+            if spare > 0:
+                await asyncio.sleep(spare)
 
     async def _sleep_until_due(self) -> None:
         while True:

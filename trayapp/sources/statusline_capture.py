@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from trayapp import paths
-from trayapp.core.models import Source, UsageSnapshot, Window, WindowKind
+from trayapp.core.models import Source, UsageSnapshot, Window, WindowKind, reset_is_plausible
 from trayapp.statusline.capture import LATEST, SESSIONS, SUBDIR, read_json
 from trayapp.statusline.parse import epoch, percentage
 from trayapp.statusline.render import STALE_AFTER
@@ -138,7 +138,13 @@ def snapshot_from(data: dict[str, Any]) -> UsageSnapshot | None:
     if when is None or not isinstance(limits, dict):
         return None
     order = {"five_hour": 0, "seven_day": 1}
-    windows = [w for k, v in limits.items() if isinstance(k, str) and (w := _window(k, v)) is not None]
+    windows = [
+        w
+        for k, v in limits.items()
+        if isinstance(k, str)
+        and (w := _window(k, v)) is not None
+        and reset_is_plausible(w.resets_at)
+    ]
     if not windows:
         return None
     windows.sort(key=lambda w: (order.get(w.id, 2), w.id))

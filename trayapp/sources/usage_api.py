@@ -11,6 +11,7 @@ garbage -> ``bad_response``). The token is never logged or put in a message.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,8 @@ import httpx
 from trayapp.core.models import ErrorKind, FetchError, Source, UsageSnapshot
 from trayapp.sources.claude_version import FALLBACK_VERSION, user_agent
 from trayapp.sources.usage_parse import MAX_BODY_BYTES, BadResponse, parse_usage
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BASE = "https://api.anthropic.com"
 BASE_ENV = "CLAUDE_WATCH_API_BASE"
@@ -45,21 +48,23 @@ class FetchResult:
 
 
 def parse_retry_after(value: str | None, now: datetime) -> datetime:
-    """``Retry-After`` (seconds or HTTP-date) -> when to try again; 0/missing/garbage -> 5 min."""
+    """``Retry-After`` (seconds or HTTP-date) -> when to try again; 0/missing/garbage -> 5 min.
+
+    Total: any header value gives a time at least a little in the future. Only ASCII digits count
+    as seconds (``str.isdigit`` also accepts "²" and other Unicode digits ``int`` rejects).
+    """
     delay: timedelta | None = None
     text = (value or "").strip()
-    if text:
-        if text.isdigit():
-            delay = timedelta(seconds=int(text[:9]))
-        else:
-            try:
-                when = parsedate_to_datetime(text)
-            except (TypeError, ValueError, IndexError, OverflowError):
-                when = None
-            if when is not None:
-                if when.tzinfo is None:
-                    when = when.replace(tzinfo=UTC)
-                delay = when - now
+    if text.isascii() and text.isdigit():
+        delay = timedelta(seconds=int(text[:9]))
+    elif text:
+        try:
+            when = parsedate_to_datetime(text)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            delay = when - now
+        except (TypeError, ValueError, IndexError, OverflowError, AttributeError):
+            delay = None
     if delay is None or delay <= timedelta(0):
         delay = DEFAULT_RETRY_AFTER
     return now + min(delay, MAX_RETRY_AFTER)
@@ -137,7 +142,30 @@ class UsageClient:
         }
 
     async def fetch(self, token: str, now: datetime) -> FetchResult:
-        """One request; never raises for network or server trouble."""
+        """One request; never raises (every outcome, a bug included, is a :class:`FetchResult`)."""
+        try:
+            return await self._fetch(token, now)
+        except Exception as exc:  # the caller's backoff must see every failure as a failure
+            log.exception("usage request failed unexpectedly")
+            return FetchResult(
+                None,
+                FetchError(
+                    ErrorKind.INTERNAL,
+                    f"Claude Watch could not make the usage request ({type(exc).__name__}); retrying later.",
+                ),
+            )
+
+    async def _fetch(self, token: str, now: datetime) -> FetchResult:
+        if not token.isascii() or not token.isprintable():
+            # httpx would raise UnicodeEncodeError building the header; say what is wrong instead.
+            return FetchResult(
+                None,
+                FetchError(
+                    ErrorKind.AUTH,
+                    "The Claude Code login token is not plain text, so it cannot be sent. Sign in "
+                    "again with `claude` (`/login`).",
+                ),
+            )
         try:
             async with (
                 asyncio.timeout(self.total_timeout),

@@ -5,7 +5,8 @@ keys are ignored: flat windows (``five_hour``, ``seven_day``, ``seven_day_opus``
 ``seven_day_sonnet`` and any other ``seven_day_*``), the newer ``limits[]`` list (``session``,
 ``weekly_all``, ``weekly_scoped`` with ``scope.model.display_name``) and ``extra_usage`` (money in
 minor units). A field with a wrong type, NaN, infinity, a negative or absurdly large number is
-skipped with a note; a body that is not a JSON object with at least one usage key raises
+skipped with a note; a body that is not a JSON object with at least one usage key, or with a
+window whose reset time is impossible (before 2020 or after 2099: year 1 overflows window math), raises
 :class:`BadResponse`. Nothing else ever escapes :func:`parse_usage`.
 """
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from trayapp.core.models import ExtraUsage, Source, UsageSnapshot, Window, WindowKind
+from trayapp.core.models import ExtraUsage, Source, UsageSnapshot, Window, WindowKind, reset_is_plausible
 
 FIVE_HOURS = timedelta(hours=5)
 SEVEN_DAYS = timedelta(days=7)
@@ -282,6 +283,12 @@ def parse_usage(
     extra = _extra_usage(data.get("extra_usage"), notes)
     if not windows and extra is None and notes:
         raise BadResponse("no usable window in the usage response: " + "; ".join(notes[:3]))
+    for window in windows.values():
+        # A reset centuries away is corruption, not a reading: storing it would poison every later
+        # derive (window start before year 1), so the whole answer is refused and nothing stored.
+        if not reset_is_plausible(window.resets_at):
+            when = window.resets_at.isoformat() if window.resets_at else "?"
+            raise BadResponse(f"the usage response has an impossible reset time for {window.id}: {when}")
     order = {"five_hour": 0, "seven_day": 1}
     ordered = sorted(windows.values(), key=lambda w: (order.get(w.id, 2), w.id))
     snapshot = UsageSnapshot(fetched_at=fetched_at, source=source, windows=tuple(ordered), extra_usage=extra)

@@ -13,6 +13,8 @@ few milliseconds; the timeline's :meth:`history` should still be called off the 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -21,10 +23,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from trayapp.core.models import ErrorKind, ExtraUsage, FetchError, Source, UsageSnapshot, Window, WindowKind
+from trayapp.core.models import (
+    EARLIEST_RESET,
+    LATEST_RESET,
+    ErrorKind,
+    ExtraUsage,
+    FetchError,
+    Source,
+    UsageSnapshot,
+    Window,
+    WindowKind,
+    reset_is_plausible,
+)
 from trayapp.store.main_db import open_main
 
+log = logging.getLogger(__name__)
+
 PRUNE_EVERY = timedelta(days=1)
+# Utilization is a percentage; overage can push it a little past 100, never this far.
+MAX_UTILIZATION = 1000.0
 
 HistoryRow = tuple[datetime, str, float, datetime | None]
 
@@ -34,7 +51,7 @@ def _ts(when: datetime) -> float:
 
 
 def _dt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+    return None if value is None else _dt_or_none(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,22 +146,19 @@ class UsageRepo:
                 " WHERE snapshot_id = ?",
                 (row["id"],),
             ).fetchall()
+        fetched_at = _dt_or_none(row["fetched_at"])
+        if fetched_at is None:
+            log.warning("stored reading %s has an unreadable time; ignored", row["id"])
+            return None
         windows = []
         for r in rows:
-            try:
-                kind = WindowKind(r["kind"])
-            except ValueError:
-                kind = WindowKind.WEEKLY_SCOPED
-            windows.append(
-                Window(
-                    r["window_id"],
-                    r["label"],
-                    kind,
-                    float(r["utilization"]),
-                    _dt(r["resets_at"]),
-                    timedelta(seconds=float(r["length_s"])),
-                )
-            )
+            window = _window_from_row(r)
+            if window is None:
+                # Written by an older version that stored whatever the server said: skip the row
+                # (doctor counts these) instead of failing every start.
+                log.warning("stored reading %s: window %r is implausible; skipped", row["id"], r["window_id"])
+                continue
+            windows.append(window)
         order = {"five_hour": 0, "seven_day": 1}
         windows.sort(key=lambda w: (order.get(w.id, 2), w.id))
         try:
@@ -152,7 +166,7 @@ class UsageRepo:
         except ValueError:
             source = Source.API
         return UsageSnapshot(
-            fetched_at=_dt(row["fetched_at"]) or datetime.now(UTC),
+            fetched_at=fetched_at,
             source=source,
             windows=tuple(windows),
             extra_usage=_extra(row["extra_usage"]),
@@ -174,10 +188,25 @@ class UsageRepo:
                     " WHERE window_id = ? AND fetched_at >= ? AND fetched_at <= ? ORDER BY fetched_at",
                     (wid, _ts(since), hi),
                 ).fetchall()
-                out += [(datetime.fromtimestamp(r[0], UTC), wid, float(r[1]), _dt(r[2])) for r in rows]
+                for r in rows:
+                    item = _history_row(wid, r)
+                    if item is not None:
+                        out.append(item)
         if len(window_ids) > 1:
             out.sort(key=lambda row: row[0])
         return out
+
+    def implausible_samples(self) -> int:
+        """How many stored window rows a derive has to skip (absurd reset or utilization)."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT count(*) FROM window_samples"
+                " WHERE resets_at IS NOT NULL AND NOT (resets_at >= ? AND resets_at < ?)"
+                " OR utilization IS NULL OR NOT (utilization BETWEEN 0 AND ?)"
+                " OR typeof(utilization) NOT IN ('real', 'integer')",
+                (EARLIEST_RESET.timestamp(), LATEST_RESET.timestamp(), MAX_UTILIZATION),
+            ).fetchone()
+        return int(rows[0])
 
     def samples(self, window_id: str, since: datetime) -> list[tuple[datetime, float, datetime | None]]:
         """``(time, utilization, resets_at)`` for one window since ``since`` (burn-rate input)."""
@@ -228,7 +257,14 @@ class UsageRepo:
             rows = self.conn.execute(
                 "SELECT token_key, until FROM cooldowns WHERE until > ?", (_ts(now),)
             ).fetchall()
-        return {r[0]: datetime.fromtimestamp(r[1], UTC) for r in rows}
+        # A cooldown is at most a day long (usage_api.MAX_RETRY_AFTER); a longer or unreadable one
+        # is corrupt and would silence polling for good, so it is capped.
+        latest = now + timedelta(days=1)
+        out: dict[str, datetime] = {}
+        for key, until in rows:
+            when = _dt_or_none(until)
+            out[str(key)] = latest if when is None or when > latest else when
+        return out
 
     def kv_get(self, key: str) -> str | None:
         with self._lock:
@@ -281,6 +317,50 @@ class UsageRepo:
         removed = self.prune(now, retention_days)
         self.kv_set("usage.last_prune", now.isoformat())
         return removed
+
+
+def _dt_or_none(value: Any) -> datetime | None:
+    """A stored epoch as a datetime; None when it is not a number or out of range."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _window_from_row(r: sqlite3.Row) -> Window | None:
+    """A stored window, or None when the row is corrupt or not believable."""
+    util = r["utilization"]
+    if isinstance(util, bool) or not isinstance(util, int | float) or not 0 <= util <= MAX_UTILIZATION:
+        return None
+    length_s = r["length_s"]
+    if not isinstance(length_s, int | float) or not 0 < length_s <= 30 * 86400:
+        return None
+    resets_at = None
+    if r["resets_at"] is not None:
+        resets_at = _dt_or_none(r["resets_at"])
+        if resets_at is None:
+            return None
+    length = timedelta(seconds=float(length_s))
+    if not reset_is_plausible(resets_at):
+        return None
+    try:
+        kind = WindowKind(r["kind"])
+    except ValueError:
+        kind = WindowKind.WEEKLY_SCOPED
+    return Window(str(r["window_id"]), str(r["label"]), kind, float(util), resets_at, length)
+
+
+def _history_row(window_id: str, r: sqlite3.Row) -> HistoryRow | None:
+    at = _dt_or_none(r[0])
+    util = r[1]
+    if at is None or isinstance(util, bool) or not isinstance(util, int | float) or not math.isfinite(util):
+        return None
+    resets_at = _dt_or_none(r[2]) if r[2] is not None else None
+    if not reset_is_plausible(resets_at):
+        resets_at = None  # the timeline still draws the sample; an absurd reset has no place on it
+    return (at, window_id, float(util), resets_at)
 
 
 def _extra(raw: str | None) -> ExtraUsage | None:

@@ -1,0 +1,228 @@
+"""One runtime for background work: tasks, worker lanes and the health of long-lived loops.
+
+- :func:`spawn` starts a fire-and-forget coroutine on the running loop, keeps a reference (the
+  loop only keeps weak ones, so an unreferenced task can vanish mid-run) and logs its failure.
+  :func:`drain` cancels and awaits what is still running, at shutdown.
+- :func:`run_blocking` runs a blocking call (file reads, SQLite, keyring) in a bounded pool of
+  plain threads per *lane*, so a slow keyring prompt cannot starve the ledger and the GUI thread
+  never blocks. Plain threads, not the loop's default executor: under qasync that is a pool of
+  QThreads, which crash the interpreter at exit when many event loops come and go.
+- :class:`LoopHealth` is what every long-lived loop (poller, scanner, outbox, watchers) reports
+  to: an unexpected exception is logged once with its traceback (repeats of the same error only
+  counted), counted, and answered with an exponential backoff, never a tight retry. The counts
+  are written to ``loop-health.json`` in the state folder, which ``claude-watch doctor`` shows.
+
+Standard library only; nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+HEALTH_FILE = "loop-health.json"
+# Generic loop backoff after an unexpected exception: 5 s doubling to 5 minutes. The usage
+# poller has its own, longer, request backoff on top (core.poll_policy).
+LOOP_BACKOFF_BASE = 5.0
+LOOP_BACKOFF_CAP = 300.0
+# How many lanes and threads: io (files, version probes), ledger (SQLite), keyring (may block on
+# an unlock prompt for minutes, so it never shares threads with the others).
+LANES: dict[str, int] = {"io": 4, "ledger": 1, "keyring": 1}
+
+_tasks: set[asyncio.Task[Any]] = set()
+_executors: dict[str, ThreadPoolExecutor] = {}
+_executors_lock = threading.Lock()
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+def spawn(coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
+    """Run ``coro`` as a task on the running loop; keep it alive and log it if it fails."""
+    task = asyncio.get_running_loop().create_task(coro, name=name)
+    _tasks.add(task)
+    task.add_done_callback(_task_done)
+    return task
+
+
+def _task_done(task: asyncio.Task[Any]) -> None:
+    _tasks.discard(task)
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        log.error("background task %s failed", task.get_name(), exc_info=exc)
+
+
+async def drain(timeout: float = 5.0) -> None:
+    """Cancel every task started with :func:`spawn` on this loop and wait for them to end."""
+    loop = asyncio.get_running_loop()
+    mine = [t for t in _tasks if t.get_loop() is loop and not t.done()]
+    for task in mine:
+        task.cancel()
+    if mine:
+        await asyncio.wait(mine, timeout=timeout)
+
+
+# --- blocking work ------------------------------------------------------------------------------
+
+
+def _executor(lane: str) -> ThreadPoolExecutor:
+    with _executors_lock:
+        pool = _executors.get(lane)
+        if pool is None:
+            if lane not in LANES:
+                raise ValueError(f"unknown lane {lane!r}; lanes: {', '.join(LANES)}")
+            pool = ThreadPoolExecutor(max_workers=LANES[lane], thread_name_prefix=f"claude-watch-{lane}")
+            _executors[lane] = pool
+        return pool
+
+
+async def run_blocking(fn: Callable[..., T], *args: Any, lane: str = "io", **kwargs: Any) -> T:
+    """Run ``fn(*args, **kwargs)`` in the lane's worker threads and await its result."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_executor(lane), partial(fn, *args, **kwargs))
+
+
+def shutdown_lanes(wait: bool = True) -> None:
+    """Stop every lane's threads (at app exit; a later :func:`run_blocking` starts new ones)."""
+    with _executors_lock:
+        pools = list(_executors.values())
+        _executors.clear()
+    for pool in pools:
+        pool.shutdown(wait=wait, cancel_futures=True)
+
+
+# --- health of long-lived loops -------------------------------------------------------------------
+
+
+class LoopHealth:
+    """Failure bookkeeping for one long-lived loop.
+
+    ``failed(exc)`` logs (the traceback only the first time this kind of error is seen in a
+    row), counts, persists and returns how long to wait before the next try; ``succeeded()``
+    ends the streak. Thread-safe: a loop may report from its worker thread.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        base: float = LOOP_BACKOFF_BASE,
+        cap: float = LOOP_BACKOFF_CAP,
+        registry: HealthRegistry | None = None,
+    ) -> None:
+        self.name = name
+        self.base = base
+        self.cap = cap
+        self.failures = 0  # since start
+        self.streak = 0  # in a row, reset by a success
+        self.last_error: str | None = None
+        self.last_failed_at: float | None = None
+        self._registry = registry if registry is not None else REGISTRY
+        self._lock = threading.Lock()
+        self._registry.add(self)
+
+    def failed(self, exc: BaseException) -> float:
+        """Record an unexpected exception; returns the backoff in seconds."""
+        text = f"{type(exc).__name__}: {exc}"[:300]
+        with self._lock:
+            repeat = text == self.last_error and self.streak > 0
+            self.failures += 1
+            self.streak += 1
+            self.last_error = text
+            self.last_failed_at = time.time()
+            delay = self.delay(self.streak)
+        if repeat:
+            log.warning("%s failed again (%d in a row): %s", self.name, self.streak, text)
+        else:
+            log.error("%s failed unexpectedly; retrying in %.0f s", self.name, delay, exc_info=exc)
+        self._registry.save()
+        return delay
+
+    def succeeded(self) -> None:
+        with self._lock:
+            had_streak = self.streak > 0
+            self.streak = 0
+        if had_streak:
+            self._registry.save()
+
+    def delay(self, streak: int) -> float:
+        return float(min(self.cap, self.base * 2 ** min(max(streak, 1) - 1, 20)))
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "failures": self.failures,
+                "streak": self.streak,
+                "last_error": self.last_error,
+                "last_failed_at": self.last_failed_at,
+            }
+
+
+class HealthRegistry:
+    """Every loop's health, written to one small JSON file for ``doctor`` (when a path is set)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._loops: dict[str, LoopHealth] = {}
+        self._lock = threading.Lock()
+
+    def add(self, loop: LoopHealth) -> None:
+        with self._lock:
+            self._loops[loop.name] = loop
+
+    def get(self, name: str) -> LoopHealth | None:
+        with self._lock:
+            return self._loops.get(name)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            loops = list(self._loops.values())
+        return {loop.name: loop.as_dict() for loop in loops}
+
+    def save(self) -> None:
+        """Write the file (best effort: a full disk must not turn a failure into a crash)."""
+        if self.path is None:
+            return
+        from trayapp.store.files import atomic_write
+
+        doc = {"pid": os.getpid(), "updated_at": time.time(), "loops": self.snapshot()}
+        try:
+            atomic_write(self.path, json.dumps(doc, indent=1))
+        except OSError as exc:
+            log.warning("could not write %s: %s", self.path, exc)
+
+
+REGISTRY = HealthRegistry()
+
+
+def enable_health_file(state_dir: Path) -> Path:
+    """Have the process-wide registry persist to ``state_dir/loop-health.json`` (the tray app)."""
+    REGISTRY.path = state_dir / HEALTH_FILE
+    REGISTRY.save()
+    return REGISTRY.path
+
+
+def read_health(path: Path) -> dict[str, Any] | None:
+    """The persisted health document, or None when absent or unreadable (never raises)."""
+    try:
+        raw = path.read_bytes()
+        if len(raw) > 1_000_000:
+            return None
+        doc = json.loads(raw)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return doc if isinstance(doc, dict) and isinstance(doc.get("loops"), dict) else None
