@@ -144,9 +144,13 @@ class LoopHealth:
             self.streak += 1
             self.last_error = text
             self.last_failed_at = time.time()
-            delay = self.delay(self.streak)
+            streak = self.streak
+            delay = self.delay(streak)
         if repeat:
-            log.warning("%s failed again (%d in a row): %s", self.name, self.streak, text)
+            # The same error again: counted, but logged only at 2, 4, 8... in a row, so a stuck
+            # loop cannot fill the log (it rotates through all its files within seconds otherwise).
+            if streak & (streak - 1) == 0:
+                log.warning("%s failed again (%d in a row): %s", self.name, streak, text)
         else:
             log.error("%s failed unexpectedly; retrying in %.0f s", self.name, delay, exc_info=exc)
         self._registry.save()

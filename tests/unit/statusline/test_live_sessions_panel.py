@@ -78,3 +78,23 @@ def test_panel_empty_and_failing_loader(qtbot) -> None:  # type: ignore[no-untyp
     panel.hide()
     assert not panel.timer.isActive()
     panel.shutdown()
+
+
+def test_a_failing_reader_is_backed_off_not_retried_every_tick(qtbot) -> None:  # type: ignore[no-untyped-def]
+    calls = 0
+
+    def broken() -> list[LiveSession]:
+        nonlocal calls
+        calls += 1
+        raise OSError("capture folder unreadable")
+
+    panel = LiveSessionsPanel(loader=broken)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.sessions_loaded, timeout=5000):
+        panel.refresh()
+    qtbot.waitUntil(lambda: not panel._pending, timeout=5000)
+    for _ in range(5):  # the timer's next ticks, within the backoff
+        panel.refresh()
+    assert calls == 1 and panel._health.streak == 1
+    assert panel.rows == []
+    panel.shutdown()

@@ -14,6 +14,7 @@ Signals:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, timedelta
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import Level, level_for
+from trayapp.runtime import LoopHealth
 from trayapp.sources.statusline_capture import LiveSession, live_sessions
 from trayapp.ui.theme import Theme, muted_style, text_style
 
@@ -156,6 +158,8 @@ class LiveSessionsPanel(QWidget):
         self.loader = loader or self._default_loader
         self._pool: ThreadPoolExecutor | None = None
         self._pending = False
+        self._health = LoopHealth("live sessions reader")
+        self._retry_at = 0.0  # time.monotonic() before which a failed reader is not asked again
         self.rows: list[SessionRow] = []
         self.theme: Theme | None = None  # the popup's, once set_theme ran
         root = QVBoxLayout(self)
@@ -206,7 +210,7 @@ class LiveSessionsPanel(QWidget):
 
     def refresh(self) -> None:
         """Load the sessions in a worker thread; the rows update when they arrive."""
-        if self._pending:
+        if self._pending or time.monotonic() < self._retry_at:
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-sessions")
@@ -223,9 +227,11 @@ class LiveSessionsPanel(QWidget):
     def _load(self) -> None:
         try:
             sessions: list[LiveSession] = list(self.loader())
-        except Exception:
-            log.exception("reading live sessions failed")
+        except Exception as exc:  # logged once and backed off, not retried every few seconds
+            self._retry_at = time.monotonic() + self._health.failed(exc)
             sessions = []
+        else:
+            self._health.succeeded()
         self.sessions_loaded.emit(sessions)  # queued to the GUI thread
 
     def _on_loaded(self, sessions: object) -> None:

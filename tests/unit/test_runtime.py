@@ -1,0 +1,108 @@
+"""trayapp.runtime: tasks kept and reported, worker lanes, and loop health that doctor shows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+
+from trayapp import runtime
+from trayapp.cli.doctor import check_background_loops
+from trayapp.runtime import HealthRegistry, LoopHealth, read_health
+
+
+def test_backoff_doubles_from_the_base_and_stops_at_the_cap() -> None:
+    health = LoopHealth("test loop", base=5, cap=60, registry=HealthRegistry())
+    delays = [health.failed(ValueError("bad")) for _ in range(6)]
+    assert delays == [5, 10, 20, 40, 60, 60]
+    health.succeeded()
+    assert health.streak == 0 and health.failures == 6
+    assert health.failed(ValueError("bad")) == 5
+
+
+def test_a_repeated_error_is_logged_with_its_traceback_once(caplog: pytest.LogCaptureFixture) -> None:
+    health = LoopHealth("noisy loop", registry=HealthRegistry())
+    with caplog.at_level(logging.WARNING, logger="trayapp.runtime"):
+        for _ in range(100):
+            health.failed(KeyError("same"))
+    records = [r for r in caplog.records if "noisy loop" in r.getMessage()]
+    assert sum(1 for r in records if r.exc_info) == 1
+    # Repeats only at 2, 4, 8, 16, 32, 64 in a row: 100 failures, 7 lines.
+    assert len(records) == 7
+    assert health.failures == 100
+
+
+def test_health_file_round_trip_and_doctor_shows_it(hermetic_env: Path) -> None:
+    state = hermetic_env / "state"
+    registry = HealthRegistry(state / runtime.HEALTH_FILE)
+    health = LoopHealth("transcript scanner", registry=registry)
+    health.failed(OverflowError("Python int too large to convert to SQLite INTEGER"))
+    doc = read_health(state / runtime.HEALTH_FILE)
+    assert doc is not None and doc["loops"]["transcript scanner"]["failures"] == 1
+    from datetime import UTC, datetime
+
+    checks = check_background_loops(datetime.now(UTC))
+    assert len(checks) == 1 and checks[0].status == "warn"
+    assert "transcript scanner: 1 unexpected error" in checks[0].detail
+    assert "OverflowError" in checks[0].detail and "1 in a row" in checks[0].detail
+    health.succeeded()
+    checks = check_background_loops(datetime.now(UTC))
+    assert checks[0].status == "info" and "backing off" not in checks[0].detail
+
+
+@pytest.mark.parametrize("content", [b"", b"{", b"[]", b'{"loops": 3}', b"\xff\xfe", b"[" * 100_000])
+def test_a_bad_health_file_reads_as_none(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / runtime.HEALTH_FILE
+    path.write_bytes(content)
+    assert read_health(path) is None
+
+
+def test_doctor_without_a_health_file(hermetic_env: Path) -> None:
+    from datetime import UTC, datetime
+
+    (check,) = check_background_loops(datetime.now(UTC))
+    assert check.status == "info" and "no report yet" in check.detail
+
+
+async def test_spawn_keeps_the_task_and_logs_its_failure(caplog: pytest.LogCaptureFixture) -> None:
+    async def boom() -> None:
+        raise RuntimeError("lost task")
+
+    with caplog.at_level(logging.ERROR, logger="trayapp.runtime"):
+        task = runtime.spawn(boom(), name="boom-task")
+        assert task in runtime._tasks
+        await asyncio.wait([task])
+        await asyncio.sleep(0)
+    assert task not in runtime._tasks
+    assert any("boom-task" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+async def test_drain_cancels_what_is_still_running() -> None:
+    started = asyncio.Event()
+
+    async def forever() -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    task = runtime.spawn(forever(), name="forever")
+    await started.wait()
+    await runtime.drain(timeout=2)
+    assert task.cancelled()
+
+
+async def test_run_blocking_uses_the_lane_threads() -> None:
+    name = await runtime.run_blocking(lambda: threading.current_thread().name, lane="ledger")
+    assert name.startswith("claude-watch-ledger")
+    with pytest.raises(ValueError, match="unknown lane"):
+        await runtime.run_blocking(print, lane="nope")
+
+
+def test_health_document_is_json(hermetic_env: Path) -> None:
+    registry = HealthRegistry(hermetic_env / "state" / runtime.HEALTH_FILE)
+    LoopHealth("a", registry=registry).failed(ValueError("x"))
+    data = json.loads((hermetic_env / "state" / runtime.HEALTH_FILE).read_text())
+    assert set(data) == {"pid", "updated_at", "loops"}
