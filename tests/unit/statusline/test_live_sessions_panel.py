@@ -95,6 +95,7 @@ def test_a_failing_reader_is_backed_off_not_retried_every_tick(qtbot) -> None:  
     qtbot.waitUntil(lambda: not panel._pending, timeout=5000)
     for _ in range(5):  # the timer's next ticks, within the backoff
         panel.refresh()
+        qtbot.wait(20)
+    panel.shutdown()  # waits for anything still submitted to the reader thread
     assert calls == 1 and panel._health.streak == 1
     assert panel.rows == []
-    panel.shutdown()
