@@ -3,10 +3,11 @@
 - :func:`spawn` starts a fire-and-forget coroutine on the running loop, keeps a reference (the
   loop only keeps weak ones, so an unreferenced task can vanish mid-run) and logs its failure.
   :func:`drain` cancels and awaits what is still running, at shutdown.
-- :func:`run_blocking` runs a blocking call (file reads, SQLite, keyring) in a bounded pool of
-  plain threads per *lane*, so a slow keyring prompt cannot starve the ledger and the GUI thread
+- :func:`run_blocking` runs a blocking call (file reads, SQLite, keyring) on a bounded set of
+  daemon threads per *lane*, so a slow keyring prompt cannot starve the ledger and the GUI thread
   never blocks. Plain threads, not the loop's default executor: under qasync that is a pool of
-  QThreads, which crash the interpreter at exit when many event loops come and go.
+  QThreads, which crash the interpreter at exit when many event loops come and go (see
+  :class:`_Lane` for the rest of the reasons).
 - :class:`LoopHealth` is what every long-lived loop (poller, scanner, outbox, watchers) reports
   to: an unexpected exception is logged once with its traceback (repeats of the same error only
   counted), counted, and answered with an exponential backoff, never a tight retry. The counts
@@ -21,10 +22,10 @@ import asyncio
 import json
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,8 +43,8 @@ LOOP_BACKOFF_CAP = 300.0
 LANES: dict[str, int] = {"io": 4, "ledger": 1, "keyring": 1}
 
 _tasks: set[asyncio.Task[Any]] = set()
-_executors: dict[str, ThreadPoolExecutor] = {}
-_executors_lock = threading.Lock()
+_lanes: dict[str, _Lane] = {}
+_lanes_lock = threading.Lock()
 
 
 # --- tasks -------------------------------------------------------------------------------------
@@ -79,30 +80,97 @@ async def drain(timeout: float = 5.0) -> None:
 # --- blocking work ------------------------------------------------------------------------------
 
 
-def _executor(lane: str) -> ThreadPoolExecutor:
-    with _executors_lock:
-        pool = _executors.get(lane)
-        if pool is None:
-            if lane not in LANES:
-                raise ValueError(f"unknown lane {lane!r}; lanes: {', '.join(LANES)}")
-            pool = ThreadPoolExecutor(max_workers=LANES[lane], thread_name_prefix=f"claude-watch-{lane}")
-            _executors[lane] = pool
-        return pool
+class _Lane:
+    """A fixed number of daemon worker threads fed by one queue.
+
+    Daemon threads, so a keyring call hung on an unlock prompt cannot keep the process alive at
+    exit. Results go back to the loop through ``call_soon_threadsafe`` inside a closure, never
+    through qasync's QThread executor: that one logs call arguments and results at DEBUG level
+    (a secret would land in the log), and handing Python objects through its cross-thread signal
+    corrupted reference counts in our test runs.
+    """
+
+    def __init__(self, name: str, workers: int) -> None:
+        self.name = name
+        self.workers = workers
+        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            if len(self._threads) < self.workers:
+                thread = threading.Thread(
+                    target=self._work, name=f"claude-watch-{self.name}-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+        self._queue.put(job)
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            job()
+
+    def stop(self, wait: bool) -> None:
+        with self._lock:
+            threads, self._threads = self._threads, []
+        for _ in threads:
+            self._queue.put(None)
+        if wait:
+            for thread in threads:
+                thread.join(timeout=5.0)
+
+
+def _lane(name: str) -> _Lane:
+    with _lanes_lock:
+        lane = _lanes.get(name)
+        if lane is None:
+            if name not in LANES:
+                raise ValueError(f"unknown lane {name!r}; lanes: {', '.join(LANES)}")
+            lane = _lanes[name] = _Lane(name, LANES[name])
+        return lane
 
 
 async def run_blocking(fn: Callable[..., T], *args: Any, lane: str = "io", **kwargs: Any) -> T:
-    """Run ``fn(*args, **kwargs)`` in the lane's worker threads and await its result."""
+    """Run ``fn(*args, **kwargs)`` on one of the lane's threads and await its result."""
+    worker = _lane(lane)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor(lane), partial(fn, *args, **kwargs))
+    future: asyncio.Future[T] = loop.create_future()
+    call = partial(fn, *args, **kwargs)
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():  # the awaiting task may have been cancelled meanwhile
+            outcome()
+
+    def post(outcome: Callable[[], None]) -> None:
+        try:
+            loop.call_soon_threadsafe(settle, outcome)
+        except RuntimeError:  # the loop closed while we worked (shutdown): nobody is waiting
+            pass
+
+    def job() -> None:
+        try:
+            result = call()
+        except BaseException as exc:
+            error = exc  # ``exc`` is unbound once the except block ends
+            post(lambda: future.set_exception(error))
+        else:
+            post(lambda: future.set_result(result))
+
+    worker.submit(job)
+    return await future
 
 
 def shutdown_lanes(wait: bool = True) -> None:
     """Stop every lane's threads (at app exit; a later :func:`run_blocking` starts new ones)."""
-    with _executors_lock:
-        pools = list(_executors.values())
-        _executors.clear()
-    for pool in pools:
-        pool.shutdown(wait=wait, cancel_futures=True)
+    with _lanes_lock:
+        lanes = list(_lanes.values())
+        _lanes.clear()
+    for lane in lanes:
+        lane.stop(wait)
 
 
 # --- health of long-lived loops -------------------------------------------------------------------
