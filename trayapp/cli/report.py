@@ -47,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not args.no_scan:
             stats = render.scan_with_progress(tracker)
-            if stats is not None and stats.malformed:
-                print(f"note: skipped {stats.malformed} malformed usage line(s)", file=sys.stderr)
+            for note in stats.notes() if stats is not None else ():
+                print(f"note: {note}", file=sys.stderr)
         out: dict[str, Any] | str
         if args.kind == "blocks":
             out = render.blocks(tracker, since, until, as_json=args.json)

@@ -25,6 +25,17 @@ from operator import itemgetter
 
 LONG_CONTEXT_THRESHOLD = 200_000
 
+# What one usage line may claim; a line outside these limits is malformed (skipped and counted by
+# the decoder, never stored). Real requests stay far below them: a context window is at most a few
+# million tokens and one request costs dollars, not millions. The limits keep every sum finite and
+# exact: the ledger sums counts with SQLite's SUM, which raises "integer overflow" past 2**63 - 1
+# (about 9.2e18), and with counts of at most 10**9 a sum of one column overflows only after more than
+# 9.2 billion rows (the four input-side counts of one row add up to at most 4e9); at one request per
+# second that is 290 years of history. Costs (TOTAL, a float) of at most 10**6 USD a line stay finite.
+MAX_TOKENS = 10**9  # per count (input, output, each cache count) per line
+MAX_COST_USD = 1e6  # per line (costUSD)
+MAX_TS_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z: later timestamps are malformed (as are negatives)
+
 
 # An occurrence row, in the column order of the ledger's ``occ`` table. Plain tuples: a cold scan
 # handles hundreds of thousands of them and tuples are what SQLite and pickling want anyway.

@@ -133,7 +133,9 @@ class TrackingService(QObject):
         now = self.clock.now()
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-        tracker.refresh(progress=self._progress, workers=self.workers, now=now)
+        stats = tracker.refresh(progress=self._progress, workers=self.workers, now=now)
+        for note in stats.notes():  # skipped lines (file:line) and unreadable files; the scan went on
+            log.warning("transcript scan: %s", note)
         return tracker.today(now)
 
     def _export(self, what: str, out: Path) -> int:

@@ -10,6 +10,10 @@ together in one transaction: a batch of an incremental scan (:meth:`LedgerRepo.a
 first load of an empty ledger (:class:`ColdLoad`), so a scan killed midway leaves a consistent
 ledger and the next scan continues from there. A file that disappears keeps its rows; a file that
 shrank or was replaced has its rows removed and is read again.
+
+Every stored count, cost and time is within the per-line limits of :mod:`trayapp.core.ledger` (the
+decoder never yields a row outside them, and migration 4 removed those older versions stored), so
+the SQL sums here cannot overflow.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from trayapp import paths
 from trayapp.core.aggregate import BUCKET_MS, GroupRow
 from trayapp.core.ledger import (
     LONG_CONTEXT_THRESHOLD,
+    MAX_COST_USD,
+    MAX_TOKENS,
+    MAX_TS_MS,
     Entry,
     EntryRow,
     Row,
@@ -47,6 +54,15 @@ SLOT_MS = BUCKET_MS  # one bucket: 15 minutes (every real UTC offset is a multip
 _BUCKET_SUMS = (
     f"ts / {SLOT_MS}, model, fast, (inp + cc5 + cc1 + cr > {LONG_CONTEXT_THRESHOLD}), cost IS NOT NULL,"
     " SUM(inp), SUM(outp), SUM(cc5), SUM(cc1), SUM(cr), TOTAL(cost), COUNT(*), MIN(ts), MAX(ts)"
+)
+# A stored row (entries or occ) outside the per-line limits: only older versions wrote such rows.
+_IMPLAUSIBLE = (
+    "NOT ("
+    + " AND ".join(
+        [f"{c} BETWEEN 0 AND {MAX_TOKENS}" for c in ("inp", "outp", "cc5", "cc1", "cr")]
+        + [f"ts BETWEEN 0 AND {MAX_TS_MS - 1}", f"(cost IS NULL OR cost BETWEEN 0 AND {MAX_COST_USD!r})"]
+    )
+    + ")"
 )
 
 # B-tree inserts in key order are cheaper. The leading column of the primary keys of occ (gkey, req,
@@ -144,6 +160,32 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE query_cache (key TEXT PRIMARY KEY, gen INTEGER NOT NULL, data BLOB NOT NULL);
     INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', '0')
+    """,
+    # 4: rows older versions stored from hostile or broken lines (counts of 2**63, timestamps in
+    # year 9999, huge costs) made every sum over them overflow: every later scan and report failed.
+    # Their dedup groups are removed whole, and every file holding a row of such a group is marked
+    # replaced (dev, ino and size 0), so the next scan drops its rows and reads it again from the
+    # start: the group's good copies come back, and the bad lines are now skipped, counted and
+    # named in the scan's note. The buckets of the removed entries are summed again.
+    f"""
+    CREATE TEMP TABLE bad_groups (gkey TEXT PRIMARY KEY) WITHOUT ROWID;
+    INSERT OR IGNORE INTO temp.bad_groups SELECT gkey FROM occ WHERE {_IMPLAUSIBLE};
+    INSERT OR IGNORE INTO temp.bad_groups SELECT gkey FROM entries WHERE {_IMPLAUSIBLE};
+    UPDATE files SET dev = 0, ino = 0, size = 0, mtime_ns = 0, offset = 0, malformed = 0
+        WHERE id IN (SELECT file_id FROM occ WHERE gkey IN (SELECT gkey FROM temp.bad_groups)
+                     UNION SELECT file_id FROM entries WHERE gkey IN (SELECT gkey FROM temp.bad_groups));
+    CREATE TEMP TABLE bad_slots (b INTEGER PRIMARY KEY);
+    INSERT OR IGNORE INTO temp.bad_slots
+        SELECT ts / {SLOT_MS} FROM entries WHERE gkey IN (SELECT gkey FROM temp.bad_groups);
+    DELETE FROM occ WHERE gkey IN (SELECT gkey FROM temp.bad_groups);
+    DELETE FROM entries WHERE gkey IN (SELECT gkey FROM temp.bad_groups);
+    DELETE FROM buckets WHERE b IN (SELECT b FROM temp.bad_slots);
+    INSERT INTO buckets SELECT {_BUCKET_SUMS} FROM temp.bad_slots s JOIN entries
+        ON ts >= s.b * {SLOT_MS} AND ts < (s.b + 1) * {SLOT_MS} GROUP BY 1, 2, 3, 4, 5;
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+    DELETE FROM query_cache;
+    DROP TABLE temp.bad_groups;
+    DROP TABLE temp.bad_slots
     """,
 )
 

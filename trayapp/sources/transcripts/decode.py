@@ -6,7 +6,11 @@ A range of a file is searched through read-only memory-map windows; only lines c
 accounting needs are materialised (msgspec skips everything else without building it). A line
 that is not newline-terminated is consumed only when it parses as a complete JSON object, so a
 line still being written is picked up whole on a later scan. Malformed candidate lines are skipped
-and counted; invalid UTF-8 costs at most the line it sits in.
+and counted (with the offsets of the first few, so the user can be told where they are); invalid
+UTF-8 costs at most the line it sits in. No line can stop a scan: nesting too deep for the parser,
+counts, costs or timestamps beyond the limits of :mod:`trayapp.core.ledger`, or any other error
+while decoding one line make that line malformed; a file that cannot be read fails alone (its range
+carries the error and the scanner retries the file on its next scan).
 
 A record is an occurrence row, a plain tuple (cheap to pickle between processes): see
 :data:`trayapp.core.ledger.Row`.
@@ -29,30 +33,36 @@ try:
 except ImportError:  # pragma: no cover - exercised by forcing the fallback in the tests
     _simd_find = None
 
-from trayapp.core.ledger import Row, collapse
+from trayapp.core.ledger import MAX_COST_USD, MAX_TOKENS, MAX_TS_MS, Row, collapse
 
 # Every line ccusage or we count has ``message.usage.input_tokens``; this key is a faster needle than
 # ``"usage":`` (its last byte is rarer in JSON, so the search skips further) and is spacing-proof.
 MARKER = b'"input_tokens"'
 WINDOW = 16 * 1024 * 1024  # bytes mapped at a time per worker
 SYNTHETIC = "<synthetic>"
+KEEP_BAD = 8  # offsets of malformed lines kept per range (for the note that names them)
+_MAX_TS_S = MAX_TS_MS // 1000
 
 
-NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+# A token count: checked against the per-line limit by msgspec in C. A line over it fails the fast
+# shape, and the lenient one below calls it malformed.
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS)]
+Cost = Annotated[float, msgspec.Meta(ge=0, le=MAX_COST_USD)]
 
 
-# The fast shape: what almost every line looks like. Counts are validated as non-negative integers
-# and the timestamp as RFC 3339 by msgspec in C, so the hot path below does no per-field cleaning.
+# The fast shape: what almost every line looks like. Counts are validated as integers within the
+# limits and the timestamp as RFC 3339 by msgspec in C, so the hot path below does no per-field
+# cleaning.
 class _CacheCreation(msgspec.Struct):
-    ephemeral_5m_input_tokens: NonNegative = 0
-    ephemeral_1h_input_tokens: NonNegative = 0
+    ephemeral_5m_input_tokens: Count = 0
+    ephemeral_1h_input_tokens: Count = 0
 
 
 class _Usage(msgspec.Struct):
-    input_tokens: NonNegative = 0
-    output_tokens: NonNegative = 0
-    cache_creation_input_tokens: NonNegative | None = 0
-    cache_read_input_tokens: NonNegative | None = 0
+    input_tokens: Count = 0
+    output_tokens: Count = 0
+    cache_creation_input_tokens: Count | None = 0
+    cache_read_input_tokens: Count | None = 0
     cache_creation: _CacheCreation | None = None
     speed: str | None = None
 
@@ -71,10 +81,11 @@ class _Line(msgspec.Struct):
     requestId: str | None = None  # noqa: N815
     isSidechain: bool | None = None  # noqa: N815
     message: _Message | None = None
-    costUSD: float | None = None  # noqa: N815
+    costUSD: Cost | None = None  # noqa: N815
 
 
 # Lenient twins for odd lines (floats, nulls, negative counts): tried only when the fast shape fails.
+# They take any number, so the limits are checked in Python (see _decode_loose).
 class _LooseCacheCreation(msgspec.Struct):
     ephemeral_5m_input_tokens: int | float | None = None
     ephemeral_1h_input_tokens: int | float | None = None
@@ -120,17 +131,19 @@ class RangeResult(msgspec.Struct, array_like=True):
     malformed: int  # candidate lines that could not be decoded
     bytes_read: int
     last: bool  # the range that ends the file (its end_offset is the file's new offset)
+    bad: list[int] = []  # offsets of the first KEEP_BAD malformed lines
+    error: str | None = None  # the range could not be read (the file failed): why
 
 
 def parse_timestamp_ms(text: str) -> int | None:
     """ISO-8601 (``Z`` or offset; naive means UTC) -> epoch milliseconds, None when unparseable."""
     try:
         dt = datetime.fromisoformat(text)
-    except (ValueError, TypeError):
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        delta = dt - _EPOCH
+    except (ValueError, TypeError, OverflowError):
         return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    delta = dt - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
@@ -138,6 +151,11 @@ def _n(value: int | float | None) -> int:
     if value is None or value != value or value < 0:  # None, NaN, negative -> 0
         return 0
     return int(value)
+
+
+def _over(value: int | float | None) -> bool:
+    """A count beyond the per-line limit (infinity included): the line is malformed."""
+    return value is not None and value > MAX_TOKENS
 
 
 # One string object per distinct session/cwd/model: less memory, smaller pickles.
@@ -149,13 +167,14 @@ def decode_line(
     raw: bytes, offset: int, path: str, session_hint: str, file_id: int = 0
 ) -> Row | None | Literal[False]:
     """Decode one candidate line into an occurrence row (see :mod:`trayapp.core.ledger`). Returns
-    None when the line carries no billable usage, False when it is malformed (not JSON, or an
-    assistant line of the wrong shape)."""
+    None when the line carries no billable usage, False when it is malformed (not JSON, nested too
+    deep, an assistant line of the wrong shape, or values beyond the limits of
+    :mod:`trayapp.core.ledger`)."""
     try:
         line = _DECODER.decode(raw)
     except msgspec.ValidationError:
         return _decode_loose(raw, offset, path, session_hint, file_id)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: nested deeper than msgspec goes
         return False
     except UnicodeDecodeError:
         # Invalid UTF-8 inside a field we read: keep the line with the bad bytes replaced.
@@ -176,8 +195,8 @@ def decode_line(
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)  # naive means UTC
     seconds = dt.timestamp()
-    if seconds < 0:
-        return None  # before 1970: garbage
+    if not 0 <= seconds < _MAX_TS_S:
+        return False  # before 1970 or after 2099: garbage
     # Whole seconds from the float (exact to well under a microsecond until 2106), the fraction
     # from the integer microseconds: no float rounding can move a millisecond.
     ts = int(seconds) * 1000 + dt.microsecond // 1000
@@ -227,7 +246,7 @@ def _decode_loose(
         line = _LOOSE.decode(raw)
     except msgspec.ValidationError:
         return _validation_failure(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return False
     msg = line.message
     if msg is None or msg.usage is None:
@@ -236,21 +255,35 @@ def _decode_loose(
         return None
     if msg.model == SYNTHETIC:
         return None
-    ts = parse_timestamp_ms(line.timestamp) if line.timestamp else None
-    if ts is None or ts < 0:
+    if not line.timestamp:
         return None
+    ts = parse_timestamp_ms(line.timestamp)
+    if ts is None or not 0 <= ts < MAX_TS_MS:
+        return False  # unparseable, before 1970 or after 2099
     u = msg.usage
+    cost = line.costUSD
+    if cost is not None and not 0 <= cost <= MAX_COST_USD:  # NaN fails too
+        return False
     cc5 = cc1 = 0
     split = u.cache_creation
     if split is not None:
+        if _over(split.ephemeral_5m_input_tokens) or _over(split.ephemeral_1h_input_tokens):
+            return False
         cc5 = _n(split.ephemeral_5m_input_tokens)
         cc1 = _n(split.ephemeral_1h_input_tokens)
+    if (
+        _over(u.input_tokens)
+        or _over(u.output_tokens)
+        or _over(u.cache_creation_input_tokens)
+        or _over(u.cache_read_input_tokens)
+    ):
+        return False
     if cc5 + cc1 == 0:
         cc5, cc1 = _n(u.cache_creation_input_tokens), 0
     return _row(
         file_id, msg.id, line.requestId, line.isSidechain, ts, line.sessionId or session_hint,
         line.cwd, msg.model, _n(u.input_tokens), _n(u.output_tokens), cc5, cc1,
-        _n(u.cache_read_input_tokens), u.speed == "fast", line.costUSD, path, offset,
+        _n(u.cache_read_input_tokens), u.speed == "fast", cost, path, offset,
     )  # fmt: skip
 
 
@@ -274,7 +307,7 @@ def _validation_failure(raw: bytes) -> Literal[False] | None:
     assistant line (user lines with odd ``toolUseResult`` shapes are simply not usage)."""
     try:
         obj: Any = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return False
     if isinstance(obj, dict) and obj.get("type") in (None, "assistant"):
         return False
@@ -288,6 +321,8 @@ def _is_complete_json(raw: bytes) -> bool:
         msgspec.json.decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError):
         return False
+    except RecursionError:
+        return True  # too deep to be a usage line: consumed (and counted as malformed if a candidate)
     return True
 
 
@@ -304,6 +339,7 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
     table: dict[tuple[str, str, int], Row] = {}  # (group, request, sidechain) -> the collapsed copy
     seen = table.get
     malformed = 0
+    bad: list[int] = []
     bytes_read = 0
     with open(path, "rb", buffering=0) as fh:
         size = os.fstat(fh.fileno()).st_size
@@ -319,7 +355,7 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
                 # takes complete lines): this range owns it.
                 pos = _line_start_before(fh, start)
             else:
-                return RangeResult(file_id, [], -1, 0, 0, last)
+                return RangeResult(file_id, [], -1, 0, 0, last, [])
         window = WINDOW
         fd = fh.fileno()
         while pos < size and (last or pos < limit):
@@ -348,9 +384,14 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
                         stop = True
                         break
                     le = m.find(b"\n", i, cut)
-                    rec = decode_line(m[ls:le], woff + ls, path, session_hint, file_id)
+                    try:
+                        rec = decode_line(m[ls:le], woff + ls, path, session_hint, file_id)
+                    except Exception:  # noqa: BLE001 - whatever one line raises, it is only that line
+                        rec = False
                     if rec is False:
                         malformed += 1
+                        if len(bad) < KEEP_BAD:
+                            bad.append(woff + ls)
                     elif rec is not None:
                         key = (rec[1], rec[2], rec[3])
                         old = seen(key)
@@ -367,15 +408,20 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
             bytes_read += len(tail)
             if _is_complete_json(tail):
                 if MARKER in tail:
-                    rec = decode_line(tail, pos, path, session_hint, file_id)
+                    try:
+                        rec = decode_line(tail, pos, path, session_hint, file_id)
+                    except Exception:  # noqa: BLE001 - as above
+                        rec = False
                     if rec is False:
                         malformed += 1
+                        if len(bad) < KEEP_BAD:
+                            bad.append(pos)
                     elif rec is not None:
                         key = (rec[1], rec[2], rec[3])
                         old = seen(key)
                         table[key] = rec if old is None else collapse(old, rec)
                 pos = size
-    return RangeResult(file_id, list(table.values()), pos if last else -1, malformed, bytes_read, last)
+    return RangeResult(file_id, list(table.values()), pos if last else -1, malformed, bytes_read, last, bad)
 
 
 def _at_line_start(fh: BinaryIO, start: int) -> bool:
@@ -411,8 +457,37 @@ def _skip_to_newline(fh: BinaryIO) -> int:
 
 
 def scan_many(tasks: list[tuple[int, str, int, int, str, bool]]) -> list[RangeResult]:
-    """Worker entry point: several (small) ranges in one round trip."""
-    return [scan_range(*task) for task in tasks]
+    """Worker entry point: several (small) ranges in one round trip. A range that cannot be read (the
+    file vanished or is unreadable, or it shrank before it was mapped) comes back with its ``error``
+    set; the other ranges are read as usual."""
+    out: list[RangeResult] = []
+    for task in tasks:
+        try:
+            out.append(scan_range(*task))
+        except Exception as exc:  # noqa: BLE001 - one file never stops the scan of the others
+            out.append(RangeResult(task[0], [], -1, 0, 0, task[5], [], f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def line_numbers(path: str, offsets: list[int]) -> dict[int, int]:
+    """1-based line numbers of the lines starting at ``offsets`` of ``path``, by counting the newlines
+    before them (for the note about a few malformed lines). An offset past the end of the file is
+    left out; nothing when the file cannot be read."""
+    out: dict[int, int] = {}
+    try:
+        with open(path, "rb") as fh:
+            pos = lines = 0
+            for off in sorted(set(offsets)):
+                while pos < off:
+                    block = fh.read(min(1 << 20, off - pos))
+                    if not block:
+                        return out
+                    lines += block.count(b"\n")
+                    pos += len(block)
+                out[off] = lines + 1
+    except OSError:
+        return {}
+    return out
 
 
 def file_identity(path: str) -> tuple[int, int, int, int]:

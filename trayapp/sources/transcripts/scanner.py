@@ -9,6 +9,10 @@ clean-up). Large reads (a cold scan) are split into byte ranges and decoded by a
 (fork from a single-threaded CLI on Linux, else forkserver on Linux and spawn elsewhere: those work
 in threaded and frozen apps once ``freeze_support`` ran); the parent only merges, while the workers
 go on (see :class:`_Merger`). Progress is reported through a callback as ranges complete.
+
+Nothing in one file stops the scan of the others: malformed lines are skipped and counted (the
+first few by file and line number, see :meth:`ScanStats.notes`), and a file that cannot be read
+(vanished, unreadable) is left as it was in the ledger and tried again by the next scan.
 """
 
 from __future__ import annotations
@@ -39,22 +43,51 @@ FLUSH_GROUPS = 4096  # a cold scan inserts provisional entries in steps of this 
 COLD_MAX_ROWS = 100_000  # rows a cold scan holds before its first load (~60 MB; ~3 GiB of history)
 MIN_PIECE = 8 * 1024 * 1024
 MAX_PIECE = 64 * 1024 * 1024
+NAMED = 5  # malformed lines and failed files named in a note (the first ones, by path and line)
 
 
 class ScanStats:
-    """What a scan did (for the CLI's notes, the dashboard and the tests)."""
+    """What a scan did (for the CLI's notes, the dashboard and the tests).
 
-    __slots__ = ("files_seen", "files_read", "files_reset", "files_missing", "bytes_read", "records",
-                 "malformed", "groups_touched", "workers", "seconds", "roots")  # fmt: skip
+    ``bad_lines`` names the first malformed lines: (path, byte offset, 1-based line number or None
+    when the file could not be read again to count); ``failed`` the files that could not be read:
+    (path, reason)."""
+
+    __slots__ = ("files_seen", "files_read", "files_reset", "files_missing", "files_failed", "bytes_read",
+                 "records", "malformed", "bad_lines", "failed", "groups_touched", "workers", "seconds",
+                 "roots")  # fmt: skip
 
     def __init__(self, roots: list[str] | None = None) -> None:
-        self.files_seen = self.files_read = self.files_reset = self.files_missing = 0
+        self.files_seen = self.files_read = self.files_reset = self.files_missing = self.files_failed = 0
         self.bytes_read = self.records = self.malformed = self.groups_touched = self.workers = 0
+        self.bad_lines: list[tuple[str, int, int | None]] = []
+        self.failed: list[tuple[str, str]] = []
         self.seconds = 0.0
         self.roots: list[str] = roots or []
 
     def __repr__(self) -> str:
         return "ScanStats(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
+
+    def notes(self) -> list[str]:
+        """What the user should know about this scan: skipped lines (where the first ones are) and
+        files that could not be read."""
+        out: list[str] = []
+        if self.malformed:
+            named = [f"{p}:{n}" if n else f"{p} (byte {off})" for p, off, n in self.bad_lines[:NAMED]]
+            more = self.malformed - len(named)
+            text = f"skipped {self.malformed} malformed usage line(s)"
+            if named:
+                text += ": " + ", ".join(named) + (f" (and {more} more)" if more > 0 else "")
+            out.append(text)
+        if self.failed:
+            named = [f"{p} ({why})" for p, why in self.failed[:NAMED]]
+            more = len(self.failed) - len(named)
+            out.append(
+                f"could not read {len(self.failed)} transcript file(s), tried again on the next scan: "
+                + ", ".join(named)
+                + (f" (and {more} more)" if more > 0 else "")
+            )
+        return out
 
 
 class _Job:
@@ -168,8 +201,24 @@ def scan(
     except BaseException:
         merger.abort()
         raise
+    if stats.bad_lines:
+        _number_bad_lines(stats)
+    stats.failed.sort()
     stats.seconds = time.perf_counter() - t0
     return stats
+
+
+def _number_bad_lines(stats: ScanStats) -> None:
+    """Keep the first :data:`NAMED` malformed lines (by path and offset) and find their line numbers
+    (counting newlines: done for these few lines only, never on the hot path)."""
+    from trayapp.sources.transcripts.decode import line_numbers
+
+    first = sorted(stats.bad_lines)[:NAMED]
+    by_path: dict[str, list[int]] = {}
+    for path, off, _ in first:
+        by_path.setdefault(path, []).append(off)
+    numbers = {path: line_numbers(path, offs) for path, offs in by_path.items()}
+    stats.bad_lines = [(path, off, numbers[path].get(off)) for path, off, _ in first]
 
 
 class _Merger:
@@ -189,7 +238,17 @@ class _Merger:
 
     def add(self, job: _Job) -> None:
         stats, pending = self.stats, self.pending
+        error = next((r.error for r in job.results if r.error is not None), None)
+        if error is not None:
+            # The file could not be read (whole): nothing of it is merged and its bookkeeping stays
+            # as it was, so the next scan tries it again; the other files go on.
+            stats.files_failed += 1
+            stats.failed.append((job.path, error))
+            job.results = []
+            return
         malformed = sum(r.malformed for r in job.results)
+        if malformed:
+            stats.bad_lines.extend((job.path, off, None) for r in job.results for off in r.bad)
         end_offset = next(r.end_offset for r in job.results if r.last)
         pending.states.append(
             FileState(job.file_id, job.dev, job.ino, job.size, job.mtime_ns, end_offset, malformed)
