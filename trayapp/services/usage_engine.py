@@ -15,44 +15,29 @@ and extra usage are merged under the local windows.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.derive import Sample, derive_state
 from trayapp.core.models import AccountInfo, AccountState, ErrorKind, FetchError, Source, UsageSnapshot
 from trayapp.core.poll_policy import Decision, PollPolicy, Wait
-from trayapp.runtime import LoopHealth
+from trayapp.runtime import LoopHealth, run_blocking
 from trayapp.sources.claude_version import detect_version, newest
 from trayapp.sources.credentials import CredentialsReport, load_credentials
 from trayapp.sources.usage_api import FetchResult, UsageClient
 from trayapp.store.usage_repo import UsageRepo
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 LocalSource = Callable[[datetime], UsageSnapshot | None]
 CredentialsLoader = Callable[[datetime], CredentialsReport]
 COMPLETE_EVERY = 4
 DEMO_INTERVAL = timedelta(seconds=20)
-
-# Plain Python worker threads for blocking reads (credentials, local sources, `claude --version`).
-# Deliberately not the loop's default executor: under qasync that is a pool of QThreads, which
-# crash the interpreter at exit when many event loops come and go (tests, CLI).
-_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="claude-watch-usage")
-
-
-async def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run ``fn`` in the engine's worker threads and await its result."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_EXECUTOR, partial(fn, *args, **kwargs))
-
 
 class UsageEngine:
     """Owns the poll policy and the last good snapshot. One instance per account.
@@ -165,7 +150,7 @@ class UsageEngine:
         self._notices = report.notices
         local = await run_blocking(self._fresh_local, now)
         if local is not None:
-            self._save_local(local)
+            await run_blocking(self._save_local, local)
         # A fresh capture is the current value, also for a manual refresh: the endpoint is only
         # asked for what captures lack (extra usage, scoped limits) every few intervals.
         want_api = local is None or self._complete_due(now)
@@ -179,7 +164,8 @@ class UsageEngine:
             notices = (*notices, error.message)
             error = None
         self._notices = notices
-        self._state = self._derive(self.clock.now(), current, error)
+        # The derive reads the window's samples from SQLite: off the loop (the GUI thread).
+        self._state = await run_blocking(self._derive, self.clock.now(), current, error)
         return self._state
 
     async def aclose(self) -> None:
@@ -195,7 +181,7 @@ class UsageEngine:
             if decision.reason is not Wait.AUTH:
                 assert problem is not None
                 self.policy.record_failure(problem.kind, None, stamp=report.stamp)
-                self.repo.record_outcome(now, problem)
+                await run_blocking(self.repo.record_outcome, now, problem)
             self._error = problem
             return problem
         creds = report.credentials
@@ -218,14 +204,13 @@ class UsageEngine:
             return self._error
         await self._ensure_version(now)
         self.policy.attempted()
-        self.repo.set_last_attempt(now)
+        await run_blocking(self.repo.set_last_attempt, now)
         result = await self.client.fetch(creds.access_token, now)
         self.last_result = result
-        self.repo.record_outcome(now, result.error, result.http_status)
+        await run_blocking(self.repo.record_outcome, now, result.error, result.http_status)
         if result.snapshot is not None:
             snap = result.snapshot
-            self.repo.save_snapshot(snap)
-            self.repo.maybe_prune(now, self.retention_days)
+            await run_blocking(self._store, snap, now)
             self.policy.record_success()
             self._api_snapshot = snap
             self._snapshot = snap
@@ -237,9 +222,13 @@ class UsageEngine:
         error = result.error or FetchError(ErrorKind.BAD_RESPONSE, "No usage data in the response.")
         self.policy.record_failure(error.kind, creds.key, retry_at=error.retry_at, stamp=report.stamp)
         if error.kind is ErrorKind.RATE_LIMITED and error.retry_at is not None:
-            self.repo.set_cooldown(creds.key, error.retry_at)
+            await run_blocking(self.repo.set_cooldown, creds.key, error.retry_at)
         self._error = error
         return error
+
+    def _store(self, snap: UsageSnapshot, now: datetime) -> None:
+        self.repo.save_snapshot(snap)
+        self.repo.maybe_prune(now, self.retention_days)
 
     async def _ensure_version(self, now: datetime) -> None:
         if self._version_checked:

@@ -24,8 +24,8 @@ from PySide6.QtCore import QObject, Signal
 
 from trayapp.core.clock import Clock
 from trayapp.core.models import AccountState
-from trayapp.runtime import LoopHealth
-from trayapp.services.usage_engine import UsageEngine, create_engine, run_blocking
+from trayapp.runtime import LoopHealth, run_blocking
+from trayapp.services.usage_engine import UsageEngine, create_engine
 
 log = logging.getLogger(__name__)
 
