@@ -26,6 +26,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from trayapp.core.clock import Clock, SystemClock
+from trayapp.runtime import LoopHealth
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class TrackingService(QObject):
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.summary: Any = None
+        self.health = LoopHealth("transcript scanner", base=60.0, cap=1800.0)
+        self._retry_in = 0.0  # seconds: the backoff after an unexpected scan failure
 
     # --- lifecycle
     def start(self) -> None:
@@ -91,9 +94,12 @@ class TrackingService(QObject):
             try:
                 summary = await self._in_worker(self._scan_and_summarise)
             except Exception as exc:  # noqa: BLE001 (reported to the UI, never raised into Qt)
-                log.warning("transcript scan failed: %s", exc, exc_info=True)
+                # Logged once with its traceback, counted for doctor; the periodic loop backs off.
+                self._retry_in = self.health.failed(exc)
                 self.scan_failed.emit(f"Local usage scan failed: {exc}")
                 return None
+        self.health.succeeded()
+        self._retry_in = 0.0
         self.summary = summary
         self.summary_changed.emit(summary)
         return summary
@@ -112,7 +118,7 @@ class TrackingService(QObject):
     async def _run(self) -> None:
         while True:
             await self.refresh()
-            await asyncio.sleep(self.interval_s)
+            await asyncio.sleep(max(self.interval_s, self._retry_in))
 
     async def _in_worker(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
