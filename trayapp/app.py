@@ -2,9 +2,10 @@
 qasync loop, and shuts everything down along one path.
 
 Order: logging and crash handlers, QApplication (names, icon), single-instance claim, settings,
-the usage service (demo server with ``--demo``), the alert service with the desktop channel,
-the tray, the popup. With no system tray (offscreen, some GNOME setups) the dashboard opens as
-an ordinary window and everything else keeps working. ``--self-test`` builds the tray and popup
+the usage service (demo server with ``--demo``), the alert dispatcher (desktop and the other
+channels) and the alert service that delivers through it, the tray, the popup. With no system
+tray (offscreen, some GNOME setups) the dashboard opens as an ordinary window and everything
+else keeps working. ``--self-test`` builds the tray and popup
 offscreen-safe, checks the essentials, prints ``SELF-TEST OK`` and exits 0.
 """
 
@@ -15,7 +16,10 @@ import logging
 import os
 import sys
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trayapp.channels.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 APP_NAME = "Claude Watch"
@@ -64,15 +68,16 @@ class ClaudeWatch:
             enabled=lambda: bool(self.settings.get("alerts.desktop")),
             fallback=self._tray_message,
             on_open=self.show_dashboard,
-            on_snooze=lambda: self.pause_alerts(self.clock.now() + timedelta(hours=1)),
+            on_snooze=lambda: self.alerts.pause(self.clock.now() + timedelta(hours=1)),
         )
         self.dispatcher = make_dispatcher(self.settings.get, self.desktop)
-        self.alerts = AlertService(self.settings.get, [self.desktop], self.clock, dispatcher=self.dispatcher)
-        self.tray.set_paused_until(self.alerts.paused_until)
+        self.alerts = AlertService(self.settings.get, self.dispatcher, self.clock)
+        # The pause lives in the alert service; the tray shows it and follows paused_changed.
+        self.tray.follow_pause(self.alerts)
         # Wiring: tray and popup ask, the app does.
         self.tray.dashboard_requested.connect(self.toggle_dashboard)
         self.tray.refresh_requested.connect(self.refresh_now)
-        self.tray.pause_requested.connect(self.pause_alerts)
+        self.tray.pause_requested.connect(self.alerts.pause)
         self.tray.settings_requested.connect(self.open_settings)
         self.tray.quit_requested.connect(self.quit)
         # The tooltip's countdowns move by the minute; nothing else ticks while the popup is closed.
@@ -175,11 +180,6 @@ class ClaudeWatch:
         if self.usage is not None:
             self.usage.refresh_now()
 
-    def pause_alerts(self, until: datetime | None) -> None:
-        self.alerts.pause(until)
-        self.tray.set_paused_until(until)
-        self.tray.refresh_tooltip()
-
     def _tray_message(self, title: str, body: str, critical: bool) -> None:
         if self.tray_available:
             self.tray.show_message(title, body, critical)
@@ -262,8 +262,7 @@ class ClaudeWatch:
 
     async def shutdown(self) -> None:
         self.tooltip_timer.stop()
-        if self.dispatcher is not None:
-            self.dispatcher.stop_flusher()
+        self.dispatcher.stop_flusher()
         if self.live_panel is not None:
             self.live_panel.shutdown()
         if self.tracking is not None:
@@ -272,8 +271,7 @@ class ClaudeWatch:
             stop = self.usage.stop()
             if asyncio.iscoroutine(stop):
                 await stop
-        if self.alerts._tasks:
-            await asyncio.wait_for(self.alerts.drain(), 3.0)
+        await asyncio.wait_for(self.alerts.drain(), 3.0)
         if self.demo_handle is not None:
             self.demo_handle.stop()
         if self.single is not None:
@@ -299,8 +297,7 @@ class ClaudeWatch:
         self._report_loop_health()
         self.start_usage()
         self.start_tracking()
-        if self.dispatcher is not None:
-            self.dispatcher.run_flusher()
+        self.dispatcher.run_flusher()
         if os.environ.get("CLAUDE_WATCH_SHOW_DASHBOARD") == "1":
             self.show_dashboard()
         log.info("Claude Watch running (tray available: %s)", self.tray_available)
@@ -348,16 +345,18 @@ def make_usage_service(settings: Any, clock: Any, demo_handle: Any) -> Any:
     return UsageService(settings, clock=clock, demo=demo_handle)
 
 
-def make_dispatcher(setting: Any, desktop: Any) -> Any:
-    """The standard channel set (desktop, sound, Telegram, Slack) with quips; None if it cannot
-    be built, in which case alerts still go to the desktop channel alone."""
-    try:
-        from trayapp.channels.dispatcher import build_default
+def make_dispatcher(setting: Any, desktop: Any) -> Dispatcher:
+    """The standard channel set (desktop, sound, Telegram, Slack) with quips. If it cannot be
+    built (an unreadable outbox, say), a dispatcher with the desktop channel alone, so alerts
+    still take the one delivery path."""
+    from trayapp.channels.dispatcher import Dispatcher, build_default
+    from trayapp.channels.quips import QuipWriter
 
+    try:
         return build_default(setting, desktop=desktop)
     except Exception:
         log.exception("alert channels unavailable; desktop notifications only")
-        return None
+        return Dispatcher([desktop], QuipWriter(setting), setting)
 
 
 def run_app(demo: bool, self_test: bool) -> int:

@@ -7,9 +7,9 @@ channel says so with ``wants_quip = True``). Desktop notifications carry the qui
 a failing channel becomes a ``Delivery(ok=False)``. :meth:`Dispatcher.run_flusher` drains the
 persisted outbox periodically, so alerts raised offline go out when the network is back.
 
-Built by the composition root with :func:`build_default`. Either the alert service calls
-``await dispatcher.dispatch(alert)``, or it sends to each of ``dispatcher.channels`` itself (the
-remote channels then write the quip on their own, sharing the cached one); in both cases keep
+Built by the composition root with :func:`build_default` (or, if that fails, as a dispatcher
+holding the desktop channel alone). It is the only way alerts leave the app: the alert service
+calls ``await dispatcher.dispatch(alert)``, which logs each channel's outcome; keep
 ``dispatcher.run_flusher()`` running so queued messages go out when the network is back.
 """
 
@@ -97,8 +97,7 @@ class Dispatcher:
             await asyncio.gather(*futures.values())
         deliveries = tuple(futures[c.name].result() for c in chosen)
         for d in deliveries:
-            if not d.ok:
-                log.info("alert %s via %s: %s", alert.key, d.channel, d.detail)
+            log.info("alert %s via %s: %s", alert.key, d.channel, d.detail or ("sent" if d.ok else "failed"))
         return DispatchResult(alert, quip, deliveries)
 
     async def flush(self) -> int:

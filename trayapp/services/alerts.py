@@ -1,15 +1,16 @@
-"""Runs the alert policy on every account state and hands the alerts to the channels.
+"""Runs the alert policy on every account state and hands what fires to the dispatcher.
 
 :class:`AlertStore` keeps the policy's memory (fired alert keys, last seen window instances,
 held fresh-window alerts) and the pause in ``paths.state_dir()/alerts.json``, written atomically
 (temp file + rename) before anything is sent, so a crash or restart never repeats an alert. A
 corrupt file is set aside (``alerts.json.bad``) and the app carries on. :class:`AlertService`
-evaluates, saves, then starts one task per enabled channel: the desktop channel first, and no
-channel ever waits for another, so a slow Telegram send never delays the desktop notification.
+evaluates, saves, then starts one delivery task per alert through the
+:class:`~trayapp.channels.dispatcher.Dispatcher`, the only delivery path: it sends to the instant
+channels (desktop, sound) at once and never makes them wait for a quip or a remote channel.
+The service is also the one owner of the pause ("pause alerts for 1 h", "Snooze 1 h" on a
+notification); the tray shows it by following ``paused_changed``.
 
 Signals:
-    alert_fired(object): an :class:`Alert` the policy decided to send.
-    delivered(object): a channel's :class:`Delivery` for an alert.
     paused_changed(object): the pause end (aware datetime) or None when alerts resumed.
 """
 
@@ -20,18 +21,20 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from trayapp import paths
-from trayapp.channels.base import Channel, Delivery
 from trayapp.core.alert_policy import PolicyConfig, PolicyMemory, evaluate, parse_quiet_hours
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import AccountState, Alert
+
+if TYPE_CHECKING:
+    from trayapp.channels.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -97,35 +100,25 @@ def config_from_settings(get: Callable[[str], Any], paused_until: datetime | Non
 
 
 class AlertService(QObject):
-    alert_fired = Signal(object)
-    delivered = Signal(object)
+    """Evaluates each state, persists the policy memory and the pause, delivers what fires."""
+
     paused_changed = Signal(object)
 
     def __init__(
         self,
         get_setting: Callable[[str], Any],
-        channels: Sequence[Channel] = (),
+        dispatcher: Dispatcher,
         clock: Clock | None = None,
         store: AlertStore | None = None,
         parent: QObject | None = None,
-        dispatcher: Any = None,
     ) -> None:
         super().__init__(parent)
         self.get_setting = get_setting
-        self.channels: list[Channel] = list(channels)
-        # A channels.dispatcher.Dispatcher, when the full channel set (with quips) is wired.
         self.dispatcher = dispatcher
         self.clock: Clock = clock or SystemClock()
         self.store = store or AlertStore()
         self.memory, self.paused_until = self.store.load()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.history: list[tuple[Alert, Delivery]] = []
-
-    def add_channel(self, channel: Channel) -> None:
-        self.channels.append(channel)
-
-    def is_paused(self) -> bool:
-        return self.paused_until is not None and self.paused_until > self.clock.now()
 
     def pause(self, until: datetime | None) -> None:
         """Hold every alert until ``until``; None resumes at once."""
@@ -134,7 +127,7 @@ class AlertService(QObject):
         self.paused_changed.emit(until)
 
     def on_state(self, state: AccountState) -> list[Alert]:
-        """Evaluate ``state``; persist, then send what fired. Returns the alerts."""
+        """Evaluate ``state``; persist, then deliver what fired. Returns the alerts."""
         now = self.clock.now()
         if self.paused_until is not None and self.paused_until <= now:
             self.paused_until = None
@@ -146,61 +139,11 @@ class AlertService(QObject):
             self._save()
         for alert in alerts:
             log.info("alert %s: %s", alert.key, alert.title)
-            self.alert_fired.emit(alert)
-            self.dispatch(alert)
+            # The dispatcher logs each channel's outcome and never raises for a channel.
+            self._spawn(self.dispatcher.dispatch(alert))
         return alerts
 
-    def dispatch(self, alert: Alert, quip: str | None = None) -> None:
-        """Start one independent send per enabled channel (desktop first).
-
-        With a dispatcher, it decides (it starts the quip-less channels, the desktop among them,
-        at once and only then waits for a quip for the others).
-        """
-        if self.dispatcher is not None:
-            self.spawn(self._dispatch(alert))
-            return
-        ordered = sorted(self.channels, key=lambda c: c.name != "desktop")
-        for channel in ordered:
-            try:
-                if not channel.enabled():
-                    continue
-            except Exception:
-                log.exception("channel %s: enabled() failed", getattr(channel, "name", "?"))
-                continue
-            self.spawn(self._send(channel, alert, quip))
-
-    async def _dispatch(self, alert: Alert) -> None:
-        result = await self.dispatcher.dispatch(alert)
-        for delivery in result.deliveries:
-            self._record(alert, delivery)
-
-    def _record(self, alert: Alert, delivery: Delivery) -> None:
-        log.info(
-            "alert %s via %s: %s",
-            alert.key,
-            delivery.channel,
-            delivery.detail or ("sent" if delivery.ok else "failed"),
-        )
-        self.history.append((alert, delivery))
-        self.delivered.emit(delivery)
-
-    async def _send(self, channel: Channel, alert: Alert, quip: str | None) -> Delivery:
-        try:
-            delivery = await channel.send(alert, quip)
-        except Exception as exc:  # channels promise not to raise; never let one take the app down
-            log.exception("channel %s raised", channel.name)
-            delivery = Delivery(channel.name, False, f"error: {type(exc).__name__}")
-        log.info(
-            "alert %s via %s: %s",
-            alert.key,
-            delivery.channel,
-            delivery.detail or ("sent" if delivery.ok else "failed"),
-        )
-        self.history.append((alert, delivery))
-        self.delivered.emit(delivery)
-        return delivery
-
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
         """Run ``coro`` as a task that is kept alive and whose exception is logged."""
         try:
             task = asyncio.get_running_loop().create_task(coro)

@@ -2,8 +2,10 @@
 
 The icon is repainted from every :class:`AccountState` (see :mod:`trayapp.ui.icon`), the tooltip
 lists every window with its percentage and countdown, and the menu is rebuilt each time it is
-about to show, so "Pause alerts" always tells the truth. Only a left click (``Trigger``) toggles
-the popup: under XEmbed a right click also emits ``activated`` (with ``Context``).
+about to show, so "Pause alerts" always tells the truth. The pause itself belongs to the alert
+service: :meth:`Tray.follow_pause` reads it from there and repaints on ``paused_changed``. Only a
+left click (``Trigger``) toggles the popup: under XEmbed a right click also emits ``activated``
+(with ``Context``).
 
 Signals:
     dashboard_requested(object): open/toggle the popup; carries the icon's Rect (or None).
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QGuiApplication
@@ -27,6 +30,9 @@ from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import AccountState
 from trayapp.ui.icon import make_icon
 from trayapp.ui.placement import Rect
+
+if TYPE_CHECKING:
+    from trayapp.services.alerts import AlertService
 
 
 def tomorrow_morning(now: datetime, hour: int = 8) -> datetime:
@@ -49,7 +55,7 @@ class Tray(QObject):
         super().__init__(parent)
         self.clock: Clock = clock or SystemClock()
         self.state: AccountState | None = None
-        self.paused_until: datetime | None = None
+        self._alerts: AlertService | None = None
         self.template = sys.platform == "darwin"
         self.icon = QSystemTrayIcon(self)
         self.icon.setObjectName("claude-watch-tray")
@@ -75,8 +81,19 @@ class Tray(QObject):
         self.state = state
         self._paint()
 
-    def set_paused_until(self, until: datetime | None) -> None:
-        self.paused_until = until
+    def follow_pause(self, alerts: AlertService) -> None:
+        """Show the pause held by ``alerts`` and repaint whenever it emits ``paused_changed``."""
+        self._alerts = alerts
+        alerts.paused_changed.connect(self._pause_changed)
+        self._pause_changed()
+
+    @property
+    def paused_until(self) -> datetime | None:
+        """The alert service's pause end (None before :meth:`follow_pause` or when not paused)."""
+        return self._alerts.paused_until if self._alerts is not None else None
+
+    def _pause_changed(self, _until: object = None) -> None:
+        self.refresh_tooltip()
 
     def refresh_tooltip(self) -> None:
         """Recompute the tooltip's countdowns (called by a slow timer)."""

@@ -43,7 +43,8 @@ def test_each_crossing_fires_once() -> None:
     assert [a.threshold for a in fired] == [50, 75, 90]
     assert all(a.kind is AlertKind.THRESHOLD for a in fired)
     assert fired[2].critical and not fired[0].critical
-    assert "Resets in 2 h" in fired[0].body or "Resets in 1 h" in fired[0].body
+    # Fired at 12:10 for a window resetting at 14:00:00.48: the countdown truncates to whole minutes.
+    assert fired[0].body == "You passed 50% of your 5-hour limit. Resets in 1 h 50 min (14:00)."
 
 
 def test_jump_over_several_thresholds_gives_one_alert_for_the_highest() -> None:

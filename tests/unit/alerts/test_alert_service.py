@@ -1,35 +1,42 @@
-"""The alert service (policy + persisted memory + channels) and the desktop channel."""
+"""The alert service (policy + persisted memory + pause) delivering through the dispatcher, and
+the desktop channel.
+
+The service tests run the path production takes: ``AlertService`` -> ``Dispatcher`` -> the real
+channels. Telegram and Slack talk HTTP to loopback servers through a real SQLite outbox, the quip
+writer runs without an API key (canned quips), and the desktop channel is the real one with
+``FakeNotifier`` standing in for the D-Bus server (dunst does that in the integration tests).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from desktop_notifier import Capability, Urgency
 
+from tests.helpers.fake_keyring import MemoryKeyring
 from tests.helpers.fake_notifier import FakeNotifier
+from tests.helpers.loopback_servers import SlackServer, TelegramServer
 from tests.helpers.states import NOW, account_state, window_state
 from trayapp import settings as st
-from trayapp.channels.base import Delivery
+from trayapp.channels.base import Channel, Delivery
 from trayapp.channels.desktop import APP_NAME, DesktopChannel, default_icon_path
+from trayapp.channels.dispatcher import Dispatcher
+from trayapp.channels.outbox import Outbox
+from trayapp.channels.quips import QuipWriter
+from trayapp.channels.slack import SlackChannel
+from trayapp.channels.sound import SoundChannel
+from trayapp.channels.telegram import TelegramChannel
 from trayapp.core.clock import FakeClock
+from trayapp.core.models import Alert
+from trayapp.platform.secrets import SecretStore
 from trayapp.services.alerts import AlertService, AlertStore, alerts_file, config_from_settings
-
-
-class RecordingChannel:
-    def __init__(self, name: str, delay: float = 0.0, on: bool = True) -> None:
-        self.name, self.delay, self.on = name, delay, on
-        self.sent: list[tuple[str, float]] = []
-
-    def enabled(self) -> bool:
-        return self.on
-
-    async def send(self, alert, quip=None) -> Delivery:
-        await asyncio.sleep(self.delay)
-        self.sent.append((alert.key, asyncio.get_running_loop().time()))
-        return Delivery(self.name, True)
 
 
 def five(util, clock):
@@ -38,66 +45,166 @@ def five(util, clock):
     )
 
 
-def service(channels, clock=None):
+@pytest.fixture
+def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramServer]:
+    server = TelegramServer().start()
+    monkeypatch.setenv("CLAUDE_WATCH_TELEGRAM_API_BASE", server.base_url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackServer]:
+    server = SlackServer().start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Rig:
+    """One process's worth of alert delivery: the service, its dispatcher, what the desktop saw."""
+
+    service: AlertService
+    dispatcher: Dispatcher
+    notifier: FakeNotifier
+
+
+@pytest.fixture
+def rig(telegram: TelegramServer, slack: SlackServer, tmp_path: Path) -> Iterator[Callable[..., Rig]]:
+    """Builds the production channel set (as ``dispatcher.build_default`` does, on an injected
+    clock) behind an ``AlertService``; calling it again is a restart on the same state dir and
+    outbox file. ``extra`` channels are appended after the real ones."""
     cfg = st.load()
-    return AlertService(cfg.get, channels, clock or FakeClock(NOW))
+    cfg.set("telegram.enabled", True)
+    cfg.set("telegram.chat_id", "4242")
+    cfg.set("slack.enabled", True)  # sound stays off: a real channel the dispatcher must skip
+    secrets = SecretStore(backend=MemoryKeyring(), timeout=2.0)
+    secrets.set("telegram-bot-token", telegram.token)
+    secrets.set("slack-webhook-url", slack.webhook_url)
+    outboxes: list[Outbox] = []
+
+    def make(clock: FakeClock, extra: tuple[Channel, ...] = ()) -> Rig:
+        outbox = Outbox(tmp_path / "outbox.sqlite3", clock=clock)
+        outboxes.append(outbox)
+        writer = QuipWriter(cfg.get, secrets, now=clock.now)
+        notifier = FakeNotifier(frozenset({Capability.BUTTONS, Capability.TITLE}))
+        channels: list[Channel] = [
+            DesktopChannel(notifier=notifier, on_open=lambda: None, on_snooze=lambda: None),
+            SoundChannel(cfg.get),
+            TelegramChannel(outbox, cfg.get, secrets, clock=clock, quips=writer),
+            SlackChannel(outbox, cfg.get, secrets, clock=clock, quips=writer),
+            *extra,
+        ]
+        dispatcher = Dispatcher(channels, writer, cfg.get)
+        return Rig(AlertService(cfg.get, dispatcher, clock), dispatcher, notifier)
+
+    yield make
+    for outbox in outboxes:
+        outbox.close()
 
 
-async def test_crossing_goes_to_every_enabled_channel_once_and_survives_restart() -> None:
+def delivery_log(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The per-channel outcomes the dispatcher logged, as "channel: detail"."""
+    return [
+        f"{r.args[1]}: {r.args[2]}"  # type: ignore[index]
+        for r in caplog.records
+        if r.name == "trayapp.channels.dispatcher" and r.msg.startswith("alert %s via")
+    ]
+
+
+async def until(condition: Callable[[], object], timeout: float = 5.0) -> bool:
+    """Let the loop run until ``condition()`` is true (a deadline for a wait, not a speed claim)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+async def test_crossing_reaches_every_enabled_channel_once_and_a_restart_does_not_repeat(
+    rig: Callable[..., Rig], telegram: TelegramServer, slack: SlackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="trayapp")
     clock = FakeClock(NOW)
-    desk, slack, off = RecordingChannel("desktop"), RecordingChannel("slack"), RecordingChannel("x", on=False)
-    svc = service([slack, desk, off], clock)
-    fired = svc.on_state(five(77, clock))
-    await svc.drain()
+    first = rig(clock)
+    fired = first.service.on_state(five(77, clock))
+    await first.service.drain()
     assert [a.threshold for a in fired] == [75]
-    assert len(desk.sent) == 1 and len(slack.sent) == 1 and off.sent == []
+    assert [n["title"] for n in first.notifier.sent] == ["5-hour at 77%"]
+    assert len(telegram.messages) == 1 and "5-hour at 77%" in telegram.messages[0]["text"]
+    assert len(slack.messages) == 1 and "5-hour at 77%" in slack.messages[0]["text"]
+    assert sorted(delivery_log(caplog)) == ["desktop: notification server", "slack: sent", "telegram: sent"]
     saved = json.loads(alerts_file().read_text())
     assert any(k.endswith(":t75") for k in saved["fired"])
-    # A new process with the same state dir: no repeat.
+    # A new process with the same state dir: no repeat on any channel.
     clock.advance(300)
-    again = service([desk], clock)
-    assert again.on_state(five(78, clock)) == []
-    await again.drain()
-    assert len(desk.sent) == 1
+    again = rig(clock)
+    assert again.service.on_state(five(78, clock)) == []
+    await again.service.drain()
+    assert again.notifier.sent == [] and len(telegram.messages) == 1 and len(slack.messages) == 1
 
 
-async def test_slow_channel_never_delays_the_desktop() -> None:
-    desk, slow = RecordingChannel("desktop"), RecordingChannel("telegram", delay=0.5)
-    svc = service([slow, desk])
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    svc.on_state(five(95, svc.clock))
-    await asyncio.sleep(0.05)
-    assert len(desk.sent) == 1 and desk.sent[0][1] - start < 0.3 and slow.sent == []
-    await svc.drain()
-    assert len(slow.sent) == 1
-
-
-async def test_raising_channel_is_contained() -> None:
-    class Broken(RecordingChannel):
-        async def send(self, alert, quip=None):
-            raise RuntimeError("boom")
-
-    desk = RecordingChannel("desktop")
-    svc = service([Broken("slack"), desk])
-    svc.on_state(five(60, svc.clock))
-    await svc.drain()
-    assert len(desk.sent) == 1
-    assert any(not d.ok and d.channel == "slack" for _, d in svc.history)
-
-
-async def test_pause_persists_and_holds_everything() -> None:
+async def test_a_hanging_remote_channel_never_delays_the_desktop(
+    rig: Callable[..., Rig], telegram: TelegramServer
+) -> None:
     clock = FakeClock(NOW)
-    desk = RecordingChannel("desktop")
-    svc = service([desk], clock)
-    svc.pause(NOW + timedelta(hours=1))
-    assert svc.on_state(five(80, clock)) == []
-    restarted = service([desk], clock)
-    assert restarted.paused_until == NOW + timedelta(hours=1)
+    r = rig(clock)
+    # Every request to the Telegram server takes its lock first: holding it, Telegram hangs.
+    with telegram.lock:
+        r.service.on_state(five(95, clock))
+        assert await until(lambda: r.notifier.sent), "the desktop waited for Telegram"
+        assert telegram.messages == []
+    await r.service.drain()
+    assert len(r.notifier.sent) == 1 and len(telegram.messages) == 1
+
+
+class Broken:
+    """A channel that breaks its promise not to raise (no real channel does, on purpose)."""
+
+    name = "broken"
+
+    def enabled(self) -> bool:
+        return True
+
+    async def send(self, alert: Alert, quip: str | None = None) -> Delivery:
+        raise RuntimeError("boom")
+
+
+async def test_a_raising_channel_is_contained(
+    rig: Callable[..., Rig], telegram: TelegramServer, slack: SlackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="trayapp")
+    clock = FakeClock(NOW)
+    r = rig(clock, extra=(Broken(),))
+    r.service.on_state(five(60, clock))
+    await r.service.drain()
+    assert len(r.notifier.sent) == 1 and len(telegram.messages) == 1 and len(slack.messages) == 1
+    assert "broken: internal error: RuntimeError" in delivery_log(caplog)
+    assert not [rec for rec in caplog.records if rec.getMessage() == "alert task failed"]
+
+
+async def test_pause_persists_holds_every_channel_and_announces_its_end(
+    rig: Callable[..., Rig], telegram: TelegramServer, slack: SlackServer
+) -> None:
+    clock = FakeClock(NOW)
+    first = rig(clock)
+    changes: list[object] = []
+    first.service.paused_changed.connect(changes.append)
+    first.service.pause(NOW + timedelta(hours=1))
+    assert first.service.on_state(five(80, clock)) == []
+    await first.service.drain()
+    assert first.notifier.sent == [] and telegram.messages == [] and slack.messages == []
+    restarted = rig(clock)
+    restarted.service.paused_changed.connect(changes.append)
+    assert restarted.service.paused_until == NOW + timedelta(hours=1)
     clock.advance(3700)
-    assert [a.threshold for a in restarted.on_state(five(81, clock))] == [75]
-    assert restarted.paused_until is None
-    await restarted.drain()
+    assert [a.threshold for a in restarted.service.on_state(five(81, clock))] == [75]
+    assert restarted.service.paused_until is None
+    assert changes == [NOW + timedelta(hours=1), None]
+    await restarted.service.drain()
+    assert len(restarted.notifier.sent) == 1 and len(telegram.messages) == 1 and len(slack.messages) == 1
 
 
 def test_corrupt_memory_file_is_set_aside(tmp_path) -> None:
@@ -178,18 +285,3 @@ def test_real_notifier_gets_our_name_and_icon() -> None:
     assert notifier.app_name == APP_NAME == "Claude Watch"
     assert notifier.app_icon is not None and notifier.app_icon.path == default_icon_path()
     assert default_icon_path().is_file()
-
-
-async def test_with_the_dispatcher_every_enabled_channel_gets_the_alert() -> None:
-    from trayapp.channels.dispatcher import Dispatcher
-    from trayapp.channels.quips import QuipWriter
-
-    cfg = st.load()
-    desk, slack = RecordingChannel("desktop"), RecordingChannel("slack")
-    svc = AlertService(
-        cfg.get, [desk], FakeClock(NOW), dispatcher=Dispatcher([desk, slack], QuipWriter(cfg.get), cfg.get)
-    )
-    svc.on_state(five(91, svc.clock))
-    await svc.drain()
-    assert len(desk.sent) == 1 and len(slack.sent) == 1
-    assert sorted(d.channel for _, d in svc.history) == ["desktop", "slack"]

@@ -160,7 +160,8 @@ async def test_remote_channels_share_one_quip_when_sent_directly(
     clock: FakeClock,
     sleeper: Sleeper,
 ) -> None:
-    """The tray's alert service sends to each channel itself (quip=None): one Claude call still."""
+    """Remote channels sent to directly with quip=None (the app always goes through the dispatcher,
+    which hands them its quip) write the quip themselves, sharing one Claude call."""
     store.set("anthropic-api-key", anthropic_server.api_key)
     store.set("telegram-bot-token", telegram.token)
     store.set("slack-webhook-url", slack.webhook_url)

@@ -31,11 +31,43 @@ async def test_states_reach_tray_popup_and_alerts(qapp) -> None:
     assert cw.popup.gauge("five_hour").percent_text() == "77%"  # created with the latest state
     assert any(k.endswith(":t75") for k in cw.alerts.memory.fired)
     await cw.alerts.drain()
-    cw.pause_alerts(NOW + timedelta(hours=1))
-    assert (
-        cw.alerts.paused_until == NOW + timedelta(hours=1) and cw.tray.paused_until == cw.alerts.paused_until
-    )
+    until = cw.clock.now() + timedelta(hours=1)
+    cw.tray.pause_requested.emit(until)  # "Pause alerts" in the tray menu
+    assert cw.alerts.paused_until == until
+    assert "Alerts paused until" in cw.tray.icon.toolTip()
+    cw.tray.pause_requested.emit(None)  # "Resume alerts"
+    assert cw.alerts.paused_until is None and "Alerts paused" not in cw.tray.icon.toolTip()
     cw.tray.hide()
+
+
+def test_snooze_on_a_notification_pauses_alerts_for_an_hour(qapp) -> None:
+    from trayapp.app import ClaudeWatch
+    from trayapp.core.clock import FakeClock
+
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.clock = FakeClock(NOW)
+    cw.build()
+    cw.on_state(account_state(window_state("five_hour", 30.0, timedelta(hours=2), NOW), now=NOW))
+    assert cw.alerts.dispatcher is cw.dispatcher and cw.dispatcher.channel("desktop") is cw.desktop
+    assert cw.desktop.on_snooze is not None
+    cw.desktop.on_snooze()  # the notification's "Snooze 1 h" button
+    assert cw.alerts.paused_until == NOW + timedelta(hours=1)
+    assert "Alerts paused until" in cw.tray.icon.toolTip()
+    cw.tray.hide()
+
+
+def test_without_the_full_channel_set_alerts_still_go_through_a_dispatcher(monkeypatch) -> None:
+    from trayapp.app import make_dispatcher
+    from trayapp.channels import dispatcher as dispatcher_module
+    from trayapp.channels.desktop import DesktopChannel
+
+    def unavailable(*args, **kwargs):
+        raise OSError("outbox unreadable")
+
+    monkeypatch.setattr(dispatcher_module, "build_default", unavailable)
+    desktop = DesktopChannel()
+    dispatcher = make_dispatcher(lambda key: None, desktop)
+    assert isinstance(dispatcher, dispatcher_module.Dispatcher) and dispatcher.channels == [desktop]
 
 
 def test_settings_dialog_has_the_schema_tabs_and_the_channels_page(qapp) -> None:

@@ -6,8 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from tests.helpers.fake_keyring import MemoryKeyring
 from tests.helpers.states import NOW, account_state
+from trayapp import settings as st
+from trayapp.channels.dispatcher import Dispatcher
+from trayapp.channels.quips import QuipWriter
 from trayapp.core.clock import FakeClock
+from trayapp.platform.secrets import SecretStore
+from trayapp.services.alerts import AlertService
 from trayapp.ui.tray import Tray, tomorrow_morning
 
 
@@ -28,13 +34,43 @@ def test_menu_order_and_first_item(qtbot) -> None:
     assert tray.menu.defaultAction().text() == "Open dashboard"
 
 
-def test_menu_is_rebuilt_on_about_to_show_with_the_pause(qtbot) -> None:
-    tray = make(qtbot)
-    tray.set_paused_until(NOW + timedelta(hours=1))
+def alert_service(clock: FakeClock) -> AlertService:
+    """A real alert service (no channels needed here); its pause is kept in the temp state dir."""
+    cfg = st.load()
+    quips = QuipWriter(cfg.get, SecretStore(backend=MemoryKeyring()))
+    return AlertService(cfg.get, Dispatcher([], quips, cfg.get), clock)
+
+
+def pause_menu(tray: Tray):
     tray.menu.aboutToShow.emit()
-    pause = [a for a in tray.menu.actions() if a.menu()][0].menu()
+    return [a for a in tray.menu.actions() if a.menu()][0].menu()
+
+
+def test_menu_and_tooltip_follow_the_alert_services_pause(qtbot) -> None:
+    tray = make(qtbot)
+    alerts = alert_service(tray.clock)
+    tray.set_state(account_state())
+    tray.follow_pause(alerts)
+    assert "Alerts paused" not in tray.icon.toolTip()
+    alerts.pause(NOW + timedelta(hours=1))
+    # paused_changed repaints the tooltip at once (no waiting for the minute timer)...
+    assert "Alerts paused until" in tray.icon.toolTip()
+    # ...and the menu, rebuilt as it opens, offers to resume.
+    pause = pause_menu(tray)
     assert pause.title().startswith("Alerts paused until")
     assert [a.text() for a in pause.actions()] == ["Resume alerts", "For 1 hour", "Until tomorrow"]
+    alerts.pause(None)
+    assert "Alerts paused" not in tray.icon.toolTip()
+    assert [a.text() for a in pause_menu(tray).actions()] == ["For 1 hour", "Until tomorrow"]
+
+
+def test_a_pause_saved_by_an_earlier_run_is_shown_from_the_start(qtbot) -> None:
+    alert_service(FakeClock(NOW)).pause(NOW + timedelta(hours=1))
+    tray = make(qtbot)
+    tray.set_state(account_state())
+    tray.follow_pause(alert_service(tray.clock))
+    assert "Alerts paused until" in tray.icon.toolTip()
+    assert pause_menu(tray).title().startswith("Alerts paused until")
 
 
 def test_pause_actions_emit_the_end_time(qtbot) -> None:
