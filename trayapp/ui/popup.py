@@ -16,7 +16,6 @@ Signals:
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -499,7 +498,7 @@ class Popup(QWidget):
 
     # ----- behaviour
     def showEvent(self, event: object) -> None:  # noqa: N802 (Qt API)
-        self._shown_at = time.monotonic()
+        self._shown_at = self.clock.monotonic()
         self._tick()
         self._ticker.start()
 
@@ -524,7 +523,7 @@ class Popup(QWidget):
     def _hide_if_inactive(self) -> None:
         if not self.isVisible() or self.isActiveWindow() or self.window_mode:
             return
-        if time.monotonic() - self._shown_at < FOCUS_GRACE:
+        if self.clock.monotonic() - self._shown_at < FOCUS_GRACE:
             # Focus bounced away right after opening (the tray host or focus-stealing prevention
             # took it back): that is not the user leaving, so take it again instead of closing.
             log.info("dashboard lost focus while opening: reactivating")

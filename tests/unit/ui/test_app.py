@@ -75,7 +75,9 @@ def test_settings_dialog_has_the_schema_tabs_and_the_channels_page(qapp) -> None
 
     cw = ClaudeWatch(qapp, demo=False, self_test=True)
     cw.build()
-    assert not cw.popup.theme.dark or cw.settings.get("ui.theme") != "light"
+    cw.settings.set("ui.theme", "dark")  # saved before the dashboard is first built
+    assert cw._popup is None
+    assert cw.popup.theme_setting == "dark" and cw.popup.theme.dark  # built with the saved theme
     cw.open_settings()
     tabs = [cw.settings_dialog.tabs.tabText(i) for i in range(cw.settings_dialog.tabs.count())]
     assert tabs[0] == "Usage" and tabs[-1] == "Alert channels"

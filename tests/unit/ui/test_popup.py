@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel
 from tests.helpers.states import NOW, account_state, error, window_state
 from trayapp.core.clock import FakeClock
 from trayapp.core.models import ErrorKind, ExtraUsage, Level
-from trayapp.ui.popup import Popup
+from trayapp.ui.popup import FOCUS_GRACE, Popup
 
 
 @pytest.fixture
@@ -127,11 +127,18 @@ def test_failing_history_loader_does_not_break_the_popup(popup) -> None:
     assert popup.timeline.series == []
 
 
-def test_add_panel_puts_sections_below_the_timeline(popup) -> None:
+def test_add_panel_puts_sections_below_the_timeline(popup, qtbot) -> None:
+    popup.set_state(account_state())
+    popup.show_at(None)
+    qtbot.waitExposed(popup)
     panel = QLabel("Local usage today: 1.2 M tokens")
-    popup.add_panel(panel)
-    assert popup.isAncestorOf(panel)
-    assert panel.geometry().top() >= popup.timeline.geometry().bottom() or not popup.isVisible()
+    popup.add_panel(panel)  # added while open: it must be shown and laid out at once
+    assert popup.isAncestorOf(panel) and panel.isVisible()
+    timeline = popup.timeline.geometry()
+    below = panel.geometry()
+    assert popup.timeline.parentWidget() is panel.parentWidget()  # one coordinate system
+    assert timeline.height() > 0 and below.height() > 0
+    assert below.top() > timeline.bottom()
 
 
 def test_theme_setting_switches_palette(popup) -> None:
@@ -190,12 +197,16 @@ def test_focus_loss_closes_except_right_after_opening(popup, qtbot) -> None:
     popup.set_state(account_state())
     popup.show_at(None)
     qtbot.waitExposed(popup)
-    popup.activateWindow = lambda: None  # offscreen cannot really activate; keep it inactive
-    popup._hide_if_inactive()  # just opened: a focus bounce does not close it
-    assert popup.isVisible()
-    popup._shown_at -= 5
+    reactivated: list[bool] = []
+    # Offscreen cannot really activate a window: record the request and leave it inactive.
+    popup.activateWindow = lambda: reactivated.append(True)
+    assert not popup.isActiveWindow()
+    popup.clock.advance(FOCUS_GRACE - 0.1)
+    popup._hide_if_inactive()  # just opened: a focus bounce takes focus back instead of closing
+    assert popup.isVisible() and reactivated == [True]
+    popup.clock.advance(0.2)  # past the grace period on the popup's (fake) monotonic clock
     popup._hide_if_inactive()
-    assert popup.isHidden()
+    assert popup.isHidden() and reactivated == [True]
 
 
 def test_body_scrolls_instead_of_outgrowing_the_screen(qtbot) -> None:  # type: ignore[no-untyped-def]
