@@ -5,6 +5,41 @@ rules are short and the import is not; tests compare the two). Setting ``CLAUDE_
 moves every one of them under that directory (``config/``, ``data/``, ``cache/``, ``logs/``,
 ``state/``), which is what tests and scripts use to stay hermetic. Nothing is created at import
 time; callers ask for a directory with ``ensure=True`` when they are about to write.
+
+Every file the app writes, and who writes it (paths under ``trayapp/``). Small files written
+whole are replaced atomically through ``trayapp.store.files.atomic_write`` (temp file + rename,
+0600 unless said otherwise; ``settings.py``, ``services/alerts.py`` and ``sources/transcripts/``
+still carry their own temp-file writes). The two logs are appended. SQLite files have their
+``-wal``/``-shm`` companions and get a ``<name>.v<N>.<stamp>.bak`` copy before a migration
+(``store/db.py``).
+
+======  =========================================  ========================================================
+Folder  File                                       Written by
+======  =========================================  ========================================================
+config  settings.toml, .settings.toml.lock         settings.py (settings dialog, `config set`)
+data    claude-watch.sqlite3                       store/usage_repo.py, for services/usage_engine.py
+data    claude-watch-demo.sqlite3                  the same, in --demo mode
+data    ledger.sqlite3                             store/ledger_repo.py, for services/tracking_service.py
+state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
+state   alerts.json (fired alerts, the pause)      services/alerts.py
+state   today-cost.json                            sources/transcripts/tracker.py, after each scan
+state   loop-health.json                           runtime.py (LoopHealth; the tray app only)
+state   statusline/sessions/<session>.json,        statusline/capture.py (the `statusline` command);
+        statusline/rate-limits.json,               read by sources/statusline_capture.py
+        statusline/.pruned
+cache   transcript-dirs.json                       sources/transcripts/discovery.py
+cache   claude-version.json                        sources/claude_version.py
+logs    claude-watch.log (+ 3 rotated)             logging_setup.py (the tray app)
+logs    statusline.log (+ 1 rotated)               statusline/log.py (appended, size-capped)
+other   ~/.config/autostart/claude-watch.desktop;  platform/autostart.py (files 0644)
+        macOS: ~/Library/LaunchAgents/*.plist;
+        Windows: the HKCU Run key value
+other   Claude Code's settings.json, its backups,  statusline/install.py (`statusline --install`;
+        claude-watch-statusline.json next to it    keeps the file's mode, writes through a symlink)
+other   an exported CSV, where the user says       cli/export.py (`export csv`, the popup's Export)
+======  =========================================  ========================================================
+
+The single-instance guard (``platform/single_instance.py``) is a local socket, not a file here.
 """
 
 from __future__ import annotations

@@ -146,19 +146,13 @@ def write_rows(stream: Any, header: list[str], rows: list[list[Any]]) -> None:
 
 
 def write_csv(out: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    """Atomically write the CSV (temp file in the same folder, then rename)."""
-    import os
-    import tempfile
+    """Atomically write the CSV (private, 0600); a folder that does not exist is an error."""
+    import io
+
+    from trayapp.store.files import atomic_write
 
     out = out.expanduser()
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{out.name}.", suffix=".tmp", dir=out.parent if str(out.parent) else "."
-    )
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            write_rows(fh, header, rows)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = io.StringIO(newline="")
+    write_rows(text, header, rows)
+    atomic_write(out, text.getvalue(), parents=False)
     return out

@@ -66,11 +66,11 @@ def _desktop_channel() -> Channel | None:
 async def _run_test(choice: str) -> int:
     from trayapp import settings as st
     from trayapp.channels.dispatcher import Dispatcher
-    from trayapp.channels.outbox import Outbox
     from trayapp.channels.quips import QuipWriter
     from trayapp.channels.slack import SlackChannel
     from trayapp.channels.sound import SoundChannel
     from trayapp.channels.telegram import TelegramChannel
+    from trayapp.store.outbox_repo import Outbox
 
     cfg = st.load()
     for warning in cfg.warnings:

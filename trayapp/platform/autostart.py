@@ -15,6 +15,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from trayapp.store.files import atomic_write
+
 LABEL = "com.claudewatch.app"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 RUN_VALUE = "Claude Watch"
@@ -90,15 +92,11 @@ def enable(command: list[str] | None = None) -> Path | str:
         return f"HKCU\\{RUN_KEY}\\{RUN_VALUE}"
     if sys.platform == "darwin":
         path = launch_agent_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
         data = {"Label": LABEL, "ProgramArguments": command, "RunAtLoad": True, "ProcessType": "Interactive"}
-        path.write_bytes(plistlib.dumps(data))
+        atomic_write(path, plistlib.dumps(data), mode=0o644)  # launchd reads it; it holds no secret
         return path
     path = xdg_autostart_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(_desktop_entry(command), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, _desktop_entry(command), mode=0o644)  # the usual mode of a .desktop entry
     return path
 
 

@@ -10,15 +10,14 @@ be passed in and wins.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from trayapp import paths
+from trayapp.store.files import atomic_write
 
 FALLBACK_VERSION = "2.1.0"
 CACHE_NAME = "claude-version.json"
@@ -93,10 +92,6 @@ def detect_version(
 
 def _write_cache(cache: Path, version: str | None, now: datetime) -> None:
     try:
-        paths.ensure(cache.parent)
-        fd, tmp = tempfile.mkstemp(prefix=".claude-version-", dir=cache.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"version": version, "checked_at": now.isoformat()}, fh)
-        os.replace(tmp, cache)
+        atomic_write(cache, json.dumps({"version": version, "checked_at": now.isoformat()}))
     except OSError:
         pass  # a cache we cannot write only costs a re-probe tomorrow

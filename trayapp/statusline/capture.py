@@ -7,8 +7,9 @@ Layout under ``<state dir>/statusline/``:
 * ``rate-limits.json``: the newest ``rate_limits`` seen from any session, with its capture time
   and the Claude Code version.
 
-Every file is written to a unique temp name and moved into place with ``os.replace``, so a
-reader sees the old file or the new one, never a torn one, and ten sessions rendering at once
+Every file is written with ``trayapp.store.files.atomic_write`` (a unique temp name moved into
+place with ``os.replace``; that module imports only ``os``, so it costs this command nothing), so
+a reader sees the old file or the new one, never a torn one, and ten sessions rendering at once
 cannot corrupt anything. ``rate-limits.json`` is compare-and-replace: a writer only replaces it
 when its capture is newer, and re-checks after the rename. A lost race there cannot lose a
 reading either, because each session file carries its own ``rate_limits`` and readers
@@ -21,6 +22,8 @@ from __future__ import annotations
 import json
 import os
 import time
+
+from trayapp.store.files import atomic_write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -53,24 +56,9 @@ def read_json(path: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def atomic_write(path: str, data: dict[str, Any]) -> None:
-    """Write ``data`` as JSON to ``path`` through a unique temp file and ``os.replace``."""
-    directory = os.path.dirname(path)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "replace")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        try:
-            os.write(fd, payload)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+def write_json(path: str, data: dict[str, Any]) -> None:
+    """Write ``data`` as compact JSON to ``path``, atomically and private (0600)."""
+    atomic_write(path, json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "replace"))
 
 
 def _captured_at(data: dict[str, Any] | None) -> float:
@@ -164,7 +152,7 @@ def write_session(state_dir: str, capture: dict[str, Any], day: str, day_start: 
         return prev  # an overlapping newer run of the same session already wrote
     capture["today"] = day_ledger(prev, capture, day, day_start)
     capture["limits_at"] = limits_at(prev, capture)
-    atomic_write(path, capture)
+    write_json(path, capture)
     return capture
 
 
@@ -186,7 +174,7 @@ def update_latest(state_dir: str, capture: dict[str, Any]) -> bool:
     for _ in range(3):
         if _captured_at(read_json(path)) >= record["captured_at"]:
             return written
-        atomic_write(path, record)
+        write_json(path, record)
         written = True
     return written
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trayapp.store.files import atomic_write
+
 SIDECAR_NAME = "claude-watch-statusline.json"
 _OURS_RE = re.compile(r"(claude-watch|-m trayapp)\S*[\"']?\s+statusline\b", re.IGNORECASE)
 
@@ -120,20 +122,6 @@ def _indent(text: str) -> str | int:
     return "\t" if lead.startswith("\t") else len(lead)
 
 
-def _atomic_write_text(path: Path, text: str, mode: int | None) -> None:
-    real = Path(os.path.realpath(path))  # keep a symlinked settings.json (dotfiles) a symlink
-    real.parent.mkdir(parents=True, exist_ok=True)
-    tmp = real.parent / f".{real.name}.claude-watch.{os.getpid()}.tmp"
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, real)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _backup(settings: Path) -> Path | None:
     if not settings.exists():
         return None
@@ -164,12 +152,13 @@ def _write_settings(
             text += "\n"
     else:
         text = exact
-    mode = None
+    mode = 0o644  # what Claude Code itself would create; an existing file keeps its own mode
     try:
         mode = os.stat(settings).st_mode & 0o7777
     except FileNotFoundError:
         pass
-    _atomic_write_text(settings, text, mode)
+    # Written through a symlink (a settings.json kept in a dotfiles repository stays a symlink).
+    atomic_write(os.path.realpath(settings), text, mode)
     return text
 
 
@@ -228,7 +217,8 @@ def install(settings: Path, command: str | None = None) -> Result:
         "written_sha256": _digest(new_text),
     }
     # 0600: the copy of the settings text may hold env values the user considers private.
-    _atomic_write_text(sidecar_for(settings), json.dumps(record, indent=2, ensure_ascii=False) + "\n", 0o600)
+    record_text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    atomic_write(os.path.realpath(sidecar_for(settings)), record_text, 0o600)
     _write_settings(settings, data, text, exact=new_text)
     message = f"installed in {settings}"
     if chained:

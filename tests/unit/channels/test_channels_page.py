@@ -11,10 +11,10 @@ from tests.helpers.fake_keyring import MemoryKeyring
 from tests.helpers.loopback_servers import TelegramServer
 from trayapp import settings as st
 from trayapp.channels.dispatcher import Dispatcher
-from trayapp.channels.outbox import Outbox
 from trayapp.channels.quips import QuipWriter
 from trayapp.channels.telegram import TelegramChannel
 from trayapp.platform.secrets import SecretStore
+from trayapp.store.outbox_repo import Outbox
 from trayapp.ui.channels_page import ChannelsPage
 
 TOKEN = "123456:TEST-token_abcdef"

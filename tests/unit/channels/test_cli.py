@@ -95,7 +95,7 @@ def test_notify_test_failure_reports_reason_and_leaves_no_queue(
     r = run_cli("notify", "test", "--channel", "telegram", env=servers)
     assert r.returncode == 1
     assert "telegram: FAILED - queued: cannot reach Telegram" in r.stdout
-    from trayapp.channels.outbox import Outbox
+    from trayapp.store.outbox_repo import Outbox
 
     box = Outbox(hermetic_env / "state" / "outbox.sqlite3")
     assert box.pending() == []  # a failed test message never pops up later

@@ -10,11 +10,11 @@ import pytest
 from tests.helpers.loopback_servers import AnthropicServer, TelegramServer
 from tests.unit.channels.conftest import SettingsDict, Sleeper, make_alert
 from trayapp.channels.dispatcher import Dispatcher
-from trayapp.channels.outbox import Outbox
 from trayapp.channels.quips import QuipWriter
 from trayapp.channels.telegram import TelegramChannel
 from trayapp.core.clock import FakeClock
 from trayapp.platform.secrets import SecretStore
+from trayapp.store.outbox_repo import Outbox
 
 TOKEN = "123456:TEST-token_abcdef"
 
