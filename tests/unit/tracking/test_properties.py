@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,20 +19,45 @@ from tests.unit.tracking.conftest import FIX, PRICES
 from trayapp.core.pricing import PriceTable
 from trayapp.sources.transcripts import scanner
 from trayapp.sources.transcripts.scanner import scan
-from trayapp.store.ledger_repo import _BUCKET_SUMS as BUCKET_SUMS
 from trayapp.store.ledger_repo import LedgerRepo
 
 CASES = FIX / "cases" / "projects"
 _TABLE = PriceTable.load(PRICES)
 
 
+SLOT_MS = 15 * 60 * 1000  # a bucket is one 15-minute UTC slot
+LONG_CONTEXT = 200_000  # prompt tokens (input, cache writes and reads) above which a request is long-context
+
+
+def _bucket_sums(entries: list[tuple]) -> list[tuple]:  # type: ignore[type-arg]
+    """The buckets by their definition, summed in Python from ``(ts, model, fast, inp, outp, cc5, cc1,
+    cr, cost)`` entries: keyed by (slot, model, fast, long context, has a recorded cost), the token
+    sums, the cost total (0.0 when none), the count and the first and last time."""
+    sums: dict[tuple, list] = {}  # type: ignore[type-arg]
+    for ts, model, fast, inp, outp, cc5, cc1, cr, cost in entries:
+        key = (
+            ts // SLOT_MS,
+            model,
+            int(fast),
+            int(inp + cc5 + cc1 + cr > LONG_CONTEXT),
+            int(cost is not None),
+        )
+        b = sums.setdefault(key, [0, 0, 0, 0, 0, 0.0, 0, ts, ts])
+        for i, v in enumerate((inp, outp, cc5, cc1, cr)):
+            b[i] += v
+        b[5] += cost or 0.0
+        b[6] += 1
+        b[7], b[8] = min(b[7], ts), max(b[8], ts)
+    return [(*k, *v) for k, v in sorted(sums.items())]
+
+
 def _fingerprint(repo: LedgerRepo) -> list[tuple]:  # type: ignore[type-arg]
     # The 15-minute buckets the day reports read must always equal the sums of the entries.
-    stored = repo.conn.execute("SELECT * FROM buckets ORDER BY 1, 2, 3, 4, 5").fetchall()
-    fresh = repo.conn.execute(
-        f"SELECT {BUCKET_SUMS} FROM entries GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
-    )
-    assert [tuple(r) for r in stored] == [tuple(r) for r in fresh.fetchall()]
+    stored = sorted(tuple(r) for r in repo.conn.execute("SELECT * FROM buckets"))
+    entries = repo.conn.execute("SELECT ts, model, fast, inp, outp, cc5, cc1, cr, cost FROM entries")
+    expected = _bucket_sums([tuple(r) for r in entries])
+    assert [r[:10] + r[11:] for r in stored] == [r[:10] + r[11:] for r in expected]
+    assert [r[10] for r in stored] == pytest.approx([r[10] for r in expected])  # cost: float sums
     cols = "gkey, req, ts, session, project, model, inp, outp, cc5, cc1, cr, fast, cost, side, cwd"
     rows = repo.conn.execute(f"SELECT {cols} FROM entries").fetchall()
     # Lines without message.id are keyed by path and offset: compare them relative to their root.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -59,7 +60,7 @@ async def test_export_and_failure_paths(cases: Path, tmp_path: Path, qtbot) -> N
 
 async def test_panel_shows_summary_and_progress(cases: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
     service = TrackingService(clock=FakeClock(NOW), workers=1)
-    panel = make_panel(service)
+    panel = make_panel(service, ZoneInfo("Europe/Berlin"))
     qtbot.addWidget(panel)
     panel.set_progress(10, 100)
     assert not panel.progress.isHidden() and panel.progress.value() == 100
@@ -70,8 +71,11 @@ async def test_panel_shows_summary_and_progress(cases: Path, qtbot) -> None:  # 
     assert panel.progress.isHidden()
     assert LABEL in panel.caption.text()
     assert "269.7k" in panel.today.text() and "$" in panel.today.text()
-    assert "5-hour block 10:00" in panel.block.text() or "5-hour block" in panel.block.text()
-    assert "burn" in panel.block.text() and "projected" in panel.block.text()
+    # The block runs 10:00-15:00 UTC, shown in the panel's zone (CET in March); the clock is fake.
+    assert panel.block.text() == (
+        "5-hour block 11:00–16:00: 269.7k tokens, $0.21"
+        "<br>burn 4.5k tokens/min, $0.21/h · projected 1.1M, $0.82 by 16:00"
+    )
     assert "work/app" in panel.sessions.text() and "work/other" not in panel.sessions.text()
     assert "Top projects" in panel.projects.text()
 

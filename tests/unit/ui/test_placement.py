@@ -11,8 +11,8 @@ SIZE = (380, 600)
 def test_top_panel_opens_below_the_icon_and_stays_on_screen() -> None:
     avail = Rect(0, 32, 1280, 768)
     x, y = place_popup(SIZE, Rect(1257, 1, 22, 30), (0, 0), avail, SCREEN)
-    assert y == 31 + GAP or y == avail.y + GAP
-    assert x + SIZE[0] <= 1280 - GAP and x >= 0
+    assert y == avail.y + GAP  # below the panel's reserved strip (32 px), not the icon's bottom (31)
+    assert x == 1280 - GAP - SIZE[0]  # centred on the icon, then pushed back inside the right edge
 
 
 def test_bottom_panel_opens_above() -> None:
