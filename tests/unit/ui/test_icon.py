@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import pytest
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage, QPainter
 
 from tests.helpers.states import account_state, error, window_state
 from trayapp.core.models import ErrorKind, Level
@@ -65,15 +66,46 @@ def test_stale_is_grey_and_error_has_no_arc(qapp) -> None:
     assert reds > 5
 
 
+def on_panel(img: QImage, panel: str) -> QImage:
+    """The icon as a panel of colour ``panel`` shows it."""
+    out = QImage(img.size(), QImage.Format.Format_RGB32)
+    out.fill(QColor(panel))
+    p = QPainter(out)
+    p.drawImage(0, 0, img)
+    p.end()
+    return out
+
+
+def luminance(c: QColor) -> float:
+    """WCAG relative luminance."""
+
+    def channel(v: int) -> float:
+        s = v / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(c.red()) + 0.7152 * channel(c.green()) + 0.0722 * channel(c.blue())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 def test_readable_on_light_and_dark_panels(qapp) -> None:
     img = paint_icon(22, 40, Level.OK)
-    centre = img.pixelColor(11, 11)
-    disc = QColor(DISC)
-    # A dark disc behind white digits: contrast does not depend on the panel colour.
-    assert img.pixelColor(11, 2).alpha() == 255
-    assert centre.lightness() > disc.lightness() or any(
-        img.pixelColor(x, 11).lightness() > 200 for x in range(6, 16)
-    )
+    # The middle of the icon, inside the ring, where the digits are.
+    middle = [(x, y) for x in range(22) for y in range(22) if math.hypot(x + 0.5 - 11, y + 0.5 - 11) <= 5]
+    seen = {}
+    for panel in ("#f2f2f2", "#202124"):  # a light and a dark panel
+        shown = on_panel(img, panel)
+        colours = [shown.pixelColor(x, y) for x, y in middle]
+        ink = max(colours, key=luminance)  # the digits
+        ground = Counter(c.name() for c in colours).most_common(1)[0][0]
+        assert ground == QColor(DISC).name()  # behind the digits is the disc, not the panel
+        assert contrast(ink, QColor(ground)) >= 7  # white on the dark disc: WCAG AAA
+        seen[panel] = [c.name() for c in colours]
+    # The panel does not show through anywhere behind the digits: both panels show the same pixels.
+    assert seen["#f2f2f2"] == seen["#202124"]
 
 
 def test_small_sizes_use_a_dot_not_digits(qapp) -> None:
