@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from trayapp.core.clock import FakeClock
 from trayapp.core.models import AccountState, ErrorKind, FetchError
 from trayapp.demo import DemoHandle
 from trayapp.services.usage_engine import UsageEngine
@@ -18,14 +19,20 @@ from trayapp.sources.usage_api import UsageClient
 from trayapp.store.usage_repo import UsageRepo
 
 
-def make_service(server: DemoHandle, claude_dir: Path, db: Path) -> UsageService:
+def make_service(server: DemoHandle, claude_dir: Path, db: Path, clock: FakeClock) -> UsageService:
     engine = UsageEngine(
         UsageRepo.open(db),
+        clock=clock,
         client=UsageClient(server.base_url),
         credentials_loader=partial(load_credentials, config_dirs=[claude_dir], home=claude_dir),
         probe_version=False,
     )
     return UsageService(engine)
+
+
+def frozen_now() -> FakeClock:
+    """A clock that stands still unless a test moves it (the login written by the fixture is valid)."""
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
 
 
 async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -39,7 +46,8 @@ async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no
 async def test_start_emits_states_and_manual_refresh_is_throttled(
     usage_server: DemoHandle, claude_dir: Path, tmp_path: Path
 ) -> None:
-    service = make_service(usage_server, claude_dir, tmp_path / "db.sqlite3")
+    clock = frozen_now()
+    service = make_service(usage_server, claude_dir, tmp_path / "db.sqlite3", clock)
     states: list[AccountState] = []
     service.state_changed.connect(states.append)
     service.start()
@@ -48,28 +56,35 @@ async def test_start_emits_states_and_manual_refresh_is_throttled(
     assert service.state.snapshot is not None and service.state.error is None
     assert len(usage_server.simulator.requests) == 1
     # The next scheduled poll is an interval away; a manual refresh right now is throttled.
-    due = service.next_poll_at()
-    assert due is not None and due - datetime.now(UTC) > timedelta(minutes=4)
+    assert service.next_poll_at() == clock.now() + timedelta(minutes=5)
     state = await service.refresh_now()
     assert len(usage_server.simulator.requests) == 1 and state.snapshot is not None
-    service.engine.policy.last_attempt = datetime.now(UTC) - timedelta(seconds=31)
+    clock.advance(29)  # still inside the 30 s throttle
+    await service.refresh_now()
+    assert len(usage_server.simulator.requests) == 1
+    clock.advance(2)
     await service.refresh_now()
     assert len(usage_server.simulator.requests) == 2
-    rows = await service.history_async(["five_hour"], datetime.now(UTC) - timedelta(hours=1))
-    assert len(rows) == 2 and rows[0][1] == "five_hour"
-    assert service.history(["five_hour"], datetime.now(UTC) - timedelta(hours=1)) == rows
+    rows = await service.history_async(["five_hour"], clock.now() - timedelta(hours=1))
+    assert [(r[0], r[1]) for r in rows] == [
+        (clock.now() - timedelta(seconds=31), "five_hour"),
+        (clock.now(), "five_hour"),
+    ]
+    assert service.history(["five_hour"], clock.now() - timedelta(hours=1)) == rows
     await service.stop()
     await service.stop()
 
 
 async def test_poll_failed_signal(usage_server: DemoHandle, claude_dir: Path, tmp_path: Path) -> None:
-    service = make_service(usage_server, claude_dir, tmp_path / "db.sqlite3")
+    clock = frozen_now()
+    service = make_service(usage_server, claude_dir, tmp_path / "db.sqlite3", clock)
     failures: list[FetchError] = []
     service.poll_failed.connect(failures.append)
     usage_server.simulator.script.append((429, {"error": "rate"}, {"Retry-After": "600"}))
     service.start()
     await wait_for(lambda: bool(failures))
     assert failures[0].kind is ErrorKind.RATE_LIMITED
+    assert failures[0].retry_at == clock.now() + timedelta(seconds=600)
     assert service.next_poll_at() == failures[0].retry_at
     await service.stop()
 
