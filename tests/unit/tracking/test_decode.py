@@ -7,7 +7,8 @@ from pathlib import Path
 
 from tests.unit.tracking.conftest import FIX, S1
 from trayapp.core.ledger import merge_into
-from trayapp.sources.transcripts.decode import parse_timestamp_ms, scan_range
+from trayapp.sources.transcripts.decode import parse_timestamp_ms
+from trayapp.sources.transcripts.reader import scan_range
 
 
 def _all(path: Path, pieces: int) -> tuple[list[tuple], int, int]:  # type: ignore[type-arg]
@@ -82,7 +83,7 @@ def test_timestamps() -> None:
 def test_lines_longer_than_the_map_window(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import mmap
 
-    from trayapp.sources.transcripts import decode
+    from trayapp.sources.transcripts import reader
 
     p = tmp_path / "long.jsonl"
     big = "x" * (3 * mmap.ALLOCATIONGRANULARITY)
@@ -93,18 +94,18 @@ def test_lines_longer_than_the_map_window(tmp_path: Path, monkeypatch) -> None: 
     ]
     p.write_text("".join(lines))
     normal = scan_range(0, str(p), 0, p.stat().st_size, "s", True)
-    monkeypatch.setattr(decode, "WINDOW", mmap.ALLOCATIONGRANULARITY)
+    monkeypatch.setattr(reader, "WINDOW", mmap.ALLOCATIONGRANULARITY)
     small = scan_range(0, str(p), 0, p.stat().st_size, "s", True)
     assert len(normal.records) == 5 and small.records == normal.records
     assert small.end_offset == normal.end_offset == p.stat().st_size
 
 
 def test_simd_search_and_standard_find_give_the_same_records(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from trayapp.sources.transcripts import decode
+    from trayapp.sources.transcripts import reader
 
-    assert decode._simd_find is not None  # stringzilla is a dependency: the fast path is what runs
+    assert reader._simd_find is not None  # stringzilla is a dependency: the fast path is what runs
     paths = sorted((FIX / "cases" / "projects").rglob("*.jsonl")) + sorted((FIX / "ccusage").rglob("*.jsonl"))
     assert len(paths) > 5
     fast = [_all(p, 3) for p in paths]
-    monkeypatch.setattr(decode, "_simd_find", None)
+    monkeypatch.setattr(reader, "_simd_find", None)
     assert [_all(p, 3) for p in paths] == fast

@@ -18,7 +18,8 @@ from tests.unit.tracking.conftest import S1
 from trayapp.__main__ import main
 from trayapp.core.ledger import MAX_TOKENS
 from trayapp.sources.transcripts import scanner
-from trayapp.sources.transcripts.decode import decode_line, line_numbers, scan_many, scan_range
+from trayapp.sources.transcripts.decode import decode_line
+from trayapp.sources.transcripts.reader import line_numbers, scan_many, scan_range
 
 MODEL = "claude-sonnet-4-5-20250929"
 USER = '{"type":"user","timestamp":"2026-03-01T09:59:00Z","message":{"role":"user","content":"hi"}}'

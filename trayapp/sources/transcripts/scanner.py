@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import multiprocessing.context
     from concurrent.futures import Future
 
-    from trayapp.sources.transcripts.decode import RangeResult
+    from trayapp.sources.transcripts.reader import RangeResult
 
 ProgressFn = Callable[[int, int], None]  # (bytes done, bytes total)
 
@@ -164,7 +164,7 @@ def scan(
     use_pool = workers > 1 and total >= POOL_MIN_BYTES and len(jobs) > 0
     if jobs:
         # Imported only when there is something to read: a warm rescan never needs the decoder.
-        from trayapp.sources.transcripts.decode import scan_many
+        from trayapp.sources.transcripts.reader import scan_many
     tasks = _split(jobs, workers if use_pool else 1)
     stats.workers = workers if use_pool else 0
     merger = _Merger(repo, stats, missing)
@@ -211,7 +211,7 @@ def scan(
 def _number_bad_lines(stats: ScanStats) -> None:
     """Keep the first :data:`NAMED` malformed lines (by path and offset) and find their line numbers
     (counting newlines: done for these few lines only, never on the hot path)."""
-    from trayapp.sources.transcripts.decode import line_numbers
+    from trayapp.sources.transcripts.reader import line_numbers
 
     first = sorted(stats.bad_lines)[:NAMED]
     by_path: dict[str, list[int]] = {}
@@ -356,6 +356,6 @@ def _context() -> multiprocessing.context.BaseContext:
         return multiprocessing.get_context("fork")
     if sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["trayapp.sources.transcripts.decode"])
+        ctx.set_forkserver_preload(["trayapp.sources.transcripts.reader"])
         return ctx
     return multiprocessing.get_context("spawn")
