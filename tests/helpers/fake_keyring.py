@@ -1,12 +1,14 @@
-"""Hand-written keyring backends for tests: an in-memory one, and a stand-in for the refused
-``keyrings.alt`` plaintext backend (same module path prefix, so the refusal logic sees it as such)."""
+"""Keyring backends for tests: a hand-written in-memory one, and the real ``keyrings.alt`` plaintext
+file backend (a dev dependency) that the secret store must refuse, its file kept in a temp dir."""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
+from keyrings.alt.file import PlaintextKeyring
 
 
 class MemoryKeyring(KeyringBackend):
@@ -41,10 +43,9 @@ class MemoryKeyring(KeyringBackend):
         del self.values[(service, username)]
 
 
-class PlaintextLookalike(MemoryKeyring):
-    """Pretends to be keyrings.alt.file.PlaintextKeyring (module name is what gets checked)."""
-
-    priority = 0.5  # type: ignore[assignment]
-
-
-PlaintextLookalike.__module__ = "keyrings.alt.file"
+def plaintext_keyring(directory: Path) -> PlaintextKeyring:
+    """The real ``keyrings.alt.file.PlaintextKeyring``, writing ``keyring_pass.cfg`` in ``directory``
+    (not in the user's data directory)."""
+    backend = PlaintextKeyring()
+    backend.file_path = str(directory / "keyring_pass.cfg")
+    return backend

@@ -205,10 +205,10 @@ def _with_timeout(fn: Any, seconds: float) -> Any:
 
 
 def check_keyring(now: datetime) -> Check:
-    def probe() -> str:
-        import keyring
+    from trayapp.platform.secrets import NoKeyringBackend, pick_backend
 
-        kr = keyring.get_keyring()
+    def probe() -> str:
+        kr = pick_backend()  # the backend the app really stores secrets in (file backends refused)
         return f"{type(kr).__module__}.{type(kr).__name__}"
 
     hint = (
@@ -220,6 +220,8 @@ def check_keyring(now: datetime) -> Check:
         name = _with_timeout(probe, 5.0)
     except TimeoutError:
         return Check("Keyring", WARN, "backend did not answer within 5 s (locked?)", hint)
+    except NoKeyringBackend as exc:
+        return Check("Keyring", WARN, f"{exc}; Telegram/Slack secrets cannot be stored", hint)
     except Exception as exc:
         return Check("Keyring", FAIL, f"cannot load a backend ({type(exc).__name__})", hint)
     if name.rsplit(".", 1)[-1].lower().startswith(("fail", "null")) or ".fail." in name:

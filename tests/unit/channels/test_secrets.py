@@ -10,7 +10,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-from tests.helpers.fake_keyring import MemoryKeyring, PlaintextLookalike
+from tests.helpers.fake_keyring import MemoryKeyring, plaintext_keyring
 from trayapp import settings as st
 from trayapp.__main__ import main
 from trayapp.platform import secrets as sec
@@ -62,24 +62,40 @@ def test_no_backend_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> No
     assert "keyring unavailable" in store.status("slack-webhook-url").origin
 
 
-def test_plaintext_backends_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    lookalike = PlaintextLookalike()
-    monkeypatch.setattr(keyring, "get_keyring", lambda: lookalike)
+def test_plaintext_backends_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    plain = plaintext_keyring(tmp_path)
+    monkeypatch.setattr(keyring, "get_keyring", lambda: plain)
     store = sec.SecretStore()
-    with pytest.raises(sec.NoKeyringBackend, match="refused"):
+    with pytest.raises(sec.NoKeyringBackend, match=r"keyrings\.alt\.file\.PlaintextKeyring .* refused"):
         store.set("telegram-bot-token", TOKEN)
-    assert lookalike.values == {}  # nothing silently written to a file backend
+    assert not Path(plain.file_path).exists()  # nothing silently written to the file backend
+    # The backend is a working one: used directly, it keeps the token in that file (base64, no more).
+    plain.set_password("control", "user", TOKEN)
+    assert Path(plain.file_path).exists()
+    assert plaintext_keyring(tmp_path).get_password("control", "user") == TOKEN
 
 
-def test_chainer_skips_refused_backends(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chainer_skips_refused_backends(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from keyring.backends.chainer import ChainerBackend
 
-    real, plain = MemoryKeyring(), PlaintextLookalike()
+    real, plain = MemoryKeyring(), plaintext_keyring(tmp_path)
+    real.priority = 0.1  # ranked below the file backend (0.5): only the refusal makes the store skip it
     chainer = ChainerBackend.__new__(ChainerBackend)
     monkeypatch.setattr(ChainerBackend, "backends", property(lambda self: [plain, real]))
     monkeypatch.setattr(keyring, "get_keyring", lambda: chainer)
     sec.SecretStore().set("slack-webhook-url", "https://hooks.slack.com/services/T/B/X")
-    assert plain.values == {} and len(real.values) == 1
+    assert not Path(plain.file_path).exists() and len(real.values) == 1
+
+
+def test_doctor_calls_a_file_backend_no_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from trayapp.cli.doctor import WARN, check_keyring
+
+    monkeypatch.setattr(keyring, "get_keyring", lambda: plaintext_keyring(tmp_path))
+    check = check_keyring(datetime.now(UTC))
+    assert check.status == WARN  # it said "ok: keyrings.alt.file.PlaintextKeyring" while the store refused it
+    assert "keyrings.alt.file.PlaintextKeyring stores secrets in a file" in check.detail
 
 
 def test_a_hung_keyring_times_out(keyring_backend: MemoryKeyring) -> None:
