@@ -20,11 +20,12 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from trayapp.core.humanize import format_duration
 from trayapp.core.models import Alert, AlertKind, Level
 from trayapp.platform.secrets import SecretStore, default_store, redact, register_sensitive
 
@@ -48,19 +49,6 @@ class Quip:
     text: str
     source: str  # "claude" or "canned"
     detail: str = ""  # why it is canned
-
-
-def format_duration(delta: timedelta | None) -> str:
-    if delta is None:
-        return "a while"
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rem = divmod(minutes, 1440)
-    hours, mins = divmod(rem, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
 
 
 def time_of_day(local: datetime) -> str:
@@ -91,7 +79,7 @@ def context(alert: Alert, now: datetime, tz: tzinfo | None = None) -> dict[str, 
     ctx = {
         "window": alert.window_label,
         "percent": f"{alert.utilization:.0f}",
-        "reset": format_duration(to_reset),
+        "reset": format_duration(to_reset) if to_reset is not None else "a while",
         "local_time": local.strftime("%A %H:%M"),
         "time_of_day": time_of_day(local),
         "kind": str(alert.kind.value),

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, date, datetime
 
 from trayapp.core.aggregate import iso_ms
+from trayapp.core.humanize import format_duration, format_money, format_tokens
 from trayapp.sources.transcripts.tracker import Tracker, resolve_timezone
 
 # Type-only imports (typing itself costs start-up time on the warm report path; mypy treats any
@@ -105,15 +106,6 @@ def scan_with_progress(tracker: Tracker) -> ScanStats | None:
         bar.finish()
 
 
-def fmt_int(n: int) -> str:
-    return f"{n:,}"
-
-
-def fmt_cost(t: Tally) -> str:
-    text = f"${t.cost:,.2f}"
-    return text + "*" if t.unpriced else text
-
-
 def table(headers: list[str], rows: list[list[str]], right: set[int]) -> str:
     widths = [len(h) for h in headers]
     for row in rows:
@@ -158,7 +150,7 @@ def periods(
     for day, models in report.stats_cache.items():
         if kind == "daily":
             rows.append([day + " (stats-cache)", ", ".join(sorted(models)), "", "", "", "",
-                         fmt_int(sum(models.values())), "-"])  # fmt: skip
+                         format_tokens(sum(models.values())), "-"])  # fmt: skip
     rows.append([])
     rows.append(["Total", "", *_nums(report.totals)])
     notes = [LABEL]
@@ -179,8 +171,9 @@ def _short_id(session: str) -> str:
 
 
 def _nums(t: Tally) -> list[str]:
-    return [fmt_int(t.input), fmt_int(t.output), fmt_int(t.cache_creation), fmt_int(t.cache_read),
-            fmt_int(t.total), fmt_cost(t)]  # fmt: skip
+    return [format_tokens(t.input), format_tokens(t.output), format_tokens(t.cache_creation),
+            format_tokens(t.cache_read), format_tokens(t.total),
+            format_money(t.cost, unpriced=bool(t.unpriced))]  # fmt: skip
 
 
 def periods_json(kind: str, report: Report, projects: dict[str, str]) -> dict[str, Any]:
@@ -307,8 +300,8 @@ def blocks(
     for b in found:
         start = datetime.fromtimestamp(b.start_ms / 1000, tracker.tz).strftime("%Y-%m-%d %H:%M")
         if b.is_gap:
-            hours = (b.end_ms - b.start_ms) / 3_600_000
-            rows.append([start, f"idle {hours:.1f} h", "", "", "", "", ""])
+            idle = format_duration((b.end_ms - b.start_ms) / 1000)
+            rows.append([start, f"idle {idle}", "", "", "", "", ""])
             continue
         inp, out, cc, cr, cost = b.sums()
         status = "ACTIVE" if b.is_active else "done"
@@ -319,10 +312,14 @@ def blocks(
                 start,
                 status,
                 ", ".join(m.removeprefix("claude-") for m in b.models()),
-                fmt_int(inp + out + cc + cr),
-                f"${cost:,.2f}",
-                f"{rate.tokens_per_minute:,.0f} tok/min, ${rate.cost_per_hour:,.2f}/h" if rate else "",
-                f"{proj.total_tokens:,} tok, ${proj.total_cost:,.2f} ({proj.remaining_minutes} min left)"
+                format_tokens(inp + out + cc + cr),
+                format_money(cost),
+                f"{format_tokens(round(rate.tokens_per_minute))} tok/min, "
+                f"{format_money(rate.cost_per_hour)}/h"
+                if rate
+                else "",
+                f"{format_tokens(proj.total_tokens)} tok, {format_money(proj.total_cost)} "
+                f"({format_duration(proj.remaining_minutes * 60)} left)"
                 if proj
                 else "",
             ]

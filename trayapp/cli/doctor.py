@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from trayapp.core.humanize import format_ago, format_duration
+
 OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
 _MARK = {OK: "✓", WARN: "!", FAIL: "✗", INFO: "·"}
 
@@ -80,14 +82,6 @@ def _guarded(probe: Any, now: datetime) -> list[Check]:
     return result if isinstance(result, list) else [result]
 
 
-def _days(seconds: float) -> str:
-    if abs(seconds) >= 86400:
-        return f"{seconds / 86400:.0f} d"
-    if abs(seconds) >= 3600:
-        return f"{seconds / 3600:.0f} h"
-    return f"{max(1, round(seconds / 60))} min"
-
-
 def check_credentials(now: datetime) -> list[Check]:
     from trayapp.sources.credentials import REQUIRED_SCOPE, CredentialStatus, load_credentials
 
@@ -106,13 +100,13 @@ def check_credentials(now: datetime) -> list[Check]:
     if creds.expires_at is not None:
         left = (creds.expires_at - now).total_seconds()
         if left > 0:
-            checks.append(Check("Access token", OK, f"valid for {_days(left)} more"))
+            checks.append(Check("Access token", OK, f"valid for {format_duration(left)} more"))
         else:
             checks.append(
                 Check(
                     "Access token",
                     FAIL,
-                    f"expired {_days(-left)} ago",
+                    f"expired {format_ago(-left)}",
                     "Open Claude Code once to refresh the login.",
                 )
             )
@@ -124,7 +118,7 @@ def check_credentials(now: datetime) -> list[Check]:
     if creds.login_expires_at is not None:
         left = (creds.login_expires_at - now).total_seconds()
         status = OK if left > 5 * 86400 else (WARN if left > 0 else FAIL)
-        detail = f"expires in {_days(left)}" if left > 0 else "expired"
+        detail = f"expires in {format_duration(left)}" if left > 0 else "expired"
         checks.append(Check("Login", status, detail, "" if status == OK else "Run `/login` in Claude Code."))
     return checks
 
@@ -336,13 +330,13 @@ def check_last_poll(now: datetime) -> list[Check]:
     if outcome is None:
         checks.append(Check("Last poll", INFO, "never"))
     else:
-        ago = _days((now - outcome.at).total_seconds())
+        ago = format_ago((now - outcome.at).total_seconds())
         if outcome.ok:
-            checks.append(Check("Last poll", OK, f"{ago} ago, OK (HTTP {outcome.http_status or 200})"))
+            checks.append(Check("Last poll", OK, f"{ago}, OK (HTTP {outcome.http_status or 200})"))
         else:
             assert outcome.error is not None
             checks.append(
-                Check("Last poll", WARN, f"{ago} ago, failed ({outcome.error.kind}): {outcome.error.message}")
+                Check("Last poll", WARN, f"{ago}, failed ({outcome.error.kind}): {outcome.error.message}")
             )
     if cooldowns:
         until = max(cooldowns.values())
@@ -350,7 +344,7 @@ def check_last_poll(now: datetime) -> list[Check]:
             Check(
                 "Rate limit",
                 WARN,
-                f"cooling down for {_days((until - now).total_seconds())} more (Retry-After)",
+                f"cooling down for {format_duration(until - now)} more (Retry-After)",
             )
         )
     if skipped:
@@ -368,7 +362,7 @@ def check_last_poll(now: datetime) -> list[Check]:
             Check(
                 "Last reading",
                 INFO,
-                f"{_days((now - snap.fetched_at).total_seconds())} ago from {snap.source}",
+                f"{format_ago((now - snap.fetched_at).total_seconds())} from {snap.source}",
             )
         )
     return checks
@@ -388,7 +382,7 @@ def check_background_loops(now: datetime) -> list[Check]:
             continue
         failures, streak = int(loop.get("failures") or 0), int(loop.get("streak") or 0)
         when = loop.get("last_failed_at")
-        ago = f", last {_days(now.timestamp() - float(when))} ago" if isinstance(when, int | float) else ""
+        ago = f", last {format_ago(now.timestamp() - float(when))}" if isinstance(when, int | float) else ""
         plural = "s" if failures != 1 else ""
         detail = f"{name}: {failures} unexpected error{plural}{ago}: {loop.get('last_error')}"
         if streak:

@@ -124,41 +124,15 @@ def to_json(state: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-def countdown(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    total = int(seconds)
-    if total <= 0:
-        return "now"
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{max(minutes, 1)} min" if total >= 60 else f"{total} s"
-
-
-def age_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "never"
-    if seconds < 45:
-        return "just now"
-    if seconds < 3600:
-        return f"{round(seconds / 60)} min ago"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f} h ago"
-    return f"{seconds / 86400:.1f} d ago"
-
-
 def bar(percent: float, width: int = 20) -> str:
     filled = max(0, min(width, round(percent / 100 * width)))
     return "█" * filled + "░" * (width - filled)
 
 
 def render(state: Any, now: datetime) -> str:
-    """The human table."""
+    """The human table, in the popup's wording (``core.humanize``)."""
+    from trayapp.core.humanize import extra_usage_text, format_age, format_countdown
+
     lines: list[str] = []
     account = state.account
     who = [x for x in ((account.plan if account else None), (account.email if account else None)) if x]
@@ -178,30 +152,27 @@ def render(state: Any, now: datetime) -> str:
             w = ws.window
             pace = f"{ws.burn_rate_per_hour:.1f} %/h" if ws.burn_rate_per_hour is not None else "—"
             proj = f"{ws.projected_at_reset:.0f}%" if ws.projected_at_reset is not None else "—"
-            ttr = countdown(ws.time_to_reset.total_seconds() if ws.time_to_reset else None)
+            ttr = format_countdown(ws.time_to_reset)
             mark = " ◀" if state.binding is ws and len(state.windows) > 1 else ""
             used = f"{w.utilization:>4.0f}%"
             lines.append(
                 f"{w.label[:22]:<22} {used}  {bar(w.utilization)}  {ttr:<12} {pace:>9}  {proj:>8}{mark}"
             )
             if ws.projected_full_at is not None:
-                left = countdown((ws.projected_full_at - now).total_seconds())
+                left = format_countdown(ws.projected_full_at - now)
                 lines.append(f"{'':<22}        at this pace 100% in {left}, before the reset")
     if snap is not None and snap.extra_usage is not None and snap.extra_usage.is_enabled:
         e = snap.extra_usage
-        used = f"{e.used:.2f}" if e.used is not None else "?"
-        limit = f" of {e.monthly_limit:.2f}" if e.monthly_limit is not None else ""
         pct = f" ({e.utilization:.1f}%)" if e.utilization is not None else ""
-        lines.append(f"\nExtra usage: {used}{limit} {e.currency}{pct}")
+        lines.append(f"\nExtra usage: {extra_usage_text(e)}{pct}")
     if snap is not None:
         lines.append(
-            f"\nSource: {snap.source}, updated {age_text(state.age_seconds)}"
-            + (" (stale)" if state.stale else "")
+            f"\nSource: {snap.source}, {format_age(state.age_seconds)}" + (" (stale)" if state.stale else "")
         )
     if state.error is not None:
         retry = ""
         if state.error.retry_at is not None:
-            retry = f" Next try in {countdown((state.error.retry_at - now).total_seconds())}."
+            retry = f" Next try in {format_countdown(state.error.retry_at - now)}."
         lines.append(f"Problem: {state.error.message}{retry}")
     for notice in state.notices:
         lines.append(f"Note: {notice}")

@@ -1,29 +1,53 @@
-"""Words and numbers for people: countdowns, data age, pace and projection sentences, money,
-tooltips. Pure functions over values and an explicit ``now``, so the tray, the popup, the alert
-policy and the tests all agree on one wording.
+"""Words and numbers for people: durations and countdowns, data age, money, token counts, pace and
+projection sentences, tooltips. Pure functions over values and an explicit ``now``, so the tray,
+the popup, the CLI, the alert policy, the quips and the tests all agree on one wording. One
+function per concept; a ``compact=True`` style (``2h05m``, ``1.2M``, ``$123``) serves narrow
+places (the statusline, the popup's local-usage figures), with the same rounding and units.
 
 Clock times are shown in the local zone unless a ``tz`` is given (tests pass UTC).
+
+The statusline command and the report's warm path import this module, so it imports nothing at
+run time: the models and ``datetime`` are for type checking only (values arrive as objects), and
+the error texts are keyed by ``ErrorKind`` values, which are strings. A test runs the import in a
+fresh interpreter to keep it that way.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from trayapp import APP_NAME
 
-from trayapp.core.models import AccountState, ErrorKind, ExtraUsage, FetchError, WindowState
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it as true
+if TYPE_CHECKING:
+    from datetime import datetime, timedelta, tzinfo
+
+    from trayapp.core.models import AccountState, ExtraUsage, FetchError, WindowState
 
 _CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$", "INR": "₹"}
 
 
-def format_countdown(delta: timedelta | None) -> str:
-    """A compact countdown: ``2 d 4 h``, ``1 h 12 min``, ``45 min``, ``30 s``, ``now``."""
-    if delta is None:
+def _seconds(value: timedelta | float) -> float:
+    return value if isinstance(value, int | float) else value.total_seconds()
+
+
+def format_duration(value: timedelta | float | None, *, compact: bool = False) -> str:
+    """A span of time (a timedelta or seconds) in its two largest units, cut, not rounded.
+
+    ``2 d 4 h``, ``2 d``, ``1 h 12 min``, ``1 h``, ``45 min``, ``30 s``; a unit that is zero is
+    left out. Compact: ``2d4h``, ``2d``, ``1h05m``, ``1h``, ``45m``, ``<1m``. Negative spans
+    count as zero; None is ``—``.
+    """
+    if value is None:
         return "—"
-    total = int(delta.total_seconds())
-    if total <= 0:
-        return "now"
+    total = max(0, int(_seconds(value)))
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
+    if compact:
+        if days:
+            return f"{days}d{hours}h" if hours else f"{days}d"
+        if hours:
+            return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+        return f"{minutes}m" if minutes else "<1m"
     if days:
         return f"{days} d {hours} h" if hours else f"{days} d"
     if hours:
@@ -33,17 +57,35 @@ def format_countdown(delta: timedelta | None) -> str:
     return f"{seconds} s"
 
 
+def format_countdown(value: timedelta | float | None, *, compact: bool = False) -> str:
+    """Time left until something: :func:`format_duration`, or ``now`` once it is due."""
+    if value is None:
+        return "—"
+    if int(_seconds(value)) <= 0:
+        return "now"
+    return format_duration(value, compact=compact)
+
+
+def format_ago(seconds: float | None) -> str:
+    """How long ago, rounded to one unit: ``just now``, ``3 min ago``, ``2 h ago``, ``3 d ago``."""
+    if seconds is None:
+        return "never"
+    if seconds < 45:
+        return "just now"
+    minutes = max(1, round(seconds / 60))
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = round(seconds / 3600)
+    if hours < 24:
+        return f"{hours} h ago"
+    return f"{round(seconds / 86400)} d ago"
+
+
 def format_age(seconds: float | None) -> str:
     """How old the data is: ``updated just now``, ``updated 3 min ago``, ``updated 2 h ago``."""
     if seconds is None:
         return "not updated yet"
-    if seconds < 45:
-        return "updated just now"
-    if seconds < 3600:
-        return f"updated {max(1, round(seconds / 60))} min ago"
-    if seconds < 86400:
-        return f"updated {seconds / 3600:.0f} h ago"
-    return f"updated {seconds / 86400:.0f} d ago"
+    return f"updated {format_ago(seconds)}"
 
 
 def format_clock(when: datetime, now: datetime, tz: tzinfo | None = None) -> str:
@@ -63,13 +105,38 @@ def format_percent(value: float | None) -> str:
     return f"{value:.0f}%"
 
 
-def format_money(amount: float | None, currency: str = "USD", decimals: int = 2) -> str:
-    """``$12.34``, ``€5.00``, ``12.34 CHF`` for currencies without a common symbol."""
+def format_money(
+    amount: float | None,
+    currency: str = "USD",
+    decimals: int = 2,
+    *,
+    unpriced: bool = False,
+    compact: bool = False,
+) -> str:
+    """``$1,234.56``, ``€5.00``, ``12.34 CHF`` for currencies without a common symbol.
+
+    ``unpriced`` marks an estimate that left some usage out (a model without a price) with
+    ``*``; ``compact`` drops the cents from 100 up (``$123``).
+    """
     if amount is None:
         return "—"
+    if compact and abs(amount) >= 100:
+        decimals = 0
     symbol = _CURRENCY_SYMBOLS.get(currency.upper())
     text = f"{amount:,.{decimals}f}"
-    return f"{symbol}{text}" if symbol else f"{text} {currency.upper()}"
+    text = f"{symbol}{text}" if symbol else f"{text} {currency.upper()}"
+    return text + "*" if unpriced else text
+
+
+def format_tokens(count: int, *, compact: bool = False) -> str:
+    """A token count: ``1,234,567``; compact ``1.2M``, ``5.6k``, ``999`` (never ``1000.0k``)."""
+    if not compact or abs(count) < 1000:
+        return f"{count:,}"
+    for unit, size in (("k", 1e3), ("M", 1e6)):
+        text = f"{count / size:.1f}"
+        if abs(float(text)) < 1000:
+            return text + unit
+    return f"{count / 1e9:,.1f}B"
 
 
 def extra_usage_text(extra: ExtraUsage) -> str:
@@ -122,14 +189,16 @@ def burn_text(ws: WindowState) -> str:
     return f"+{rate:.1f}%/h" if rate < 10 else f"+{rate:.0f}%/h"
 
 
-_FIXES: dict[ErrorKind, str] = {
-    ErrorKind.AUTH: "Login expired: open Claude Code once to sign in again",
-    ErrorKind.NO_CREDENTIALS: "No Claude Code login found: run `claude` and sign in",
-    ErrorKind.RATE_LIMITED: "The usage endpoint is rate-limiting: showing the last reading",
-    ErrorKind.NETWORK: "Offline or the usage endpoint is unreachable: check your connection",
-    ErrorKind.SERVER: "Anthropic's usage endpoint is having trouble: retrying",
-    ErrorKind.BAD_RESPONSE: "The usage endpoint answered in an unexpected format: retrying",
-    ErrorKind.INTERNAL: "Claude Watch hit an unexpected error reading your usage: retrying later",
+# Keyed by ErrorKind's string values (a StrEnum member looks itself up), so this module needs
+# no models import at run time; a test checks every kind has its fix.
+_FIXES: dict[str, str] = {
+    "auth": "Login expired: open Claude Code once to sign in again",
+    "no_credentials": "No Claude Code login found: run `claude` and sign in",
+    "rate_limited": "The usage endpoint is rate-limiting: showing the last reading",
+    "network": "Offline or the usage endpoint is unreachable: check your connection",
+    "server": "Anthropic's usage endpoint is having trouble: retrying",
+    "bad_response": "The usage endpoint answered in an unexpected format: retrying",
+    "internal": f"{APP_NAME} hit an unexpected error reading your usage: retrying later",
 }
 
 
@@ -152,7 +221,7 @@ def banner_text(state: AccountState, now: datetime, tz: tzinfo | None = None) ->
 
 def tooltip_text(state: AccountState, now: datetime, tz: tzinfo | None = None) -> str:
     """The tray tooltip: every window with its % and reset countdown, one per line."""
-    lines = ["Claude Watch"]
+    lines = [APP_NAME]
     if state.snapshot is None:
         if state.error is not None:
             lines.append(error_fix(state.error))

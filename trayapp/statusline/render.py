@@ -2,13 +2,17 @@
 
 Segments (setting ``statusline.segments``): ``model``, ``five_hour`` (percent and reset
 countdown), ``seven_day`` (percent), ``session_cost``, ``context`` (context-window fill) and
-``today_cost``. A segment without data is left out rather than shown as a placeholder, and an
-empty line is never printed (Claude Code blanks its status bar on empty output). Percentages
+``today_cost``. Countdowns and money are the app's own wording in its compact style
+(``core.humanize``: ``2h05m``, ``$123``). A segment without data is left out rather than shown
+as a placeholder, and an empty line is never printed (Claude Code blanks its status bar on empty
+output). Percentages
 are coloured like the tray icon: green, yellow from 75 %, red from 90 %, bold red at 100 %;
 ``NO_COLOR`` (https://no-color.org) turns colours off.
 """
 
 from __future__ import annotations
+
+from trayapp.core.humanize import format_countdown, format_money
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,27 +35,9 @@ def colour_code(pct: float) -> str:
     return "32"
 
 
-def countdown(seconds: float) -> str:
-    """Compact time until a reset: ``45m``, ``2h05m``, ``3d4h``, ``<1m``."""
-    if seconds < 60:
-        return "<1m"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours}h"
-
-
 def clean(value: object, limit: int = 60) -> str:
     """Text safe for one status-bar row: no control characters (newlines, escapes), bounded."""
     return "".join(c for c in str(value)[: limit * 2] if c >= " " and c != "\x7f")[:limit].strip()
-
-
-def money(usd: float) -> str:
-    return f"${usd:.2f}" if usd < 100 else f"${usd:.0f}"
 
 
 class _Painter:
@@ -90,7 +76,7 @@ def _window(p: _Painter, label: str, entry: dict[str, Any] | None, now: float, w
         return f"{label} {p.pct(0.0)}"  # the window has rolled over since this reading
     out = f"{label} {p.pct(float(pct))}"
     if with_countdown and isinstance(reset, int | float):
-        out += " " + p.paint("2", countdown(reset - now))
+        out += " " + p.paint("2", format_countdown(reset - now, compact=True))
     return out
 
 
@@ -124,13 +110,13 @@ def render(
             part = _window(p, "wk", limits.get("seven_day"), now, False)
         elif seg == "session_cost":
             cost = cap.get("cost_usd")
-            part = money(cost) if isinstance(cost, int | float) and cost >= 0 else ""
+            part = format_money(cost, compact=True) if isinstance(cost, int | float) and cost >= 0 else ""
         elif seg == "context":
             ctx = cap.get("context") or {}
             pct = ctx.get("used_percentage") if isinstance(ctx, dict) else None
             part = f"ctx {p.pct(float(pct))}" if isinstance(pct, int | float) else ""
         elif seg == "today_cost" and today is not None:
-            part = f"today {money(today)}"
+            part = f"today {format_money(today, compact=True)}"
         if part:
             parts.append(part)
     if not parts:

@@ -4,7 +4,8 @@ A dark disc carries a grey track and an arc coloured by level (ok, warning, crit
 with the number in the middle from 20 px up and a dot below that. The disc keeps it readable on
 light and dark panels alike. Stale readings draw the arc grey; errors draw a grey ring with a red
 "!". On macOS a template image (black on transparent) lets the menu bar tint it. Every size from
-16 to 64 px is painted natively (no scaling), at the screen's device pixel ratio.
+16 to 64 px is painted natively (no scaling), at the screen's device pixel ratio. The colours are
+``ui.theme.ICON``.
 """
 
 from __future__ import annotations
@@ -13,24 +14,13 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPen, QPixmap
 
 from trayapp.core.models import AccountState, Level
+from trayapp.ui.theme import ICON
 
-LEVEL_COLORS: dict[Level, str] = {
-    Level.OK: "#2ea043",
-    Level.WARNING: "#d29922",
-    Level.CRITICAL: "#f0642e",
-    Level.AT_LIMIT: "#e5383b",
-    Level.STALE: "#8b949e",
-    Level.ERROR: "#8b949e",
-}
-DISC = "#1f2328"
-TRACK = "#4a525c"
-TEXT = "#ffffff"
-ERROR_MARK = "#ff5c5c"
 SIZES = (16, 20, 22, 24, 32, 48, 64)
 
 
 def level_color(level: Level) -> QColor:
-    return QColor(LEVEL_COLORS[level])
+    return QColor(ICON.levels[level])
 
 
 def paint_icon(
@@ -59,15 +49,17 @@ def paint_icon(
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
     s = float(size)
-    ink = QColor("#000000")
+    ink = QColor(ICON.template_ink)
+    disc = QColor(ICON.disc)
+    mark = ink if template else QColor(ICON.error_mark)
     if not template:
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(DISC))
+        p.setBrush(disc)
         p.drawEllipse(QRectF(0, 0, s, s))
     stroke = max(2.0, s * 0.14)
     inset = stroke / 2 + (0.5 if template else max(1.0, s * 0.05))
     ring = QRectF(inset, inset, s - 2 * inset, s - 2 * inset)
-    track = QPen(QColor(TRACK) if not template else QColor(0, 0, 0, 90), stroke)
+    track = QPen(QColor(ICON.template_track if template else ICON.track), stroke)
     track.setCapStyle(Qt.PenCapStyle.FlatCap)
     p.setPen(track)
     p.setBrush(Qt.BrushStyle.NoBrush)
@@ -83,11 +75,16 @@ def paint_icon(
             p.drawArc(ring, 90 * 16, span)
     center = QPointF(s / 2, s / 2)
     if level is Level.ERROR:
-        _draw_text(p, "!", s, QColor("#000000") if template else QColor(ERROR_MARK), bold=True, scale=0.62)
+        _draw_text(p, "!", s, mark, bold=True, scale=0.62)
     elif size >= 20 and percent is not None:
         text = "!!" if percent >= 100 and size < 24 else f"{min(percent, 999):.0f}"
         _draw_text(
-            p, text, s, ink if template else QColor(TEXT), bold=True, scale=0.36 if len(text) > 2 else 0.5
+            p,
+            text,
+            s,
+            ink if template else QColor(ICON.text),
+            bold=True,
+            scale=0.36 if len(text) > 2 else 0.5,
         )
     else:
         p.setPen(Qt.PenStyle.NoPen)
@@ -96,8 +93,8 @@ def paint_icon(
         p.drawEllipse(center, r, r)
     if badge and level is not Level.ERROR:
         r = max(2.5, s * 0.17)
-        p.setPen(QPen(QColor("#000000") if template else QColor(DISC), max(1.0, s * 0.05)))
-        p.setBrush(QColor("#000000") if template else QColor(ERROR_MARK))
+        p.setPen(QPen(ink if template else disc, max(1.0, s * 0.05)))
+        p.setBrush(mark)
         p.drawEllipse(QPointF(s - r - 0.5, s - r - 0.5), r, r)
     p.end()
     return img

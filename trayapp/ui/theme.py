@@ -1,9 +1,15 @@
-"""Colours for the popup and timeline, light and dark, following the system or ``ui.theme``.
+"""Every colour the app paints: the popup and timeline, light and dark (following the system or
+``ui.theme``), and the tray icon.
 
 The popup paints its own surfaces (it is a frameless panel, not a styled dialog), so one small
 palette per scheme keeps every widget in step. ``resolve`` decides the scheme: the setting when
 it says light or dark, otherwise Qt's reported colour scheme, otherwise the window colour's
-lightness.
+lightness. The tray icon is painted on its own dark disc, so it has one palette, :data:`ICON`,
+for light and dark panels alike; the notification icon files (``resources/icons``) show its
+healthy ring in the same colours (a test compares them).
+
+Level colours (ok, warning, critical, at limit, stale, error) live here only; a test fails on a
+colour literal anywhere else in ``trayapp/``.
 """
 
 from __future__ import annotations
@@ -83,6 +89,41 @@ DARK = Theme(
     error_bg="#3d1618",
     error_text="#ffa198",
     series=("#e8906f", "#58a6ff", "#bc8cff", "#3fb950", "#f778ba", "#d29922"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IconPalette:
+    """The tray icon's colours (``ui/icon.py``).
+
+    ``levels`` colour the ring's arc; ``error_mark`` is the red "!" and the failed-fetch badge;
+    the ``template_*`` colours draw the macOS template image, which the menu bar tints itself.
+    """
+
+    levels: dict[Level, str]
+    disc: str
+    track: str
+    text: str
+    error_mark: str
+    template_ink: str
+    template_track: str  # #AARRGGBB
+
+
+ICON = IconPalette(
+    levels={
+        Level.OK: "#2ea043",
+        Level.WARNING: "#d29922",
+        Level.CRITICAL: "#f0642e",
+        Level.AT_LIMIT: "#e5383b",
+        Level.STALE: "#8b949e",
+        Level.ERROR: "#8b949e",
+    },
+    disc="#1f2328",
+    track="#4a525c",
+    text="#ffffff",
+    error_mark="#ff5c5c",
+    template_ink="#000000",
+    template_track="#5a000000",
 )
 
 

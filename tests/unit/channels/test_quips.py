@@ -39,7 +39,7 @@ async def test_claude_writes_the_quip_once_per_alert(
     assert body["model"] == "claude-haiku-4-5-20251001"
     assert body["max_tokens"] <= 100
     user = body["messages"][0]["content"]
-    for fact in ("5-hour", "90%", "Resets in: 3h 00m", "Monday 12:00", "18% per hour"):
+    for fact in ("5-hour", "90%", "Resets in: 3 h\n", "Monday 12:00", "18% per hour"):  # the app's wording
         assert fact in user
     assert "sarcastic" in body["system"]
 

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from trayapp.core.clock import FakeClock
+from trayapp.core.models import Level
 from trayapp.sources.statusline_capture import LiveSession
 from trayapp.statusline import capture, parse
-from trayapp.ui.panels.live_sessions import EMPTY_TEXT, LiveSessionsPanel, detail_text
+from trayapp.ui.panels.live_sessions import EMPTY_TEXT, ContextBar, LiveSessionsPanel, detail_text
+from trayapp.ui.theme import DARK, LIGHT
 
 from .support import FULL
 
@@ -39,7 +41,19 @@ def test_detail_text() -> None:
         6,
         None,
     )
-    assert detail_text(s) == "ctx 42% · $1.23 · 1h05m · +48 \u22126"
+    # The popup's duration wording (core.humanize), not a compact "1h05m" of its own.
+    assert detail_text(s) == "ctx 42% · $1.23 · 1 h 5 min · +48 \u22126"
+
+
+def test_context_bar_takes_its_colours_from_the_popup_theme(qtbot) -> None:  # type: ignore[no-untyped-def]
+    bar = ContextBar()
+    qtbot.addWidget(bar)
+    bar.set_percent(95)
+    assert bar.colour().name() == LIGHT.levels[Level.CRITICAL]
+    bar.set_theme(DARK)  # the dark popup: its own, brighter level colours
+    assert bar.colour().name() == DARK.levels[Level.CRITICAL]
+    bar.set_percent(10)
+    assert bar.colour().name() == DARK.levels[Level.OK]
 
 
 def test_panel_lists_live_sessions_from_disk(qtbot, state_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -58,7 +72,7 @@ def test_panel_lists_live_sessions_from_disk(qtbot, state_dir: Path) -> None:  #
     assert [r.title.text() for r in panel.rows] == ["api", "webapp"]
     row = panel.rows[1]
     assert row.model.text() == "Opus 4.8"
-    assert row.detail.text() == "ctx 3% · $0.42 · 16m · +48 \u22126"
+    assert row.detail.text() == "ctx 3% · $0.42 · 16 min · +48 \u22126"
     assert row.bar.percent == 3
     assert panel.empty.isHidden()
     assert panel.heading.text() == "Claude Code sessions (2)"

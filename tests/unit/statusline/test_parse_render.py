@@ -6,10 +6,11 @@ import json
 
 import pytest
 
+from trayapp.core.humanize import format_countdown
 from trayapp.core.models import level_for
 from trayapp.statusline import parse, render
 from trayapp.statusline.fastpaths import DEFAULT_SEGMENTS
-from trayapp.statusline.render import colour_code, countdown
+from trayapp.statusline.render import colour_code
 
 from .support import EXAMPLES, NOW, example
 
@@ -50,7 +51,7 @@ def test_full_example_fields() -> None:
     line = render.render(
         cap, ("model", "five_hour", "seven_day", "session_cost", "context"), NOW, colour=False
     )
-    assert line == "Opus 4.8 · 5h 37% 4h00m · wk 22% · $0.42 · ctx 3%"
+    assert line == "Opus 4.8 · 5h 37% 4h · wk 22% · $0.42 · ctx 3%"  # 4 h exactly: no "00m"
 
 
 def test_session_start_has_no_rate_limits_and_null_context() -> None:
@@ -197,10 +198,17 @@ def test_control_characters_never_reach_the_terminal() -> None:
 
 
 def test_countdown_forms() -> None:
+    """The statusline's compact countdowns (a zero second unit is left out, as in the popup)."""
+
+    def countdown(seconds: float) -> str:
+        return format_countdown(seconds, compact=True)
+
     assert countdown(30) == "<1m"
     assert countdown(45 * 60) == "45m"
     assert countdown(2 * 3600 + 5 * 60) == "2h05m"
+    assert countdown(2 * 3600 + 30) == "2h"
     assert countdown(3 * 86400 + 4 * 3600 + 59) == "3d4h"
+    assert countdown(3 * 86400 + 59 * 60) == "3d"
 
 
 def test_window_past_its_reset_shows_zero() -> None:
@@ -235,8 +243,9 @@ def test_width_drops_trailing_segments() -> None:
     cap, _ = norm(example("stdin-2.1.220-full.json"))
     segments = ("model", "five_hour", "seven_day", "session_cost", "context")
     full_line = render.render(cap, segments, NOW, colour=True)
-    assert render.visible_len(full_line) == len("Opus 4.8 · 5h 37% 4h00m · wk 22% · $0.42 · ctx 3%")
-    assert render.render(cap, segments, NOW, colour=False, width=30) == "Opus 4.8 · 5h 37% 4h00m"
+    assert render.visible_len(full_line) == len("Opus 4.8 · 5h 37% 4h · wk 22% · $0.42 · ctx 3%")
+    assert render.render(cap, segments, NOW, colour=False, width=30) == "Opus 4.8 · 5h 37% 4h · wk 22%"
+    assert render.render(cap, segments, NOW, colour=False, width=28) == "Opus 4.8 · 5h 37% 4h"
     narrow = render.render(cap, segments, NOW, colour=True, width=30)
     assert render.visible_len(narrow) <= 30 and "\x1b" in narrow
     assert render.render(cap, segments, NOW, colour=False, width=3) == "Opus 4.8"

@@ -11,8 +11,9 @@ import pytest
 
 from tests.unit.tracking.conftest import S1
 from trayapp.core.clock import FakeClock
+from trayapp.core.humanize import format_tokens
 from trayapp.services.tracking_service import TrackingService
-from trayapp.ui.panels.local_usage import LABEL, LocalUsagePanel, make_panel, tokens_text
+from trayapp.ui.panels.local_usage import LABEL, LocalUsagePanel, make_panel
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -84,7 +85,7 @@ def test_panel_empty_state(qtbot) -> None:  # type: ignore[no-untyped-def]
     panel = LocalUsagePanel()
     qtbot.addWidget(panel)
     assert "Waiting for the first scan" in panel.today.text()
-    assert tokens_text(999) == "999" and tokens_text(1_250_000) == "1.2M"
+    assert format_tokens(999, compact=True) == "999" and format_tokens(1_250_000, compact=True) == "1.2M"
 
 
 @pytest.mark.parametrize("what", ["daily", "sessions", "snapshots"])

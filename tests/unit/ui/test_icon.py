@@ -10,7 +10,10 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from tests.helpers.states import account_state, error, window_state
 from trayapp.core.models import ErrorKind, Level
-from trayapp.ui.icon import DISC, LEVEL_COLORS, SIZES, TRACK, icon_inputs, make_icon, paint_icon
+from trayapp.ui.icon import SIZES, icon_inputs, make_icon, paint_icon
+from trayapp.ui.theme import ICON
+
+LEVEL_COLORS, DISC, TRACK = ICON.levels, ICON.disc, ICON.track
 
 
 def ring_pixel(img, size: float, degrees_clockwise_from_top: float, dpr: float = 1.0) -> QColor:

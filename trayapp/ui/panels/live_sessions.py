@@ -24,10 +24,11 @@ from PySide6.QtGui import QColor, QHideEvent, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from trayapp.core.clock import Clock, SystemClock
-from trayapp.core.models import Level, level_for
+from trayapp.core.humanize import format_duration, format_money, format_percent
+from trayapp.core.models import level_for
 from trayapp.runtime import LoopHealth
 from trayapp.sources.statusline_capture import LiveSession, live_sessions
-from trayapp.ui.theme import Theme, muted_style, text_style
+from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
 
 log = logging.getLogger(__name__)
 
@@ -38,33 +39,17 @@ EMPTY_TEXT = (
     "No Claude Code session in the last 5 minutes.\n"
     "Run `claude-watch statusline --install` to connect Claude Code."
 )
-_LEVEL_COLOURS = {
-    Level.OK: "#1a7f37",
-    Level.WARNING: "#bf8700",
-    Level.CRITICAL: "#d1480f",
-    Level.AT_LIMIT: "#cf222e",
-}
-
-
-def duration_text(value: timedelta | None) -> str:
-    if value is None:
-        return ""
-    minutes = int(value.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 def detail_text(s: LiveSession) -> str:
-    """The second line of a row: ``ctx 42% · $1.23 · 1h05m · +48 −6``."""
+    """The second line of a row: ``ctx 42% · $1.23 · 1 h 5 min · +48 −6`` (``core.humanize``)."""
     parts: list[str] = []
     if s.context_percent is not None:
-        parts.append(f"ctx {s.context_percent:.0f}%")
+        parts.append(f"ctx {format_percent(s.context_percent)}")
     if s.cost_usd is not None:
-        parts.append(f"${s.cost_usd:.2f}")
+        parts.append(format_money(s.cost_usd))
     if s.duration is not None:
-        parts.append(duration_text(s.duration))
+        parts.append(format_duration(s.duration))
     if s.lines_added is not None or s.lines_removed is not None:
         parts.append(f"+{s.lines_added or 0} \u2212{s.lines_removed or 0}")
     return " \u00b7 ".join(parts)
@@ -76,19 +61,19 @@ class ContextBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.percent: float | None = None
-        self.track = QColor("#e6e9ed")
+        self.theme = LIGHT  # until the popup hands over its own (set_theme)
         self.setFixedHeight(4)
 
     def set_percent(self, percent: float | None) -> None:
         self.percent = percent
         self.update()
 
-    def set_track(self, colour: str) -> None:
-        self.track = QColor(colour)
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
         self.update()
 
     def colour(self) -> QColor:
-        return QColor(_LEVEL_COLOURS.get(level_for(self.percent or 0), "#1a7f37"))
+        return QColor(self.theme.levels[level_for(self.percent or 0)])
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
         return QSize(120, 4)
@@ -97,7 +82,7 @@ class ContextBar(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(self.track)
+        p.setBrush(QColor(self.theme.track))
         p.drawRoundedRect(self.rect(), 2, 2)
         if self.percent:
             filled = self.rect()
@@ -139,7 +124,7 @@ class SessionRow(QWidget):
         self.title.setStyleSheet(text_style(theme, "font-weight: 600;"))
         self.model.setStyleSheet(muted_style(theme))
         self.detail.setStyleSheet(muted_style(theme))
-        self.bar.set_track(theme.track)
+        self.bar.set_theme(theme)
 
 
 class LiveSessionsPanel(QWidget):

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayapp.core.humanize import format_money, format_tokens
 from trayapp.ui.panels import button_style
 from trayapp.ui.theme import Theme, muted_style, text_style
 
@@ -40,16 +41,12 @@ LABEL = "local estimate: this machine, Claude Code only"
 TOP = 3
 
 
-def tokens_text(n: int) -> str:
-    """1234 -> '1.2k', 5_600_000 -> '5.6M' (compact, for a narrow popup)."""
-    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f}{unit}"
-    return str(n)
+def _tokens(count: int) -> str:
+    return format_tokens(count, compact=True)  # a narrow popup: 1.2M
 
 
-def money(usd: float, unpriced: bool = False) -> str:
-    return f"${usd:,.2f}" + ("*" if unpriced else "")
+def _cost(tally: Any) -> str:
+    return format_money(tally.cost, unpriced=bool(tally.unpriced))
 
 
 def short_path(path: str, keep: int = 2) -> str:
@@ -143,10 +140,7 @@ class LocalUsagePanel(QWidget):
         if t.entries == 0:
             self.today.setText("No Claude Code requests today.")
         else:
-            self.today.setText(
-                f"<b>{tokens_text(t.total)}</b> tokens · <b>{money(t.cost, bool(t.unpriced))}</b> · "
-                f"{t.entries} requests"
-            )
+            self.today.setText(f"<b>{_tokens(t.total)}</b> tokens · <b>{_cost(t)}</b> · {t.entries} requests")
         self.block.setText(self._block_text(summary))
         self._summary = summary
         self._show_lists(summary)
@@ -169,20 +163,20 @@ class LocalUsagePanel(QWidget):
         start = datetime.fromtimestamp(block.start_ms / 1000, self.tz).strftime("%H:%M")
         end = datetime.fromtimestamp(block.end_ms / 1000, self.tz).strftime("%H:%M")
         _, _, _, _, cost = block.sums()
-        text = f"5-hour block {start}–{end}: {tokens_text(block.total_tokens)} tokens, {money(cost)}"
+        text = f"5-hour block {start}–{end}: {_tokens(block.total_tokens)} tokens, {format_money(cost)}"
         rate = block.burn_rate()
         if rate is not None:
-            per_min = tokens_text(int(rate.tokens_per_minute))
-            text += f"<br>burn {per_min} tokens/min, {money(rate.cost_per_hour)}/h"
+            per_min = _tokens(int(rate.tokens_per_minute))
+            text += f"<br>burn {per_min} tokens/min, {format_money(rate.cost_per_hour)}/h"
         proj = block.projection(summary.now_ms)
         if proj is not None:
-            text += f" · projected {tokens_text(proj.total_tokens)}, {money(proj.total_cost)} by {end}"
+            text += f" · projected {_tokens(proj.total_tokens)}, {format_money(proj.total_cost)} by {end}"
         return text
 
     def _list_text(self, title: str, items: list[tuple[str, Any]]) -> str:
         if not items:
             return ""
-        lines = [f"{name}: {tokens_text(t.total)}, {money(t.cost, bool(t.unpriced))}" for name, t in items]
+        lines = [f"{name}: {_tokens(t.total)}, {_cost(t)}" for name, t in items]
         return f"<span style='color: {self._muted}'>{title}</span><br>" + "<br>".join(lines)
 
     def _ask_export(self, what: str) -> None:
