@@ -1,5 +1,6 @@
-"""A termination signal (a desktop session logging out sends SIGTERM) quits the real app along its
-normal shutdown path: exit code 0, services stopped, the single-instance socket released."""
+"""A termination signal (a desktop session logging out sends SIGTERM, Ctrl+C SIGINT, a closed
+terminal SIGHUP) quits the real app along its normal shutdown path: exit code 0, services stopped,
+the single-instance socket released."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.integration.test_tray_embed import tray_icon
 from trayapp.logging_setup import log_file
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
 def test_signal_quits_cleanly_and_a_new_instance_can_start(desktop_services: DesktopSession, sig) -> None:  # type: ignore[no-untyped-def]
     proc = start_app("--demo", env=app_env())
     try:
