@@ -39,6 +39,7 @@ CredentialsLoader = Callable[[datetime], CredentialsReport]
 COMPLETE_EVERY = 4
 DEMO_INTERVAL = timedelta(seconds=20)
 
+
 class UsageEngine:
     """Owns the poll policy and the last good snapshot. One instance per account.
 

@@ -141,9 +141,7 @@ def snapshot_from(data: dict[str, Any]) -> UsageSnapshot | None:
     windows = [
         w
         for k, v in limits.items()
-        if isinstance(k, str)
-        and (w := _window(k, v)) is not None
-        and reset_is_plausible(w.resets_at)
+        if isinstance(k, str) and (w := _window(k, v)) is not None and reset_is_plausible(w.resets_at)
     ]
     if not windows:
         return None
