@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from trayapp.channels.dispatcher import Dispatcher
+    from trayapp.services.settings_watcher import SettingsWatcher
+    from trayapp.settings import Settings
 
 log = logging.getLogger(__name__)
 APP_NAME = "Claude Watch"
@@ -49,6 +51,7 @@ class ClaudeWatch:
         self.panel_factories: list[Any] = [self._live_sessions_panel, self._local_usage_panel]
         self.tracking: Any = None
         self.live_panel: Any = None
+        self.settings_watcher: SettingsWatcher | None = None
 
     # ----- build
     def build(self) -> None:
@@ -134,7 +137,7 @@ class ClaudeWatch:
 
             popup = Popup(self.clock)
             popup.setWindowTitle(f"{APP_NAME} dashboard")
-            popup.apply_settings(self.settings.get)
+            popup.follow(self.settings)
             popup.set_window_mode(not self.tray_available)
             popup.refresh_requested.connect(self.refresh_now)
             popup.settings_requested.connect(self.open_settings)
@@ -188,8 +191,7 @@ class ClaudeWatch:
 
     def _range_changed(self, key: str) -> None:
         try:
-            self.settings.set("ui.timeline_range", key)
-            self.settings.save()
+            self.settings.update({"ui.timeline_range": key})  # this key only, merged into the file
         except Exception as exc:
             log.warning("could not save the timeline range: %s", exc)
 
@@ -198,7 +200,6 @@ class ClaudeWatch:
 
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(self.settings)
-            self.settings_dialog.settings_changed.connect(self.apply_settings)
             self._add_channels_page(self.settings_dialog)
         else:
             self.settings_dialog.load_values()
@@ -219,24 +220,27 @@ class ClaudeWatch:
             return
         dialog.add_page(page, "Alert channels")
 
-        def saved(keys: list[str]) -> None:
-            dialog.load_values()
-            self.apply_settings(keys)
+    def watch_settings(self) -> None:
+        """Apply what `config set` or an editor writes to settings.toml while the app runs. The
+        popup, usage and tracking services follow the settings themselves (Settings.subscribe)."""
+        from trayapp.services.settings_watcher import SettingsWatcher
 
-        page.settings_changed.connect(saved)
+        self.settings.subscribe("app.start_at_login", self._start_at_login_changed)
+        self.settings_watcher = SettingsWatcher(self.settings)
+        self.settings_watcher.start()
 
-    def apply_settings(self, keys: list[str]) -> None:
-        """Apply changed settings live."""
-        if self._popup is not None:
-            self._popup.apply_settings(self.settings.get)
-        if "poll.interval_minutes" in keys and self.usage is not None:
-            setter = getattr(self.usage, "set_interval", None)
-            if setter is not None:
-                setter(int(self.settings.get("poll.interval_minutes")))
-        if self._popup is not None and self.usage is not None and self.usage.state is not None:
-            self._popup.set_state(self.usage.state)
-        if self.tracking is not None and any(k.startswith("tracking.") for k in keys):
-            self.tracking.apply_settings(self.settings)
+    def _start_at_login_changed(self, keys: list[str], settings: Settings) -> None:
+        """A hand edit of app.start_at_login gets the autostart entry the dialog and `config set`
+        would have made."""
+        from trayapp.platform import autostart
+        from trayapp.settings import start_at_login
+
+        on = bool(settings.get("app.start_at_login"))
+        if autostart.is_enabled() != on:
+            try:
+                start_at_login(on)
+            except OSError as exc:
+                log.warning("could not change start at login: %s", exc)
 
     def quit(self) -> None:
         if self.quit_future is not None and not self.quit_future.done():
@@ -261,6 +265,8 @@ class ClaudeWatch:
         self.quit()
 
     async def shutdown(self) -> None:
+        if self.settings_watcher is not None:
+            self.settings_watcher.stop()
         self.tooltip_timer.stop()
         self.dispatcher.stop_flusher()
         if self.live_panel is not None:
@@ -297,6 +303,7 @@ class ClaudeWatch:
         self._report_loop_health()
         self.start_usage()
         self.start_tracking()
+        self.watch_settings()
         self.dispatcher.run_flusher()
         if os.environ.get("CLAUDE_WATCH_SHOW_DASHBOARD") == "1":
             self.show_dashboard()

@@ -24,6 +24,10 @@ def run(args: argparse.Namespace) -> int:
     from trayapp import settings as st
 
     cfg = st.load()
+    if args.action in ("set", "reset") and cfg.file_error is not None:
+        # Writing would replace every hand-edited value the file holds: refuse, touch nothing.
+        print(f"error: {cfg.file_error}; it was left untouched. Fix it and try again.", file=sys.stderr)
+        return 1
     for warning in cfg.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.action == "list":
@@ -48,16 +52,23 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "get":
         print(st.format_value(cfg.get(args.key)))
         return 0
-    if args.action == "reset":
-        cfg.reset(args.key)
-        cfg.save()
-        print(f"{args.key} = {st.format_value(cfg.get(args.key))} (default)")
-        return 0
     try:
-        cfg.set(args.key, st.parse_text(args.key, args.value))
+        if args.action == "reset":
+            st.commit(cfg, reset=[args.key])
+        else:
+            st.commit(cfg, {args.key: st.parse_text(args.key, args.value)})
+    except st.SettingsFileError as exc:  # it broke after we read it
+        print(f"error: {exc}; it was left untouched. Fix it and try again.", file=sys.stderr)
+        return 1
+    except st.SettingEffectError as exc:
+        print(f"error: {exc}; the setting was not saved", file=sys.stderr)
+        return 1
     except st.SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    cfg.save()
-    print(f"{args.key} = {st.format_value(cfg.get(args.key))}")
+    except OSError as exc:
+        print(f"error: cannot write {cfg.path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    suffix = " (default)" if args.action == "reset" else ""
+    print(f"{args.key} = {st.format_value(cfg.get(args.key))}{suffix}")
     return 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from trayapp.core.clock import Clock, SystemClock
-from trayapp.runtime import LoopHealth
+from trayapp.runtime import LoopHealth, spawn
+from trayapp.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +51,16 @@ class TrackingService(QObject):
         workers: int | None = None,
         parent: QObject | None = None,
     ) -> None:
-        """``settings``: a loaded :class:`trayapp.settings.Settings` (None: load them in the worker)."""
+        """``settings``: a loaded :class:`trayapp.settings.Settings` (None: load them in the worker);
+        the service follows their ``tracking.*`` keys as they change."""
         super().__init__(parent)
         self.clock = clock or SystemClock()
         self.interval_s = interval_s
         self.workers = workers
         self._settings = settings
+        self._unfollow: Callable[[], None] | None = None
+        if isinstance(settings, Settings):
+            self._unfollow = settings.subscribe("tracking", self._settings_changed)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracking")
         self._tracker: Any = None  # created and used only in the worker thread
         self._task: asyncio.Task[None] | None = None
@@ -71,6 +77,9 @@ class TrackingService(QObject):
             self._task.add_done_callback(self._report_crash)
 
     async def stop(self) -> None:
+        if self._unfollow is not None:
+            self._unfollow()
+            self._unfollow = None
         if self._task is not None:
             self._task.cancel()
             try:
@@ -86,6 +95,11 @@ class TrackingService(QObject):
         """New time zone, cost mode or price overrides take effect on the next refresh."""
         self._settings = settings
         self._executor.submit(self._drop_tracker)
+
+    def _settings_changed(self, keys: list[str], settings: Settings) -> None:
+        self.apply_settings(settings)
+        if self._task is not None and not self._task.done():
+            spawn(self.refresh(), name="tracking refresh after a settings change")
 
     # --- work
     async def refresh(self) -> Any:

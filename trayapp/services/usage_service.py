@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from trayapp.core.clock import Clock
 from trayapp.core.models import AccountState
 from trayapp.runtime import LoopHealth, run_blocking
 from trayapp.services.usage_engine import UsageEngine, create_engine
+from trayapp.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,15 @@ class UsageService(QObject):
         parent: QObject | None = None,
     ) -> None:
         """``UsageService(engine)``, or ``UsageService(settings, clock=..., demo=...)`` to build the
-        standard engine (settings: a :class:`trayapp.settings.Settings` or None to load them)."""
+        standard engine (settings: a :class:`trayapp.settings.Settings` or None to load them).
+        Built from settings, it follows ``poll.interval_minutes`` as the settings change."""
         super().__init__(parent)
+        self._unfollow: Callable[[], None] | None = None
         if not isinstance(engine, UsageEngine):
-            engine = create_engine(demo=demo, clock=clock, settings=engine)
+            settings = engine
+            engine = create_engine(demo=demo, clock=clock, settings=settings)
+            if isinstance(settings, Settings):
+                self._unfollow = settings.subscribe("poll.interval_minutes", self._settings_changed)
         self.engine: UsageEngine = engine
         self._task: asyncio.Task[None] | None = None
         self._manual: asyncio.Task[AccountState] | None = None
@@ -76,6 +82,9 @@ class UsageService(QObject):
 
     async def stop(self) -> None:
         """Stop polling and close the HTTP client; safe to call twice."""
+        if self._unfollow is not None:
+            self._unfollow()
+            self._unfollow = None
         for task in (self._task, self._manual):
             if task is not None and not task.done():
                 task.cancel()
@@ -101,6 +110,11 @@ class UsageService(QObject):
     def set_interval(self, minutes: int) -> None:
         self.engine.set_interval(timedelta(minutes=minutes))
         self._wake.set()
+
+    def _settings_changed(self, keys: list[str], settings: Settings) -> None:
+        minutes = int(settings.get("poll.interval_minutes"))
+        self.set_interval(minutes)
+        log.info("usage polling every %d minutes from now on", minutes)
 
     def history(
         self, window_ids: Sequence[str], since: datetime, until: datetime | None = None

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from trayapp.core import humanize
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import AccountState, Level, Source
+from trayapp.settings import Settings
 from trayapp.ui.gauges import ExtraUsageRow, GaugeRow
 from trayapp.ui.placement import Rect, place_popup
 from trayapp.ui.theme import Theme, muted_style, resolve, text_style
@@ -54,6 +55,13 @@ SOURCE_WORDS = {
     Source.DEMO: "demo data",
 }
 HistoryLoader = Callable[[datetime], Sequence[Row]]
+# What :meth:`Popup.apply_settings` reads (checked against the schema when the popup follows).
+FOLLOWED_SETTINGS = (
+    "ui.theme",
+    "ui.timeline_range",
+    "alerts.five_hour_thresholds",
+    "alerts.weekly_thresholds",
+)
 
 
 class Popup(QWidget):
@@ -258,6 +266,17 @@ class Popup(QWidget):
         if theme != self.theme_setting:
             self.theme_setting = theme
             self.apply_theme()
+
+    def follow(self, settings: Settings) -> None:
+        """Take the theme, range and thresholds from ``settings`` now, and again whenever a save or
+        a reload of the file changes them."""
+        self.apply_settings(settings.get)
+        self.destroyed.connect(settings.subscribe(FOLLOWED_SETTINGS, self._settings_changed))
+
+    def _settings_changed(self, keys: list[str], settings: Settings) -> None:
+        self.apply_settings(settings.get)
+        if self.state is not None:
+            self.set_state(self.state)  # the thresholds mark the gauges
 
     def set_range(self, key: str, emit: bool = False) -> None:
         if key not in self.range_buttons:

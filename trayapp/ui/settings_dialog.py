@@ -3,9 +3,12 @@
 One tab per schema section; the editor follows the setting's type (check box, spin box with the
 schema's bounds, choice box, text field, comma-separated list). Apply and OK validate every
 field with the schema's own rules and show each problem under its field; nothing is saved
-until all fields are valid, and nothing the user typed is thrown away. Saved changes are
-announced with ``settings_changed`` so the app applies them live. "Start at login" also
-writes or removes the platform's autostart entry.
+until all fields are valid, and nothing the user typed is thrown away. Only the fields the user
+edited are saved, merged into the file as it is now (:func:`trayapp.settings.commit`, the same
+path as ``claude-watch config set``, so "Start at login" also writes or removes the platform's
+autostart entry); a value another writer saved while the dialog is open shows up in fields the
+user has not touched. The settings announce saved changes to their subscribers, which apply
+them live; ``settings_changed`` says which keys the dialog saved.
 
 Signals:
     settings_changed(list): the keys whose values changed and were saved.
@@ -41,10 +44,7 @@ log = logging.getLogger(__name__)
 AutostartSetter = Callable[[bool], None]
 
 
-def _default_autostart(on: bool) -> None:
-    from trayapp.platform import autostart
-
-    autostart.set_enabled(on)
+_default_autostart: AutostartSetter = st.start_at_login
 
 
 class SettingsDialog(QDialog):
@@ -64,6 +64,7 @@ class SettingsDialog(QDialog):
         self.set_autostart = set_autostart
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
+        self._shown: dict[str, Any] = {}  # the value each field was last filled with
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs)
@@ -95,6 +96,8 @@ class SettingsDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
         layout.addWidget(self.buttons)
         self.load_values()
+        if self.editors:
+            self.destroyed.connect(settings.subscribe(tuple(self.editors), self._settings_changed))
         self.resize(760, 460)
 
     def _add_row(self, form: QFormLayout, s: st.Setting) -> None:
@@ -154,7 +157,23 @@ class SettingsDialog(QDialog):
 
     def load_values(self) -> None:
         for key, editor in self.editors.items():
-            self._set_editor(editor, self.settings.get(key))
+            self._shown[key] = self.settings.get(key)
+            self._set_editor(editor, self._shown[key])
+
+    def edited(self, key: str) -> bool:
+        """Whether the field no longer shows the value it was filled with."""
+        try:
+            return bool(st.parse_text(key, self.editor_text(key)) != self._shown.get(key))
+        except st.SettingsError:
+            return True
+
+    def _settings_changed(self, keys: list[str], settings: st.Settings) -> None:
+        """Another writer (or a reload of the file) changed ``keys``: show the new values in the
+        fields the user has not edited; an edited field keeps what the user typed."""
+        for key in keys:
+            if key in self.editors and not self.edited(key):
+                self._shown[key] = settings.get(key)
+                self._set_editor(self.editors[key], self._shown[key])
 
     @staticmethod
     def _set_editor(editor: QWidget, value: Any) -> None:
@@ -202,26 +221,24 @@ class SettingsDialog(QDialog):
             error.hide()
         if problems:
             return False
-        changed = [k for k, v in parsed.items() if v != self.settings.get(k)]
+        # Only what the user edited: a field still showing an old value must not undo a change
+        # saved meanwhile by `claude-watch config set` or an editor.
+        changed = [k for k, v in parsed.items() if v != self._shown.get(k)]
         if not changed:
             return True
-        if "app.start_at_login" in changed and self.set_autostart is not None:
-            try:
-                self.set_autostart(bool(parsed["app.start_at_login"]))
-            except OSError as exc:
-                self.errors["app.start_at_login"].setText(f"could not change start at login: {exc}")
-                self.errors["app.start_at_login"].show()
-                return False
-        for key in changed:
-            self.settings.set(key, parsed[key])
         try:
-            self.settings.save()
-        except OSError as exc:
+            st.commit(self.settings, {k: parsed[k] for k in changed}, set_autostart=self.set_autostart)
+        except st.SettingEffectError as exc:
+            self.errors[exc.key].setText(friendly(exc.key, str(exc)))
+            self.errors[exc.key].show()
+            return False
+        except (st.SettingsFileError, OSError) as exc:
             log.error("could not save settings: %s", exc)
             first = self.errors[changed[0]]
-            first.setText(f"could not save {self.settings.path}: {exc}")
+            first.setText(f"Not saved: {exc}")
             first.show()
             return False
+        self._shown.update((k, parsed[k]) for k in changed)
         self.settings_changed.emit(changed)
         return True
 
