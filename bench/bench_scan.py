@@ -208,7 +208,7 @@ def main() -> None:
     shutil.rmtree(tmp / "home-rss")
     # Appending 1 MiB to one file: in-process scan time (no interpreter start-up).
     from trayapp.sources.transcripts.scanner import scan
-    from trayapp.store.ledger_repo import LedgerRepo
+    from trayapp.store.ledger import LedgerRepo
 
     work = tmp / "append-corpus"
     shutil.copytree(corpus, work)

@@ -19,7 +19,7 @@ Folder  File                                       Written by
 config  settings.toml, .settings.toml.lock         settings.py (settings dialog, `config set`)
 data    claude-watch.sqlite3                       store/usage_repo.py, for services/usage_engine.py
 data    claude-watch-demo.sqlite3                  the same, in --demo mode
-data    ledger.sqlite3                             store/ledger_repo.py, for services/tracking_service.py
+data    ledger.sqlite3                             store/ledger/, for services/tracking_service.py
 state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
 state   alerts.json (fired alerts, the pause)      services/alerts.py
 state   today-cost.json                            sources/transcripts/tracker.py, after each scan

@@ -170,13 +170,13 @@ def test_paths_docstring_lists_every_file_the_app_writes() -> None:
     from trayapp.sources import claude_version
     from trayapp.sources.transcripts import discovery, tracker
     from trayapp.statusline import capture, install
-    from trayapp.store import ledger_repo, outbox_repo
+    from trayapp.store import ledger, outbox_repo
 
     table = paths.__doc__ or ""
     names = {
         paths.settings_file().name,
         paths.database_file().name,
-        ledger_repo.LEDGER_FILENAME,
+        ledger.LEDGER_FILENAME,
         outbox_repo.outbox_file().name,
         "alerts.json",
         tracker.TODAY_FILE,

@@ -142,7 +142,7 @@ class TrackingService(QObject):
         if self._tracker is None:
             from trayapp import settings as st
             from trayapp.sources.transcripts.tracker import Tracker
-            from trayapp.store.ledger_repo import LedgerRepo
+            from trayapp.store.ledger import LedgerRepo
 
             cfg = self._settings if self._settings is not None else st.load()
             self._tracker = Tracker.from_config(cfg, LedgerRepo.open(check_same_thread=False))

@@ -9,7 +9,7 @@ import pytest
 
 from trayapp.core.pricing import PriceTable
 from trayapp.sources.transcripts.tracker import Tracker
-from trayapp.store.ledger_repo import LedgerRepo
+from trayapp.store.ledger import LedgerRepo
 
 FIX = Path(__file__).parents[2] / "fixtures" / "transcripts"
 PRICES = Path(__file__).parents[3] / "resources" / "pricing.json"

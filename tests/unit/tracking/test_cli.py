@@ -103,7 +103,7 @@ def test_today_cost_file_written_after_scan(cases: Path, capsys) -> None:  # typ
 
 def test_report_while_another_process_writes_the_ledger(cases: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tests.unit.tracking.conftest import S1
-    from trayapp.store.ledger_repo import LedgerRepo
+    from trayapp.store.ledger import LedgerRepo
 
     saved = _report(capsys, "daily", "--json")
     body = (cases / "-work-app" / f"{S1}.jsonl").read_bytes().replace(b'"msg_', b'"more_')

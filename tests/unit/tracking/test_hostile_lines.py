@@ -275,10 +275,12 @@ def test_counts_at_the_limit_are_counted_and_sum_without_overflow(tmp_path: Path
 def _old_version_ledger(path: Path, transcript: Path) -> None:
     """A ledger as a version before the limits left it (schema 3): the rows its decoder made of the
     transcript's lines, absurd ones included, with the file marked as completely read."""
-    from trayapp.store import ledger_repo as lr
     from trayapp.store.db import open_database
+    from trayapp.store.ledger import LedgerRepo
+    from trayapp.store.ledger.schema import MIGRATIONS
+    from trayapp.store.ledger.write import Batch, FileState
 
-    repo = lr.LedgerRepo(open_database(path, lr.MIGRATIONS[:3]))
+    repo = LedgerRepo(open_database(path, MIGRATIONS[:3]))
     fid = repo.add_files([(str(transcript), "-work-app", S1)])[str(transcript)]
     minute = 60_000
     t0 = 1772359200000  # 2026-03-01T10:00:00Z
@@ -287,7 +289,7 @@ def _old_version_ledger(path: Path, transcript: Path) -> None:
         return (fid, f"msg_{n}", f"req_{n}", 0, ts, S1, "/work/app", MODEL, inp, 5, 0, 0, 0, 0, cost)
 
     st = os.stat(transcript)
-    batch = lr.Batch()
+    batch = Batch()
     batch.rows = [
         row(1, 10, t0),
         row(90, 2**63 - 1, t0 + 16 * minute),  # one row, alone in its bucket: it could be stored
@@ -299,7 +301,7 @@ def _old_version_ledger(path: Path, transcript: Path) -> None:
         row(2, 20, t0 + minute),
         row(3, 30, t0 + 2 * minute),
     ]
-    batch.states = [lr.FileState(fid, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_size, 0)]
+    batch.states = [FileState(fid, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_size, 0)]
     repo.apply(batch)
     repo.close()
 
@@ -307,7 +309,7 @@ def _old_version_ledger(path: Path, transcript: Path) -> None:
 def test_absurd_rows_stored_by_an_older_version_are_dropped_and_their_lines_named(
     claude_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from trayapp.store.ledger_repo import ledger_file
+    from trayapp.store.ledger import ledger_file
 
     path = claude_dir / "projects" / "-work-app" / f"{S1}.jsonl"
     bad = [

@@ -19,7 +19,7 @@ from tests.unit.tracking.conftest import FIX, PRICES
 from trayapp.core.pricing import PriceTable
 from trayapp.sources.transcripts import scanner
 from trayapp.sources.transcripts.scanner import scan
-from trayapp.store.ledger_repo import LedgerRepo
+from trayapp.store.ledger import LedgerRepo
 
 CASES = FIX / "cases" / "projects"
 _TABLE = PriceTable.load(PRICES)
@@ -182,7 +182,7 @@ def test_scan_killed_midway_then_rerun_gives_same_totals(tmp_path: Path) -> None
     db = tmp_path / "killed.sqlite3"
     code = (
         "import sys, trayapp.sources.transcripts.scanner as s; from pathlib import Path;"
-        "from trayapp.store.ledger_repo import LedgerRepo;"
+        "from trayapp.store.ledger import LedgerRepo;"
         # Many small transactions so the kill lands between and inside them (the first is the
         # cold scan's bulk load, the others incremental merges).
         "s.BATCH_BYTES = 64 * 1024; s.COLD_MAX_ROWS = 300;"

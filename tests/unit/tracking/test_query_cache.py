@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.unit.tracking.conftest import S1
 from trayapp.core.aggregate import period_ranges
 from trayapp.sources.transcripts.scanner import scan
-from trayapp.store.ledger_repo import LedgerRepo
+from trayapp.store.ledger import LedgerRepo
 
 
 def _days(repo: LedgerRepo) -> list[tuple[str, int, int]]:

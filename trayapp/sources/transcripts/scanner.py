@@ -25,7 +25,8 @@ from pathlib import Path
 
 from trayapp.core.ledger import Row, merge_into
 from trayapp.sources.transcripts.discovery import TranscriptFile, discover, transcript_roots
-from trayapp.store.ledger_repo import Batch, ColdLoad, FileRow, FileState, LedgerRepo
+from trayapp.store.ledger import LedgerRepo
+from trayapp.store.ledger.write import Batch, ColdLoad, FileRow, FileState
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (warm-start cost)
 

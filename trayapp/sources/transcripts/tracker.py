@@ -25,7 +25,7 @@ from trayapp.core.aggregate import (
     totals,
 )
 from trayapp.core.pricing import PriceTable, display_model, group_cost
-from trayapp.store.ledger_repo import LedgerRepo
+from trayapp.store.ledger import LedgerRepo
 
 # This module is on the warm ``report`` path: the scanner (and the decoder behind it), the
 # stats-cache reader, json and typing are imported where they are used, not here. mypy treats any
