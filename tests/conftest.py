@@ -53,6 +53,9 @@ def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CLAUDE_WATCH_HOME", str(home))
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
     monkeypatch.setenv("CLAUDE_WATCH_API_BASE", "http://127.0.0.1:9")  # never the real endpoint
+    # The autostart entry lives outside the app's folders ($XDG_CONFIG_HOME/autostart): never the
+    # developer's real one.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     for var in (
         "ANTHROPIC_API_KEY",
         "CLAUDE_CODE_OAUTH_TOKEN",

@@ -1,0 +1,322 @@
+"""The settings schema: every user setting with its default, type, range, label and help, and the
+rules that turn text or TOML values into valid ones.
+
+One declaration drives defaults, validation, ``claude-watch config``, the Settings dialog and the
+README table. The file itself, loading, saving and change notification are in
+:mod:`trayapp.settings`.
+"""
+
+from __future__ import annotations
+
+# Every command loads the settings, so this module keeps its start-up cost low: re is imported
+# where it is used, and the records are plain ``__slots__`` classes rather than dataclasses
+# (about a millisecond each to define). typing.TYPE_CHECKING without importing typing; mypy
+# treats any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    Validator = Callable[[Any], str | None]
+
+
+class Setting:
+    """One user setting (read-only by convention). ``type`` is one of bool, int, float, str, list (of
+    ``item_type``)."""
+
+    __slots__ = ("key", "type", "default", "label", "section", "help", "minimum", "maximum", "choices",
+                 "item_type", "validator")  # fmt: skip
+
+    def __init__(
+        self,
+        key: str,
+        type: type,
+        default: Any,
+        label: str,
+        section: str = "General",
+        help: str = "",
+        minimum: float | None = None,
+        maximum: float | None = None,
+        choices: tuple[str, ...] | None = None,
+        item_type: type | None = None,
+        validator: Validator | None = None,
+    ) -> None:
+        self.key = key
+        self.type = type
+        self.default = default
+        self.label = label
+        self.section = section
+        self.help = help
+        self.minimum = minimum
+        self.maximum = maximum
+        self.choices = choices
+        self.item_type = item_type
+        self.validator = validator
+
+    def __repr__(self) -> str:
+        return f"Setting({self.key!r}, {self.type.__name__}, default={self.default!r})"
+
+
+_QUIET_PATTERN = r"^\s*$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
+
+
+def _quiet_hours(value: Any) -> str | None:
+    import re
+
+    if not isinstance(value, str) or not re.match(_QUIET_PATTERN, value):
+        return "use HH:MM-HH:MM (for example 22:00-07:00), or empty for none"
+    return None
+
+
+def _thresholds(value: Any) -> str | None:
+    if any(not 1 <= v <= 100 for v in value):
+        return "thresholds are percentages from 1 to 100"
+    return None
+
+
+def _timezone(value: Any) -> str | None:
+    if value == "":
+        return None
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)
+    except Exception:
+        return f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin, or empty for local)"
+    return None
+
+
+def _price_overrides(value: Any) -> str | None:
+    from trayapp.core.pricing import parse_override
+
+    for item in value:
+        try:
+            parse_override(item)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+STATUSLINE_SEGMENTS = ("model", "five_hour", "seven_day", "session_cost", "context", "today_cost")
+
+# The schema. Areas keep their keys together; add a key to your area's block.
+SCHEMA: tuple[Setting, ...] = (
+    # --- usage polling and history (account-usage engine)
+    Setting(
+        "poll.interval_minutes",
+        int,
+        5,
+        "Poll the usage endpoint every (minutes)",
+        "Usage",
+        "Never more often than every 2 minutes: the endpoint rate-limits hard.",
+        minimum=2,
+        maximum=120,
+    ),
+    Setting(
+        "history.retention_days", int, 90, "Keep usage history for (days)", "Usage", minimum=1, maximum=3650
+    ),
+    # --- tray, popup and timeline
+    Setting("ui.theme", str, "system", "Theme", "Appearance", choices=("system", "light", "dark")),
+    Setting("ui.timeline_range", str, "24h", "Timeline range", "Appearance", choices=("24h", "7d")),
+    Setting("app.start_at_login", bool, False, "Start Claude Watch at login", "General"),
+    # --- alerts
+    Setting("alerts.enabled", bool, True, "Alerts", "Alerts"),
+    Setting(
+        "alerts.five_hour_thresholds",
+        list,
+        [50, 75, 90, 100],
+        "5-hour window thresholds (%)",
+        "Alerts",
+        item_type=int,
+        validator=_thresholds,
+    ),
+    Setting(
+        "alerts.weekly_thresholds",
+        list,
+        [50, 75, 90, 100],
+        "Weekly window thresholds (%)",
+        "Alerts",
+        item_type=int,
+        validator=_thresholds,
+    ),
+    Setting(
+        "alerts.predictive", bool, True, "Warn when the current pace reaches 100% before the reset", "Alerts"
+    ),
+    Setting("alerts.fresh_window", bool, True, "Tell me when a window I had used resets", "Alerts"),
+    Setting(
+        "alerts.quiet_hours",
+        str,
+        "",
+        "Quiet hours (non-critical alerts wait)",
+        "Alerts",
+        "HH:MM-HH:MM, for example 22:00-07:00; empty for none.",
+        validator=_quiet_hours,
+    ),
+    Setting("alerts.desktop", bool, True, "Desktop notifications", "Alerts"),
+    Setting("alerts.desktop_quips", bool, False, "Witty quips in desktop notifications", "Alerts"),
+    # --- local token and cost tracking
+    Setting(
+        "tracking.timezone",
+        str,
+        "",
+        "Time zone for daily reports",
+        "Tracking",
+        "IANA name; empty means the system's local zone.",
+        validator=_timezone,
+    ),
+    Setting(
+        "tracking.cost_mode", str, "auto", "Cost mode", "Tracking", choices=("auto", "calculate", "display")
+    ),
+    Setting(
+        "tracking.price_overrides",
+        list,
+        [],
+        "Price overrides",
+        "Tracking",
+        "model=input/output[/cache_write_5m/cache_write_1h/cache_read] in USD per million tokens.",
+        item_type=str,
+        validator=lambda v: _price_overrides(v),
+    ),
+    # --- statusline
+    Setting(
+        "statusline.segments",
+        list,
+        ["model", "five_hour", "seven_day", "session_cost"],
+        "Status line segments",
+        "Status line",
+        "Any of: " + ", ".join(STATUSLINE_SEGMENTS),
+        item_type=str,
+        validator=lambda v: (
+            None
+            if all(s in STATUSLINE_SEGMENTS for s in v)
+            else "unknown segment; use " + ", ".join(STATUSLINE_SEGMENTS)
+        ),
+    ),
+    # --- alert channels (secrets live in the OS keyring, never here)
+    Setting("telegram.enabled", bool, False, "Send alerts to Telegram", "Channels"),
+    Setting(
+        "telegram.chat_id", str, "", "Telegram chat id", "Channels", "Found by `claude-watch telegram link`."
+    ),
+    Setting("slack.enabled", bool, False, "Send alerts to Slack", "Channels"),
+    Setting(
+        "channels.max_per_hour",
+        int,
+        6,
+        "At most this many Telegram/Slack messages an hour",
+        "Channels",
+        minimum=1,
+        maximum=120,
+    ),
+    Setting("quips.enabled", bool, True, "Let Claude write the alert quips (your own API key)", "Channels"),
+    Setting("quips.model", str, "claude-haiku-4-5", "Model for quips", "Channels"),
+    Setting("sound.enabled", bool, False, "Sound effects", "Channels"),
+    Setting("sound.volume", int, 60, "Sound volume (%)", "Channels", minimum=0, maximum=100),
+)
+
+BY_KEY: dict[str, Setting] = {s.key: s for s in SCHEMA}
+
+
+class SettingsError(ValueError):
+    """A value given on the command line or in the dialog is not acceptable."""
+
+
+class SettingEffectError(SettingsError):
+    """A setting's effect outside the file failed (``key``: the setting); nothing was saved."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _check(setting: Setting, value: Any) -> Any:
+    """Return ``value`` coerced to the setting's type, or raise SettingsError saying why."""
+    t = setting.type
+    if t is bool:
+        if not isinstance(value, bool):
+            raise SettingsError(f"{setting.key} must be true or false")
+    elif t is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingsError(f"{setting.key} must be a whole number")
+    elif t is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SettingsError(f"{setting.key} must be a number")
+        value = float(value)
+    elif t is str:
+        if not isinstance(value, str):
+            raise SettingsError(f"{setting.key} must be text")
+    elif t is list:
+        if not isinstance(value, list):
+            raise SettingsError(f"{setting.key} must be a list")
+        item = setting.item_type or str
+        for v in value:
+            if item is int and (isinstance(v, bool) or not isinstance(v, int)):
+                raise SettingsError(f"{setting.key} must be a list of whole numbers")
+            if item is str and not isinstance(v, str):
+                raise SettingsError(f"{setting.key} must be a list of text values")
+        value = sorted(set(value)) if item is int else list(value)
+    if setting.minimum is not None and value < setting.minimum:
+        raise SettingsError(f"{setting.key} must be at least {setting.minimum:g}")
+    if setting.maximum is not None and value > setting.maximum:
+        raise SettingsError(f"{setting.key} must be at most {setting.maximum:g}")
+    if setting.choices is not None and value not in setting.choices:
+        raise SettingsError(f"{setting.key} must be one of: {', '.join(setting.choices)}")
+    if setting.validator is not None:
+        problem = setting.validator(value)
+        if problem:
+            raise SettingsError(f"{setting.key}: {problem}")
+    return value
+
+
+def parse_text(key: str, text: str) -> Any:
+    """Turn command-line text into a value for ``key`` (validated)."""
+    setting = BY_KEY.get(key)
+    if setting is None:
+        raise SettingsError(f"unknown setting {key!r}; `claude-watch config list` shows them all")
+    t = setting.type
+    raw: Any
+    if t is bool:
+        low = text.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            raw = True
+        elif low in ("0", "false", "no", "off"):
+            raw = False
+        else:
+            raise SettingsError(f"{key} must be true or false")
+    elif t is int:
+        try:
+            raw = int(text.strip())
+        except ValueError:
+            raise SettingsError(f"{key} must be a whole number") from None
+    elif t is float:
+        try:
+            raw = float(text.strip())
+        except ValueError:
+            raise SettingsError(f"{key} must be a number") from None
+    elif t is list:
+        parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+        if setting.item_type is int:
+            try:
+                raw = [int(p) for p in parts]
+            except ValueError:
+                raise SettingsError(f"{key} must be a comma-separated list of whole numbers") from None
+        else:
+            raw = parts
+    else:
+        raw = text
+    return _check(setting, raw)
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def parse_value(key: str, value: Any) -> Any:
+    """``value`` validated (and normalised) for ``key``; raises SettingsError."""
+    setting = BY_KEY.get(key)
+    if setting is None:
+        raise SettingsError(f"unknown setting {key!r}; `claude-watch config list` shows them all")
+    return _check(setting, value)
