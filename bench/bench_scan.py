@@ -207,7 +207,7 @@ def main() -> None:
         results[f"{name} cold rss"].append(run(cmd, e, rss=True)[1])
     shutil.rmtree(tmp / "home-rss")
     # Appending 1 MiB to one file: in-process scan time (no interpreter start-up).
-    from trayapp.sources.transcripts.scanner import scan
+    from trayapp.services.ledger_writer import scan
     from trayapp.store.ledger import LedgerRepo
 
     work = tmp / "append-corpus"

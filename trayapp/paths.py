@@ -8,8 +8,8 @@ time; callers ask for a directory with ``ensure=True`` when they are about to wr
 
 Every file the app writes, and who writes it (paths under ``trayapp/``). Small files written
 whole are replaced atomically through ``trayapp.store.files.atomic_write`` (temp file + rename,
-0600 unless said otherwise; ``settings.py``, ``services/alerts.py`` and ``sources/transcripts/``
-still carry their own temp-file writes). The two logs are appended. SQLite files have their
+0600 unless said otherwise; ``settings.py`` and ``services/alerts.py`` still carry their own
+temp-file writes). The two logs are appended. SQLite files have their
 ``-wal``/``-shm`` companions and get a ``<name>.v<N>.<stamp>.bak`` copy before a migration
 (``store/db.py``).
 
@@ -22,7 +22,7 @@ data    claude-watch-demo.sqlite3                  the same, in --demo mode
 data    ledger.sqlite3                             store/ledger/, for services/tracking_service.py
 state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
 state   alerts.json (fired alerts, the pause)      services/alerts.py
-state   today-cost.json                            sources/transcripts/tracker.py, after each scan
+state   today-cost.json                            services/ledger_service.py, after each scan
 state   loop-health.json                           runtime.py (LoopHealth; the tray app only)
 state   statusline/sessions/<session>.json,        statusline/capture.py (the `statusline` command);
         statusline/rate-limits.json,               read by sources/statusline_capture.py

@@ -104,12 +104,12 @@ def test_warm_report_imports_only_what_it_needs(tmp_path: Path) -> None:
     assert not others & loaded, others & loaded
     # Not scanning: neither the scanner nor the decoder; no settings file: no TOML parser; UTC: no
     # zoneinfo; and none of this module's own heavy-weights.
-    for heavy in ("trayapp.sources.transcripts.scanner", "trayapp.sources.transcripts.decode",
+    for heavy in ("trayapp.services.ledger_writer", "trayapp.sources.transcripts.decode",
                   "trayapp.sources.transcripts.reader", "tomllib", "zoneinfo", "tempfile", "msgspec",
                   "platformdirs", "shutil"):  # fmt: skip
         assert heavy not in loaded, heavy
     scanned = _modules_after(["report", "daily", "--json", "--timezone", "UTC"], tmp_path)
-    assert "trayapp.sources.transcripts.scanner" in scanned
+    assert "trayapp.services.ledger_writer" in scanned
     assert not others & scanned
     # A warm rescan (nothing to read) needs no decoder, and its records need neither dataclasses
     # (which import inspect) nor typing.

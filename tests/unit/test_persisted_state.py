@@ -27,8 +27,6 @@ NOT_A_WRITE = {"trayapp/store/files.py", "trayapp/statusline/log.py"}
 PENDING = {
     "trayapp/settings.py",
     "trayapp/services/alerts.py",
-    "trayapp/sources/transcripts/discovery.py",
-    "trayapp/sources/transcripts/tracker.py",
 }
 
 
@@ -167,8 +165,9 @@ def test_outbox_storage_lives_in_the_store() -> None:
 
 def test_paths_docstring_lists_every_file_the_app_writes() -> None:
     from trayapp import logging_setup, runtime
+    from trayapp.services import ledger_service
     from trayapp.sources import claude_version
-    from trayapp.sources.transcripts import discovery, tracker
+    from trayapp.sources.transcripts import discovery
     from trayapp.statusline import capture, install
     from trayapp.store import ledger, outbox_repo
 
@@ -179,7 +178,7 @@ def test_paths_docstring_lists_every_file_the_app_writes() -> None:
         ledger.LEDGER_FILENAME,
         outbox_repo.outbox_file().name,
         "alerts.json",
-        tracker.TODAY_FILE,
+        ledger_service.TODAY_FILE,
         runtime.HEALTH_FILE,
         capture.LATEST,
         discovery.CACHE_FILENAME,

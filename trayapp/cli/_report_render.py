@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from trayapp.core.aggregate import iso_ms
 from trayapp.core.humanize import format_duration, format_money, format_tokens
-from trayapp.sources.transcripts.tracker import Tracker, resolve_timezone
+from trayapp.services.ledger_service import Tracker, resolve_timezone
 
 # Type-only imports (typing itself costs start-up time on the warm report path; mypy treats any
 # name TYPE_CHECKING as true).
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from trayapp.core.aggregate import Tally
-    from trayapp.sources.transcripts.scanner import ScanStats
-    from trayapp.sources.transcripts.tracker import Report
+    from trayapp.services.ledger_service import Report
+    from trayapp.services.ledger_writer import ScanStats
 
 LABEL = "Local estimate: this machine, Claude Code only."
 _KEYS = {"daily": "date", "monthly": "month", "session": "sessionId", "project": "projectPath"}

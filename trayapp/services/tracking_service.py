@@ -2,14 +2,14 @@
 today's summary (tokens, cost, top sessions and projects, the active 5-hour block).
 
 All ledger work runs in one dedicated worker thread that owns the SQLite connection and the
-:class:`~trayapp.sources.transcripts.tracker.Tracker`; a cold scan fans out to a process pool from
+:class:`~trayapp.services.ledger_service.Tracker`; a cold scan fans out to a process pool from
 there. The asyncio side (qasync loop) awaits that thread, so the GUI never blocks. Progress of a
 long scan is emitted from the worker thread; Qt queues it to receivers on the GUI thread. Every
 refresh also rewrites ``today-cost.json`` for the statusline.
 
 Signals:
     scan_progressed(int, int): bytes done and bytes to read during a scan (only for large scans).
-    summary_changed(object): a :class:`~trayapp.sources.transcripts.tracker.TodaySummary`.
+    summary_changed(object): a :class:`~trayapp.services.ledger_service.TodaySummary`.
     scan_failed(str): a readable reason when a scan or an export failed.
     export_finished(str, int): the written path and its number of data rows.
 """
@@ -141,7 +141,7 @@ class TrackingService(QObject):
     def _get_tracker(self) -> Any:
         if self._tracker is None:
             from trayapp import settings as st
-            from trayapp.sources.transcripts.tracker import Tracker
+            from trayapp.services.ledger_service import Tracker
             from trayapp.store.ledger import LedgerRepo
 
             cfg = self._settings if self._settings is not None else st.load()

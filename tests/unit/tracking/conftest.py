@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from trayapp.core.pricing import PriceTable
-from trayapp.sources.transcripts.tracker import Tracker
+from trayapp.services.ledger_service import Tracker
 from trayapp.store.ledger import LedgerRepo
 
 FIX = Path(__file__).parents[2] / "fixtures" / "transcripts"

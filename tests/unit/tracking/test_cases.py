@@ -81,7 +81,7 @@ def test_shrunk_or_replaced_file_is_reread(cases: Path, tracker) -> None:  # typ
 
 
 def test_history_survives_deleted_transcripts_and_restarts(cases: Path, tracker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from trayapp.sources.transcripts.tracker import Tracker
+    from trayapp.services.ledger_service import Tracker
     from trayapp.store.ledger import LedgerRepo
 
     tracker.refresh(workers=1)

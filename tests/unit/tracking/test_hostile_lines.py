@@ -17,7 +17,7 @@ import pytest
 from tests.unit.tracking.conftest import S1
 from trayapp.__main__ import main
 from trayapp.core.ledger import MAX_TOKENS
-from trayapp.sources.transcripts import scanner
+from trayapp.services import ledger_writer
 from trayapp.sources.transcripts.decode import decode_line
 from trayapp.sources.transcripts.reader import line_numbers, scan_many, scan_range
 
@@ -180,15 +180,16 @@ def test_every_hostile_line_through_the_process_pool(tmp_path: Path, tracker) ->
     big.write_text("\n".join(body) + "\n")
     other = root / "-work-other" / "other.jsonl"
     write_transcript(other, [line(90, inp=str(2**63))], first=11)
-    assert big.stat().st_size > scanner.POOL_MIN_BYTES
+    assert big.stat().st_size > ledger_writer.POOL_MIN_BYTES
 
     stats = tracker.refresh([root], workers=2)
 
     assert stats.workers == 2 and stats.files_read == 2 and stats.failed == []
     assert stats.malformed == len(hostile) + 1
     # The first lines by path and line number: the other file's path sorts after the big one's.
-    assert [(p, n) for p, _, n in stats.bad_lines] == [(str(big), n) for n in bad_numbers[: scanner.NAMED]]
-    assert stats.notes()[0].endswith(f"(and {len(hostile) + 1 - scanner.NAMED} more)")
+    named = ledger_writer.NAMED
+    assert [(p, n) for p, _, n in stats.bad_lines] == [(str(big), n) for n in bad_numbers[:named]]
+    assert stats.notes()[0].endswith(f"(and {len(hostile) + 1 - ledger_writer.NAMED} more)")
     model = tracker.daily(stats_cache=False).totals.models[MODEL]
     # big: 10 + 20 + 30 and one per good line in between; other: 10 + 20 + 30
     assert model.input == 60 + len(hostile) + 60 and model.output == 5 * (3 + len(hostile) + 3)
@@ -329,7 +330,7 @@ def test_absurd_rows_stored_by_an_older_version_are_dropped_and_their_lines_name
 
     # The scan reads the file again: its bad lines are named, the good ones counted once.
     out, err = _cli(capsys)
-    where = ", ".join(f"{path}:{n}" for n in numbers[: scanner.NAMED])
+    where = ", ".join(f"{path}:{n}" for n in numbers[: ledger_writer.NAMED])
     assert f"note: skipped {len(bad)} malformed usage line(s): {where} (and 1 more)\n" in err
     assert (out["totals"]["inputTokens"], out["totals"]["outputTokens"]) == (60, 15)
     assert out["totals"]["totalCost"] == pytest.approx(0.75)

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from tests.unit.tracking.conftest import FIX, PRICES
 from trayapp.core.pricing import PriceTable
-from trayapp.sources.transcripts import scanner
-from trayapp.sources.transcripts.scanner import scan
+from trayapp.services import ledger_writer
+from trayapp.services.ledger_writer import scan
 from trayapp.store.ledger import LedgerRepo
 
 CASES = FIX / "cases" / "projects"
@@ -76,9 +76,9 @@ def _cold(root: Path, db: Path) -> list[tuple]:  # type: ignore[type-arg]
 def test_cold_scan_gives_the_same_ledger_however_early_it_flushes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # Flushing after every file makes provisional single-copy entries that later files (resumed
     # sessions, sidechain replays) turn into repeated groups: finish() must replace them.
-    monkeypatch.setattr(scanner, "FLUSH_GROUPS", 10**9)
+    monkeypatch.setattr(ledger_writer, "FLUSH_GROUPS", 10**9)
     once = _cold(CASES, tmp_path / "once.sqlite3")
-    monkeypatch.setattr(scanner, "FLUSH_GROUPS", 1)
+    monkeypatch.setattr(ledger_writer, "FLUSH_GROUPS", 1)
     repo = LedgerRepo.open(tmp_path / "early.sqlite3")
     try:
         scan(repo, [CASES], workers=1)
@@ -181,7 +181,7 @@ def test_scan_killed_midway_then_rerun_gives_same_totals(tmp_path: Path) -> None
     expected = _cold(root, tmp_path / "cold.sqlite3")
     db = tmp_path / "killed.sqlite3"
     code = (
-        "import sys, trayapp.sources.transcripts.scanner as s; from pathlib import Path;"
+        "import sys, trayapp.services.ledger_writer as s; from pathlib import Path;"
         "from trayapp.store.ledger import LedgerRepo;"
         # Many small transactions so the kill lands between and inside them (the first is the
         # cold scan's bulk load, the others incremental merges).

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.unit.tracking.conftest import S1
 from trayapp.core.aggregate import period_ranges
-from trayapp.sources.transcripts.scanner import scan
+from trayapp.services.ledger_writer import scan
 from trayapp.store.ledger import LedgerRepo
 
 

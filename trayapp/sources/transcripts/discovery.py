@@ -167,19 +167,13 @@ class _Listings:
         if self.path is None or not (self.changed or self.new.keys() != self.old.keys()):
             return
         import json
-        from _thread import get_ident  # unique per thread: two trackers may scan at once
 
-        tmp = f"{self.path}.{os.getpid()}.{get_ident()}.tmp"
+        from trayapp.store.files import atomic_write  # a temp name per process and thread
+
         try:
-            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump({"version": 1, "dirs": self.new}, fh, separators=(",", ":"))
-            os.replace(tmp, self.path)
+            atomic_write(self.path, json.dumps({"version": 1, "dirs": self.new}, separators=(",", ":")))
         except OSError:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            pass  # the next scan lists the folders again
 
 
 def _walk(top: str, listings: _Listings) -> list[str]:

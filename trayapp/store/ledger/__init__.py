@@ -6,7 +6,7 @@ scan has seen, so rescans read only appended bytes and history outlives deleted 
 entries), :mod:`~trayapp.store.ledger.write` (file bookkeeping, :meth:`~LedgerRepo.apply` of an
 incremental batch and :class:`~trayapp.store.ledger.write.ColdLoad`, the first load) and
 :mod:`~trayapp.store.ledger.query` (grouped sums, the query cache, entries). Only the scan
-writes; reports only read.
+(:mod:`trayapp.services.ledger_writer`) writes; reports only read.
 """
 
 from __future__ import annotations

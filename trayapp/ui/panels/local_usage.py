@@ -133,7 +133,7 @@ class LocalUsagePanel(QWidget):
         self.message.setVisible(bool(text))
 
     def set_summary(self, summary: Any) -> None:
-        """Show a :class:`~trayapp.sources.transcripts.tracker.TodaySummary`."""
+        """Show a :class:`~trayapp.services.ledger_service.TodaySummary`."""
         self.progress.setVisible(False)
         self.set_message("")
         t = summary.tally

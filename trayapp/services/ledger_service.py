@@ -1,15 +1,15 @@
-"""One object for local usage tracking: scan the transcripts into the ledger, then answer report
-questions (daily, monthly, session, project, model, blocks, today) with the user's time zone, cost
-mode and price table. Used by the CLI and, from a worker thread, by the tracking service.
+"""The local-usage engine: one :class:`Tracker` scans the transcripts into the ledger (through
+:mod:`trayapp.services.ledger_writer`), then answers report questions (daily, monthly, session,
+project, blocks, today) with the user's time zone, cost mode and price table. Used by the CLI and,
+from a worker thread, by the tracking service (:mod:`trayapp.services.tracking_service`, its Qt
+face).
 
-After every scan it writes ``state_dir()/today-cost.json`` atomically (temp file + rename):
-``{"date", "cost_usd", "tokens", "updated_at"}``, which the statusline command reads for its
-"today's cost" segment without opening SQLite.
+After every scan it writes ``state_dir()/today-cost.json`` atomically:
+``{"date", "cost_usd", "tokens", "updated_at"}``.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime, tzinfo
 
 from trayapp import paths
@@ -27,7 +27,7 @@ from trayapp.core.aggregate import (
 from trayapp.core.pricing import PriceTable, display_model, group_cost
 from trayapp.store.ledger import LedgerRepo
 
-# This module is on the warm ``report`` path: the scanner (and the decoder behind it), the
+# This module is on the warm ``report`` path: the ledger writer (and the reader behind it), the
 # stats-cache reader, json and typing are imported where they are used, not here. mypy treats any
 # name TYPE_CHECKING as true.
 TYPE_CHECKING = False
@@ -37,8 +37,7 @@ if TYPE_CHECKING:
 
     from trayapp.core.blocks import Block, BlockEntry
     from trayapp.core.ledger import Entry
-    from trayapp.sources.stats_cache import StatsCacheDays
-    from trayapp.sources.transcripts.scanner import ProgressFn, ScanStats
+    from trayapp.services.ledger_writer import ProgressFn, ScanStats
 
 TODAY_FILE = "today-cost.json"
 # Names that mean UTC itself: answered without loading the zoneinfo machinery (a few ms at start-up).
@@ -141,7 +140,7 @@ class Tracker:
         workers: int | None = None,
         now: datetime | None = None,
     ) -> ScanStats:
-        from trayapp.sources.transcripts.scanner import scan
+        from trayapp.services.ledger_writer import scan
 
         stats = scan(self.repo, roots, progress=progress, workers=workers)
         self.write_today(now)
@@ -149,7 +148,8 @@ class Tracker:
 
     def write_today(self, now: datetime | None = None) -> Path:
         import json
-        from _thread import get_ident
+
+        from trayapp.store.files import atomic_write
 
         now = now or datetime.now(UTC)
         day, tally = self.today_tally(now)
@@ -159,19 +159,8 @@ class Tracker:
             "tokens": tally.total,
             "updated_at": now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         }
-        target = paths.ensure(paths.state_dir()) / TODAY_FILE
-        # Atomic replace through a private temp file, named by process and thread (trackers may run
-        # in two threads) rather than made by tempfile, whose import costs more than this whole write.
-        tmp = target.with_name(f".today-cost.{os.getpid()}.{get_ident()}.tmp")
-        try:
-            tmp.unlink(missing_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        target = paths.state_dir() / TODAY_FILE
+        atomic_write(target, json.dumps(payload))
         return target
 
     # --- reports
@@ -337,9 +326,3 @@ class Tracker:
 
 def _label(row: GroupRow) -> str:
     return str(row.key)
-
-
-def stats_cache_days() -> StatsCacheDays:
-    from trayapp.sources.stats_cache import read_stats_cache
-
-    return read_stats_cache(paths.claude_config_dirs())

@@ -1,14 +1,17 @@
-"""The incremental transcript scanner: compares files with the ledger, reads only what is new, and
-merges the records into the ledger (in one transaction on a first scan, else in batches).
+"""The ledger's write protocol: compares the transcript files with the ledger, reads only what is
+new, and merges the rows into the ledger (in one transaction on a first scan, else in batches).
 
-Per file the ledger remembers (device, inode, size, mtime, offset of the last complete line). An
-unchanged file is skipped after one ``stat``; a grown file is read from its offset; a file that
-shrank, was replaced (new inode) or was rewritten in place is read again from the start after its
-old rows are dropped; a file that vanished keeps its rows (history outlives Claude Code's 30-day
-clean-up). Large reads (a cold scan) are split into byte ranges and decoded by a process pool
-(fork from a single-threaded CLI on Linux, else forkserver on Linux and spawn elsewhere: those work
-in threaded and frozen apps once ``freeze_support`` ran); the parent only merges, while the workers
-go on (see :class:`_Merger`). Progress is reported through a callback as ranges complete.
+Readers (:mod:`trayapp.sources.transcripts`) find the files and turn byte ranges into rows; the
+store (:mod:`trayapp.store.ledger`) keeps them; this module decides what to read, in which worker,
+and when the store merges. Per file the ledger remembers (device, inode, size, mtime, offset of the
+last complete line). An unchanged file is skipped after one ``stat``; a grown file is read from its
+offset; a file that shrank, was replaced (new inode) or was rewritten in place is read again from
+the start after its old rows are dropped; a file that vanished keeps its rows (history outlives
+Claude Code's 30-day clean-up). Large reads (a cold scan) are split into byte ranges and decoded by
+a process pool (fork from a single-threaded CLI on Linux, else forkserver on Linux and spawn
+elsewhere: those work in threaded and frozen apps once ``freeze_support`` ran); the parent only
+merges, while the workers go on (see :class:`_Merger`). Progress is reported through a callback
+as ranges complete.
 
 Nothing in one file stops the scan of the others: malformed lines are skipped and counted (the
 first few by file and line number, see :meth:`ScanStats.notes`), and a file that cannot be read
@@ -23,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from trayapp.core.ledger import Row, merge_into
+from trayapp.core.ledger import GKEY, Row, merge_into
 from trayapp.sources.transcripts.discovery import TranscriptFile, discover, transcript_roots
 from trayapp.store.ledger import LedgerRepo
 from trayapp.store.ledger.write import Batch, ColdLoad, FileRow, FileState
@@ -292,7 +295,7 @@ class _Merger:
     def _commit(self) -> None:
         self.stats.groups_touched += self.repo.apply(self.pending, self.seen)
         if self.seen is not None:
-            self.seen.update(r[1] for r in self.pending.rows)
+            self.seen.update(r[GKEY] for r in self.pending.rows)
         self.pending = Batch()
         self.pending_bytes = 0
 
