@@ -155,12 +155,13 @@ class ClaudeWatch:
             self._popup = popup
         return self._popup
 
-    def history(self, since: datetime) -> list[Any]:
+    async def history(self, since: datetime) -> list[Any]:
+        """The timeline's rows, read on a worker thread (never SQLite on the GUI thread)."""
         if self.usage is None:
             return []
         state = self.usage.state
         ids = [ws.window.id for ws in state.windows] if state is not None else ["five_hour", "seven_day"]
-        return list(self.usage.history(ids, since))
+        return list(await self.usage.history_async(ids, since))
 
     # ----- behaviour
     def on_state(self, state: Any) -> None:

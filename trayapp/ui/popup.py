@@ -15,16 +15,16 @@ Signals:
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
+import shiboken6
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QPainter, QPaintEvent, QPen, QScreen
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -36,16 +36,18 @@ from PySide6.QtWidgets import (
 from trayapp.core import humanize
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import AccountState, Level, Source
+from trayapp.runtime import spawn
 from trayapp.settings import Settings
+from trayapp.ui import popup_layout
 from trayapp.ui.gauges import ExtraUsageRow, GaugeRow
 from trayapp.ui.placement import Rect, place_popup
-from trayapp.ui.theme import Theme, muted_style, resolve, text_style
+from trayapp.ui.popup_layout import WIDTH
+from trayapp.ui.theme import Theme, resolve
 from trayapp.ui.timeline import Timeline
 from trayapp.ui.timeline_model import Row, view_span
 
 log = logging.getLogger(__name__)
 
-WIDTH = 380
 MIN_BODY = 160  # the least the scrolling body shrinks to (about two gauges)
 FOCUS_GRACE = 0.5  # seconds after opening during which a focus loss does not close the popup
 SOURCE_WORDS = {
@@ -54,7 +56,8 @@ SOURCE_WORDS = {
     Source.AGENT: "agent",
     Source.DEMO: "demo data",
 }
-HistoryLoader = Callable[[datetime], Sequence[Row]]
+# Rows at once, or an awaitable of them (read off the GUI thread).
+HistoryLoader = Callable[[datetime], Sequence[Row] | Awaitable[Sequence[Row]]]
 # What :meth:`Popup.apply_settings` reads (checked against the schema when the popup follows).
 FOLLOWED_SETTINGS = (
     "ui.theme",
@@ -68,6 +71,23 @@ class Popup(QWidget):
     refresh_requested = Signal()
     settings_requested = Signal()
     range_changed = Signal(str)
+
+    # Widgets made by popup_layout.build.
+    title: QLabel
+    account: QLabel
+    refresh_button: QToolButton
+    settings_button: QToolButton
+    banner: QLabel
+    body: QWidget
+    body_scroll: QScrollArea
+    placeholder: QLabel
+    gauge_box: QVBoxLayout
+    section_label: QLabel
+    range_group: QButtonGroup
+    range_buttons: dict[str, QPushButton]
+    timeline: Timeline
+    panel_box: QVBoxLayout
+    footer: QLabel
 
     def __init__(self, clock: Clock | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,6 +104,7 @@ class Popup(QWidget):
         self.range_key = "24h"
         self.thresholds: tuple[int, ...] = (50, 75, 90)
         self.history_loader: HistoryLoader | None = None
+        self._history_asked = 0  # reloads started; a late answer to an older one is dropped
         self.window_mode = False
         self._last_hidden = 0.0
         self._banner_error = False
@@ -91,7 +112,7 @@ class Popup(QWidget):
         self._gauges: dict[str, GaugeRow] = {}
         self._extra: ExtraUsageRow | None = None
         self._set_popup_flags()
-        self._build()
+        popup_layout.build(self)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._tick)
@@ -108,109 +129,10 @@ class Popup(QWidget):
             Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
         )
 
-    def _build(self) -> None:
-        root = QVBoxLayout(self)
-        root.setContentsMargins(1, 1, 1, 1)
-        root.setSpacing(0)
-        header = QWidget(objectName="header")
-        hl = QHBoxLayout(header)
-        hl.setContentsMargins(16, 12, 10, 8)
-        titles = QVBoxLayout()
-        titles.setSpacing(1)
-        self.title = QLabel("Claude Watch", objectName="title")
-        self.account = QLabel("", objectName="account")
-        titles.addWidget(self.title)
-        titles.addWidget(self.account)
-        hl.addLayout(titles, 1)
-        self.refresh_button = QToolButton(objectName="refresh", text="⟳")
-        self.refresh_button.setToolTip("Refresh now")
-        self.refresh_button.clicked.connect(self.refresh_requested)
-        self.settings_button = QToolButton(objectName="settings", text="⚙")
-        self.settings_button.setToolTip("Settings…")
-        self.settings_button.clicked.connect(self.settings_requested)
-        for b in (self.refresh_button, self.settings_button):
-            b.setAutoRaise(True)
-            b.setFixedSize(30, 30)
-            b.setCursor(Qt.CursorShape.PointingHandCursor)
-            hl.addWidget(b, 0, Qt.AlignmentFlag.AlignTop)
-        root.addWidget(header)
-        self.banner = QLabel("", objectName="banner")
-        self.banner.setWordWrap(True)
-        self.banner.setContentsMargins(14, 8, 14, 8)
-        self.banner.hide()
-        banner_wrap = QHBoxLayout()
-        banner_wrap.setContentsMargins(12, 0, 12, 8)
-        banner_wrap.addWidget(self.banner)
-        root.addLayout(banner_wrap)
-        # Everything between the header and the footer scrolls as one body when the popup would
-        # outgrow the screen (five gauges, the timeline and the panels do not fit in 800 pixels).
-        self.body = QWidget(objectName="body")
-        body = QVBoxLayout(self.body)
-        body.setContentsMargins(0, 0, 0, 0)
-        body.setSpacing(0)
-        self.placeholder = QLabel("Waiting for the first reading…", objectName="placeholder")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setMinimumHeight(60)
-        body.addWidget(self.placeholder)
-        self.gauge_box = QVBoxLayout()
-        self.gauge_box.setSpacing(6)
-        self.gauge_box.setContentsMargins(0, 0, 0, 6)
-        body.addLayout(self.gauge_box)
-        body.addWidget(self._rule())
-        hist = QHBoxLayout()
-        hist.setContentsMargins(16, 8, 12, 0)
-        self.section_label = QLabel("History", objectName="section")
-        hist.addWidget(self.section_label, 1)
-        self.range_group = QButtonGroup(self)
-        self.range_buttons: dict[str, QPushButton] = {}
-        for key, text in (("24h", "24 h"), ("7d", "7 d")):
-            b = QPushButton(text, objectName=f"range-{key}")
-            b.setCheckable(True)
-            b.setCursor(Qt.CursorShape.PointingHandCursor)
-            b.setFixedHeight(22)
-            self.range_group.addButton(b)
-            self.range_buttons[key] = b
-            b.clicked.connect(lambda _=False, k=key: self.set_range(k, emit=True))
-            hist.addWidget(b)
-        self.range_buttons["24h"].setChecked(True)
-        body.addLayout(hist)
-        self.timeline = Timeline()
-        tl = QHBoxLayout()
-        tl.setContentsMargins(6, 4, 10, 4)
-        tl.addWidget(self.timeline)
-        body.addLayout(tl)
-        # Panels (live sessions, local usage) below the timeline.
-        self.panel_box = QVBoxLayout()
-        self.panel_box.setContentsMargins(0, 0, 0, 0)
-        self.panel_box.setSpacing(0)
-        body.addLayout(self.panel_box)
-        self.body_scroll = QScrollArea(objectName="bodyScroll")
-        self.body_scroll.setWidget(self.body)
-        self.body_scroll.setWidgetResizable(True)
-        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.body_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.body_scroll.viewport().setObjectName("bodyViewport")
-        self.body_scroll.setStyleSheet(
-            "QScrollArea, #bodyViewport, #body { background: transparent; border: none; }"
-        )
-        self.body_scroll.viewport().setAutoFillBackground(False)
-        root.addWidget(self.body_scroll)
-        root.addWidget(self._rule())
-        self.footer = QLabel("", objectName="footer")
-        self.footer.setContentsMargins(16, 7, 16, 9)
-        root.addWidget(self.footer)
-        self.setFixedWidth(WIDTH)
-
-    def _rule(self) -> QFrame:
-        line = QFrame(objectName="rule")
-        line.setFixedHeight(1)
-        line.setStyleSheet(f"background: {self.theme.border}; border: none;")
-        return line
-
     # ----- public API
     def add_panel(self, widget: QWidget) -> None:
         """Add a section below the timeline (local usage, live sessions...)."""
-        rule = self._rule()
+        rule = popup_layout.rule(self.theme)
         self.panel_box.addWidget(rule)
         self.panel_box.addWidget(widget)
         self._panels.append(widget)
@@ -359,15 +281,30 @@ class Popup(QWidget):
         return self._extra
 
     def reload_history(self) -> None:
+        """Ask the loader for the range's rows; an awaitable answer (the app's loader reads SQLite
+        on a worker thread) is drawn when it arrives, unless a newer reload overtook it."""
         now = self.clock.now()
-        rows: Sequence[Row] = ()
+        rows: Sequence[Row] | Awaitable[Sequence[Row]] = ()
         if self.history_loader is not None:
             since, _ = view_span(now, self.range_key)
             try:
                 rows = self.history_loader(since)
             except Exception:
                 log.exception("could not load history for the timeline")
+        self._history_asked += 1
+        if inspect.isawaitable(rows):
+            spawn(self._draw_history_later(rows, self._history_asked, now), name="popup-history")
+            return
         self.timeline.set_data(rows, self.state, now, self.range_key, self.thresholds)
+
+    async def _draw_history_later(self, pending: Awaitable[Sequence[Row]], asked: int, now: datetime) -> None:
+        try:
+            rows = await pending
+        except Exception:
+            log.exception("could not load history for the timeline")
+            rows = ()
+        if asked == self._history_asked and shiboken6.isValid(self):
+            self.timeline.set_data(rows, self.state, now, self.range_key, self.thresholds)
 
     def toggle_at(self, anchor: Rect | None) -> None:
         """Show next to ``anchor`` (the tray icon), or hide when showing; ignores the click that
@@ -432,7 +369,7 @@ class Popup(QWidget):
         self.banner.setText(banner)
         self.banner.setVisible(bool(banner))
         self._banner_error = state.level is Level.ERROR or state.error is not None
-        self._style_banner()
+        popup_layout.style_banner(self)
         footer = humanize.format_age(state.age_seconds)
         if state.snapshot is not None:
             footer += f" · via {SOURCE_WORDS.get(state.snapshot.source, str(state.snapshot.source))}"
@@ -451,53 +388,9 @@ class Popup(QWidget):
 
     # ----- look
     def apply_theme(self) -> None:
-        t = self.theme = resolve(self.theme_setting)
-        # Each widget gets its own style sheet: a theme switch through one parent sheet does not
-        # reliably restyle children that another popup's identical sheet already polished.
-        self.title.setStyleSheet(text_style(t, "font-size: 15px; font-weight: 600;"))
-        for label in (self.account, self.footer, self.placeholder):
-            label.setStyleSheet(muted_style(t, "font-size: 12px;"))
-        self.section_label.setStyleSheet(muted_style(t, "font-size: 11px; font-weight: 600;"))
-        for rule in self.findChildren(QFrame, "rule"):
-            rule.setStyleSheet(f"background: {t.border}; border: none;")
-        for button in (self.refresh_button, self.settings_button):
-            button.setStyleSheet(
-                f"QToolButton {{ color: {t.muted}; font-size: 17px; border: none; border-radius: 6px; }}"
-                f"QToolButton:hover {{ background: {t.surface}; color: {t.text}; }}"
-            )
-        for key, button in self.range_buttons.items():
-            corners = (
-                "border-top-left-radius: 5px; border-bottom-left-radius: 5px;"
-                if key == "24h"
-                else "border-top-right-radius: 5px; border-bottom-right-radius: 5px; border-left: none;"
-            )
-            button.setStyleSheet(
-                f"QPushButton {{ color: {t.muted}; background: transparent; border: 1px solid {t.border};"
-                f" padding: 0 10px; font-size: 11px; {corners} }}"
-                f"QPushButton:checked {{ background: {t.surface}; color: {t.text}; font-weight: 600; }}"
-            )
-        # A slim scroll bar in the theme's colours for the body (shown only on small screens).
-        self.body_scroll.verticalScrollBar().setStyleSheet(
-            f"QScrollBar:vertical {{ background: transparent; width: 8px; margin: 2px 2px 2px 0; }}"
-            f"QScrollBar::handle:vertical {{ background: {t.border}; border-radius: 3px; min-height: 30px; }}"
-            f"QScrollBar::handle:vertical:hover {{ background: {t.muted}; }}"
-            "QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical { height: 0; }"
-            "QScrollBar::add-page:vertical, QScrollBar::sub-page:vertical { background: none; }"
-        )
-        self._style_banner()
-        for panel in self._panels:
-            self._theme_panel(panel)
-        for row in self._gauges.values():
-            row.set_theme(t)
-        if self._extra is not None:
-            self._extra.set_theme(t)
-        self.timeline.set_theme(t)
+        self.theme = resolve(self.theme_setting)
+        popup_layout.apply_look(self)
         self.update()
-
-    def _style_banner(self) -> None:
-        t = self.theme
-        bg, fg = (t.error_bg, t.error_text) if self._banner_error else (t.banner_bg, t.banner_text)
-        self.banner.setStyleSheet(f"background: {bg}; color: {fg}; border-radius: 6px; font-size: 12px;")
 
     @property
     def banner_is_error(self) -> bool:
