@@ -36,7 +36,7 @@ other   ~/.config/autostart/claude-watch.desktop;  platform/autostart.py (files 
         Windows: the HKCU Run key value
 other   Claude Code's settings.json, its backups,  statusline/install.py (`statusline --install`;
         claude-watch-statusline.json next to it    keeps the file's mode, writes through a symlink)
-other   an exported CSV, where the user says       cli/export.py (`export csv`, the popup's Export)
+other   an exported CSV, where the user says       services/export.py (`export csv`, the popup's Export)
 ======  =========================================  ========================================================
 
 The single-instance guard (``platform/single_instance.py``) is a local socket, not a file here.

@@ -146,7 +146,7 @@ def test_install_keeps_the_mode_of_claude_codes_settings(tmp_path: Path) -> None
 
 
 def test_export_writes_crlf_csv_privately(tmp_path: Path) -> None:
-    from trayapp.cli.export import write_csv
+    from trayapp.services.export import write_csv
 
     out = write_csv(tmp_path / "x.csv", ["a", "b"], [[1, "é,2"]])
     assert out.read_bytes() == 'a,b\r\n1,"é,2"\r\n'.encode()

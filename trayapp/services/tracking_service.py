@@ -159,7 +159,7 @@ class TrackingService(QObject):
         return tracker.today(now)
 
     def _export(self, what: str, out: Path) -> int:
-        from trayapp.cli.export import export_csv
+        from trayapp.services.export import export_csv
 
         tracker = self._get_tracker() if what != "snapshots" else None
         return export_csv(what, out, tracker)

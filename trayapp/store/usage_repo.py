@@ -212,6 +212,18 @@ class UsageRepo:
         """``(time, utilization, resets_at)`` for one window since ``since`` (burn-rate input)."""
         return [(t, u, r) for t, _, u, r in self.history([window_id], since)]
 
+    def sample_rows(self, since: float, until: float) -> list[tuple[Any, ...]]:
+        """Every window sample with ``since <= fetched_at < until`` (epoch seconds) as stored, oldest
+        first: ``(fetched_at, source, window_id, label, kind, utilization, resets_at)`` (CSV export)."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT fetched_at, source, window_id, label, kind, utilization, resets_at"
+                " FROM window_samples WHERE fetched_at >= ? AND fetched_at < ?"
+                " ORDER BY fetched_at, window_id",
+                (since, until),
+            ).fetchall()
+        return [tuple(r) for r in rows]
+
     # --- poll outcomes, cooldowns, state --------------------------------------------------------
 
     def record_outcome(self, at: datetime, error: FetchError | None, http_status: int | None = None) -> None:

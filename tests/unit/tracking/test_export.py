@@ -48,3 +48,15 @@ def test_unwritable_target_is_reported(cases: Path, tmp_path: Path, capsys) -> N
     target = tmp_path / "missing-dir" / "x.csv"
     assert main(["export", "csv", "--what", "daily", "--out", str(target)]) == 1
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_the_library_half_refuses_clearly(tmp_path: Path) -> None:
+    import pytest
+
+    from trayapp.services.export import ExportError, export_csv
+
+    with pytest.raises(ExportError, match="unknown export 'weekly'"):
+        export_csv("weekly", tmp_path / "x.csv")
+    with pytest.raises(ExportError, match="a tracker is needed"):
+        export_csv("daily", tmp_path / "x.csv")
+    assert not (tmp_path / "x.csv").exists()
