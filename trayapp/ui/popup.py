@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from trayapp.core import humanize
 from trayapp.core.clock import Clock, SystemClock
-from trayapp.core.models import AccountState, Level, Source
+from trayapp.core.models import AccountState, Level
 from trayapp.runtime import spawn
 from trayapp.settings import Settings
 from trayapp.ui import popup_layout
@@ -50,12 +50,6 @@ log = logging.getLogger(__name__)
 
 MIN_BODY = 160  # the least the scrolling body shrinks to (about two gauges)
 FOCUS_GRACE = 0.5  # seconds after opening during which a focus loss does not close the popup
-SOURCE_WORDS = {
-    Source.API: "usage API",
-    Source.STATUSLINE: "Claude Code status line",
-    Source.AGENT: "agent",
-    Source.DEMO: "demo data",
-}
 # Rows at once, or an awaitable of them (read off the GUI thread).
 HistoryLoader = Callable[[datetime], Sequence[Row] | Awaitable[Sequence[Row]]]
 # What :meth:`Popup.apply_settings` reads (checked against the schema when the popup follows).
@@ -293,7 +287,13 @@ class Popup(QWidget):
                 log.exception("could not load history for the timeline")
         self._history_asked += 1
         if inspect.isawaitable(rows):
-            spawn(self._draw_history_later(rows, self._history_asked, now), name="popup-history")
+            later = self._draw_history_later(rows, self._history_asked, now)
+            try:
+                spawn(later, name="popup-history")
+            except RuntimeError:  # no running loop (a test or a shutdown): nothing to draw into
+                later.close()
+                if inspect.iscoroutine(rows):
+                    rows.close()
             return
         self.timeline.set_data(rows, self.state, now, self.range_key, self.thresholds)
 
@@ -370,19 +370,14 @@ class Popup(QWidget):
         self.banner.setVisible(bool(banner))
         self._banner_error = state.level is Level.ERROR or state.error is not None
         popup_layout.style_banner(self)
-        footer = humanize.format_age(state.age_seconds)
-        if state.snapshot is not None:
-            footer += f" · via {SOURCE_WORDS.get(state.snapshot.source, str(state.snapshot.source))}"
-        self.footer.setText(footer)
+        source = state.snapshot.source if state.snapshot is not None else None
+        self.footer.setText(popup_layout.footer_text(state.age_seconds, source))
 
     def _tick(self) -> None:
         now = self.clock.now()
         if self.state is not None and self.state.age_seconds is not None and self.state.snapshot is not None:
             age = (now - self.state.snapshot.fetched_at).total_seconds()
-            self.footer.setText(
-                humanize.format_age(age)
-                + f" · via {SOURCE_WORDS.get(self.state.snapshot.source, str(self.state.snapshot.source))}"
-            )
+            self.footer.setText(popup_layout.footer_text(age, self.state.snapshot.source))
         for row in self._gauges.values():
             row.tick(now)
 

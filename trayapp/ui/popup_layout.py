@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayapp.core import humanize
+from trayapp.core.models import Source
 from trayapp.ui.theme import Theme, muted_style, text_style
 from trayapp.ui.timeline import Timeline
 
@@ -28,6 +30,20 @@ if TYPE_CHECKING:
     from trayapp.ui.popup import Popup
 
 WIDTH = 380
+SOURCE_WORDS = {
+    Source.API: "usage API",
+    Source.STATUSLINE: "Claude Code status line",
+    Source.AGENT: "agent",
+    Source.DEMO: "demo data",
+}
+
+
+def footer_text(age_seconds: float | None, source: Source | None) -> str:
+    """``updated 2 min ago · via usage API``: the reading's age and where it came from."""
+    text = humanize.format_age(age_seconds)
+    if source is not None:
+        text += f" · via {SOURCE_WORDS.get(source, str(source))}"
+    return text
 
 
 def rule(theme: Theme) -> QFrame:
