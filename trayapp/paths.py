@@ -22,7 +22,7 @@ data    claude-watch-demo.sqlite3                  the same, in --demo mode
 data    ledger.sqlite3                             store/ledger/, for services/tracking_service.py
 state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
 state   alerts.json (fired alerts, the pause)      services/alerts.py
-state   today-cost.json                            services/ledger_service.py, after each scan
+state   today-cost.json                            services/ledger_service.py, after each app scan
 state   loop-health.json                           runtime.py (LoopHealth; the tray app only)
 state   statusline/sessions/<session>.json,        statusline/capture.py (the `statusline` command);
         statusline/rate-limits.json,               read by sources/statusline_capture.py

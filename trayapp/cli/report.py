@@ -2,7 +2,9 @@
 
 Scans Claude Code's transcripts incrementally (a progress bar on stderr during a long first scan),
 then prints a table, or with ``--json`` the same fields ccusage prints, so scripts written for
-ccusage keep working. Everything is a local estimate: this machine, Claude Code only.
+ccusage keep working. Everything is a local estimate: this machine, Claude Code only. A report
+reads: its scan brings the ledger up to date and nothing else is written (``today-cost.json`` is
+refreshed only by the tray app, see :mod:`trayapp.services.ledger_service`).
 """
 
 from __future__ import annotations

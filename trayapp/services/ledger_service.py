@@ -4,8 +4,13 @@ project, blocks, today) with the user's time zone, cost mode and price table. Us
 from a worker thread, by the tracking service (:mod:`trayapp.services.tracking_service`, its Qt
 face).
 
-After every scan it writes ``state_dir()/today-cost.json`` atomically:
-``{"date", "cost_usd", "tokens", "updated_at"}``.
+``state_dir()/today-cost.json`` (``{"date", "cost_usd", "tokens", "updated_at"}``: today's cost
+for the user's own scripts and status bars) is written by :meth:`Tracker.write_today`, which only
+the tray app's tracking service calls, after each of its scans (about once a minute). A report
+only reads: its scan brings the ledger up to date and writes nothing else, so ``report`` and
+``export`` never touch the file. Nothing in Claude Watch reads it: the status line's
+``today_cost`` segment sums its own captures (:mod:`trayapp.statusline.capture`), and the file's
+``updated_at`` says how fresh it is.
 """
 
 from __future__ import annotations
@@ -138,15 +143,15 @@ class Tracker:
         *,
         progress: ProgressFn | None = None,
         workers: int | None = None,
-        now: datetime | None = None,
     ) -> ScanStats:
+        """Bring the ledger up to date with the transcripts (nothing else is written)."""
         from trayapp.services.ledger_writer import scan
 
-        stats = scan(self.repo, roots, progress=progress, workers=workers)
-        self.write_today(now)
-        return stats
+        return scan(self.repo, roots, progress=progress, workers=workers)
 
     def write_today(self, now: datetime | None = None) -> Path:
+        """Replace ``today-cost.json`` with today's figures (see the module docstring for who calls
+        this and when)."""
         import json
 
         from trayapp.store.files import atomic_write

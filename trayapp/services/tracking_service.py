@@ -5,7 +5,8 @@ All ledger work runs in one dedicated worker thread that owns the SQLite connect
 :class:`~trayapp.services.ledger_service.Tracker`; a cold scan fans out to a process pool from
 there. The asyncio side (qasync loop) awaits that thread, so the GUI never blocks. Progress of a
 long scan is emitted from the worker thread; Qt queues it to receivers on the GUI thread. Every
-refresh also rewrites ``today-cost.json`` for the statusline.
+refresh also rewrites ``today-cost.json``: this is the one place it is refreshed (see
+:mod:`trayapp.services.ledger_service`).
 
 Signals:
     scan_progressed(int, int): bytes done and bytes to read during a scan (only for large scans).
@@ -153,10 +154,15 @@ class TrackingService(QObject):
         now = self.clock.now()
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-        stats = tracker.refresh(progress=self._progress, workers=self.workers, now=now)
+        stats = tracker.refresh(progress=self._progress, workers=self.workers)
         for note in stats.notes():  # skipped lines (file:line) and unreadable files; the scan went on
             log.warning("transcript scan: %s", note)
-        return tracker.today(now)
+        summary = tracker.today(now)
+        try:
+            tracker.write_today(now)
+        except OSError as exc:  # the dashboard still gets its summary
+            log.warning("cannot write today-cost.json: %s", exc)
+        return summary
 
     def _export(self, what: str, out: Path) -> int:
         from trayapp.services.export import export_csv

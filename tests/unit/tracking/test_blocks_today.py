@@ -52,7 +52,9 @@ def test_today_summary_and_today_cost_file(cases: Path, tracker) -> None:  # typ
     from trayapp import paths
 
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    tracker.refresh(workers=1, now=now)
+    tracker.refresh(workers=1)
+    assert not (paths.state_dir() / "today-cost.json").exists()  # a scan writes only the ledger
+    assert tracker.write_today(now) == paths.state_dir() / "today-cost.json"
     data = json.loads((paths.state_dir() / "today-cost.json").read_text())
     assert data["date"] == "2026-03-01" and data["tokens"] == 269_703
     assert data["cost_usd"] == pytest.approx(tracker.daily(stats_cache=False).rows["2026-03-01"].cost)

@@ -92,13 +92,12 @@ def test_bad_arguments_are_clear(cases: Path, capsys) -> None:  # type: ignore[n
     assert "unknown time zone" in capsys.readouterr().err
 
 
-def test_today_cost_file_written_after_scan(cases: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_reports_and_exports_do_not_write_today_cost(cases: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     from trayapp import paths
 
-    main(["report", "daily", "--json"])
-    data = json.loads((paths.state_dir() / "today-cost.json").read_text())
-    assert set(data) == {"date", "cost_usd", "tokens", "updated_at"}
-    assert data["tokens"] == 0  # the fixtures are from March 2026
+    assert main(["report", "daily", "--json"]) == 0  # a first scan
+    assert main(["export", "csv", "--what", "daily", "--out", "-"]) == 0
+    assert not (paths.state_dir() / "today-cost.json").exists()  # the tray app's file (one writer)
 
 
 def test_report_while_another_process_writes_the_ledger(cases: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]

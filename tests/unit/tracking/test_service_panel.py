@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.unit.tracking.conftest import S1
+from trayapp import paths
 from trayapp.core.clock import FakeClock
 from trayapp.core.humanize import format_tokens
 from trayapp.services.tracking_service import TrackingService
@@ -39,6 +41,11 @@ async def test_refresh_scans_in_a_worker_and_emits_summary(cases: Path, qtbot) -
     assert threads and threads[0].startswith("tracking") and threads[0] != threading.main_thread().name
     assert seen == [summary]
     assert summary.date == "2026-03-01" and summary.tally.total == 269_703
+    # The one writer of today-cost.json: each of the app's scans refreshes it.
+    data = json.loads((paths.state_dir() / "today-cost.json").read_text())
+    assert (data["date"], data["tokens"]) == ("2026-03-01", 269_703)
+    assert data["updated_at"] == "2026-03-01T12:00:00Z"
+    assert data["cost_usd"] == pytest.approx(summary.tally.cost)
     assert summary.top_sessions[0][0] == S1
     assert summary.block is not None and summary.block.is_active
 
