@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +185,3 @@ class TrackingService(QObject):
     def _report_crash(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.error("tracking service stopped", exc_info=task.exception())
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
