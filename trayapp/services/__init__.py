@@ -1,1 +1,2 @@
-"""Long-lived services on the GUI thread: poller, alert policy runner, scanner service."""
+"""Long-lived services: the usage poller, the alert policy runner, local usage tracking (the ledger
+service, its writer and their Qt face) and exports."""

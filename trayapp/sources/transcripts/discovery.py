@@ -117,7 +117,7 @@ class _Listings:
     """Folder path -> [mtime_ns, listed_at_ns, sub-folders, ``*.jsonl`` files], kept between runs.
 
     A folder's mtime changes whenever an entry is added, removed or renamed in it (appending to a
-    transcript does not, and needs no listing: the scanner stats every file). An unreadable or
+    transcript does not, and needs no listing: the ledger writer stats every file). An unreadable or
     malformed cache file is ignored (the folders are read), and failing to write it loses nothing.
     """
 
