@@ -380,7 +380,8 @@ def run_app(demo: bool, self_test: bool) -> int:
     import trayapp.ui  # noqa: F401  (applies the PySide6 None-reference guard)
     from trayapp.ui.icon import app_icon
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName("Claude Watch")

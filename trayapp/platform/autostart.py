@@ -14,6 +14,7 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from trayapp.store.files import atomic_write
 
@@ -57,8 +58,8 @@ def launch_agent_file() -> Path:
 
 
 # ----- Windows: HKCU Run
-def _winreg():  # type: ignore[no-untyped-def]
-    import winreg  # type: ignore[import-not-found]
+def _winreg() -> Any:
+    import winreg  # type: ignore[import-not-found,unused-ignore]
 
     return winreg
 

@@ -146,8 +146,8 @@ class Timeline(QWidget):
                 if not seg:
                     continue
                 path = QPainterPath(QPointF(ax.x(seg[0][0]), ax.y(seg[0][1])))
-                for ts, v in seg[1:]:
-                    path.lineTo(ax.x(ts), ax.y(v))
+                for at, value in seg[1:]:
+                    path.lineTo(ax.x(at), ax.y(value))
                 p.drawPath(path)
             proj = self.projections.get(s.window_id)
             if proj is not None:

@@ -13,7 +13,6 @@ Signals:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from trayapp.core.humanize import format_money, format_tokens
+from trayapp.runtime import spawn
 from trayapp.ui.panels import button_style
 from trayapp.ui.theme import Theme, muted_style, text_style
 
@@ -195,8 +195,7 @@ def make_panel(service: Any, tz: Any = None) -> LocalUsagePanel:
     service.export_finished.connect(lambda path, n: panel.set_message(f"Exported {n} rows to {path}"))
 
     def export(what: str, path: str) -> None:
-        task = asyncio.get_event_loop().create_task(service.export_csv(what, Path(path)))
-        panel._export_task = task  # keep a reference until it finishes
+        spawn(service.export_csv(what, Path(path)), name="export-csv")
 
     panel.export_requested.connect(export)
     if getattr(service, "summary", None) is not None:
