@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,12 +15,12 @@ def test_daily_and_sessions_csv(cases: Path, tmp_path: Path, capsys) -> None:  #
     assert main(["export", "csv", "--what", "daily", "--out", str(out), "--timezone", "UTC"]) == 0
     raw = out.read_bytes()
     assert raw.count(b"\r\n") == 4 and raw.endswith(b"\r\n")  # header + 3 days, CRLF (RFC 4180)
-    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
     assert [r["date"] for r in rows] == ["2026-03-01", "2026-03-02", "2026-03-03"]
     assert rows[0]["total_tokens"] == "269703" and rows[0]["unpriced_models"] == "claude-mystery-9"
     out = tmp_path / "sessions.csv"
     assert main(["export", "csv", "--what", "sessions", "--out", str(out), "--no-scan"]) == 0
-    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
     assert {r["project_path"] for r in rows} == {"/work/app", "/work/other"}
     assert "wrote 3 row(s)" in capsys.readouterr().err
 
@@ -38,7 +39,7 @@ def test_snapshots_csv_from_the_main_database(tmp_path: Path, capsys) -> None:  
     repo.save_snapshot(UsageSnapshot(fetched_at=at, source=Source.API, windows=(win,)))
     repo.close()
     assert main(["export", "csv", "--what", "snapshots", "--out", str(out)]) == 0
-    rows = list(csv.reader(out.open(encoding="utf-8", newline="")))
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
     assert rows[0][:3] == ["fetched_at", "source", "window_id"]
     assert rows[1] == ["2026-03-01T12:00:00Z", "api", "five_hour", "Session, 5 h", "five_hour", "42.5",
                        "2026-03-01T14:00:00Z"]  # fmt: skip

@@ -201,6 +201,7 @@ def test_scan_killed_midway_then_rerun_gives_same_totals(tmp_path: Path) -> None
         still_running = proc.poll() is None
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        proc.stdout.close()
         if still_running:
             repo = LedgerRepo.open(db)
             partial = repo.conn.execute("SELECT COUNT(*) FROM files WHERE offset > 0").fetchone()[0]
