@@ -30,6 +30,8 @@ APP_NAME = "Claude Watch"
 class ClaudeWatch:
     """Holds the long-lived objects; one instance per process."""
 
+    ALERT_DRAIN_SECONDS = 3.0  # how long shutdown lets alert sends in flight finish
+
     def __init__(self, app: Any, demo: bool, self_test: bool) -> None:
         from trayapp import settings as st
         from trayapp.core.clock import SystemClock
@@ -278,7 +280,12 @@ class ClaudeWatch:
             stop = self.usage.stop()
             if asyncio.iscoroutine(stop):
                 await stop
-        await asyncio.wait_for(self.alerts.drain(), 3.0)
+        # Sends in flight may finish (bounded); what is left is cancelled, never raised: a slow
+        # channel must not skip the rest of the shutdown.
+        await self.alerts.drain(self.ALERT_DRAIN_SECONDS)
+        from trayapp.runtime import drain
+
+        await drain(2.0)  # every other background task (settings page, export, live sessions)
         if self.demo_handle is not None:
             self.demo_handle.stop()
         if self.single is not None:

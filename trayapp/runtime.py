@@ -1,13 +1,20 @@
 """One runtime for background work: tasks, worker lanes and the health of long-lived loops.
 
 - :func:`spawn` starts a fire-and-forget coroutine on the running loop, keeps a reference (the
-  loop only keeps weak ones, so an unreferenced task can vanish mid-run) and logs its failure.
-  :func:`drain` cancels and awaits what is still running, at shutdown.
+  loop only keeps weak ones, so an unreferenced task can vanish mid-run) and logs its failure;
+  :func:`try_spawn` does the same when a loop runs and quietly drops the coroutine otherwise (a
+  widget shown in a test without one). A task may belong to a *group* (any hashable, often the
+  object that started it): :func:`wait` waits for a group without cancelling it, and
+  :func:`drain` ends a group (or everything, at shutdown): cancel first, or with
+  ``cancel_after=True`` let it finish for up to ``timeout`` and cancel only what is left. Neither
+  raises when time runs out; they return whether everything ended.
 - :func:`run_blocking` runs a blocking call (file reads, SQLite, keyring) on a bounded set of
   daemon threads per *lane*, so a slow keyring prompt cannot starve the ledger and the GUI thread
   never blocks. Plain threads, not the loop's default executor: under qasync that is a pool of
   QThreads, which crash the interpreter at exit when many event loops come and go (see
-  :class:`_Lane` for the rest of the reasons).
+  :class:`_Lane` for the rest of the reasons). Callers without an event loop (the CLI, a worker
+  thread) use :func:`submit` (a ``concurrent.futures.Future``) or :func:`call_with_timeout`,
+  which waits at most so long for the lane's answer.
 - :class:`LoopHealth` is what every long-lived loop (poller, scanner, outbox, watchers) reports
   to: an unexpected exception is logged once with its traceback (repeats of the same error only
   counted), counted, and answered with an exponential backoff, never a tight retry. The counts
@@ -25,7 +32,8 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Hashable
+from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,24 +50,52 @@ LOOP_BACKOFF_CAP = 300.0
 # an unlock prompt for minutes, so it never shares threads with the others).
 LANES: dict[str, int] = {"io": 4, "ledger": 1, "keyring": 1}
 
-_tasks: set[asyncio.Task[Any]] = set()
+# Every task started with spawn() -> its group (None when it has none).
+_tasks: dict[asyncio.Task[Any], Hashable | None] = {}
 _lanes: dict[str, _Lane] = {}
 _lanes_lock = threading.Lock()
+_where = threading.local()  # .lane: the name of the lane whose thread this is
+# How long drain(cancel_after=True) gives cancelled tasks to unwind (their finally blocks).
+CANCEL_GRACE = 1.0
 
 
 # --- tasks -------------------------------------------------------------------------------------
 
 
-def spawn(coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
-    """Run ``coro`` as a task on the running loop; keep it alive and log it if it fails."""
-    task = asyncio.get_running_loop().create_task(coro, name=name)
-    _tasks.add(task)
+def spawn(coro: Coroutine[Any, Any, T], name: str, *, group: Hashable | None = None) -> asyncio.Task[T]:
+    """Run ``coro`` as a task named ``name`` on the running loop; keep it, log it if it fails.
+
+    ``group`` is what :func:`wait` and :func:`drain` select tasks by: usually the object that
+    started them, so it waits for its own work and nobody else's. Raises RuntimeError when no
+    loop runs in this thread (``coro`` is closed, not leaked).
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        coro.close()  # no "coroutine was never awaited" warning on top of the error
+        raise
+    task = loop.create_task(coro, name=name)
+    _tasks[task] = group
     task.add_done_callback(_task_done)
     return task
 
 
+def try_spawn(
+    coro: Coroutine[Any, Any, T], name: str, *, group: Hashable | None = None
+) -> asyncio.Task[T] | None:
+    """:func:`spawn` when an event loop runs in this thread; otherwise close ``coro``, return None
+    (work started on a click in a widget test or a script, where nothing could run it)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        coro.close()
+        log.debug("no running event loop: %s skipped", name)
+        return None
+    return spawn(coro, name, group=group)
+
+
 def _task_done(task: asyncio.Task[Any]) -> None:
-    _tasks.discard(task)
+    _tasks.pop(task, None)
     if task.cancelled():
         return
     exc = task.exception()
@@ -67,14 +103,62 @@ def _task_done(task: asyncio.Task[Any]) -> None:
         log.error("background task %s failed", task.get_name(), exc_info=exc)
 
 
-async def drain(timeout: float = 5.0) -> None:
-    """Cancel every task started with :func:`spawn` on this loop and wait for them to end."""
+def _running(loop: asyncio.AbstractEventLoop, group: Hashable | None) -> list[asyncio.Task[Any]]:
+    """This loop's unfinished tasks of ``group`` (every group when None), never the caller's own."""
+    me = asyncio.current_task()
+    return [
+        t
+        for t, g in list(_tasks.items())
+        if t.get_loop() is loop and not t.done() and t is not me and (group is None or g == group)
+    ]
+
+
+async def wait(timeout: float | None = None, *, group: Hashable | None = None) -> bool:
+    """Wait, without cancelling, until the tasks of ``group`` (every task when None) have ended,
+    those started meanwhile included. False when ``timeout`` passed first (they keep running)."""
     loop = asyncio.get_running_loop()
-    mine = [t for t in _tasks if t.get_loop() is loop and not t.done()]
+    deadline = None if timeout is None else loop.time() + timeout
+    while True:
+        mine = _running(loop, group)
+        if not mine:
+            return True
+        left = None if deadline is None else deadline - loop.time()
+        if left is not None and left <= 0:
+            return False
+        await asyncio.wait(mine, timeout=left)
+
+
+async def drain(
+    timeout: float | None = 5.0, *, group: Hashable | None = None, cancel_after: bool = False
+) -> bool:
+    """End the tasks of ``group`` (every task started with :func:`spawn` when None) on this loop.
+
+    By default they are cancelled at once and given ``timeout`` seconds to unwind (shutdown).
+    With ``cancel_after=True`` they may first finish on their own for up to ``timeout`` seconds
+    (None: as long as they take); only what is still running then is cancelled and given
+    :data:`CANCEL_GRACE` seconds to unwind (alerts in flight at shutdown).
+
+    Never raises when time runs out: returns True when every task had ended by the deadline
+    (on its own with ``cancel_after``), False when some had to be cancelled or given up on.
+    """
+    loop = asyncio.get_running_loop()
+    if cancel_after:
+        if await wait(timeout, group=group):
+            return True
+        left = _running(loop, group)
+        for task in left:
+            task.cancel()
+        log.warning("%d task(s) still running after %s s: cancelled", len(left), timeout)
+        if left:
+            await asyncio.wait(left, timeout=CANCEL_GRACE)
+        return False
+    mine = _running(loop, group)
     for task in mine:
         task.cancel()
-    if mine:
-        await asyncio.wait(mine, timeout=timeout)
+    if not mine:
+        return True
+    _, pending = await asyncio.wait(mine, timeout=timeout)
+    return not pending
 
 
 # --- blocking work ------------------------------------------------------------------------------
@@ -108,6 +192,7 @@ class _Lane:
         self._queue.put(job)
 
     def _work(self) -> None:
+        _where.lane = self.name
         while True:
             job = self._queue.get()
             if job is None:
@@ -162,6 +247,58 @@ async def run_blocking(fn: Callable[..., T], *args: Any, lane: str = "io", **kwa
 
     worker.submit(job)
     return await future
+
+
+def current_lane() -> str | None:
+    """The lane whose worker thread this is, or None (the GUI thread, a CLI's main thread...)."""
+    lane: str | None = getattr(_where, "lane", None)
+    return lane
+
+
+def submit(fn: Callable[..., T], *args: Any, lane: str = "io", **kwargs: Any) -> Future[T]:
+    """Run ``fn(*args, **kwargs)`` on one of the lane's threads: :func:`run_blocking` for callers
+    without a loop (the CLI, worker threads). Never wait on its ``.result()`` on the GUI thread."""
+    future: Future[T] = Future()
+    call = partial(fn, *args, **kwargs)
+
+    def job() -> None:
+        if not future.set_running_or_notify_cancel():
+            return  # the caller cancelled it before a thread was free
+        try:
+            result = call()
+        except BaseException as exc:  # handed to the caller, who decides
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    _lane(lane).submit(job)
+    return future
+
+
+def call_with_timeout(fn: Callable[..., T], timeout: float, *args: Any, lane: str = "io", **kwargs: Any) -> T:
+    """Call ``fn(*args, **kwargs)`` on the lane and wait at most ``timeout`` seconds for the answer.
+
+    For synchronous callers that must not hang (the keyring behind an unlock prompt, doctor's
+    probes). On a timeout the call keeps running on its thread (a thread cannot be interrupted)
+    and its late result is dropped; later calls on the same lane queue behind it, which on the
+    one-thread ``keyring`` lane is the point: a keyring stuck on a prompt answers nobody until it
+    is unlocked, and each caller gets its own timeout instead of another stuck thread.
+
+    Called on a thread of that lane already, ``fn`` runs inline: waiting for the lane from inside
+    it would only wait for itself (the caller's caller holds the time limit then, for example
+    ``SecretStore.aget``'s ``asyncio.wait_for``).
+
+    Raises TimeoutError without an answer in time, ValueError for an unknown lane, and whatever
+    ``fn`` raised.
+    """
+    if current_lane() == lane:
+        return fn(*args, **kwargs)
+    future = submit(fn, *args, lane=lane, **kwargs)
+    try:
+        return future.result(timeout=timeout)
+    except TimeoutError:
+        future.cancel()  # if it has not started yet, it never will
+        raise
 
 
 def shutdown_lanes(wait: bool = True) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,101 @@ def test_health_document_is_json(hermetic_env: Path) -> None:
     LoopHealth("a", registry=registry).failed(ValueError("x"))
     data = json.loads((hermetic_env / "state" / runtime.HEALTH_FILE).read_text())
     assert set(data) == {"pid", "updated_at", "loops"}
+
+
+def test_submit_and_call_with_timeout_run_on_the_lane() -> None:
+    future = runtime.submit(lambda: threading.current_thread().name, lane="io")
+    assert future.result(timeout=5).startswith("claude-watch-io")
+    assert runtime.call_with_timeout(lambda a, b: a + b, 5.0, 2, b=3, lane="ledger") == 5
+    with pytest.raises(KeyError, match="from the lane"):
+        runtime.call_with_timeout(lambda: {}["from the lane"], 5.0, lane="io")
+    with pytest.raises(ValueError, match="unknown lane"):
+        runtime.call_with_timeout(print, 1.0, lane="nope")
+
+
+def test_call_with_timeout_gives_up_in_time_and_the_lane_recovers() -> None:
+    release = threading.Event()
+    finished: list[str] = []
+
+    def hung() -> str:
+        release.wait(30)  # a keyring waiting on an unlock prompt
+        finished.append("hung")
+        return "late"
+
+    try:
+        start = time.monotonic()
+        with pytest.raises(TimeoutError):
+            runtime.call_with_timeout(hung, 0.2, lane="keyring")
+        assert 0.15 < time.monotonic() - start < 2
+        # The one keyring thread is still stuck: the next caller gets its own timeout, no new
+        # thread, and its call, given up on before it started, never runs.
+        with pytest.raises(TimeoutError):
+            runtime.call_with_timeout(lambda: finished.append("given up"), 0.1, lane="keyring")
+    finally:
+        release.set()
+    # Unlocked: the stuck call ends (its answer dropped) and the lane answers again.
+    assert runtime.call_with_timeout(lambda: "answered", 5.0, lane="keyring") == "answered"
+    assert finished == ["hung"]
+
+
+def test_call_with_timeout_on_its_own_lane_runs_inline() -> None:
+    # The keyring lane has one thread: submitting to it from that thread and waiting would wait
+    # for itself until the timeout.
+    def outer() -> tuple[str, str | None]:
+        inner = runtime.call_with_timeout(lambda: threading.current_thread().name, 0.5, lane="keyring")
+        return inner, runtime.current_lane()
+
+    inner, lane = runtime.call_with_timeout(outer, 5.0, lane="keyring")
+    assert inner.startswith("claude-watch-keyring") and lane == "keyring"
+    assert runtime.current_lane() is None  # this is no lane's thread
+
+
+def test_try_spawn_without_a_loop_drops_the_coroutine_quietly() -> None:
+    ran: list[int] = []
+
+    async def work() -> None:
+        ran.append(1)
+
+    # filterwarnings=error: a coroutine left unawaited would fail this test with a RuntimeWarning.
+    assert runtime.try_spawn(work(), "no-loop") is None
+    with pytest.raises(RuntimeError):
+        runtime.spawn(work(), "no-loop")
+    assert ran == []
+
+
+async def test_wait_for_a_group_does_not_cancel_and_sees_late_tasks() -> None:
+    group, other = object(), object()
+    gate = asyncio.Event()
+    done: list[str] = []
+
+    async def step(name: str, then: str | None = None) -> None:
+        await gate.wait()
+        done.append(name)
+        if then:  # a task of the group that starts another while we wait
+            runtime.spawn(step(then), name=then, group=group)
+
+    runtime.spawn(step("a", then="b"), name="a", group=group)
+    elsewhere = runtime.spawn(asyncio.sleep(3600), name="elsewhere", group=other)
+    assert await runtime.wait(0.05, group=group) is False  # still gated: left running, not cancelled
+    gate.set()
+    assert await runtime.wait(5, group=group) is True
+    assert done == ["a", "b"] and not elsewhere.done()  # another group is not waited for
+    assert await runtime.drain(2, group=other) is True and elsewhere.cancelled()
+
+
+async def test_drain_cancel_after_lets_work_finish_then_cancels_the_rest() -> None:
+    group = object()
+    quick_done = asyncio.Event()
+
+    async def quick() -> None:
+        await asyncio.sleep(0.01)
+        quick_done.set()
+
+    quick_task = runtime.spawn(quick(), name="quick", group=group)
+    assert await runtime.drain(5, group=group, cancel_after=True) is True
+    assert quick_done.is_set() and not quick_task.cancelled()
+
+    stuck = runtime.spawn(asyncio.sleep(3600), name="stuck", group=group)
+    start = asyncio.get_running_loop().time()
+    assert await runtime.drain(0.1, group=group, cancel_after=True) is False
+    assert stuck.cancelled() and asyncio.get_running_loop().time() - start < 2

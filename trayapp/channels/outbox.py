@@ -20,13 +20,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from trayapp.channels.base import Delivery
-from trayapp.channels.offthread import off_thread
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import Alert
-from trayapp.runtime import LoopHealth
+from trayapp.runtime import LoopHealth, run_blocking
 from trayapp.store.outbox_repo import Item, Outbox, outbox_file
 
 # Outbox, Item and outbox_file are re-exported for callers that still import them from here.
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
     from trayapp.platform.secrets import SecretStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LATE_AFTER = timedelta(minutes=2)
 MAX_AGE = timedelta(hours=24)
@@ -112,6 +112,10 @@ class RemoteChannel:
     def enabled(self) -> bool:
         raise NotImplementedError
 
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        """An outbox call on the io lane: SQLite never runs on the GUI thread."""
+        return await run_blocking(fn, *args, lane="io")
+
     async def transport(self) -> tuple[Transport | None, str]:
         raise NotImplementedError
 
@@ -125,16 +129,16 @@ class RemoteChannel:
             # the writer's cache makes Telegram and Slack share one Claude call per crossing.
             quip = (await self.quips.write(alert)).text
         try:
-            fresh = await off_thread(
+            fresh = await self._db(
                 self.outbox.enqueue, self.name, alert.key, alert.created_at, compose(alert, quip)
             )
             if not fresh:
-                item = await off_thread(self.outbox.get, self.name, alert.key)
+                item = await self._db(self.outbox.get, self.name, alert.key)
                 if item is not None and item.state == "sent":
                     return Delivery(self.name, True, "already sent")
             async with self._flush_lock:
                 await self._flush(transport, why)
-            item = await off_thread(self.outbox.get, self.name, alert.key)
+            item = await self._db(self.outbox.get, self.name, alert.key)
         except Exception as exc:  # a channel never raises into the alert service
             log.exception("%s: could not queue or send", self.name)
             return Delivery(self.name, False, f"internal error: {type(exc).__name__}")
@@ -152,7 +156,7 @@ class RemoteChannel:
             if time.monotonic() < self._paused_until:
                 return 0
             try:
-                if not await off_thread(self.outbox.due, self.name, self.clock.now()):
+                if not await self._db(self.outbox.due, self.name, self.clock.now()):
                     return 0
                 transport, why = await self.transport()
                 sent = await self._flush(transport, why)
@@ -168,24 +172,24 @@ class RemoteChannel:
 
     async def _flush(self, transport: Transport | None, why: str) -> int:
         now = self.clock.now()
-        due = await off_thread(self.outbox.due, self.name, now)
+        due = await self._db(self.outbox.due, self.name, now)
         sent = 0
         for item in due:
             now = self.clock.now()
             if now - item.created_at > MAX_AGE:
-                await off_thread(self.outbox.mark_final, item.id, "expired", "too old to send")
+                await self._db(self.outbox.mark_final, item.id, "expired", "too old to send")
                 continue
-            if not await off_thread(self.outbox.claim, item.id, now):
+            if not await self._db(self.outbox.claim, item.id, now):
                 continue
             if transport is None:
-                await off_thread(self.outbox.release, item.id, now + timedelta(minutes=5), why)
+                await self._db(self.outbox.release, item.id, now + timedelta(minutes=5), why)
                 break
-            recent = await off_thread(self.outbox.sent_since, self.name, now - timedelta(hours=1))
+            recent = await self._db(self.outbox.sent_since, self.name, now - timedelta(hours=1))
             cap = self.max_per_hour()
             if len(recent) >= cap:
                 free_at = recent[len(recent) - cap] + timedelta(hours=1)
                 reason = f"held back: at most {cap} messages an hour (channels.max_per_hour)"
-                await off_thread(self.outbox.release, item.id, free_at, reason)
+                await self._db(self.outbox.release, item.id, free_at, reason)
                 break
             text = item.text
             if now - item.created_at > LATE_AFTER:
@@ -197,16 +201,16 @@ class RemoteChannel:
                 attempt = await transport.post(text)
             now = self.clock.now()
             if attempt.ok:
-                await off_thread(self.outbox.mark_sent, item.id, now)
+                await self._db(self.outbox.mark_sent, item.id, now)
                 sent += 1
                 continue
             if attempt.permanent:
                 log.warning("%s: giving up on a message: %s", self.name, attempt.detail)
-                await off_thread(self.outbox.mark_final, item.id, "failed", attempt.detail)
+                await self._db(self.outbox.mark_final, item.id, "failed", attempt.detail)
                 continue
             delay = attempt.retry_after if attempt.retry_after is not None else self._backoff(item.attempts)
             log.info("%s: not delivered (%s); next try in %.0f s", self.name, attempt.detail, delay)
-            await off_thread(self.outbox.mark_retry, item.id, now + timedelta(seconds=delay), attempt.detail)
+            await self._db(self.outbox.mark_retry, item.id, now + timedelta(seconds=delay), attempt.detail)
             break  # the server or the network is unhappy: the rest waits too
         return sent
 

@@ -13,7 +13,7 @@ import os
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from trayapp.channels.offthread import http_client
+from trayapp.channels.http import http_client
 from trayapp.channels.outbox import Attempt, SettingsChannel
 from trayapp.platform.secrets import redact, register_sensitive
 

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from trayapp.channels.offthread import http_client
+from trayapp.channels.http import http_client
 from trayapp.channels.outbox import Attempt, SettingsChannel
 from trayapp.platform.secrets import redact, register_sensitive
 

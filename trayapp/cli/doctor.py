@@ -38,8 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from concurrent.futures import ThreadPoolExecutor
     from datetime import UTC
+
+    from trayapp.runtime import submit
 
     now = datetime.now(UTC)
     probes = (
@@ -53,10 +54,9 @@ def run(args: argparse.Namespace) -> int:
         check_last_poll,
         check_background_loops,
     )
-    # Probes are independent and some wait on subprocesses: run them side by side.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(_guarded, probe, now) for probe in probes]
-        checks = [c for f in futures for c in f.result()]
+    # Probes are independent and some wait on subprocesses: run them side by side on the io lane.
+    futures = [submit(_guarded, probe, now, lane="io") for probe in probes]
+    checks = [c for f in futures for c in f.result()]
     if args.json:
         import json
 
@@ -176,30 +176,9 @@ def check_settings(now: datetime) -> Check:
     return Check("Settings", OK, f"{cfg.path} ({state})")
 
 
-def _with_timeout(fn: Any, seconds: float) -> Any:
-    """Run ``fn`` in a daemon thread; raise TimeoutError if it does not finish in time."""
-    import threading
-
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
-
-    t = threading.Thread(target=target, daemon=True)
-    t.start()
-    t.join(seconds)
-    if t.is_alive():
-        raise TimeoutError
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
-
-
 def check_keyring(now: datetime) -> Check:
     from trayapp.platform.secrets import NoKeyringBackend, pick_backend
+    from trayapp.runtime import call_with_timeout
 
     def probe() -> str:
         kr = pick_backend()  # the backend the app really stores secrets in (file backends refused)
@@ -211,7 +190,7 @@ def check_keyring(now: datetime) -> Check:
         else "check the system keychain"
     )
     try:
-        name = _with_timeout(probe, 5.0)
+        name = call_with_timeout(probe, 5.0, lane="keyring")
     except TimeoutError:
         return Check("Keyring", WARN, "backend did not answer within 5 s (locked?)", hint)
     except NoKeyringBackend as exc:

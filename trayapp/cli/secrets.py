@@ -37,19 +37,6 @@ def _read_value(name: str) -> str:
     return data.strip()
 
 
-def validate(name: str, value: str) -> str | None:
-    """A reason ``value`` cannot be right for ``name``, without quoting the value."""
-    if any(c.isspace() for c in value):
-        return "the value contains spaces or line breaks"
-    if name == "slack-webhook-url" and not value.startswith(("https://", "http://")):
-        return "a Slack webhook URL starts with https://hooks.slack.com/..."
-    if name == "telegram-bot-token" and ":" not in value:
-        return "a Telegram bot token looks like 123456789:AA... (ask @BotFather)"
-    if name == "anthropic-api-key" and value.startswith("sk-ant-oat"):
-        return "that is a Claude subscription (OAuth) token; quips need an API key from console.anthropic.com"
-    return None
-
-
 def run(args: argparse.Namespace) -> int:
     from trayapp.platform import secrets as sec
 
@@ -74,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             if not value:
                 print(f"error: no value given for {args.name}; nothing stored", file=sys.stderr)
                 return 2
-            problem = validate(args.name, value)
+            problem = sec.validate(args.name, value)
             if problem:
                 print(f"error: {args.name}: {problem}; nothing stored", file=sys.stderr)
                 return 2

@@ -1,24 +1,28 @@
 """Our own secrets (Telegram bot token, Slack webhook URL, Anthropic API key) in the OS keyring.
 
 Everything goes through :class:`SecretStore`, which wraps the ``keyring`` library and runs every
-call in a daemon worker thread with a timeout: an unlock prompt (gcr-prompter, KWallet) can block
-forever, and the GUI thread must never wait on it. There is no plaintext fallback: when no real
+call on the runtime's ``keyring`` lane (one daemon worker thread of its own) with a timeout: an
+unlock prompt (gcr-prompter, KWallet) can block forever, and neither the GUI thread nor the
+ledger or file work may wait on it. There is no plaintext fallback: when no real
 backend exists (``keyring``'s ``fail`` backend, or only the ``keyrings.alt`` file backends, which
 store secrets base64-encoded or behind a terminal passphrase) every call raises
 :class:`NoKeyringBackend` with a message naming what to install. Environment variables override
 the keyring for headless use. Values are never logged; errors mention names only.
+:func:`validate` says why a value cannot be right for a name (the CLI and the settings page
+check with it before storing anything).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from trayapp.runtime import call_with_timeout, run_blocking
 
 log = logging.getLogger(__name__)
 
@@ -99,24 +103,24 @@ def pick_backend() -> Any:
     raise NoKeyringBackend(f"no OS keyring available{detail}: {install_hint()}")
 
 
-def _run_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
-    """Run ``fn`` in a daemon thread; a hung keyring never blocks the caller or interpreter exit."""
-    future: Future[T] = Future()
+def validate(name: str, value: str) -> str | None:
+    """A reason ``value`` cannot be right for ``name``, without quoting the value (None: fine)."""
+    if any(c.isspace() for c in value):
+        return "the value contains spaces or line breaks"
+    if name == "slack-webhook-url" and not value.startswith(("https://", "http://")):
+        return "a Slack webhook URL starts with https://hooks.slack.com/..."
+    if name == "telegram-bot-token" and ":" not in value:
+        return "a Telegram bot token looks like 123456789:AA... (ask @BotFather)"
+    if name == "anthropic-api-key" and value.startswith("sk-ant-oat"):
+        return "that is a Claude subscription (OAuth) token; quips need an API key from console.anthropic.com"
+    return None
 
-    def work() -> None:
-        try:
-            future.set_result(fn())
-        except BaseException as exc:  # handed back to the caller
-            future.set_exception(exc)
 
-    threading.Thread(target=work, name=f"keyring-{what}", daemon=True).start()
-    try:
-        return future.result(timeout=timeout)
-    except TimeoutError:
-        raise KeyringTimeout(
-            f"the keyring did not answer within {timeout:g} s while trying to {what} "
-            "(is it locked and waiting for a password prompt?)"
-        ) from None
+def _timed_out(timeout: float, what: str) -> KeyringTimeout:
+    return KeyringTimeout(
+        f"the keyring did not answer within {timeout:g} s while trying to {what} "
+        "(is it locked and waiting for a password prompt?)"
+    )
 
 
 def _translate(exc: BaseException, what: str) -> SecretsError:
@@ -179,7 +183,11 @@ class SecretStore:
             return fn(self.backend())
 
         try:
-            return _run_with_timeout(body, self.timeout, what)
+            # On the keyring lane already (the coroutine API below), this runs inline and the
+            # coroutine's own timeout applies; from any other thread it waits at most self.timeout.
+            return call_with_timeout(body, self.timeout, lane="keyring")
+        except TimeoutError:
+            raise _timed_out(self.timeout, what) from None
         except BaseException as exc:
             raise _translate(exc, what) from None
 
@@ -229,29 +237,38 @@ class SecretStore:
             return SecretStatus(name, False, f"keyring unavailable: {exc}")
         return SecretStatus(name, stored is not None, "keyring" if stored else "")
 
-    # --- coroutine API (GUI thread under qasync): the waiting happens in a worker thread.
-    # Not run_in_executor: qasync's executor logs call arguments and results at DEBUG level,
-    # which would put secret values in a log. Values cross threads inside closures instead.
+    # --- coroutine API (GUI thread under qasync): the work runs on the keyring lane, and the
+    # awaiting caller gives up after self.timeout (the call itself cannot be interrupted; a late
+    # answer is dropped). Not run_in_executor: qasync's executor logs call arguments and results
+    # at DEBUG level, which would put secret values in a log; run_blocking hands them over in
+    # closures.
+    async def _on_lane(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            return await asyncio.wait_for(run_blocking(fn, lane="keyring"), self.timeout)
+        except TimeoutError:
+            raise _timed_out(self.timeout, what) from None
+
     async def aget(self, name: str) -> str | None:
-        return await _off_thread(lambda: self.get(name))
+        return await self._on_lane(f"read {name}", lambda: self.get(name))
 
     async def aget_quietly(self, name: str) -> str | None:
-        return await _off_thread(lambda: self.get_quietly(name))
+        try:
+            return await self._on_lane(f"read {name}", lambda: self.get_quietly(name))
+        except SecretsError as exc:  # the timeout: get_quietly handles every other failure
+            log.info("secret %s unavailable: %s", name, exc)
+            return None
 
     async def aset(self, name: str, value: str) -> None:
-        await _off_thread(lambda: self.set(name, value))
+        await self._on_lane(f"store {name}", lambda: self.set(name, value))
 
     async def adelete(self, name: str) -> bool:
-        return await _off_thread(lambda: self.delete(name))
+        return await self._on_lane(f"delete {name}", lambda: self.delete(name))
 
     async def astatus(self, name: str) -> SecretStatus:
-        return await _off_thread(lambda: self.status(name))
-
-
-async def _off_thread(fn: Callable[[], T]) -> T:
-    from trayapp.channels.offthread import off_thread
-
-    return await off_thread(fn)
+        try:
+            return await self._on_lane(f"read {name}", lambda: self.status(name))
+        except KeyringTimeout as exc:
+            return SecretStatus(name, False, f"keyring unavailable: {exc}")
 
 
 _default: SecretStore | None = None

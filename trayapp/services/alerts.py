@@ -4,9 +4,11 @@
 held fresh-window alerts) and the pause in ``paths.state_dir()/alerts.json``, written atomically
 (temp file + rename) before anything is sent, so a crash or restart never repeats an alert. A
 corrupt file is set aside (``alerts.json.bad``) and the app carries on. :class:`AlertService`
-evaluates, saves, then starts one delivery task per alert through the
-:class:`~trayapp.channels.dispatcher.Dispatcher`, the only delivery path: it sends to the instant
-channels (desktop, sound) at once and never makes them wait for a quip or a remote channel.
+evaluates, saves, then starts one delivery task per alert (``runtime.spawn``, in the service's
+own task group) through the :class:`~trayapp.channels.dispatcher.Dispatcher`, the only delivery
+path: it sends to the instant channels (desktop, sound) at once and never makes them wait for a
+quip or a remote channel. At shutdown :meth:`AlertService.drain` lets the sends in flight finish
+for a bounded time and cancels the rest.
 The service is also the one owner of the pause ("pause alerts for 1 h", "Snooze 1 h" on a
 notification); the tray shows it by following ``paused_changed``.
 
@@ -16,19 +18,18 @@ Signals:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from trayapp import paths
+from trayapp import paths, runtime
 from trayapp.core.alert_policy import PolicyConfig, PolicyMemory, evaluate, parse_quiet_hours
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import AccountState, Alert
@@ -118,7 +119,6 @@ class AlertService(QObject):
         self.clock: Clock = clock or SystemClock()
         self.store = store or AlertStore()
         self.memory, self.paused_until = self.store.load()
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     def pause(self, until: datetime | None) -> None:
         """Hold every alert until ``until``; None resumes at once."""
@@ -140,30 +140,18 @@ class AlertService(QObject):
         for alert in alerts:
             log.info("alert %s: %s", alert.key, alert.title)
             # The dispatcher logs each channel's outcome and never raises for a channel.
-            self._spawn(self.dispatcher.dispatch(alert))
+            task = runtime.try_spawn(self.dispatcher.dispatch(alert), f"alert {alert.key}", group=self)
+            if task is None:
+                log.warning("no event loop: alert delivery skipped")
         return alerts
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
-        """Run ``coro`` as a task that is kept alive and whose exception is logged."""
-        try:
-            task = asyncio.get_running_loop().create_task(coro)
-        except RuntimeError:
-            coro.close()
-            log.warning("no event loop: alert delivery skipped")
-            return None
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Wait for every send in flight (tests, shutdown); after ``timeout`` seconds cancel the rest.
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("alert task failed", exc_info=task.exception())
-
-    async def drain(self) -> None:
-        """Wait for every send in flight (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        Returns True when every send finished on its own, False when some were cancelled (they
+        stay in the outbox when they got that far, and go out after the next start).
+        """
+        return await runtime.drain(timeout, group=self, cancel_after=True)
 
     def _save(self) -> None:
         try:

@@ -3,7 +3,7 @@ with one ``outbox`` table, a row per message and channel, keyed by channel and a
 
 The sending rules (retry after, backoff, the hourly cap, expiry) live with the channels in
 :mod:`trayapp.channels.outbox`; this module only stores and answers. :class:`Outbox` is
-thread-safe (one connection under a lock); callers on the GUI thread go through ``off_thread``.
+thread-safe (one connection under a lock); callers on the GUI thread go through ``runtime.run_blocking``.
 A message claimed by a process that died mid-send is handed back after 10 minutes, and finished
 rows are deleted after a week.
 """
@@ -78,7 +78,7 @@ def _row(r: sqlite3.Row) -> Item:
 
 
 class Outbox:
-    """The queue's storage. Thread-safe; callers on the GUI thread go through ``off_thread``."""
+    """The queue's storage. Thread-safe; callers on the GUI thread go through ``runtime.run_blocking``."""
 
     def __init__(self, path: Path | None = None, clock: Clock | None = None) -> None:
         from trayapp.store.db import open_database

@@ -86,9 +86,7 @@ class SecretRow(QWidget):
         if not value:
             self.status.setText("Nothing to save: paste the value first.")
             return
-        from trayapp.cli.secrets import validate
-
-        problem = validate(self.name, value)
+        problem = sec.validate(self.name, value)
         if problem:
             self.status.setText(f"Not saved: {problem}.")
             return

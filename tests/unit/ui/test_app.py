@@ -107,3 +107,46 @@ def test_panel_factories_fill_the_popup_when_it_is_built(qapp) -> None:
     popup = cw.popup
     assert len(made) == 1 and popup.isAncestorOf(made[0])  # the broken one is logged, not fatal
     cw.tray.hide()
+
+
+async def test_shutdown_goes_on_when_an_alert_send_hangs(qapp, caplog) -> None:
+    """A channel that never answers used to make ``asyncio.wait_for(alerts.drain(), 3.0)`` raise
+    TimeoutError out of shutdown: the single-instance socket stayed claimed and the tray shown."""
+    import asyncio
+    import logging
+
+    from trayapp.app import ClaudeWatch
+
+    class HangingDispatcher:
+        """Delivers nothing, ever (a remote server that accepts the connection and stays silent)."""
+
+        def __init__(self) -> None:
+            self.started = asyncio.Event()
+            self.cancelled = False
+
+        async def dispatch(self, alert) -> None:
+            self.started.set()
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
+
+    class Single:
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    cw.ALERT_DRAIN_SECONDS = 0.2
+    cw.alerts.dispatcher = hanging = HangingDispatcher()
+    cw.single = single = Single()
+    cw.on_state(account_state(window_state("five_hour", 77.0, timedelta(hours=2), NOW), now=NOW))
+    await asyncio.wait_for(hanging.started.wait(), 5)
+    with caplog.at_level(logging.INFO):
+        await asyncio.wait_for(cw.shutdown(), 10)  # returns instead of raising TimeoutError
+    assert hanging.cancelled  # the send was given up on after the bounded wait...
+    assert single.closed and "Claude Watch stopped" in caplog.text  # ...and the rest of shutdown ran
+    assert "1 task(s) still running after 0.2 s: cancelled" in caplog.text
