@@ -215,9 +215,10 @@ class ClaudeWatch:
     def _add_channels_page(self, dialog: Any) -> None:
         """Secrets, Telegram linking and "Send test" as a tab; the dialog works without it."""
         try:
-            from trayapp.ui.channels_page import ChannelsPage
+            from trayapp.services.channels_service import ChannelsService
+            from trayapp.ui.channels_page import make_page
 
-            page = ChannelsPage(self.settings, dispatcher_factory=lambda: self.dispatcher)
+            page = make_page(ChannelsService(self.settings, dispatcher_factory=lambda: self.dispatcher))
         except Exception:
             log.exception("alert channels page unavailable")
             return

@@ -155,3 +155,57 @@ def test_notify_all_with_token_in_the_session_keyring(desktop_services, tmp_path
     for path in app_home.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
+
+
+async def test_channels_service_with_the_session_keyring(
+    desktop_services, qapp, hermetic_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The settings page's service in this process against the session's real gnome-keyring: the
+    secret is stored on the keyring lane (``secret-tool`` reads it from outside), linking and
+    "Send test" use it against a loopback Telegram server, and removing it empties the keyring."""
+    from trayapp import settings as st
+    from trayapp.channels.dispatcher import Dispatcher
+    from trayapp.channels.quips import QuipWriter
+    from trayapp.channels.telegram import TelegramChannel
+    from trayapp.platform.secrets import SecretStore
+    from trayapp.services.channels_service import ChannelsService, LinkOutcome
+    from trayapp.store.outbox_repo import Outbox
+
+    _require("secret-tool")
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+
+    def lookup() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["secret-tool", "lookup", "service", "claude-watch", "username", "telegram-bot-token"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+
+    telegram = TelegramServer(token=SECRET).start()
+    monkeypatch.setenv("CLAUDE_WATCH_TELEGRAM_API_BASE", telegram.base_url)
+    telegram.add_private_message(4242, first_name="Ada")
+    store = SecretStore()
+    assert store.backend_name() == "keyring.backends.SecretService.Keyring"
+    settings = st.load()
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    writer = QuipWriter(settings.get, store)
+    dispatcher = Dispatcher(
+        [TelegramChannel(outbox, settings.get, store, quips=writer)], writer, settings.get
+    )
+    service = ChannelsService(settings, store, lambda: dispatcher)
+    try:
+        assert await service.store_secret("telegram-bot-token", SECRET)
+        assert lookup().stdout == SECRET  # really in gnome-keyring
+        assert (await service.check("telegram-bot-token")).origin == "keyring"
+        assert await service.link_chat() == LinkOutcome("Linked to Ada (chat 4242).", "4242")
+        outcome = await service.send_test("telegram")
+        assert outcome.result is not None and outcome.result.by_channel()["telegram"].ok
+        assert len(telegram.messages) == 1  # the token from the keyring worked
+        assert await service.remove_secret("telegram-bot-token")
+        assert lookup().returncode != 0  # gone
+    finally:
+        store.delete("telegram-bot-token")
+        outbox.close()
+        telegram.stop()
+    for path in hermetic_env.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: the CLI module top stays argparse-light
     from trayapp.channels.base import Channel
-    from trayapp.core.models import Alert
 
 CHOICES = ("desktop", "telegram", "slack", "sound", "all")
 
@@ -31,30 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-def sample_alert() -> Alert:
-    """The 5-hour window at 90%, resetting in 1 h 12 min; a unique key so it is never de-duplicated."""
-    from datetime import UTC, datetime, timedelta
-
-    from trayapp.core.models import Alert, AlertKind, Level  # noqa: F811
-
-    now = datetime.now(UTC)
-    resets = now + timedelta(hours=1, minutes=12)
-    return Alert(
-        key=f"notify-test:{now.isoformat()}",
-        kind=AlertKind.THRESHOLD,
-        window_id="five_hour",
-        window_label="5-hour",
-        utilization=90.0,
-        level=Level.CRITICAL,
-        created_at=now,
-        title="5-hour window at 90%",
-        body=f"Resets in 1h 12m ({resets.astimezone().strftime('%H:%M')}). Test alert from Claude Watch.",
-        threshold=90,
-        resets_at=resets,
-        burn_rate_per_hour=22.0,
-    )
-
-
 def _desktop_channel() -> Channel | None:
     try:
         from trayapp.channels.desktop import DesktopChannel
@@ -67,6 +42,7 @@ async def _run_test(choice: str) -> int:
     from trayapp import settings as st
     from trayapp.channels.dispatcher import Dispatcher
     from trayapp.channels.quips import QuipWriter
+    from trayapp.channels.sample import sample_alert
     from trayapp.channels.slack import SlackChannel
     from trayapp.channels.sound import SoundChannel
     from trayapp.channels.telegram import TelegramChannel

@@ -1,4 +1,10 @@
-"""The channels settings page: keyring entries, chat linking and "Send test", driven by clicks."""
+"""The channels settings page as a view: clicks become intents, the service's outcomes are shown.
+
+Most tests drive the page wired to a real :class:`ChannelsService` (``make_page``), as the app
+builds it: a click goes to the service, the keyring (in memory) and a loopback Telegram server,
+and the answer comes back into the labels. One test checks the page alone emits intents and
+never touches the keyring itself.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,15 @@ from PySide6.QtCore import Qt
 
 from tests.helpers.fake_keyring import MemoryKeyring
 from tests.helpers.loopback_servers import TelegramServer
+from trayapp import runtime
 from trayapp import settings as st
 from trayapp.channels.dispatcher import Dispatcher
 from trayapp.channels.quips import QuipWriter
 from trayapp.channels.telegram import TelegramChannel
 from trayapp.platform.secrets import SecretStore
+from trayapp.services.channels_service import ChannelsService
 from trayapp.store.outbox_repo import Outbox
-from trayapp.ui.channels_page import ChannelsPage
+from trayapp.ui.channels_page import ChannelsPage, make_page
 
 TOKEN = "123456:TEST-token_abcdef"
 
@@ -23,15 +31,24 @@ TOKEN = "123456:TEST-token_abcdef"
 @pytest.fixture
 def page(qtbot, store: SecretStore, tmp_path: Path):  # type: ignore[no-untyped-def]
     cfg = st.load()
+    boxes: list[Outbox] = []
 
     def factory() -> Dispatcher:
         box = Outbox(tmp_path / "outbox.sqlite3")
+        boxes.append(box)
         writer = QuipWriter(cfg.get, store)
         return Dispatcher([TelegramChannel(box, cfg.get, store, quips=writer)], writer, cfg.get)
 
-    p = ChannelsPage(cfg, store, factory)
+    p = make_page(ChannelsService(cfg, store, factory))
     qtbot.addWidget(p)
-    return p
+    yield p
+    for box in boxes:
+        box.close()
+
+
+async def idle(page: ChannelsPage) -> None:
+    assert page.service is not None
+    assert await page.service.wait_idle(10)
 
 
 def all_text(page: ChannelsPage) -> str:
@@ -44,10 +61,11 @@ async def test_secret_goes_to_the_keyring_and_never_back(
     page: ChannelsPage, qtbot, keyring_backend: MemoryKeyring, hermetic_env: Path
 ) -> None:  # type: ignore[no-untyped-def]
     row = page.rows["telegram-bot-token"]
-    with qtbot.waitSignal(page.secret_changed, timeout=5000) as sig:
+    assert page.service is not None
+    with qtbot.waitSignal(page.service.secret_changed, timeout=5000) as sig:
         qtbot.keyClicks(row.edit, TOKEN)
         qtbot.mouseClick(row.save, Qt.MouseButton.LeftButton)
-        await page.wait_idle()
+        await idle(page)
     assert sig.args == ["telegram-bot-token"]
     assert keyring_backend.values[("claude-watch", "telegram-bot-token")] == TOKEN
     assert row.edit.text() == "" and row.status.text() == "Set in the keyring."
@@ -56,7 +74,7 @@ async def test_secret_goes_to_the_keyring_and_never_back(
         if p.is_file():
             assert TOKEN.encode() not in p.read_bytes()
     qtbot.mouseClick(row.remove, Qt.MouseButton.LeftButton)
-    await page.wait_idle()
+    await idle(page)
     assert keyring_backend.values == {} and row.status.text() == "Not set."
 
 
@@ -64,7 +82,7 @@ async def test_invalid_value_is_not_stored(page: ChannelsPage, qtbot, keyring_ba
     row = page.rows["slack-webhook-url"]
     qtbot.keyClicks(row.edit, "not a url")
     qtbot.mouseClick(row.save, Qt.MouseButton.LeftButton)
-    await page.wait_idle()
+    await idle(page)
     assert keyring_backend.values == {} and row.status.text().startswith("Not saved")
     assert "not a url" not in all_text(page)
 
@@ -74,29 +92,39 @@ async def test_link_chat_then_send_test(
 ) -> None:  # type: ignore[no-untyped-def]
     store.set("telegram-bot-token", TOKEN)
     telegram.add_private_message(4242, first_name="Ada")
-    with qtbot.waitSignal(page.settings_changed, timeout=5000):
+    assert page.service is not None
+    with qtbot.waitSignal(page.service.settings_changed, timeout=5000):
         qtbot.mouseClick(page.link_button, Qt.MouseButton.LeftButton)
-        await page.wait_idle()
-    assert "Linked to Ada (chat 4242)" in page.chat_label.text()
+        assert not page.link_button.isEnabled()  # until the answer comes
+        await idle(page)
+    assert "Linked to Ada (chat 4242)" in page.chat_label.text() and page.link_button.isEnabled()
     assert st.load().get("telegram.chat_id") == "4242"
     page.test_channel.setCurrentText("telegram")
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
-    await page.wait_idle()
-    assert "telegram: delivered" in page.test_result.text()
+    assert page.test_result.text() == "Sending…" and not page.test_button.isEnabled()
+    await idle(page)
+    assert "telegram: delivered" in page.test_result.text() and page.test_button.isEnabled()
     assert "Quip:" in page.test_result.text()  # canned here: no API key
     assert len(telegram.messages) == 1 and "5-hour window at 90%" in telegram.messages[0]["text"]
 
 
 async def test_link_without_token(page: ChannelsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
     qtbot.mouseClick(page.link_button, Qt.MouseButton.LeftButton)
-    await page.wait_idle()
+    await idle(page)
     assert page.chat_label.text() == "Store the bot token first."
+
+
+async def test_send_test_with_nothing_turned_on(page: ChannelsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
+    qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)  # "all", and telegram is off
+    await idle(page)
+    assert page.test_result.text() == "No channel is turned on."
 
 
 def test_showing_without_an_event_loop_is_harmless(page: ChannelsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
     page.show()
     qtbot.waitExposed(page)
-    assert page.tasks == set()
+    assert page.service is not None
+    assert [t for t, group in runtime._tasks.items() if group is page.service] == []  # nothing started
     assert page.rows["telegram-bot-token"].status.text() == "checking…"
 
 
@@ -106,7 +134,7 @@ async def test_showing_refreshes_the_status_off_thread(
     store.set("anthropic-api-key", "sk-ant-api03-shown-never")
     monkeypatch.setenv("CLAUDE_WATCH_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/X")
     page.show()
-    await page.wait_idle()
+    await idle(page)
     assert page.rows["anthropic-api-key"].status.text() == "Set in the keyring."
     assert (
         page.rows["slack-webhook-url"].status.text()
@@ -114,3 +142,26 @@ async def test_showing_refreshes_the_status_off_thread(
     )
     assert page.rows["telegram-bot-token"].status.text() == "Not set."
     assert "shown-never" not in all_text(page)
+
+
+def test_the_page_alone_only_emits_intents(qtbot, keyring_backend: MemoryKeyring) -> None:  # type: ignore[no-untyped-def]
+    page = ChannelsPage()  # no service: a view with nothing behind it
+    qtbot.addWidget(page)
+    row = page.rows["telegram-bot-token"]
+    with qtbot.waitSignal(page.save_requested, timeout=1000) as saved:
+        qtbot.keyClicks(row.edit, TOKEN)
+        qtbot.mouseClick(row.save, Qt.MouseButton.LeftButton)
+    assert saved.args == ["telegram-bot-token", TOKEN] and row.edit.text() == ""
+    assert row.status.text() == "Saving to the keyring…"
+    with qtbot.waitSignal(page.remove_requested, timeout=1000) as removed:
+        qtbot.mouseClick(row.remove, Qt.MouseButton.LeftButton)
+    assert removed.args == ["telegram-bot-token"]
+    with qtbot.waitSignal(page.link_requested, timeout=1000):
+        qtbot.mouseClick(page.link_button, Qt.MouseButton.LeftButton)
+    page.test_channel.setCurrentText("slack")
+    with qtbot.waitSignal(page.test_requested, timeout=1000) as test:
+        qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
+    assert test.args == ["slack"]
+    with qtbot.waitSignal(page.refresh_requested, timeout=1000):
+        page.show()
+    assert keyring_backend.calls == 0  # nothing but the service reaches the keyring
