@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from trayapp.channels.dispatcher import Dispatcher
+    from trayapp.services.live_sessions import LiveSessionsService
     from trayapp.services.settings_watcher import SettingsWatcher
     from trayapp.settings import Settings
 
@@ -52,7 +53,7 @@ class ClaudeWatch:
         # is first built, and added below the timeline in this order.
         self.panel_factories: list[Any] = [self._live_sessions_panel, self._local_usage_panel]
         self.tracking: Any = None
-        self.live_panel: Any = None
+        self.live_sessions: LiveSessionsService | None = None  # built with the popup
         self.settings_watcher: SettingsWatcher | None = None
 
     # ----- build
@@ -113,10 +114,12 @@ class ClaudeWatch:
             self.tracking = None
 
     def _live_sessions_panel(self) -> Any:
+        """The live sessions, read by their service only while the panel is visible."""
+        from trayapp.services.live_sessions import LiveSessionsService
         from trayapp.ui.panels.live_sessions import make_panel
 
-        self.live_panel = make_panel(self.clock)
-        return self.live_panel
+        self.live_sessions = LiveSessionsService(self.clock)
+        return make_panel(self.live_sessions)
 
     def _local_usage_panel(self) -> Any | None:
         if self.tracking is None:
@@ -273,8 +276,8 @@ class ClaudeWatch:
             self.settings_watcher.stop()
         self.tooltip_timer.stop()
         self.dispatcher.stop_flusher()
-        if self.live_panel is not None:
-            self.live_panel.shutdown()
+        if self.live_sessions is not None:
+            self.live_sessions.stop()
         if self.tracking is not None:
             await self.tracking.stop()
         if self.usage is not None:

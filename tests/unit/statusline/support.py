@@ -42,3 +42,13 @@ def example(name: str) -> dict:  # type: ignore[type-arg]
 
 
 FULL = FIXTURES / "stdin-2.1.220-full.json"
+
+
+def write_capture(state: Path, payload: dict, at: float) -> None:  # type: ignore[type-arg]
+    """Store ``payload`` (Claude Code's status line input) as the session capture taken at ``at``,
+    as the statusline command would."""
+    from trayapp.statusline import capture, parse
+
+    cap = parse.normalize(payload, at, [])
+    day, start = capture.local_day(at)
+    capture.write_session(str(state), cap, day, start)

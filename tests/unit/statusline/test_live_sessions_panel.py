@@ -1,7 +1,9 @@
-"""The live-sessions popup panel, fed from real capture files through a worker thread."""
+"""The live-sessions popup panel: a view of what the live-sessions service reads from real
+capture files (the service's own tests are in test_live_sessions_service.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -9,18 +11,18 @@ from pathlib import Path
 
 from trayapp.core.clock import FakeClock
 from trayapp.core.models import Level
+from trayapp.services.live_sessions import LiveSessionsService
 from trayapp.sources.statusline_capture import LiveSession
-from trayapp.statusline import capture, parse
-from trayapp.ui.panels.live_sessions import EMPTY_TEXT, ContextBar, LiveSessionsPanel, detail_text
+from trayapp.ui.panels.live_sessions import (
+    EMPTY_TEXT,
+    ContextBar,
+    LiveSessionsPanel,
+    detail_text,
+    make_panel,
+)
 from trayapp.ui.theme import DARK, LIGHT
 
-from .support import FULL
-
-
-def write(state: Path, payload: dict, at: float) -> None:  # type: ignore[type-arg]
-    cap = parse.normalize(payload, at, [])
-    day, start = capture.local_day(at)
-    capture.write_session(str(state), cap, day, start)
+from .support import FULL, write_capture
 
 
 def test_detail_text() -> None:
@@ -56,19 +58,21 @@ def test_context_bar_takes_its_colours_from_the_popup_theme(qtbot) -> None:  # t
     assert bar.colour().name() == DARK.levels[Level.OK]
 
 
-def test_panel_lists_live_sessions_from_disk(qtbot, state_dir: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_wired_panel_lists_live_sessions_from_disk_while_shown(qtbot, state_dir: Path) -> None:  # type: ignore[no-untyped-def]
     now = time.time()
-    write(state_dir, json.loads(FULL.read_text()), now - 20)
+    write_capture(state_dir, json.loads(FULL.read_text()), now - 20)
     other = json.loads(FULL.read_text())
     other.update(session_id="b", cwd="/w/api", workspace={"project_dir": "/w/api"})
-    write(state_dir, other, now - 5)
-    clock = FakeClock(datetime.fromtimestamp(now, UTC))
-    panel = LiveSessionsPanel(clock=clock)
+    write_capture(state_dir, other, now - 5)
+    service = LiveSessionsService(FakeClock(datetime.fromtimestamp(now, UTC)), interval=0.05)
+    panel = make_panel(service)
     qtbot.addWidget(panel)
-    assert panel.empty.text() == EMPTY_TEXT
-    with qtbot.waitSignal(panel.sessions_loaded, timeout=5000):
-        panel.refresh()
-    qtbot.waitUntil(lambda: len(panel.rows) == 2, timeout=5000)
+    assert panel.empty.text() == EMPTY_TEXT and not service.running  # nothing read while hidden
+    panel.show()
+    assert service.running
+    deadline = time.monotonic() + 5
+    while len(panel.rows) < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
     assert [r.title.text() for r in panel.rows] == ["api", "webapp"]
     row = panel.rows[1]
     assert row.model.text() == "Opus 4.8"
@@ -76,40 +80,23 @@ def test_panel_lists_live_sessions_from_disk(qtbot, state_dir: Path) -> None:  #
     assert row.bar.percent == 3
     assert panel.empty.isHidden()
     assert panel.heading.text() == "Claude Code sessions (2)"
-    panel.shutdown()
-
-
-def test_panel_empty_and_failing_loader(qtbot) -> None:  # type: ignore[no-untyped-def]
-    def broken() -> list[LiveSession]:
-        raise OSError("disk gone")
-
-    panel = LiveSessionsPanel(loader=broken)
-    qtbot.addWidget(panel)
-    panel.show()  # showing starts a refresh and the timer
-    assert panel.timer.isActive()
-    qtbot.waitUntil(lambda: not panel._pending, timeout=5000)
-    assert panel.rows == [] and not panel.empty.isHidden()
     panel.hide()
-    assert not panel.timer.isActive()
-    panel.shutdown()
+    assert not service.running  # the popup closed: reading stops
 
 
-def test_a_failing_reader_is_backed_off_not_retried_every_tick(qtbot) -> None:  # type: ignore[no-untyped-def]
-    calls = 0
-
-    def broken() -> list[LiveSession]:
-        nonlocal calls
-        calls += 1
-        raise OSError("capture folder unreadable")
-
-    panel = LiveSessionsPanel(loader=broken)
+def test_the_panel_renders_what_it_is_given(qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = LiveSessionsPanel()  # a view: no reader, no thread, no timer
     qtbot.addWidget(panel)
-    with qtbot.waitSignal(panel.sessions_loaded, timeout=5000):
-        panel.refresh()
-    qtbot.waitUntil(lambda: not panel._pending, timeout=5000)
-    for _ in range(5):  # the timer's next ticks, within the backoff
-        panel.refresh()
-        qtbot.wait(20)
-    panel.shutdown()  # waits for anything still submitted to the reader thread
-    assert calls == 1 and panel._health.streak == 1
-    assert panel.rows == []
+    live = LiveSession("s1", datetime(2026, 3, 1, tzinfo=UTC), "app", "/work/app", None, "Opus", None, 40.0,
+                       None, None, 1.5, None, 10, 2, None)  # fmt: skip
+    panel.set_sessions([live])
+    assert [r.title.text() for r in panel.rows] == ["app"] and panel.empty.isHidden()
+    panel.set_sessions([])
+    assert panel.rows == [] and not panel.empty.isHidden()
+    assert panel.heading.text() == "Claude Code sessions"
+    with qtbot.waitSignal(panel.visibility_changed) as shown:
+        panel.show()
+    assert shown.args == [True]
+    with qtbot.waitSignal(panel.visibility_changed) as hidden:
+        panel.hide()
+    assert hidden.args == [False]

@@ -286,7 +286,7 @@ def test_panels_follow_the_popup_theme_not_the_system_palette(popup) -> None:
     from trayapp.ui.panels.local_usage import LocalUsagePanel
     from trayapp.ui.theme import DARK, LIGHT
 
-    sessions = LiveSessionsPanel(loader=lambda: [], clock=FakeClock(NOW))
+    sessions = LiveSessionsPanel()
     usage = LocalUsagePanel()
     popup.add_panel(sessions)
     popup.add_panel(usage)

@@ -2,38 +2,36 @@
 
 Each row shows the project, the model, a context-window fill bar with its percentage, the
 session's cost, its duration and the lines added and removed, from the session's latest
-statusline capture (``trayapp.sources.statusline_capture.live_sessions``). Reading the capture
-files is disk I/O, so :meth:`LiveSessionsPanel.refresh` runs the loader in a worker thread and
-the rows are rebuilt on the GUI thread when the result arrives. While the panel is visible it
-refreshes every few seconds; when no session is live it says how to connect Claude Code.
+statusline capture. The panel is a view: :class:`~trayapp.services.live_sessions.LiveSessionsService`
+reads the captures (off the GUI thread, only while the panel is visible, backing off when the
+reader fails) and :func:`make_panel` wires its ``sessions_changed`` to :meth:`set_sessions` and
+the panel's ``visibility_changed`` to the service's start and stop. When no session is live the
+panel says how to connect Claude Code.
 
 Signals:
-    sessions_loaded(object): a list of ``LiveSession`` arrived from the worker thread.
+    visibility_changed(bool): the panel was shown (True) or hidden (False).
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, timedelta
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QHideEvent, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.humanize import format_duration, format_money, format_percent
 from trayapp.core.models import level_for
-from trayapp.runtime import LoopHealth
-from trayapp.sources.statusline_capture import LiveSession, live_sessions
+from trayapp.sources.statusline_capture import LiveSession
 from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
+
+if TYPE_CHECKING:
+    from trayapp.services.live_sessions import LiveSessionsService
 
 log = logging.getLogger(__name__)
 
-LIVE_FOR = timedelta(minutes=5)
-REFRESH_MS = 5000
 MAX_ROWS = 8
 EMPTY_TEXT = (
     "No Claude Code session in the last 5 minutes.\n"
@@ -130,21 +128,11 @@ class SessionRow(QWidget):
 class LiveSessionsPanel(QWidget):
     """The live-sessions section of the popup (see the module docstring)."""
 
-    sessions_loaded = Signal(object)
+    visibility_changed = Signal(bool)
 
-    def __init__(
-        self,
-        loader: Callable[[], Sequence[LiveSession]] | None = None,
-        clock: Clock | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.clock = clock or SystemClock()
-        self.loader = loader or self._default_loader
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending = False
-        self._health = LoopHealth("live sessions reader")
-        self._retry_at = 0.0  # time.monotonic() before which a failed reader is not asked again
+        self.service: LiveSessionsService | None = None  # kept alive by the panel (make_panel)
         self.rows: list[SessionRow] = []
         self.theme: Theme | None = None  # the popup's, once set_theme ran
         root = QVBoxLayout(self)
@@ -160,13 +148,6 @@ class LiveSessionsPanel(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color: palette(mid);")
         root.addWidget(self.empty)
-        self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
-        self.sessions_loaded.connect(self._on_loaded)
-
-    def _default_loader(self) -> list[LiveSession]:
-        return live_sessions(self.clock.now().astimezone(UTC), LIVE_FOR)
 
     # ----- public API
     def set_theme(self, theme: Theme) -> None:
@@ -193,47 +174,20 @@ class LiveSessionsPanel(QWidget):
         )
         self.adjustSize()
 
-    def refresh(self) -> None:
-        """Load the sessions in a worker thread; the rows update when they arrive."""
-        if self._pending or time.monotonic() < self._retry_at:
-            return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-sessions")
-        self._pending = True
-        self._pool.submit(self._load)
-
-    def shutdown(self) -> None:
-        self.timer.stop()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-
-    # ----- internals
-    def _load(self) -> None:
-        try:
-            sessions: list[LiveSession] = list(self.loader())
-        except Exception as exc:  # logged once and backed off, not retried every few seconds
-            self._retry_at = time.monotonic() + self._health.failed(exc)
-            sessions = []
-        else:
-            self._health.succeeded()
-        self.sessions_loaded.emit(sessions)  # queued to the GUI thread
-
-    def _on_loaded(self, sessions: object) -> None:
-        self._pending = False
-        if isinstance(sessions, list):
-            self.set_sessions(sessions)
-
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
-        self.refresh()
-        self.timer.start()
+        self.visibility_changed.emit(True)
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
         super().hideEvent(event)
-        self.timer.stop()
+        self.visibility_changed.emit(False)
 
 
-def make_panel(clock: Clock | None = None) -> LiveSessionsPanel:
-    """The panel as the app wires it: ``popup.add_panel(make_panel(clock))``."""
-    return LiveSessionsPanel(clock=clock)
+def make_panel(service: LiveSessionsService) -> LiveSessionsPanel:
+    """The panel as the app wires it: ``popup.add_panel(make_panel(service))``. The service reads
+    while the panel is visible and the panel shows what it reads."""
+    panel = LiveSessionsPanel()
+    panel.service = service
+    service.sessions_changed.connect(panel.set_sessions)
+    panel.visibility_changed.connect(lambda shown: service.start() if shown else service.stop())
+    return panel
