@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from trayapp.core.clock import Clock, SystemClock
-from trayapp.runtime import LoopHealth, spawn
+from trayapp.runtime import LoopHealth, run_blocking, spawn, submit
 from trayapp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,8 +61,8 @@ class TrackingService(QObject):
         self._unfollow: Callable[[], None] | None = None
         if isinstance(settings, Settings):
             self._unfollow = settings.subscribe("tracking", self._settings_changed)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracking")
-        self._tracker: Any = None  # created and used only in the worker thread
+        # The ledger is read and written only on the runtime's one "ledger" thread.
+        self._tracker: Any = None  # created and used only on that thread
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.summary: Any = None
@@ -74,8 +73,7 @@ class TrackingService(QObject):
     def start(self) -> None:
         """Start periodic scanning on the running asyncio loop."""
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="tracking-service")
-            self._task.add_done_callback(self._report_crash)
+            self._task = spawn(self._run(), name="tracking-service")
 
     async def stop(self) -> None:
         if self._unfollow is not None:
@@ -90,12 +88,11 @@ class TrackingService(QObject):
             self._task = None
         async with self._lock:
             await self._in_worker(self._close)
-        self._executor.shutdown(wait=True)
 
     def apply_settings(self, settings: Any) -> None:
         """New time zone, cost mode or price overrides take effect on the next refresh."""
         self._settings = settings
-        self._executor.submit(self._drop_tracker)
+        submit(self._drop_tracker, lane="ledger")
 
     def _settings_changed(self, keys: list[str], settings: Settings) -> None:
         self.apply_settings(settings)
@@ -136,7 +133,7 @@ class TrackingService(QObject):
             await asyncio.sleep(max(self.interval_s, self._retry_in))
 
     async def _in_worker(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        return await run_blocking(fn, *args, lane="ledger")
 
     # --- worker-thread side
     def _get_tracker(self) -> Any:
@@ -181,7 +178,3 @@ class TrackingService(QObject):
         if self._tracker is not None:
             self._tracker.repo.close()
             self._tracker = None
-
-    def _report_crash(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("tracking service stopped", exc_info=task.exception())

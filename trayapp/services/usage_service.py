@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Signal
 
 from trayapp.core.clock import Clock
 from trayapp.core.models import AccountState
-from trayapp.runtime import LoopHealth, run_blocking
+from trayapp.runtime import LoopHealth, run_blocking, spawn
 from trayapp.services.usage_engine import UsageEngine, create_engine
 from trayapp.settings import Settings
 
@@ -77,8 +77,7 @@ class UsageService(QObject):
         if self._task is not None and not self._task.done():
             return
         self.state_changed.emit(self.engine.state)
-        self._task = asyncio.ensure_future(self._run())
-        self._task.add_done_callback(self._report_crash)
+        self._task = spawn(self._run(), name="usage-service")
 
     async def stop(self) -> None:
         """Stop polling and close the HTTP client; safe to call twice."""
@@ -104,7 +103,7 @@ class UsageService(QObject):
         """
         if self._manual is not None and not self._manual.done():
             return self._manual
-        self._manual = asyncio.ensure_future(self._poll(manual=True))
+        self._manual = spawn(self._poll(manual=True), name="usage-refresh")
         return self._manual
 
     def set_interval(self, minutes: int) -> None:
@@ -182,10 +181,3 @@ class UsageService(QObject):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         except TimeoutError:
             pass
-
-    def _report_crash(self, task: asyncio.Task[Any]) -> None:
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            log.error("usage polling stopped: %r", exc)

@@ -38,7 +38,9 @@ async def test_refresh_scans_in_a_worker_and_emits_summary(cases: Path, qtbot) -
         summary = await service.refresh()
     finally:
         await service.stop()
-    assert threads and threads[0].startswith("tracking") and threads[0] != threading.main_thread().name
+    assert threads
+    assert threads[0].startswith("claude-watch-ledger")
+    assert threads[0] != threading.main_thread().name
     assert seen == [summary]
     assert summary.date == "2026-03-01" and summary.tally.total == 269_703
     # The one writer of today-cost.json: each of the app's scans refreshes it.
