@@ -15,58 +15,110 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from trayapp.channels.desktop import DesktopChannel
     from trayapp.channels.dispatcher import Dispatcher
+    from trayapp.core.clock import Clock
+    from trayapp.core.models import AccountState
+    from trayapp.demo import DemoHandle
+    from trayapp.platform.single_instance import SingleInstance
+    from trayapp.services.alerts import AlertService
     from trayapp.services.live_sessions import LiveSessionsService
     from trayapp.services.settings_watcher import SettingsWatcher
+    from trayapp.services.tracking_service import TrackingService
+    from trayapp.services.usage_service import UsageService
     from trayapp.settings import Settings
+    from trayapp.store.usage_repo import HistoryRow
+    from trayapp.ui.placement import Rect
+    from trayapp.ui.popup import Popup
+    from trayapp.ui.settings_dialog import SettingsDialog
+    from trayapp.ui.tray import Tray
 
 log = logging.getLogger(__name__)
 APP_NAME = "Claude Watch"
+Stop = Callable[[], Awaitable[object]]
+
+
+def _later(fn: Callable[[], object]) -> Stop:
+    """A synchronous stop as the awaitable the shutdown list holds."""
+
+    async def stop() -> None:
+        fn()
+
+    return stop
 
 
 class ClaudeWatch:
-    """Holds the long-lived objects; one instance per process."""
+    """Holds the long-lived objects; one instance per process.
+
+    Every subsystem registers its stop right where it starts (:meth:`_on_stop`); :meth:`shutdown`
+    runs them in reverse order, each guarded, so one that fails or hangs cannot skip the rest.
+    """
 
     ALERT_DRAIN_SECONDS = 3.0  # how long shutdown lets alert sends in flight finish
+    TASK_DRAIN_SECONDS = 2.0  # and every other background task
 
-    def __init__(self, app: Any, demo: bool, self_test: bool) -> None:
+    # Made by build(): the parts the tray app always has.
+    tray: Tray
+    tray_available: bool
+    desktop: DesktopChannel
+    dispatcher: Dispatcher
+    alerts: AlertService
+    tooltip_timer: QTimer
+
+    def __init__(self, app: QApplication, demo: bool, self_test: bool) -> None:
         from trayapp import settings as st
         from trayapp.core.clock import SystemClock
 
         self.app = app
         self.demo = demo
         self.self_test = self_test
-        self.clock = SystemClock()
-        self.settings = st.load()
+        self.clock: Clock = SystemClock()
+        self.settings: Settings = st.load()
         for warning in self.settings.warnings:
             log.warning("settings: %s", warning)
-        self.demo_handle: Any = None
-        self.usage: Any = None
+        self.state: AccountState | None = None
         self.quit_future: asyncio.Future[int] | None = None
-        self.settings_dialog: Any = None
-        self.single: Any = None
-        # Builders of popup sections (local usage, live sessions): called once, when the popup
-        # is first built, and added below the timeline in this order.
-        self.panel_factories: list[Any] = [self._live_sessions_panel, self._local_usage_panel]
-        self.tracking: Any = None
+        # Started later, or never (self-test, a subsystem that could not start).
+        self.single: SingleInstance | None = None
+        self.demo_handle: DemoHandle | None = None
+        self.usage: UsageService | None = None
+        self.tracking: TrackingService | None = None
         self.live_sessions: LiveSessionsService | None = None  # built with the popup
         self.settings_watcher: SettingsWatcher | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self._popup: Popup | None = None
+        self._stops: list[tuple[str, Stop]] = []
+        # Builders of popup sections (live sessions, local usage): called once, when the popup
+        # is first built, and added below the timeline in this order.
+        self.panel_factories: list[Callable[[], QWidget | None]] = [
+            self._live_sessions_panel,
+            self._local_usage_panel,
+        ]
+
+    def _on_stop(self, name: str, stop: Stop) -> None:
+        self._stops.append((name, stop))
 
     # ----- build
     def build(self) -> None:
         from PySide6.QtCore import QTimer
 
+        from trayapp import runtime
         from trayapp.channels.desktop import DesktopChannel
         from trayapp.services.alerts import AlertService
         from trayapp.ui.tray import Tray
 
+        if self.single is not None:  # claimed before the build (run_app): released last
+            self._on_stop("single instance", _later(self.single.close))
         self.tray = Tray(self.clock)
-        self._popup: Any = None
-        self.state: Any = None
+        self._on_stop("tray", _later(self.tray.hide))
         self.tray_available = Tray.available()
         if not self.tray_available:
             log.warning("no system tray available: the dashboard opens as a window")
@@ -78,6 +130,10 @@ class ClaudeWatch:
         )
         self.dispatcher = make_dispatcher(self.settings.get, self.desktop)
         self.alerts = AlertService(self.settings.get, self.dispatcher, self.clock)
+        # Stopped after the alerts: every other background task (settings page, export, sessions).
+        self._on_stop("background tasks", lambda: runtime.drain(self.TASK_DRAIN_SECONDS))
+        # Sends in flight may finish (bounded); what is left is cancelled, never raised.
+        self._on_stop("alerts", lambda: self.alerts.drain(self.ALERT_DRAIN_SECONDS))
         # The pause lives in the alert service; the tray shows it and follows paused_changed.
         self.tray.follow_pause(self.alerts)
         # Wiring: tray and popup ask, the app does.
@@ -91,37 +147,50 @@ class ClaudeWatch:
         self.tooltip_timer.setInterval(60_000)
         self.tooltip_timer.timeout.connect(self.tray.refresh_tooltip)
         self.tooltip_timer.start()
+        self._on_stop("tooltip timer", _later(self.tooltip_timer.stop))
 
     def start_usage(self) -> None:
         """Start the usage service (or the demo) and route its states to the UI and alerts."""
         if self.demo:
             from trayapp.demo import start_demo
 
-            self.demo_handle = start_demo()
-        self.usage = make_usage_service(self.settings, self.clock, self.demo_handle)
-        self.usage.state_changed.connect(self.on_state)
-        self.usage.start()
+            demo = self.demo_handle = start_demo()
+            self._on_stop("demo server", _later(demo.stop))
+        from trayapp.services.usage_service import UsageService
+
+        usage = self.usage = UsageService(self.settings, clock=self.clock, demo=self.demo_handle)
+        usage.state_changed.connect(self.on_state)
+        usage.start()
+        self._on_stop("usage", usage.stop)
 
     def start_tracking(self) -> None:
         """Scan Claude Code transcripts in the background for the local-usage panel."""
         try:
             from trayapp.services.tracking_service import TrackingService
 
-            self.tracking = TrackingService(self.settings, clock=self.clock)
-            self.tracking.start()
+            tracking = TrackingService(self.settings, clock=self.clock)
+            tracking.start()
         except Exception:
             log.exception("local usage tracking unavailable")
-            self.tracking = None
+            return
+        self.tracking = tracking
+        self._on_stop("tracking", tracking.stop)
 
-    def _live_sessions_panel(self) -> Any:
+    def start_alert_outbox(self) -> None:
+        """Retry Telegram/Slack messages that could not go out yet."""
+        self.dispatcher.run_flusher()
+        self._on_stop("outbox flusher", _later(self.dispatcher.stop_flusher))
+
+    def _live_sessions_panel(self) -> QWidget:
         """The live sessions, read by their service only while the panel is visible."""
         from trayapp.services.live_sessions import LiveSessionsService
         from trayapp.ui.panels.live_sessions import make_panel
 
-        self.live_sessions = LiveSessionsService(self.clock)
-        return make_panel(self.live_sessions)
+        service = self.live_sessions = LiveSessionsService(self.clock)
+        self._on_stop("live sessions", _later(service.stop))
+        return make_panel(service)
 
-    def _local_usage_panel(self) -> Any | None:
+    def _local_usage_panel(self) -> QWidget | None:
         if self.tracking is None:
             return None  # tracking could not start (already logged); the popup goes without it
         from trayapp.ui.panels.local_usage import make_panel
@@ -135,7 +204,7 @@ class ClaudeWatch:
         return make_panel(self.tracking, tz)
 
     @property
-    def popup(self) -> Any:
+    def popup(self) -> Popup:
         """The dashboard, built on first use (it costs a few MB the tray alone does not need)."""
         if self._popup is None:
             from trayapp.ui.popup import Popup
@@ -160,7 +229,7 @@ class ClaudeWatch:
             self._popup = popup
         return self._popup
 
-    async def history(self, since: datetime) -> list[Any]:
+    async def history(self, since: datetime) -> list[HistoryRow]:
         """The timeline's rows, read on a worker thread (never SQLite on the GUI thread)."""
         if self.usage is None:
             return []
@@ -169,14 +238,14 @@ class ClaudeWatch:
         return list(await self.usage.history_async(ids, since))
 
     # ----- behaviour
-    def on_state(self, state: Any) -> None:
+    def on_state(self, state: AccountState) -> None:
         self.state = state
         self.tray.set_state(state)
         if self._popup is not None:
             self._popup.set_state(state)
         self.alerts.on_state(state)
 
-    def toggle_dashboard(self, anchor: Any = None) -> None:
+    def toggle_dashboard(self, anchor: Rect | None = None) -> None:
         if self.popup.window_mode:
             self.show_dashboard()
         else:
@@ -204,18 +273,19 @@ class ClaudeWatch:
     def open_settings(self) -> None:
         from trayapp.ui.settings_dialog import SettingsDialog
 
-        if self.settings_dialog is None:
-            self.settings_dialog = SettingsDialog(self.settings)
-            self._add_channels_page(self.settings_dialog)
+        dialog = self.settings_dialog
+        if dialog is None:
+            dialog = self.settings_dialog = SettingsDialog(self.settings)
+            self._add_channels_page(dialog)
         else:
-            self.settings_dialog.load_values()
+            dialog.load_values()
         if self._popup is not None and not self._popup.window_mode:
             self._popup.hide()
-        self.settings_dialog.show()
-        self.settings_dialog.raise_()
-        self.settings_dialog.activateWindow()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
 
-    def _add_channels_page(self, dialog: Any) -> None:
+    def _add_channels_page(self, dialog: SettingsDialog) -> None:
         """Secrets, Telegram linking and "Send test" as a tab; the dialog works without it."""
         try:
             from trayapp.services.channels_service import ChannelsService
@@ -232,9 +302,11 @@ class ClaudeWatch:
         popup, usage and tracking services follow the settings themselves (Settings.subscribe)."""
         from trayapp.services.settings_watcher import SettingsWatcher
 
-        self.settings.subscribe("app.start_at_login", self._start_at_login_changed)
-        self.settings_watcher = SettingsWatcher(self.settings)
-        self.settings_watcher.start()
+        unsubscribe = self.settings.subscribe("app.start_at_login", self._start_at_login_changed)
+        watcher = self.settings_watcher = SettingsWatcher(self.settings)
+        watcher.start()
+        self._on_stop("settings watcher", _later(watcher.stop))
+        self._on_stop("start-at-login follower", _later(unsubscribe))
 
     def _start_at_login_changed(self, keys: list[str], settings: Settings) -> None:
         """A hand edit of app.start_at_login gets the autostart entry the dialog and `config set`
@@ -272,29 +344,14 @@ class ClaudeWatch:
         self.quit()
 
     async def shutdown(self) -> None:
-        if self.settings_watcher is not None:
-            self.settings_watcher.stop()
-        self.tooltip_timer.stop()
-        self.dispatcher.stop_flusher()
-        if self.live_sessions is not None:
-            self.live_sessions.stop()
-        if self.tracking is not None:
-            await self.tracking.stop()
-        if self.usage is not None:
-            stop = self.usage.stop()
-            if asyncio.iscoroutine(stop):
-                await stop
-        # Sends in flight may finish (bounded); what is left is cancelled, never raised: a slow
-        # channel must not skip the rest of the shutdown.
-        await self.alerts.drain(self.ALERT_DRAIN_SECONDS)
-        from trayapp.runtime import drain
-
-        await drain(2.0)  # every other background task (settings page, export, live sessions)
-        if self.demo_handle is not None:
-            self.demo_handle.stop()
-        if self.single is not None:
-            self.single.close()
-        self.tray.hide()
+        """Stop everything that started, last started first. Each stop is guarded: one that fails
+        is logged and the others still run (the databases and the single-instance socket close)."""
+        while self._stops:
+            name, stop = self._stops.pop()
+            try:
+                await stop()
+            except Exception:
+                log.exception("stopping %s failed", name)
         log.info("Claude Watch stopped")
 
     async def run(self) -> int:
@@ -306,7 +363,9 @@ class ClaudeWatch:
         self._quit_on_termination_signals(loop)
         self.build()
         if self.self_test:
-            return self.run_self_test()
+            from trayapp.self_test import run_self_test
+
+            return run_self_test(self)
         self.tray.show()
         if not self.tray_available:
             self.show_dashboard()
@@ -316,7 +375,7 @@ class ClaudeWatch:
         self.start_usage()
         self.start_tracking()
         self.watch_settings()
-        self.dispatcher.run_flusher()
+        self.start_alert_outbox()
         if os.environ.get("CLAUDE_WATCH_SHOW_DASHBOARD") == "1":
             self.show_dashboard()
         log.info("Claude Watch running (tray available: %s)", self.tray_available)
@@ -335,36 +394,8 @@ class ClaudeWatch:
         except OSError as exc:
             log.warning("cannot write the background-work report: %s", exc)
 
-    def run_self_test(self) -> int:
-        from trayapp import paths
-        from trayapp.core.models import AccountState
 
-        problems = []
-        self.tray.set_state(AccountState(snapshot=None))
-        self.popup.set_state(AccountState(snapshot=None))
-        if self.tray.action_texts()[:1] != ["Open dashboard"]:
-            problems.append("tray menu")
-        if not (paths.resources_dir() / "icons" / "claude-watch-128.png").is_file():
-            problems.append(f"resources missing in {paths.resources_dir()}")
-        try:
-            import desktop_notifier  # noqa: F401
-        except Exception as exc:
-            problems.append(f"desktop-notifier: {exc}")
-        if problems:
-            print("SELF-TEST FAILED: " + "; ".join(problems))
-            return 1
-        print(f"SELF-TEST OK (tray available: {self.tray_available})")
-        return 0
-
-
-def make_usage_service(settings: Any, clock: Any, demo_handle: Any) -> Any:
-    """The usage service the app polls through."""
-    from trayapp.services.usage_service import UsageService
-
-    return UsageService(settings, clock=clock, demo=demo_handle)
-
-
-def make_dispatcher(setting: Any, desktop: Any) -> Dispatcher:
+def make_dispatcher(setting: Callable[[str], object], desktop: DesktopChannel) -> Dispatcher:
     """The standard channel set (desktop, sound, Telegram, Slack) with quips. If it cannot be
     built (an unreadable outbox, say), a dispatcher with the desktop channel alone, so alerts
     still take the one delivery path."""

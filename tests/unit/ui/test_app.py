@@ -139,10 +139,10 @@ async def test_shutdown_goes_on_when_an_alert_send_hangs(qapp, caplog) -> None:
             self.closed = True
 
     cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.single = single = Single()  # claimed before the build, as run_app does
     cw.build()
     cw.ALERT_DRAIN_SECONDS = 0.2
     cw.alerts.dispatcher = hanging = HangingDispatcher()
-    cw.single = single = Single()
     cw.on_state(account_state(window_state("five_hour", 77.0, timedelta(hours=2), NOW), now=NOW))
     await asyncio.wait_for(hanging.started.wait(), 5)
     with caplog.at_level(logging.INFO):
