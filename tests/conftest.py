@@ -21,14 +21,14 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false;qt.qpa.*=false"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def _qasync_loop():  # type: ignore[no-untyped-def]
+def _qasync_loop():
     import qasync
     from PySide6.QtWidgets import QApplication
 
     return qasync.QEventLoop(QApplication.instance() or QApplication([]))
 
 
-def pytest_asyncio_loop_factories(config, item):  # type: ignore[no-untyped-def]
+def pytest_asyncio_loop_factories(config, item):
     """Async tests run on a plain asyncio loop unless marked ``qt_loop``.
 
     Many short-lived qasync loops in one process leave Qt socket notifiers and timers behind

@@ -59,7 +59,7 @@ class UsageServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+            def do_GET(self) -> None:
                 outer.requests += 1
                 data = json.dumps(outer.body).encode()
                 self.send_response(outer.status)

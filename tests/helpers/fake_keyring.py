@@ -14,7 +14,7 @@ from keyrings.alt.file import PlaintextKeyring
 class MemoryKeyring(KeyringBackend):
     """A keyring that keeps values in a dict; ``block`` makes every call hang (locked keyring)."""
 
-    priority = 10  # type: ignore[assignment]
+    priority = 10
 
     def __init__(self) -> None:
         super().__init__()

@@ -26,7 +26,7 @@ Scripted = tuple[int, Any, dict[str, str]]
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server  # type: ignore[assignment]
+    server: _Server
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; without this, Nagle + delayed ACK add 40 ms to every
     # request on a kept-alive connection.
@@ -193,7 +193,7 @@ class TelegramServer(LoopbackServer):
         if not text:
             return self.error(400, "Bad Request: message text is empty")
         try:
-            chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]
+            chat_id = int(params.get("chat_id"))
         except (TypeError, ValueError):
             return self.error(400, "Bad Request: chat not found")
         if chat_id not in self.chat_ids:

@@ -17,7 +17,7 @@ from trayapp.logging_setup import log_file
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
-def test_signal_quits_cleanly_and_a_new_instance_can_start(desktop_services: DesktopSession, sig) -> None:  # type: ignore[no-untyped-def]
+def test_signal_quits_cleanly_and_a_new_instance_can_start(desktop_services: DesktopSession, sig) -> None:
     proc = start_app("--demo", env=app_env())
     try:
         assert wait_for(tray_icon, timeout=15), "the app did not start"
@@ -28,7 +28,8 @@ def test_signal_quits_cleanly_and_a_new_instance_can_start(desktop_services: Des
             pytest.fail(f"signal {sig} did not stop the app")
         assert code == 0
         log = log_file().read_text(encoding="utf-8")
-        assert f"signal {int(sig)}: quitting" in log and "Claude Watch stopped" in log
+        assert f"signal {int(sig)}: quitting" in log
+        assert "Claude Watch stopped" in log
     finally:
         stop_app(proc)
     # The single-instance socket was released: a new launch runs instead of deferring to a ghost.

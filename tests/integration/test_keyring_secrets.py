@@ -92,7 +92,8 @@ def test_secrets_round_trip_in_gnome_keyring(tmp_path: Path) -> None:
     assert "BACKEND keyring.backends.SecretService.Keyring" in out
     assert "GET_OK True" in out
     assert "telegram: delivered" in out
-    assert "removed from the keyring" in out and "GONE" in out
+    assert "removed from the keyring" in out
+    assert "GONE" in out
     assert len(server.messages) == 1  # the token from the keyring really worked
     # The value never went to the terminal, a file or a log.
     printed = out + r.stderr
@@ -105,7 +106,7 @@ def test_secrets_round_trip_in_gnome_keyring(tmp_path: Path) -> None:
                 assert SECRET.encode() not in path.read_bytes(), path
 
 
-def test_notify_all_with_token_in_the_session_keyring(desktop_services, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_notify_all_with_token_in_the_session_keyring(desktop_services, tmp_path: Path) -> None:
     """The issue's "done when": a bot token (in the real keyring) and a chat id set, `notify test
     --channel all` delivers everywhere configured (dunst + Telegram) with a Claude-written quip."""
     import json
@@ -159,7 +160,7 @@ def test_notify_all_with_token_in_the_session_keyring(desktop_services, tmp_path
 
 async def test_channels_service_with_the_session_keyring(
     desktop_services, qapp, hermetic_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """The settings page's service in this process against the session's real gnome-keyring: the
     secret is stored on the keyring lane (``secret-tool`` reads it from outside), linking and
     "Send test" use it against a loopback Telegram server, and removing it empties the keyring."""
@@ -198,7 +199,8 @@ async def test_channels_service_with_the_session_keyring(
         assert (await service.check("telegram-bot-token")).origin == "keyring"
         assert await service.link_chat() == LinkOutcome("Linked to Ada (chat 4242).", "4242")
         outcome = await service.send_test("telegram")
-        assert outcome.result is not None and outcome.result.by_channel()["telegram"].ok
+        assert outcome.result is not None
+        assert outcome.result.by_channel()["telegram"].ok
         assert len(telegram.messages) == 1  # the token from the keyring worked
         assert await service.remove_secret("telegram-bot-token")
         assert lookup().returncode != 0  # gone

@@ -76,7 +76,7 @@ def balloons() -> list[tuple[str, int, int, int, int]]:
             continue
         info = subprocess.run(["xwininfo", "-id", wid], capture_output=True, text=True).stdout
         geometry = [
-            int(re.search(rf"{label}:\s+(-?\d+)", info).group(1))  # type: ignore[union-attr]
+            int(re.search(rf"{label}:\s+(-?\d+)", info).group(1))
             for label in ("Absolute upper-left X", "Absolute upper-left Y", "Width", "Height")
         ]
         found.append((wid, *geometry))
@@ -92,7 +92,7 @@ def screen_pixels(x: int, y: int, w: int, h: int) -> list[tuple[int, int, int]]:
     ).stdout
     magic, width, height, maxval, data = ppm.split(maxsplit=4)
     assert (magic, int(width), int(height), int(maxval)) == (b"P6", w, h, 255)
-    return [tuple(data[i : i + 3]) for i in range(0, 3 * w * h, 3)]  # type: ignore[misc]
+    return [tuple(data[i : i + 3]) for i in range(0, 3 * w * h, 3)]
 
 
 def away_from_the_tray() -> None:
@@ -163,7 +163,8 @@ def test_without_a_notification_server_the_tray_message_is_used(
         assert icon, "the tray icon is not embedded"
         _, iw, ih, ix, iy = icon
         # ...pointing at our tray icon (its arrow's tip is the icon's centre)...
-        assert x <= ix + iw // 2 <= x + w and y - 2 <= iy + ih // 2 <= y + h, (shown, icon)
+        assert x <= ix + iw // 2 <= x + w, (shown, icon)
+        assert y - 2 <= iy + ih // 2 <= y + h, (shown, icon)
         # ...with the alert's text painted in it: in the lower half of its body (clear of the arrow
         # above and the rounded corners), many pixels stand far from the balloon's background colour.
         pixels = screen_pixels(x + 12, y + h // 2, w - 24, h // 2 - 10)

@@ -73,7 +73,9 @@ def test_a_year_one_reset_is_not_stored_and_the_app_keeps_running(
     try:
         assert repo.latest_snapshot() is None
         outcome = repo.last_outcome()
-        assert outcome is not None and outcome.error is not None and outcome.error.kind == "bad_response"
+        assert outcome is not None
+        assert outcome.error is not None
+        assert outcome.error.kind == "bad_response"
     finally:
         repo.close()
 

@@ -30,7 +30,8 @@ def dunst_counts() -> dict[str, int]:
     counts = {}
     for line in out.strip().splitlines():
         name, sep, value = line.partition(":")
-        assert sep and value.strip().isdigit(), out
+        assert sep, out
+        assert value.strip().isdigit(), out
         counts[name.strip()] = int(value)
     assert set(counts) == {"Waiting", "Currently displayed", "History"}, out
     return counts

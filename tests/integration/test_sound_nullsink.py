@@ -30,7 +30,7 @@ def _require(*tools: str) -> None:
         pytest.skip(why)
 
 
-def _wait_for(cond, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+def _wait_for(cond, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cond():

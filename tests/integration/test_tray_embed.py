@@ -43,7 +43,9 @@ def test_icon_embeds_in_the_tray_and_a_click_opens_the_dashboard(app) -> None:
     icon = wait_for(tray_icon, timeout=15)
     assert icon, f"no 'Claude Watch' icon inside trayer's panel:\n{x_tree()}"
     wid, w, h, x, y = icon
-    assert 16 <= w <= 64 and 16 <= h <= 64 and x > 0
+    assert 16 <= w <= 64
+    assert 16 <= h <= 64
+    assert x > 0
     assert not visible_windows("Claude Watch dashboard")
     subprocess.run(["xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "1"], check=True)
     shown = wait_for(lambda: visible_windows("Claude Watch dashboard"), timeout=5)

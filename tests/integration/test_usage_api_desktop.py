@@ -34,7 +34,8 @@ def test_doctor_finds_the_desktop_services(desktop_services: object, hermetic_en
     assert checks["Notifications"]["status"] == "ok", checks["Notifications"]
     assert checks["Tray"]["status"] == "ok", checks["Tray"]
     # No Claude login in the temp config dir: doctor says so, with the fix, and exits 1.
-    assert checks["Credentials"]["status"] == "fail" and "claude" in checks["Credentials"]["fix"]
+    assert checks["Credentials"]["status"] == "fail"
+    assert "claude" in checks["Credentials"]["fix"]
     assert out.returncode == 1
 
 
@@ -43,5 +44,6 @@ def test_status_demo_in_the_desktop_session(desktop_services: object, hermetic_e
     out = _run("status", "--demo", "--json", home=hermetic_env)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["source"] == "demo" and data["plan"] == "Max 20x"
+    assert data["source"] == "demo"
+    assert data["plan"] == "Max 20x"
     assert any(w["id"] == "weekly_scoped:Fable 5" for w in data["windows"])

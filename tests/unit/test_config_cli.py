@@ -35,7 +35,9 @@ def test_set_keeps_everything_else_in_the_file() -> None:
     done = config("set", "ui.theme", "dark")
     assert done.returncode == 0, done.stderr
     text = path.read_text()
-    assert 'timeline_range = "7d"' in text and 'thing = "x"' in text and "interval_minutes = 1" in text
+    assert 'timeline_range = "7d"' in text
+    assert 'thing = "x"' in text
+    assert "interval_minutes = 1" in text
     assert st.load().get("ui.theme") == "dark"
 
 
@@ -50,7 +52,8 @@ def test_set_and_reset_refuse_a_file_that_does_not_parse(content: bytes, action:
     done = config(*action)
     assert done.returncode == 1
     assert path.read_bytes() == content
-    assert str(path) in done.stderr and "left untouched" in done.stderr
+    assert str(path) in done.stderr
+    assert "left untouched" in done.stderr
     assert "not valid TOML" in done.stderr or "not UTF-8" in done.stderr
 
 
@@ -62,16 +65,19 @@ def test_start_at_login_creates_and_removes_the_autostart_entry(
     entry = tmp_path / "xdg" / "autostart" / "claude-watch.desktop"
     done = config("set", "app.start_at_login", "true")
     assert done.returncode == 0, done.stderr
-    assert entry.is_file() and "Exec=" in entry.read_text()
+    assert entry.is_file()
+    assert "Exec=" in entry.read_text()
     assert st.load().get("app.start_at_login") is True
     entry.unlink()
     assert config("set", "app.start_at_login", "true").returncode == 0  # saving it again repairs it
     assert entry.is_file()
     assert config("set", "app.start_at_login", "false").returncode == 0
-    assert not entry.exists() and st.load().get("app.start_at_login") is False
+    assert not entry.exists()
+    assert st.load().get("app.start_at_login") is False
     config("set", "app.start_at_login", "true")
     assert config("reset", "app.start_at_login").returncode == 0
-    assert not entry.exists() and st.load().is_default("app.start_at_login")
+    assert not entry.exists()
+    assert st.load().is_default("app.start_at_login")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG autostart is the Linux mechanism")

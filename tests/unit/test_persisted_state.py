@@ -41,13 +41,15 @@ def umask() -> object:
     os.umask(old)
 
 
-def test_replaces_the_contents_whole_with_exact_modes(tmp_path: Path, umask) -> None:  # type: ignore[no-untyped-def]
+def test_replaces_the_contents_whole_with_exact_modes(tmp_path: Path, umask) -> None:
     target = tmp_path / "a" / "b" / "x.json"
     atomic_write(target, '{"é": 1}')
     assert target.read_bytes() == '{"é": 1}'.encode()
-    assert _mode(target) == 0o600 and _mode(target.parent) == 0o700
+    assert _mode(target) == 0o600
+    assert _mode(target.parent) == 0o700
     atomic_write(str(target), b"\x00\xff", mode=0o644)
-    assert target.read_bytes() == b"\x00\xff" and _mode(target) == 0o644
+    assert target.read_bytes() == b"\x00\xff"
+    assert _mode(target) == 0o644
     umask(0o077)  # the mode is applied exactly, whatever the umask says
     atomic_write(target, "x", mode=0o644)
     assert _mode(target) == 0o644
@@ -130,7 +132,8 @@ def test_autostart_entry_is_world_readable_and_whole(tmp_path: Path, monkeypatch
     written = autostart.enable(["/usr/bin/claude-watch"])
     assert written == tmp_path / "autostart" / "claude-watch.desktop"
     assert _mode(written) == 0o644
-    assert "Exec=/usr/bin/claude-watch\n" in written.read_text() and autostart.is_enabled()
+    assert "Exec=/usr/bin/claude-watch\n" in written.read_text()
+    assert autostart.is_enabled()
     assert [p.name for p in written.parent.iterdir()] == ["claude-watch.desktop"]
 
 
@@ -141,7 +144,8 @@ def test_install_keeps_the_mode_of_claude_codes_settings(tmp_path: Path) -> None
     settings.write_text(json.dumps({"model": "opus"}))
     settings.chmod(0o640)
     assert install.install(settings, "claude-watch statusline").code == 0
-    assert _mode(settings) == 0o640 and "statusLine" in json.loads(settings.read_text())
+    assert _mode(settings) == 0o640
+    assert "statusLine" in json.loads(settings.read_text())
     assert _mode(install.sidecar_for(settings)) == 0o600
 
 

@@ -21,7 +21,8 @@ def test_backoff_doubles_from_the_base_and_stops_at_the_cap() -> None:
     delays = [health.failed(ValueError("bad")) for _ in range(6)]
     assert delays == [5, 10, 20, 40, 60, 60]
     health.succeeded()
-    assert health.streak == 0 and health.failures == 6
+    assert health.streak == 0
+    assert health.failures == 6
     assert health.failed(ValueError("bad")) == 5
 
 
@@ -43,16 +44,20 @@ def test_health_file_round_trip_and_doctor_shows_it(hermetic_env: Path) -> None:
     health = LoopHealth("transcript scanner", registry=registry)
     health.failed(OverflowError("Python int too large to convert to SQLite INTEGER"))
     doc = read_health(state / runtime.HEALTH_FILE)
-    assert doc is not None and doc["loops"]["transcript scanner"]["failures"] == 1
+    assert doc is not None
+    assert doc["loops"]["transcript scanner"]["failures"] == 1
     from datetime import UTC, datetime
 
     checks = check_background_loops(datetime.now(UTC))
-    assert len(checks) == 1 and checks[0].status == "warn"
+    assert len(checks) == 1
+    assert checks[0].status == "warn"
     assert "transcript scanner: 1 unexpected error" in checks[0].detail
-    assert "OverflowError" in checks[0].detail and "1 in a row" in checks[0].detail
+    assert "OverflowError" in checks[0].detail
+    assert "1 in a row" in checks[0].detail
     health.succeeded()
     checks = check_background_loops(datetime.now(UTC))
-    assert checks[0].status == "info" and "backing off" not in checks[0].detail
+    assert checks[0].status == "info"
+    assert "backing off" not in checks[0].detail
 
 
 @pytest.mark.parametrize("content", [b"", b"{", b"[]", b'{"loops": 3}', b"\xff\xfe", b"[" * 100_000])
@@ -66,7 +71,8 @@ def test_doctor_without_a_health_file(hermetic_env: Path) -> None:
     from datetime import UTC, datetime
 
     (check,) = check_background_loops(datetime.now(UTC))
-    assert check.status == "info" and "no report yet" in check.detail
+    assert check.status == "info"
+    assert "no report yet" in check.detail
 
 
 async def test_spawn_keeps_the_task_and_logs_its_failure(caplog: pytest.LogCaptureFixture) -> None:
@@ -152,7 +158,8 @@ def test_call_with_timeout_on_its_own_lane_runs_inline() -> None:
         return inner, runtime.current_lane()
 
     inner, lane = runtime.call_with_timeout(outer, 5.0, lane="keyring")
-    assert inner.startswith("claude-watch-keyring") and lane == "keyring"
+    assert inner.startswith("claude-watch-keyring")
+    assert lane == "keyring"
     assert runtime.current_lane() is None  # this is no lane's thread
 
 
@@ -185,8 +192,10 @@ async def test_wait_for_a_group_does_not_cancel_and_sees_late_tasks() -> None:
     assert await runtime.wait(0.05, group=group) is False  # still gated: left running, not cancelled
     gate.set()
     assert await runtime.wait(5, group=group) is True
-    assert done == ["a", "b"] and not elsewhere.done()  # another group is not waited for
-    assert await runtime.drain(2, group=other) is True and elsewhere.cancelled()
+    assert done == ["a", "b"]
+    assert not elsewhere.done()
+    assert await runtime.drain(2, group=other) is True
+    assert elsewhere.cancelled()
 
 
 async def test_drain_cancel_after_lets_work_finish_then_cancels_the_rest() -> None:
@@ -199,9 +208,11 @@ async def test_drain_cancel_after_lets_work_finish_then_cancels_the_rest() -> No
 
     quick_task = runtime.spawn(quick(), name="quick", group=group)
     assert await runtime.drain(5, group=group, cancel_after=True) is True
-    assert quick_done.is_set() and not quick_task.cancelled()
+    assert quick_done.is_set()
+    assert not quick_task.cancelled()
 
     stuck = runtime.spawn(asyncio.sleep(3600), name="stuck", group=group)
     start = asyncio.get_running_loop().time()
     assert await runtime.drain(0.1, group=group, cancel_after=True) is False
-    assert stuck.cancelled() and asyncio.get_running_loop().time() - start < 2
+    assert stuck.cancelled()
+    assert asyncio.get_running_loop().time() - start < 2

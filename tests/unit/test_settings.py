@@ -79,7 +79,8 @@ def test_update_merges_only_its_keys_into_the_file_as_it_is_now() -> None:
     write('[ui]\ntheme = "dark"\n[alerts]\nquiet_hours = "23:00-06:00"\n[future]\nthing = 1\n')
     changed = app_copy.update({"ui.timeline_range": "7d"})
     again = st.load()
-    assert again.get("ui.theme") == "dark" and again.get("alerts.quiet_hours") == "23:00-06:00"
+    assert again.get("ui.theme") == "dark"
+    assert again.get("alerts.quiet_hours") == "23:00-06:00"
     assert again.get("ui.timeline_range") == "7d"
     assert "thing = 1" in path.read_text()
     # The copy in memory now matches the file, and says what changed since it last looked.
@@ -94,7 +95,8 @@ def test_set_then_save_writes_only_the_staged_keys() -> None:
     cfg.set("ui.theme", "dark")
     cfg.save()
     again = st.load()
-    assert again.get("poll.interval_minutes") == 15 and again.get("ui.theme") == "dark"
+    assert again.get("poll.interval_minutes") == 15
+    assert again.get("ui.theme") == "dark"
 
 
 def test_update_keeps_values_this_version_cannot_use() -> None:
@@ -170,9 +172,11 @@ def test_reload_of_a_broken_file_keeps_the_last_good_settings() -> None:
     write('[ui]\ntheme = "light"\n[poll\n')  # half-way through an edit
     with pytest.raises(st.SettingsFileError):
         cfg.reload()
-    assert cfg.get("ui.theme") == "dark" and heard == []
+    assert cfg.get("ui.theme") == "dark"
+    assert heard == []
     write('[ui]\ntheme = "light"\n')
-    assert cfg.reload() == ["ui.theme"] and heard == [["ui.theme"]]
+    assert cfg.reload() == ["ui.theme"]
+    assert heard == [["ui.theme"]]
 
 
 def test_a_broken_listener_does_not_stop_the_others(caplog: pytest.LogCaptureFixture) -> None:

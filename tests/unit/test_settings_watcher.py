@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def watched(qtbot):  # type: ignore[no-untyped-def]
+def watched(qtbot):
     path = paths.settings_file()
     path.parent.mkdir(parents=True)
     path.write_text('[ui]\ntheme = "light"\n')
@@ -42,7 +42,7 @@ def config_set(key: str, value: str) -> None:
     )
 
 
-def test_config_set_in_another_process_is_applied_within_2_s(watched, qtbot, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_config_set_in_another_process_is_applied_within_2_s(watched, qtbot, caplog) -> None:
     cfg, watcher = watched
     heard: list[list[str]] = []
     cfg.subscribe("poll", lambda keys, s: heard.append(keys))
@@ -51,12 +51,13 @@ def test_config_set_in_another_process_is_applied_within_2_s(watched, qtbot, cap
     with qtbot.waitSignal(watcher.reloaded, timeout=2000) as sig:
         pass
     assert sig.args == [["poll.interval_minutes"]]
-    assert cfg.get("poll.interval_minutes") == 15 and heard == [["poll.interval_minutes"]]
+    assert cfg.get("poll.interval_minutes") == 15
+    assert heard == [["poll.interval_minutes"]]
     assert "poll.interval_minutes changed" in caplog.text
     assert cfg.get("ui.theme") == "light"
 
 
-def test_editor_replacing_the_file_again_and_again(watched, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_editor_replacing_the_file_again_and_again(watched, qtbot) -> None:
     cfg, _ = watched
     path = paths.settings_file()
     for theme in ("dark", "light", "dark"):
@@ -68,7 +69,7 @@ def test_editor_replacing_the_file_again_and_again(watched, qtbot) -> None:  # t
     qtbot.waitUntil(lambda: cfg.get("ui.theme") == "light", timeout=2000)
 
 
-def test_a_file_being_edited_that_does_not_parse_is_ignored_once(watched, qtbot, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_being_edited_that_does_not_parse_is_ignored_once(watched, qtbot, caplog) -> None:
     cfg, watcher = watched
     path = paths.settings_file()
     path.write_text('[ui]\ntheme = "dark"\n[poll\n')
@@ -81,7 +82,7 @@ def test_a_file_being_edited_that_does_not_parse_is_ignored_once(watched, qtbot,
     qtbot.waitUntil(lambda: cfg.get("ui.theme") == "dark", timeout=2000)
 
 
-def test_the_periodic_check_alone_finds_a_change(watched, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_periodic_check_alone_finds_a_change(watched, qtbot) -> None:
     cfg, watcher = watched
     # As on a file system without change notifications: only the once-a-second stat is left.
     watcher._watcher.fileChanged.disconnect()
@@ -90,7 +91,7 @@ def test_the_periodic_check_alone_finds_a_change(watched, qtbot) -> None:  # typ
     qtbot.waitUntil(lambda: cfg.get("ui.theme") == "dark", timeout=2000)
 
 
-def test_the_apps_own_save_is_not_announced_twice(watched, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_apps_own_save_is_not_announced_twice(watched, qtbot) -> None:
     cfg, watcher = watched
     heard: list[list[str]] = []
     cfg.subscribe("ui", lambda keys, s: heard.append(keys))

@@ -139,7 +139,7 @@ def states() -> dict[str, object]:
     return {"healthy": healthy, "warning": warning, "stale": stale, "error": failed}
 
 
-def settings_getter(theme: str, range_key: str = "24h"):  # type: ignore[no-untyped-def]
+def settings_getter(theme: str, range_key: str = "24h"):
     values = {
         "ui.theme": theme,
         "ui.timeline_range": range_key,
@@ -156,10 +156,10 @@ def shoot_popups(out: Path) -> list[Path]:
             popup = Popup(FakeClock(NOW))
             popup.apply_settings(settings_getter(theme))
             peak = 1.6 if name == "warning" else 1.0
-            ws = state.windows  # type: ignore[attr-defined]
+            ws = state.windows
             targets = (ws[0].window.utilization, ws[1].window.utilization)
             popup.set_history_loader(lambda since, p=peak, t=targets: history(since, p, t))
-            popup.set_state(state)  # type: ignore[arg-type]
+            popup.set_state(state)
             popup.show_at(None)
             pump(0.3)
             path = out / f"popup-{theme}-{name}.png"
@@ -181,7 +181,7 @@ def shoot_timeline(out: Path) -> list[Path]:
             tl.set_theme(DARK if theme == "dark" else LIGHT)
             tl.resize(640, 240)
             rows = history(NOW - timedelta(days=8), 1.0, (34.0, 41.0))
-            tl.set_data(rows, state, NOW, range_key)  # type: ignore[arg-type]
+            tl.set_data(rows, state, NOW, range_key)
             if range_key == "24h":
                 tl._hover_x = tl._axis().x((NOW - timedelta(hours=5)).timestamp())
             path = out / f"timeline-{theme}-{range_key}.png"
@@ -232,7 +232,7 @@ def shoot_tray(out: Path) -> list[Path]:
     tray = Tray(FakeClock(NOW))
     tray.show()
     for name, state in states().items():
-        tray.set_state(state)  # type: ignore[arg-type]
+        tray.set_state(state)
         deadline = time.monotonic() + 5
         while tray.icon.geometry().isEmpty() and time.monotonic() < deadline:
             pump(0.1)
@@ -246,7 +246,7 @@ def shoot_tray(out: Path) -> list[Path]:
         crop = f"{120}x{g.height() + 2}+{max(0, g.right() - 110)}+{max(0, g.y() - 1)}"
         if root_capture(path, crop, zoom=3):
             saved.append(path)
-    tray.set_state(states()["warning"])  # type: ignore[arg-type]
+    tray.set_state(states()["warning"])
     g = tray.icon.geometry()
     tray.menu.aboutToShow.emit()
     QTimer.singleShot(0, lambda: None)
@@ -259,12 +259,12 @@ def shoot_tray(out: Path) -> list[Path]:
         saved.append(path)
     tray.menu.hide()
     # Popup below the icon on the real screen, the icon showing the same reading.
-    tray.set_state(states()["healthy"])  # type: ignore[arg-type]
+    tray.set_state(states()["healthy"])
     popup = Popup(FakeClock(NOW))
     popup.setWindowTitle("Claude Watch dashboard")
     popup.apply_settings(settings_getter("light"))
     popup.set_history_loader(lambda since: history(since, 1.0, (34.0, 41.0)))
-    popup.set_state(states()["healthy"])  # type: ignore[arg-type]
+    popup.set_state(states()["healthy"])
     popup.show_at(tray.anchor())
     pump(0.6)
     path = out / "screen-popup.png"

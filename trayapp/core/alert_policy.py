@@ -222,7 +222,8 @@ def _threshold_alert(ws: WindowState, threshold: int, key: str, now: datetime, t
 
 def _predictive_alert(ws: WindowState, key: str, now: datetime, tz: tzinfo | None) -> Alert:
     w = ws.window
-    assert ws.projected_full_at is not None and w.resets_at is not None
+    assert ws.projected_full_at is not None
+    assert w.resets_at is not None
     early = format_countdown(w.resets_at - ws.projected_full_at)
     return Alert(
         key=key,

@@ -306,7 +306,8 @@ class Tracker:
         day = today_in(self.tz, now)
         d = date.fromisoformat(day)
         lo, hi = day_range_ms(d, d, self.tz)
-        assert lo is not None and hi is not None
+        assert lo is not None
+        assert hi is not None
         rows = rollup(self.repo.grouped_ranges([(day, lo, hi)]), _label, self.table, self.cost_mode)
         return day, rows.get(day, Tally())
 

@@ -105,7 +105,7 @@ class TrackingService(QObject):
         async with self._lock:
             try:
                 summary = await self._in_worker(self._scan_and_summarise)
-            except Exception as exc:  # noqa: BLE001 (reported to the UI, never raised into Qt)
+            except Exception as exc:
                 # Logged once with its traceback, counted for doctor; the periodic loop backs off.
                 self._retry_in = self.health.failed(exc)
                 self.scan_failed.emit(f"Local usage scan failed: {exc}")
@@ -121,7 +121,7 @@ class TrackingService(QObject):
         async with self._lock:
             try:
                 count: int = await self._in_worker(self._export, what, out)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.scan_failed.emit(f"Export failed: {exc}")
                 return None
         self.export_finished.emit(str(out), count)

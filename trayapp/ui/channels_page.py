@@ -185,7 +185,7 @@ class ChannelsPage(QWidget):
         self.test_result.setText("Sending…")
         self.test_requested.emit(self.test_channel.currentText())
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt naming)
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.refresh_requested.emit()
 

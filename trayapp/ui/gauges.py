@@ -110,10 +110,10 @@ class GaugeRow(_Row):
     def level(self) -> Level:
         return Level.STALE if self.stale else level_for(self.ws.window.utilization)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+    def sizeHint(self) -> QSize:
         return QSize(320, 78 if self.pace_text() else 60)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+    def paintEvent(self, event: QPaintEvent) -> None:
         t = self.theme
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -183,10 +183,10 @@ class ExtraUsageRow(_Row):
             return "used this month (no monthly limit)"
         return f"{e.utilization:.0f}% of this month's extra usage limit"
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+    def sizeHint(self) -> QSize:
         return QSize(320, 60 if self.extra.is_enabled else 44)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+    def paintEvent(self, event: QPaintEvent) -> None:
         t = self.theme
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -391,7 +391,7 @@ class Popup(QWidget):
     def banner_is_error(self) -> bool:
         return self._banner_error
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(self.theme.bg))
         if not self.window_mode:
@@ -399,28 +399,28 @@ class Popup(QWidget):
             p.drawRect(self.rect().adjusted(0, 0, -1, -1))
         p.end()
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+    def sizeHint(self) -> QSize:
         hint = super().sizeHint()
         return QSize(WIDTH, hint.height())
 
     # ----- behaviour
-    def showEvent(self, event: object) -> None:  # noqa: N802 (Qt API)
+    def showEvent(self, event: object) -> None:
         self._shown_at = self.clock.monotonic()
         self._tick()
         self._ticker.start()
 
-    def hideEvent(self, event: object) -> None:  # noqa: N802 (Qt API)
+    def hideEvent(self, event: object) -> None:
         log.info("dashboard hidden")
         self._ticker.stop()
         self._last_hidden = self.clock.monotonic()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.hide()
             return
         super().keyPressEvent(event)
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.ActivationChange and not self.window_mode:
             if self.isVisible() and not self.isActiveWindow():
                 # Give the click that moved focus a moment, then close like a menu would.

@@ -41,7 +41,7 @@ class Timeline(QWidget):
         self.t0 = self.t1 = 0.0
         self._hover_x: float | None = None
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+    def sizeHint(self) -> QSize:
         return QSize(320, 150)
 
     def set_theme(self, theme: Theme) -> None:
@@ -93,7 +93,7 @@ class Timeline(QWidget):
     def color_for(self, index: int) -> QColor:
         return QColor(self.theme.series[index % len(self.theme.series)])
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+    def paintEvent(self, event: QPaintEvent) -> None:
         t = self.theme
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(t.bg))
@@ -237,10 +237,10 @@ class Timeline(QWidget):
         p.setPen(QColor(self.theme.text))
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         self._hover_x = event.position().x()
         self.update()
 
-    def leaveEvent(self, event: object) -> None:  # noqa: N802 (Qt API)
+    def leaveEvent(self, event: object) -> None:
         self._hover_x = None
         self.update()

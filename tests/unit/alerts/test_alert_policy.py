@@ -42,7 +42,8 @@ def test_each_crossing_fires_once() -> None:
     fired, _ = run(seq)
     assert [a.threshold for a in fired] == [50, 75, 90]
     assert all(a.kind is AlertKind.THRESHOLD for a in fired)
-    assert fired[2].critical and not fired[0].critical
+    assert fired[2].critical
+    assert not fired[0].critical
     # Fired at 12:10 for a window resetting at 14:00:00.48: the countdown truncates to whole minutes.
     assert fired[0].body == "You passed 50% of your 5-hour limit. Resets in 1 h 50 min (14:00)."
 
@@ -110,7 +111,8 @@ def test_stale_and_failed_readings_never_fire() -> None:
     stale = account_state(window_state("five_hour", 95.0), stale=True)
     failed = account_state(window_state("five_hour", 95.0), error=error(ErrorKind.RATE_LIMITED))
     fired, memory = run([(stale, NOW), (failed, NOW)])
-    assert fired == [] and memory == PolicyMemory()
+    assert fired == []
+    assert memory == PolicyMemory()
 
 
 def test_restart_with_persisted_memory_does_not_repeat(tmp_path) -> None:
@@ -126,7 +128,8 @@ def test_restart_with_persisted_memory_does_not_repeat(tmp_path) -> None:
 def test_corrupt_memory_is_dropped_not_fatal() -> None:
     assert PolicyMemory.from_json("nonsense") == PolicyMemory()
     mem = PolicyMemory.from_json({"fired": {"a": "not a date", "b": NOW.isoformat()}, "windows": {"x": 3}})
-    assert list(mem.fired) == ["b"] and mem.windows == {}
+    assert list(mem.fired) == ["b"]
+    assert mem.windows == {}
 
 
 def test_weekly_and_scoped_use_weekly_thresholds() -> None:
@@ -159,7 +162,9 @@ def test_predictive_rides_along_with_a_crossing() -> None:
     fired, memory = run(
         [(five(52, rate=40.0, resets_at=NOW + timedelta(hours=2)), NOW)], config=PolicyConfig()
     )
-    assert len(fired) == 1 and fired[0].threshold == 50 and "At this pace" in fired[0].body
+    assert len(fired) == 1
+    assert fired[0].threshold == 50
+    assert "At this pace" in fired[0].body
     later, _ = run(
         [
             (
@@ -205,10 +210,12 @@ def test_held_fresh_window_waits_in_pending() -> None:
     _, memory = run([(five(70, NOW, first_reset), NOW)], config=PolicyConfig(predictive=False))
     t1 = NOW + timedelta(minutes=10)
     fired, memory = run([(five(1, t1, first_reset + timedelta(hours=5)), t1)], config=cfg, memory=memory)
-    assert fired == [] and len(memory.pending) == 1
+    assert fired == []
+    assert len(memory.pending) == 1
     t2 = NOW + timedelta(minutes=70)
     fired, memory = run([(five(3, t2, first_reset + timedelta(hours=5)), t2)], config=cfg, memory=memory)
-    assert [a.kind for a in fired] == [AlertKind.FRESH_WINDOW] and memory.pending == ()
+    assert [a.kind for a in fired] == [AlertKind.FRESH_WINDOW]
+    assert memory.pending == ()
 
 
 def test_disabled_alerts_fire_nothing() -> None:

@@ -106,7 +106,7 @@ def rig(telegram: TelegramServer, slack: SlackServer, tmp_path: Path) -> Iterato
 def delivery_log(caplog: pytest.LogCaptureFixture) -> list[str]:
     """The per-channel outcomes the dispatcher logged, as "channel: detail"."""
     return [
-        f"{r.args[1]}: {r.args[2]}"  # type: ignore[index]
+        f"{r.args[1]}: {r.args[2]}"
         for r in caplog.records
         if r.name == "trayapp.channels.dispatcher" and r.msg.startswith("alert %s via")
     ]
@@ -133,8 +133,10 @@ async def test_crossing_reaches_every_enabled_channel_once_and_a_restart_does_no
     await first.service.drain()
     assert [a.threshold for a in fired] == [75]
     assert [n["title"] for n in first.notifier.sent] == ["5-hour at 77%"]
-    assert len(telegram.messages) == 1 and "5-hour at 77%" in telegram.messages[0]["text"]
-    assert len(slack.messages) == 1 and "5-hour at 77%" in slack.messages[0]["text"]
+    assert len(telegram.messages) == 1
+    assert "5-hour at 77%" in telegram.messages[0]["text"]
+    assert len(slack.messages) == 1
+    assert "5-hour at 77%" in slack.messages[0]["text"]
     assert sorted(delivery_log(caplog)) == ["desktop: notification server", "slack: sent", "telegram: sent"]
     saved = json.loads(alerts_file().read_text())
     assert any(k.endswith(":t75") for k in saved["fired"])
@@ -143,7 +145,9 @@ async def test_crossing_reaches_every_enabled_channel_once_and_a_restart_does_no
     again = rig(clock)
     assert again.service.on_state(five(78, clock)) == []
     await again.service.drain()
-    assert again.notifier.sent == [] and len(telegram.messages) == 1 and len(slack.messages) == 1
+    assert again.notifier.sent == []
+    assert len(telegram.messages) == 1
+    assert len(slack.messages) == 1
 
 
 async def test_a_hanging_remote_channel_never_delays_the_desktop(
@@ -157,7 +161,8 @@ async def test_a_hanging_remote_channel_never_delays_the_desktop(
         assert await until(lambda: r.notifier.sent), "the desktop waited for Telegram"
         assert telegram.messages == []
     await r.service.drain()
-    assert len(r.notifier.sent) == 1 and len(telegram.messages) == 1
+    assert len(r.notifier.sent) == 1
+    assert len(telegram.messages) == 1
 
 
 class Broken:
@@ -180,7 +185,9 @@ async def test_a_raising_channel_is_contained(
     r = rig(clock, extra=(Broken(),))
     r.service.on_state(five(60, clock))
     await r.service.drain()
-    assert len(r.notifier.sent) == 1 and len(telegram.messages) == 1 and len(slack.messages) == 1
+    assert len(r.notifier.sent) == 1
+    assert len(telegram.messages) == 1
+    assert len(slack.messages) == 1
     assert "broken: internal error: RuntimeError" in delivery_log(caplog)
     assert not [rec for rec in caplog.records if rec.getMessage() == "alert task failed"]
 
@@ -195,7 +202,9 @@ async def test_pause_persists_holds_every_channel_and_announces_its_end(
     first.service.pause(NOW + timedelta(hours=1))
     assert first.service.on_state(five(80, clock)) == []
     await first.service.drain()
-    assert first.notifier.sent == [] and telegram.messages == [] and slack.messages == []
+    assert first.notifier.sent == []
+    assert telegram.messages == []
+    assert slack.messages == []
     restarted = rig(clock)
     restarted.service.paused_changed.connect(changes.append)
     assert restarted.service.paused_until == NOW + timedelta(hours=1)
@@ -204,14 +213,17 @@ async def test_pause_persists_holds_every_channel_and_announces_its_end(
     assert restarted.service.paused_until is None
     assert changes == [NOW + timedelta(hours=1), None]
     await restarted.service.drain()
-    assert len(restarted.notifier.sent) == 1 and len(telegram.messages) == 1 and len(slack.messages) == 1
+    assert len(restarted.notifier.sent) == 1
+    assert len(telegram.messages) == 1
+    assert len(slack.messages) == 1
 
 
 def test_corrupt_memory_file_is_set_aside(tmp_path) -> None:
     path = tmp_path / "alerts.json"
     path.write_text("{not json")
     memory, paused = AlertStore(path).load()
-    assert memory.fired == {} and paused is None
+    assert memory.fired == {}
+    assert paused is None
     assert (tmp_path / "alerts.json.bad").exists()
 
 
@@ -220,11 +232,9 @@ def test_config_from_settings() -> None:
     cfg.set("alerts.quiet_hours", "22:00-07:00")
     cfg.set("alerts.weekly_thresholds", [80])
     pc = config_from_settings(cfg.get, None)
-    assert (
-        pc.quiet_hours is not None
-        and pc.weekly_thresholds == (80,)
-        and pc.five_hour_thresholds == (50, 75, 90, 100)
-    )
+    assert pc.quiet_hours is not None
+    assert pc.weekly_thresholds == (80,)
+    assert pc.five_hour_thresholds == (50, 75, 90, 100)
 
 
 # ----- desktop channel
@@ -247,7 +257,8 @@ async def test_desktop_sends_with_buttons_and_urgency() -> None:
     opened = []
     ch = DesktopChannel(notifier=fake, on_open=lambda: opened.append(1), on_snooze=lambda: None)
     d = await ch.send(alert(critical=True), quip="Time for a coffee.")
-    assert d.ok and d.detail == "notification server"
+    assert d.ok
+    assert d.detail == "notification server"
     sent = fake.sent[0]
     assert sent["urgency"] is Urgency.Critical
     assert [b.title for b in sent["buttons"]] == ["Open dashboard", "Snooze 1 h"]
@@ -260,7 +271,8 @@ async def test_desktop_without_button_support_sends_plain() -> None:
     fake = FakeNotifier(frozenset({Capability.TITLE}))
     ch = DesktopChannel(notifier=fake, on_open=lambda: None, on_snooze=lambda: None)
     await ch.send(alert())
-    assert fake.sent[0]["buttons"] == [] and fake.sent[0]["urgency"] is Urgency.Normal
+    assert fake.sent[0]["buttons"] == []
+    assert fake.sent[0]["urgency"] is Urgency.Normal
 
 
 @pytest.mark.parametrize(
@@ -270,18 +282,21 @@ async def test_no_server_or_failure_falls_back_to_the_tray(notifier) -> None:
     shown = []
     ch = DesktopChannel(notifier=notifier, fallback=lambda t, b, c: shown.append((t, c)))
     d = await ch.send(alert())
-    assert d.ok and d.detail.startswith("tray fallback")
+    assert d.ok
+    assert d.detail.startswith("tray fallback")
     assert shown == [("5-hour at 60%", False)]
 
 
 async def test_no_fallback_reports_failure_without_raising() -> None:
     d = await DesktopChannel(notifier=FakeNotifier(None)).send(alert())
-    assert not d.ok and "no notification server" in d.detail
+    assert not d.ok
+    assert "no notification server" in d.detail
 
 
 def test_real_notifier_gets_our_name_and_icon() -> None:
     ch = DesktopChannel()
     notifier = ch._get_notifier()
     assert notifier.app_name == APP_NAME == "Claude Watch"
-    assert notifier.app_icon is not None and notifier.app_icon.path == default_icon_path()
+    assert notifier.app_icon is not None
+    assert notifier.app_icon.path == default_icon_path()
     assert default_icon_path().is_file()

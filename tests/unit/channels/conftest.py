@@ -20,7 +20,7 @@ from trayapp.platform import secrets as sec
 class SettingsDict(dict[str, Any]):
     """Schema defaults overlaid with test values; ``get`` is what channels take."""
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         if key in self:
             return self[key]
         return st.BY_KEY[key].default

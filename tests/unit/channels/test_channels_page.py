@@ -29,7 +29,7 @@ TOKEN = "123456:TEST-token_abcdef"
 
 
 @pytest.fixture
-def page(qtbot, store: SecretStore, tmp_path: Path):  # type: ignore[no-untyped-def]
+def page(qtbot, store: SecretStore, tmp_path: Path):
     cfg = st.load()
     boxes: list[Outbox] = []
 
@@ -59,7 +59,7 @@ def all_text(page: ChannelsPage) -> str:
 
 async def test_secret_goes_to_the_keyring_and_never_back(
     page: ChannelsPage, qtbot, keyring_backend: MemoryKeyring, hermetic_env: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     row = page.rows["telegram-bot-token"]
     assert page.service is not None
     with qtbot.waitSignal(page.service.secret_changed, timeout=5000) as sig:
@@ -68,28 +68,31 @@ async def test_secret_goes_to_the_keyring_and_never_back(
         await idle(page)
     assert sig.args == ["telegram-bot-token"]
     assert keyring_backend.values[("claude-watch", "telegram-bot-token")] == TOKEN
-    assert row.edit.text() == "" and row.status.text() == "Set in the keyring."
+    assert row.edit.text() == ""
+    assert row.status.text() == "Set in the keyring."
     assert TOKEN not in all_text(page)
     for p in hermetic_env.rglob("*"):
         if p.is_file():
             assert TOKEN.encode() not in p.read_bytes()
     qtbot.mouseClick(row.remove, Qt.MouseButton.LeftButton)
     await idle(page)
-    assert keyring_backend.values == {} and row.status.text() == "Not set."
+    assert keyring_backend.values == {}
+    assert row.status.text() == "Not set."
 
 
-async def test_invalid_value_is_not_stored(page: ChannelsPage, qtbot, keyring_backend: MemoryKeyring) -> None:  # type: ignore[no-untyped-def]
+async def test_invalid_value_is_not_stored(page: ChannelsPage, qtbot, keyring_backend: MemoryKeyring) -> None:
     row = page.rows["slack-webhook-url"]
     qtbot.keyClicks(row.edit, "not a url")
     qtbot.mouseClick(row.save, Qt.MouseButton.LeftButton)
     await idle(page)
-    assert keyring_backend.values == {} and row.status.text().startswith("Not saved")
+    assert keyring_backend.values == {}
+    assert row.status.text().startswith("Not saved")
     assert "not a url" not in all_text(page)
 
 
 async def test_link_chat_then_send_test(
     page: ChannelsPage, qtbot, store: SecretStore, telegram: TelegramServer
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     store.set("telegram-bot-token", TOKEN)
     telegram.add_private_message(4242, first_name="Ada")
     assert page.service is not None
@@ -97,30 +100,34 @@ async def test_link_chat_then_send_test(
         qtbot.mouseClick(page.link_button, Qt.MouseButton.LeftButton)
         assert not page.link_button.isEnabled()  # until the answer comes
         await idle(page)
-    assert "Linked to Ada (chat 4242)" in page.chat_label.text() and page.link_button.isEnabled()
+    assert "Linked to Ada (chat 4242)" in page.chat_label.text()
+    assert page.link_button.isEnabled()
     assert st.load().get("telegram.chat_id") == "4242"
     page.test_channel.setCurrentText("telegram")
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
-    assert page.test_result.text() == "Sending…" and not page.test_button.isEnabled()
+    assert page.test_result.text() == "Sending…"
+    assert not page.test_button.isEnabled()
     await idle(page)
-    assert "telegram: delivered" in page.test_result.text() and page.test_button.isEnabled()
+    assert "telegram: delivered" in page.test_result.text()
+    assert page.test_button.isEnabled()
     assert "Quip:" in page.test_result.text()  # canned here: no API key
-    assert len(telegram.messages) == 1 and "5-hour window at 90%" in telegram.messages[0]["text"]
+    assert len(telegram.messages) == 1
+    assert "5-hour window at 90%" in telegram.messages[0]["text"]
 
 
-async def test_link_without_token(page: ChannelsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
+async def test_link_without_token(page: ChannelsPage, qtbot) -> None:
     qtbot.mouseClick(page.link_button, Qt.MouseButton.LeftButton)
     await idle(page)
     assert page.chat_label.text() == "Store the bot token first."
 
 
-async def test_send_test_with_nothing_turned_on(page: ChannelsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
+async def test_send_test_with_nothing_turned_on(page: ChannelsPage, qtbot) -> None:
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)  # "all", and telegram is off
     await idle(page)
     assert page.test_result.text() == "No channel is turned on."
 
 
-def test_showing_without_an_event_loop_is_harmless(page: ChannelsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_showing_without_an_event_loop_is_harmless(page: ChannelsPage, qtbot) -> None:
     page.show()
     qtbot.waitExposed(page)
     assert page.service is not None
@@ -130,7 +137,7 @@ def test_showing_without_an_event_loop_is_harmless(page: ChannelsPage, qtbot) ->
 
 async def test_showing_refreshes_the_status_off_thread(
     page: ChannelsPage, qtbot, store: SecretStore, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     store.set("anthropic-api-key", "sk-ant-api03-shown-never")
     monkeypatch.setenv("CLAUDE_WATCH_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/X")
     page.show()
@@ -144,14 +151,15 @@ async def test_showing_refreshes_the_status_off_thread(
     assert "shown-never" not in all_text(page)
 
 
-def test_the_page_alone_only_emits_intents(qtbot, keyring_backend: MemoryKeyring) -> None:  # type: ignore[no-untyped-def]
+def test_the_page_alone_only_emits_intents(qtbot, keyring_backend: MemoryKeyring) -> None:
     page = ChannelsPage()  # no service: a view with nothing behind it
     qtbot.addWidget(page)
     row = page.rows["telegram-bot-token"]
     with qtbot.waitSignal(page.save_requested, timeout=1000) as saved:
         qtbot.keyClicks(row.edit, TOKEN)
         qtbot.mouseClick(row.save, Qt.MouseButton.LeftButton)
-    assert saved.args == ["telegram-bot-token", TOKEN] and row.edit.text() == ""
+    assert saved.args == ["telegram-bot-token", TOKEN]
+    assert row.edit.text() == ""
     assert row.status.text() == "Saving to the keyring…"
     with qtbot.waitSignal(page.remove_requested, timeout=1000) as removed:
         qtbot.mouseClick(row.remove, Qt.MouseButton.LeftButton)

@@ -54,7 +54,7 @@ def outboxes() -> Any:
 
 
 @pytest.fixture
-def service(qapp, store: SecretStore, tmp_path: Path, outboxes: list[Outbox]) -> ChannelsService:  # type: ignore[no-untyped-def]
+def service(qapp, store: SecretStore, tmp_path: Path, outboxes: list[Outbox]) -> ChannelsService:
     cfg = st.load()
 
     def factory() -> Dispatcher:
@@ -113,16 +113,18 @@ async def test_a_value_that_cannot_be_right_is_refused_without_quoting_it(
 ) -> None:
     seen = Recorder(service)
     assert await service.store_secret(name, value) is False
-    assert keyring_backend.calls == 0 and keyring_backend.values == {}
+    assert keyring_backend.calls == 0
+    assert keyring_backend.values == {}
     ((failed_name, message),) = seen.named("secret_failed")
-    assert failed_name == name and message.startswith(why)
+    assert failed_name == name
+    assert message.startswith(why)
     assert value.strip() == "" or value not in message
     assert seen.named("secret_changed") == []
 
 
 async def test_no_keyring_is_a_message_not_a_crash(
     qapp, monkeypatch: pytest.MonkeyPatch, hermetic_env: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from keyring.backends import fail
 
     monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
@@ -130,9 +132,11 @@ async def test_no_keyring_is_a_message_not_a_crash(
     seen = Recorder(service)
     assert await service.store_secret("telegram-bot-token", TOKEN) is False
     ((_, message),) = seen.named("secret_failed")
-    assert message.startswith("Not saved: no OS keyring available") and "gnome-keyring" in message
+    assert message.startswith("Not saved: no OS keyring available")
+    assert "gnome-keyring" in message
     status = await service.check("slack-webhook-url")
-    assert not status.is_set and status.origin.startswith("keyring unavailable")
+    assert not status.is_set
+    assert status.origin.startswith("keyring unavailable")
 
 
 async def test_link_chat_saves_the_chat_to_the_settings_file(
@@ -146,7 +150,8 @@ async def test_link_chat_saves_the_chat_to_the_settings_file(
     outcome = await service.link_chat()
     assert outcome == LinkOutcome("Linked to Ada (chat 4242).", "4242")
     saved = st.load()  # what a restart (or `config get`) sees
-    assert saved.get("telegram.chat_id") == "4242" and saved.get("telegram.enabled") is True
+    assert saved.get("telegram.chat_id") == "4242"
+    assert saved.get("telegram.enabled") is True
     assert service.chat_id() == "4242"
     assert seen.named("settings_changed") == [(["telegram.chat_id", "telegram.enabled"],)]
     assert [args[0] for args in seen.named("chat_linked")] == [
@@ -175,11 +180,15 @@ async def test_send_test_delivers_the_sample_alert(
     service.settings.update({"telegram.chat_id": "4242", "telegram.enabled": True})
     seen = Recorder(service)
     outcome = await service.send_test("telegram")
-    assert outcome.result is not None and outcome.missing == () and outcome.error is None
+    assert outcome.result is not None
+    assert outcome.missing == ()
+    assert outcome.error is None
     (delivery,) = outcome.result.deliveries
-    assert delivery.channel == "telegram" and delivery.ok
+    assert delivery.channel == "telegram"
+    assert delivery.ok
     assert outcome.result.quip is not None  # canned here: no API key
-    assert len(telegram.messages) == 1 and "5-hour window at 90%" in telegram.messages[0]["text"]
+    assert len(telegram.messages) == 1
+    assert "5-hour window at 90%" in telegram.messages[0]["text"]
     assert seen.named("test_finished") == [(outcome,)]
 
 
@@ -191,7 +200,7 @@ async def test_send_test_to_channels_that_are_off_or_absent(
     assert telegram.messages == []
 
 
-async def test_a_failing_dispatcher_still_answers(qapp, store: SecretStore) -> None:  # type: ignore[no-untyped-def]
+async def test_a_failing_dispatcher_still_answers(qapp, store: SecretStore) -> None:
     def broken() -> Dispatcher:
         raise OSError("outbox unreadable")
 
@@ -204,8 +213,10 @@ async def test_a_failing_dispatcher_still_answers(qapp, store: SecretStore) -> N
 
 async def test_run_keeps_the_work_in_the_service_group(service: ChannelsService) -> None:
     task = service.run(service.check_all())
-    assert task is not None and not task.done()
-    assert await service.wait_idle(5) is True and task.done()
+    assert task is not None
+    assert not task.done()
+    assert await service.wait_idle(5) is True
+    assert task.done()
 
 
 def test_run_without_an_event_loop_is_harmless(

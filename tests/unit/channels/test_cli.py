@@ -58,9 +58,11 @@ def test_notify_test_telegram_delivers_with_claude_quip(
     assert r.returncode == 0, r.stdout + r.stderr
     assert "telegram: delivered" in r.stdout
     assert "quip: Ninety percent. Claude is pacing nervously.  (written by Claude)" in r.stdout
-    assert len(telegram.messages) == 1 and len(anthropic_server.calls) == 1
+    assert len(telegram.messages) == 1
+    assert len(anthropic_server.calls) == 1
     text = telegram.messages[0]["text"]
-    assert text.startswith("Ninety percent. Claude is pacing nervously.") and "5-hour window at 90%" in text
+    assert text.startswith("Ninety percent. Claude is pacing nervously.")
+    assert "5-hour window at 90%" in text
     assert servers["CLAUDE_WATCH_TELEGRAM_BOT_TOKEN"] not in r.stdout + r.stderr
 
 
@@ -71,8 +73,10 @@ def test_notify_test_slack_with_llm_down_uses_canned(
     env = {**servers, "CLAUDE_WATCH_SLACK_WEBHOOK_URL": slack.webhook_url}
     r = run_cli("notify", "test", "--channel", "slack", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "slack: delivered" in r.stdout and "(canned: Claude unavailable" in r.stdout
-    assert len(slack.messages) == 1 and "5-hour window at 90%" in slack.messages[0]["text"]
+    assert "slack: delivered" in r.stdout
+    assert "(canned: Claude unavailable" in r.stdout
+    assert len(slack.messages) == 1
+    assert "5-hour window at 90%" in slack.messages[0]["text"]
     assert slack.webhook_url not in r.stdout + r.stderr
 
 
@@ -104,7 +108,8 @@ def test_notify_test_failure_reports_reason_and_leaves_no_queue(
 
 def test_notify_test_unconfigured_channel_fails_with_hint() -> None:
     r = run_cli("notify", "test", "--channel", "slack", env={})
-    assert r.returncode == 1 and "secrets set slack-webhook-url" in r.stdout
+    assert r.returncode == 1
+    assert "secrets set slack-webhook-url" in r.stdout
 
 
 @pytest.fixture
@@ -122,10 +127,13 @@ def test_telegram_link_finds_the_chat(
     code = main(["telegram", "link", "--wait", "0"])
     out = capsys.readouterr()
     assert code == 0, out.err
-    assert "found chat Ada (private), id 777" in out.out and "also seen: Old" in out.out
+    assert "found chat Ada (private), id 777" in out.out
+    assert "also seen: Old" in out.out
     cfg = st.load()
-    assert cfg.get("telegram.chat_id") == "777" and cfg.get("telegram.enabled") is True
-    assert telegram.messages[-1]["chat_id"] == 777 and "linked" in telegram.messages[-1]["text"]
+    assert cfg.get("telegram.chat_id") == "777"
+    assert cfg.get("telegram.enabled") is True
+    assert telegram.messages[-1]["chat_id"] == 777
+    assert "linked" in telegram.messages[-1]["text"]
     assert token_env not in out.out + out.err
 
 
@@ -137,13 +145,14 @@ def test_telegram_link_without_messages(
     assert st.load().get("telegram.chat_id") == ""
 
 
-def test_telegram_link_bad_token(telegram: TelegramServer, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_telegram_link_bad_token(telegram: TelegramServer, monkeypatch, capsys) -> None:
     monkeypatch.setenv("CLAUDE_WATCH_TELEGRAM_BOT_TOKEN", "1:wrong-token")
     assert main(["telegram", "link", "--wait", "0"]) == 1
     err = capsys.readouterr().err
-    assert "token was rejected" in err and "wrong-token" not in err
+    assert "token was rejected" in err
+    assert "wrong-token" not in err
 
 
-def test_telegram_link_without_token(monkeypatch, capsys, store: sec.SecretStore) -> None:  # type: ignore[no-untyped-def]
+def test_telegram_link_without_token(monkeypatch, capsys, store: sec.SecretStore) -> None:
     assert main(["telegram", "link", "--wait", "0"]) == 1
     assert "secrets set telegram-bot-token" in capsys.readouterr().err

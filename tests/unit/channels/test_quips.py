@@ -15,7 +15,7 @@ from trayapp.core.models import AlertKind, Level
 from trayapp.platform.secrets import SecretStore
 
 
-def writer(settings: SettingsDict, store: SecretStore, clock: FakeClock, **kw) -> quips.QuipWriter:  # type: ignore[no-untyped-def]
+def writer(settings: SettingsDict, store: SecretStore, clock: FakeClock, **kw) -> quips.QuipWriter:
     return quips.QuipWriter(settings.get, store, now=clock.now, tz=UTC, **kw)
 
 
@@ -50,7 +50,9 @@ async def test_long_answers_are_cut_under_100_chars(
     store.set("anthropic-api-key", anthropic_server.api_key)
     anthropic_server.reply = "word " * 60
     q = await writer(settings, store, clock).write(make_alert(clock))
-    assert q.source == "claude" and len(q.text) < 100 and q.text.endswith("…")
+    assert q.source == "claude"
+    assert len(q.text) < 100
+    assert q.text.endswith("…")
 
 
 @pytest.mark.parametrize("mode", ["error", "overloaded"])
@@ -60,7 +62,8 @@ async def test_server_errors_give_canned(
     store.set("anthropic-api-key", anthropic_server.api_key)
     anthropic_server.mode = mode
     q = await writer(settings, store, clock).write(make_alert(clock))
-    assert q.source == "canned" and len(anthropic_server.calls) == 1  # no SDK retries
+    assert q.source == "canned"
+    assert len(anthropic_server.calls) == 1
 
 
 async def test_timeout_gives_canned(
@@ -69,7 +72,8 @@ async def test_timeout_gives_canned(
     store.set("anthropic-api-key", anthropic_server.api_key)
     anthropic_server.delay = 1.5
     q = await writer(settings, store, clock, timeout=0.3).write(make_alert(clock))
-    assert q.source == "canned" and q.detail == "timeout"
+    assert q.source == "canned"
+    assert q.detail == "timeout"
 
 
 async def test_wrong_key_gives_canned(
@@ -77,7 +81,8 @@ async def test_wrong_key_gives_canned(
 ) -> None:
     store.set("anthropic-api-key", "sk-ant-api03-wrong")
     q = await writer(settings, store, clock).write(make_alert(clock))
-    assert q.source == "canned" and "AuthenticationError" in q.detail
+    assert q.source == "canned"
+    assert "AuthenticationError" in q.detail
 
 
 async def test_without_a_key_no_call_is_made(
@@ -90,7 +95,8 @@ async def test_without_a_key_no_call_is_made(
     # A Claude Code / gateway bearer token in the environment is never borrowed.
     monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "sk-ant-oat01-subscription-token")
     q = await writer(settings, store, clock).write(make_alert(clock))
-    assert q.source == "canned" and q.detail == "no Anthropic API key"
+    assert q.source == "canned"
+    assert q.detail == "no Anthropic API key"
     assert anthropic_server.requests == []
 
 
@@ -103,7 +109,8 @@ async def test_subscription_token_is_refused(
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-oat01-subscription-token")
     q = await writer(settings, store, clock).write(make_alert(clock))
-    assert q.source == "canned" and "subscription" in q.detail
+    assert q.source == "canned"
+    assert "subscription" in q.detail
     assert anthropic_server.requests == []
 
 
@@ -141,7 +148,8 @@ def test_canned_table_is_big_and_every_quip_fits() -> None:
                     clock, key=f"{kind}{level}{hour}{n}", kind=kind, level=level, utilization=100.0
                 )
                 q = quips.canned(a, clock.now(), UTC)
-                assert q.source == "canned" and 0 < len(q.text) < 100, q.text
+                assert q.source == "canned", q.text
+                assert 0 < len(q.text) < 100, q.text
                 assert "{" not in q.text
                 seen.add(q.text)
         clock.advance(3 * 3600)
@@ -190,5 +198,7 @@ async def test_concurrent_writers_share_one_call_and_key_stays_out_of_logs(
     w = writer(settings, store, clock)
     alert = make_alert(clock)
     a, b = await asyncio.gather(w.write(alert), w.write(alert))
-    assert a == b and a.source == "claude" and len(anthropic_server.calls) == 1
+    assert a == b
+    assert a.source == "claude"
+    assert len(anthropic_server.calls) == 1
     assert anthropic_server.api_key not in caplog.text

@@ -27,7 +27,8 @@ def test_round_trip_and_env_override(store: sec.SecretStore, monkeypatch: pytest
     monkeypatch.setenv("CLAUDE_WATCH_TELEGRAM_BOT_TOKEN", "111:from-env")
     assert store.get("telegram-bot-token") == "111:from-env"
     assert store.status("telegram-bot-token").origin == "environment (CLAUDE_WATCH_TELEGRAM_BOT_TOKEN)"
-    assert store.delete("telegram-bot-token") and not store.delete("telegram-bot-token")
+    assert store.delete("telegram-bot-token")
+    assert not store.delete("telegram-bot-token")
     assert store.get_stored("telegram-bot-token") is None
     with pytest.raises(sec.UnknownSecret):
         store.get("github-token")
@@ -35,7 +36,7 @@ def test_round_trip_and_env_override(store: sec.SecretStore, monkeypatch: pytest
         store.set("slack-webhook-url", "  ")
 
 
-async def test_async_api_runs_off_the_calling_thread(store: sec.SecretStore, keyring_backend) -> None:  # type: ignore[no-untyped-def]
+async def test_async_api_runs_off_the_calling_thread(store: sec.SecretStore, keyring_backend) -> None:
     import threading
 
     seen: list[str] = []
@@ -49,7 +50,8 @@ async def test_async_api_runs_off_the_calling_thread(store: sec.SecretStore, key
     await store.aset("anthropic-api-key", "sk-ant-api03-x")
     assert await store.aget("anthropic-api-key") == "sk-ant-api03-x"
     # The keyring lane's own thread: a keyring stuck on a prompt never holds up file or ledger work.
-    assert seen and all(name.startswith("claude-watch-keyring") for name in seen)
+    assert seen
+    assert all(name.startswith("claude-watch-keyring") for name in seen)
 
 
 def test_no_backend_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,7 +88,8 @@ def test_chainer_skips_refused_backends(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setattr(ChainerBackend, "backends", property(lambda self: [plain, real]))
     monkeypatch.setattr(keyring, "get_keyring", lambda: chainer)
     sec.SecretStore().set("slack-webhook-url", "https://hooks.slack.com/services/T/B/X")
-    assert not Path(plain.file_path).exists() and len(real.values) == 1
+    assert not Path(plain.file_path).exists()
+    assert len(real.values) == 1
 
 
 def test_doctor_calls_a_file_backend_no_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -155,14 +158,16 @@ def test_cli_set_list_delete_never_shows_values(
     cfg.set("telegram.chat_id", "4242")
     cfg.save()
     code, out, err = _cli(["secrets", "set", "telegram-bot-token"], capsys, TOKEN + "\n")
-    assert code == 0 and "stored in the keyring" in out
+    assert code == 0
+    assert "stored in the keyring" in out
     assert keyring_backend.values[("claude-watch", "telegram-bot-token")] == TOKEN
     code, listing, err2 = _cli(["secrets", "list"], capsys)
     assert code == 0
     assert "telegram-bot-token  set (keyring)" in listing
     assert "slack-webhook-url   not set" in listing
     code, out3, err3 = _cli(["secrets", "delete", "telegram-bot-token"], capsys)
-    assert code == 0 and "removed" in out3
+    assert code == 0
+    assert "removed" in out3
     everything = out + err + listing + err2 + out3 + err3 + caplog.text
     assert TOKEN not in everything
     files = [p for p in hermetic_env.rglob("*") if p.is_file()]
@@ -173,11 +178,16 @@ def test_cli_set_list_delete_never_shows_values(
 
 def test_cli_rejects_bad_values(store: sec.SecretStore, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _cli(["secrets", "set", "slack-webhook-url"], capsys, "not-a-url")
-    assert code == 2 and "hooks.slack.com" in err and "not-a-url" not in err
+    assert code == 2
+    assert "hooks.slack.com" in err
+    assert "not-a-url" not in err
     code, _, err = _cli(["secrets", "set", "anthropic-api-key"], capsys, "sk-ant-oat01-abcdef")
-    assert code == 2 and "subscription" in err and "abcdef" not in err
+    assert code == 2
+    assert "subscription" in err
+    assert "abcdef" not in err
     code, _, err = _cli(["secrets", "set", "telegram-bot-token"], capsys, "")
-    assert code == 2 and "nothing stored" in err
+    assert code == 2
+    assert "nothing stored" in err
 
 
 def test_cli_without_keyring_says_what_to_install(
@@ -188,7 +198,9 @@ def test_cli_without_keyring_says_what_to_install(
     monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
     monkeypatch.setattr(sec, "_default", None)
     code, out, err = _cli(["secrets", "set", "telegram-bot-token"], capsys, TOKEN)
-    assert code == 1 and "gnome-keyring" in err and TOKEN not in out + err
+    assert code == 1
+    assert "gnome-keyring" in err
+    assert TOKEN not in out + err
 
 
 def test_redacting_filter() -> None:

@@ -21,7 +21,7 @@ from trayapp.platform.secrets import SecretStore
 
 
 @pytest.fixture
-def outbox(clock: FakeClock, tmp_path):  # type: ignore[no-untyped-def]
+def outbox(clock: FakeClock, tmp_path):
     box = Outbox(tmp_path / "outbox.sqlite3", clock=clock)
     yield box
     box.close()
@@ -76,10 +76,13 @@ async def test_slack_delivers_and_honours_retry_after(
 
 async def test_slack_revoked_hook_is_permanent_and_url_is_not_shown(
     slack: SlackServer, store: SecretStore, settings: SettingsDict, outbox: Outbox, clock, sleeper
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     store.set("slack-webhook-url", slack.base_url + "/services/T000/B000/revoked")
     d = await sl.SlackChannel(outbox, settings.get, store, clock=clock, sleep=sleeper).send(make_alert(clock))
-    assert not d.ok and not d.queued and "no_service" in d.detail and "revoked" not in d.detail
+    assert not d.ok
+    assert not d.queued
+    assert "no_service" in d.detail
+    assert "revoked" not in d.detail
 
 
 class SlowChannel:
@@ -104,7 +107,7 @@ class SlowQuips(QuipWriter):
         self.release = release
         self.calls = 0
 
-    async def _write(self, alert: Alert):  # type: ignore[no-untyped-def]
+    async def _write(self, alert: Alert):
         self.calls += 1
         await self.release.wait()
         return await super()._write(alert)
@@ -128,12 +131,14 @@ async def test_desktop_goes_out_before_the_quip_is_written(
     task = asyncio.ensure_future(d.dispatch(make_alert(clock)))
     for _ in range(20):
         await asyncio.sleep(0)
-    assert [c[0] for c in calls] == ["desktop"] and calls[0][1] is None  # instant, no quip
+    assert [c[0] for c in calls] == ["desktop"]
+    assert calls[0][1] is None
     release.set()
     result = await task
-    assert result.ok and quips.calls == 1
+    assert result.ok
+    assert quips.calls == 1
     assert sorted(c[0] for c in calls[1:]) == ["slack", "telegram"]
-    assert calls[1][1] == calls[2][1] == result.quip.text  # type: ignore[union-attr]
+    assert calls[1][1] == calls[2][1] == result.quip.text
 
 
 async def test_desktop_quips_setting_and_only_filter(
@@ -147,7 +152,8 @@ async def test_desktop_quips_setting_and_only_filter(
         settings.get,
     )
     result = await d.dispatch(make_alert(clock), only=["desktop"])
-    assert [c[0] for c in calls] == ["desktop"] and calls[0][1] == result.quip.text  # type: ignore[union-attr]
+    assert [c[0] for c in calls] == ["desktop"]
+    assert calls[0][1] == result.quip.text
 
 
 async def test_remote_channels_share_one_quip_when_sent_directly(
@@ -178,7 +184,7 @@ async def test_remote_channels_share_one_quip_when_sent_directly(
 
 async def test_flusher_drains_the_queue(
     telegram: TelegramServer, settings: SettingsDict, store: SecretStore, outbox: Outbox, clock, sleeper
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     store.set("telegram-bot-token", telegram.token)
     settings["telegram.chat_id"] = "4242"
     port = telegram.port
@@ -204,9 +210,11 @@ def test_env_overrides_turn_remote_channels_on(
 ) -> None:
     tg = TelegramChannel(outbox, settings.get, store)
     sk = sl.SlackChannel(outbox, settings.get, store)
-    assert not tg.enabled() and not sk.enabled()
+    assert not tg.enabled()
+    assert not sk.enabled()
     monkeypatch.setenv("CLAUDE_WATCH_TELEGRAM_BOT_TOKEN", "1:x")
     assert not tg.enabled()  # a token alone is not enough: no chat to send to
     monkeypatch.setenv("CLAUDE_WATCH_TELEGRAM_CHAT_ID", "4242")
     monkeypatch.setenv("CLAUDE_WATCH_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/X")
-    assert tg.enabled() and sk.enabled()
+    assert tg.enabled()
+    assert sk.enabled()

@@ -38,10 +38,11 @@ def test_motifs_rise_with_the_level() -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("gen_sounds", ROOT / "packaging" / "gen_sounds.py")
-    gen = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(gen)  # type: ignore[union-attr]
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
     tops = [max(f for f, _, _ in gen.MOTIFS[n]) for n in NAMES[:3]]
-    assert tops == sorted(tops) and len(set(tops)) == 3
+    assert tops == sorted(tops)
+    assert len(set(tops)) == 3
     for name in NAMES:
         freqs = [f for f, _, _ in gen.MOTIFS[name] if f > 0]
         assert freqs[1] > freqs[0]  # every motif starts rising
@@ -72,7 +73,8 @@ async def test_no_audio_device_means_silence_and_a_log_line(
     ch = sound.SoundChannel(settings.get)
     assert ch.enabled()
     d = await ch.send(make_alert(clock))
-    assert not d.ok and d.detail == "no audio output device"
+    assert not d.ok
+    assert d.detail == "no audio output device"
     await ch.send(make_alert(clock))
     assert [r.getMessage() for r in caplog.records].count(
         "no audio output device; sound effects are silent"

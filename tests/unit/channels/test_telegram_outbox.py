@@ -28,13 +28,13 @@ def configured(store: SecretStore, settings: SettingsDict) -> SettingsDict:
 
 
 @pytest.fixture
-def outbox(clock: FakeClock, tmp_path) -> Outbox:  # type: ignore[no-untyped-def]
+def outbox(clock: FakeClock, tmp_path) -> Outbox:
     box = Outbox(tmp_path / "outbox.sqlite3", clock=clock)
     yield box
     box.close()
 
 
-def channel(outbox: Outbox, settings: SettingsDict, store: SecretStore, clock, sleeper) -> TelegramChannel:  # type: ignore[no-untyped-def]
+def channel(outbox: Outbox, settings: SettingsDict, store: SecretStore, clock, sleeper) -> TelegramChannel:
     return TelegramChannel(outbox, settings.get, store, clock=clock, sleep=sleeper)
 
 
@@ -54,7 +54,9 @@ async def test_crossing_sends_exactly_one_message_with_the_quip(
     alert = make_alert(clock)
     first = await dispatcher.dispatch(alert)
     again = await dispatcher.dispatch(alert)  # the same crossing seen twice (restart, re-poll)
-    assert first.ok and first.quip is not None and first.quip.source == "claude"
+    assert first.ok
+    assert first.quip is not None
+    assert first.quip.source == "claude"
     assert again.by_channel()["telegram"].detail == "already sent"
     assert len(telegram.messages) == 1
     text = telegram.messages[0]["text"]
@@ -79,7 +81,8 @@ async def test_llm_down_gives_a_canned_quip(
     dispatcher = Dispatcher([tg], QuipWriter(configured.get, store, now=clock.now), configured.get)
     result = await dispatcher.dispatch(make_alert(clock))
     assert result.ok
-    assert result.quip is not None and result.quip.source == "canned"
+    assert result.quip is not None
+    assert result.quip.source == "canned"
     assert "unavailable" in result.quip.detail
     assert len(telegram.messages) == 1
     assert telegram.messages[0]["text"].startswith(result.quip.text)
@@ -99,7 +102,8 @@ async def test_429_retry_after_is_honoured(
     assert delivery.ok, delivery
     assert sleeper.calls == [7]
     send_calls = [r for r in telegram.requests if r["path"].endswith("/sendMessage")]
-    assert len(send_calls) == 2 and len(telegram.messages) == 1
+    assert len(send_calls) == 2
+    assert len(telegram.messages) == 1
 
 
 async def test_long_retry_after_waits_in_the_queue(
@@ -113,7 +117,9 @@ async def test_long_retry_after_waits_in_the_queue(
     telegram.script.append(TelegramServer.error(429, "Too Many Requests: retry after 300", retry_after=300))
     tg = channel(outbox, configured, store, clock, sleeper)
     delivery = await tg.send(make_alert(clock), "quip")
-    assert not delivery.ok and delivery.queued and "rate limit" in delivery.detail
+    assert not delivery.ok
+    assert delivery.queued
+    assert "rate limit" in delivery.detail
     assert sleeper.calls == []
     clock.advance(299)
     assert await tg.flush() == 0
@@ -136,7 +142,9 @@ async def test_offline_alert_is_delivered_once_after_reconnecting(
     tg = channel(outbox, configured, store, clock, sleeper)
     alert = make_alert(clock)
     delivery = await tg.send(alert, "Offline quip")
-    assert delivery.queued and not delivery.ok and "cannot reach Telegram" in delivery.detail
+    assert delivery.queued
+    assert not delivery.ok
+    assert "cannot reach Telegram" in delivery.detail
     clock.advance(600)
     assert await tg.flush() == 0  # still offline: backs off again
     telegram.start(port)
@@ -149,7 +157,8 @@ async def test_offline_alert_is_delivered_once_after_reconnecting(
     assert len(telegram.messages) == 1
     text = telegram.messages[0]["text"]
     local = alert.created_at.astimezone().strftime("%H:%M")
-    assert text.startswith("Offline quip") and f"raised at {local}" in text
+    assert text.startswith("Offline quip")
+    assert f"raised at {local}" in text
 
 
 async def test_server_errors_back_off_exponentially(
@@ -168,12 +177,14 @@ async def test_server_errors_back_off_exponentially(
     waits = []
     for _ in range(2):
         item = outbox.get("telegram", alert.key)
-        assert item is not None and item.state == "pending"
+        assert item is not None
+        assert item.state == "pending"
         wait = (item.next_attempt_at - clock.now()).total_seconds()
         waits.append(wait)
         clock.advance(wait + 1)
         await tg.flush()
-    assert 25 <= waits[0] <= 35 and 50 <= waits[1] <= 70
+    assert 25 <= waits[0] <= 35
+    assert 50 <= waits[1] <= 70
     item = outbox.get("telegram", alert.key)
     clock.advance((item.next_attempt_at - clock.now()).total_seconds() + 1)
     assert await tg.flush() == 1
@@ -195,7 +206,8 @@ async def test_per_hour_cap_holds_messages_back(
         results.append(await tg.send(make_alert(clock, key=f"k{i}"), f"quip {i}"))
         clock.advance(60)
     assert [r.ok for r in results] == [True, True, False]
-    assert results[2].queued and "at most 2" in results[2].detail
+    assert results[2].queued
+    assert "at most 2" in results[2].detail
     assert len(telegram.messages) == 2
     clock.advance(3600)
     assert await tg.flush() == 1
@@ -213,7 +225,9 @@ async def test_unknown_chat_is_a_permanent_failure(
     configured["telegram.chat_id"] = "999"
     tg = channel(outbox, configured, store, clock, sleeper)
     d = await tg.send(make_alert(clock), "q")
-    assert not d.ok and not d.queued and "telegram link" in d.detail
+    assert not d.ok
+    assert not d.queued
+    assert "telegram link" in d.detail
     clock.advance(7200)
     assert await tg.flush() == 0
     assert len([r for r in telegram.requests if r["path"].endswith("sendMessage")]) == 1
@@ -221,10 +235,11 @@ async def test_unknown_chat_is_a_permanent_failure(
 
 async def test_not_configured_is_reported_not_queued(
     telegram: TelegramServer, settings: SettingsDict, store: SecretStore, outbox: Outbox, clock, sleeper
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     tg = channel(outbox, settings, store, clock, sleeper)
     d = await tg.send(make_alert(clock), "q")
-    assert not d.ok and "secrets set telegram-bot-token" in d.detail
+    assert not d.ok
+    assert "secrets set telegram-bot-token" in d.detail
     assert outbox.pending() == []
 
 
@@ -263,7 +278,7 @@ async def test_token_never_reaches_the_logs(
     assert TOKEN.encode() not in outbox.path.read_bytes()
 
 
-def test_queue_survives_and_dedupes(clock: FakeClock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_queue_survives_and_dedupes(clock: FakeClock, tmp_path) -> None:
     box = Outbox(tmp_path / "o.sqlite3", clock=clock)
     assert box.enqueue("telegram", "k", clock.now(), "hello")
     assert not box.enqueue("telegram", "k", clock.now(), "hello again")

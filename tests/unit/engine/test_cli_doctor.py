@@ -40,13 +40,16 @@ def test_doctor_reports_credentials_and_last_poll(hermetic_env: Path, claude_dir
     repo.close()
     out = doctor(hermetic_env, "--json")
     checks = {c["name"]: c for c in json.loads(out.stdout)}
-    assert checks["Credentials"]["status"] == "ok" and "Max 5x" in checks["Credentials"]["detail"]
+    assert checks["Credentials"]["status"] == "ok"
+    assert "Max 5x" in checks["Credentials"]["detail"]
     # The popup's countdown wording (cut, not rounded): a few seconds after "3 h" is "2 h 59 min".
     assert checks["Access token"]["status"] == "ok"
     assert re.fullmatch(r"valid for (3 h|2 h 5\d min) more", checks["Access token"]["detail"])
-    assert checks["Login"]["status"] == "warn" and "/login" in checks["Login"]["fix"]
+    assert checks["Login"]["status"] == "warn"
+    assert "/login" in checks["Login"]["fix"]
     assert checks["Scopes"]["status"] == "ok"
-    assert checks["Last poll"]["status"] == "warn" and "rate_limited" in checks["Last poll"]["detail"]
+    assert checks["Last poll"]["status"] == "warn"
+    assert "rate_limited" in checks["Last poll"]["detail"]
     assert checks["Rate limit"]["status"] == "warn"
     assert checks["Tray"]["detail"].startswith("no display")
     assert checks["Notifications"]["status"] in ("warn", "ok")

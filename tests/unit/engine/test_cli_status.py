@@ -43,10 +43,13 @@ def test_status_json_429_keeps_last_snapshot_and_honours_retry_after(
     assert {"source", "fetched_at", "stale", "age_seconds", "plan", "windows", "extra_usage", "error"} <= set(
         data
     )
-    assert data["source"] == "api" and data["stale"] is False and data["error"] is None
+    assert data["source"] == "api"
+    assert data["stale"] is False
+    assert data["error"] is None
     assert data["plan"] == "Max 5x"
     ids = [w["id"] for w in data["windows"]]
-    assert ids[:2] == ["five_hour", "seven_day"] and "weekly_scoped:Fable 5" in ids
+    assert ids[:2] == ["five_hour", "seven_day"]
+    assert "weekly_scoped:Fable 5" in ids
     for w in data["windows"]:
         assert {"id", "label", "utilization", "resets_at", "burn_rate_per_hour", "projected_at_reset"} <= set(
             w
@@ -60,7 +63,8 @@ def test_status_json_429_keeps_last_snapshot_and_honours_retry_after(
     second = run_status(usage_server, hermetic_env, "--json")
     assert second.returncode == 3, second.stderr
     data2 = json.loads(second.stdout)
-    assert data2["stale"] is True and data2["fetched_at"] == data["fetched_at"]
+    assert data2["stale"] is True
+    assert data2["fetched_at"] == data["fetched_at"]
     assert [w["id"] for w in data2["windows"]] == ids
     assert data2["error"]["kind"] == "rate_limited"
     retry_at = parse_iso(data2["error"]["retry_at"])
@@ -70,7 +74,8 @@ def test_status_json_429_keeps_last_snapshot_and_honours_retry_after(
     _age_last_attempt(hermetic_env)
     n = len(usage_server.simulator.requests)
     third = run_status(usage_server, hermetic_env, "--json")
-    assert third.returncode == 3 and len(usage_server.simulator.requests) == n
+    assert third.returncode == 3
+    assert len(usage_server.simulator.requests) == n
     assert parse_iso(json.loads(third.stdout)["error"]["retry_at"]) == retry_at
     assert (cred.read_bytes(), cred.stat().st_mtime_ns) == before
 
@@ -86,15 +91,19 @@ def _age_last_attempt(home: Path) -> None:
 def test_status_human_output(usage_server: DemoHandle, hermetic_env: Path) -> None:
     out = run_status(usage_server, hermetic_env)
     assert out.returncode == 0, out.stderr
-    assert "5-hour" in out.stdout and "Weekly · Fable 5" in out.stdout and "Source: api" in out.stdout
+    assert "5-hour" in out.stdout
+    assert "Weekly · Fable 5" in out.stdout
+    assert "Source: api" in out.stdout
 
 
 def test_status_without_credentials_exits_1_with_the_fix(hermetic_env: Path) -> None:
     out = run_status(None, hermetic_env, "--json")
     assert out.returncode == 1
     data = json.loads(out.stdout)
-    assert data["error"]["kind"] == "no_credentials" and "claude" in data["error"]["message"]
-    assert data["windows"] == [] and data["source"] is None
+    assert data["error"]["kind"] == "no_credentials"
+    assert "claude" in data["error"]["message"]
+    assert data["windows"] == []
+    assert data["source"] is None
 
 
 def test_status_offline_shows_stored_snapshot(usage_server: DemoHandle, hermetic_env: Path) -> None:
@@ -104,7 +113,9 @@ def test_status_offline_shows_stored_snapshot(usage_server: DemoHandle, hermetic
     out = run_status(usage_server, hermetic_env, "--json")
     assert out.returncode == 3
     data = json.loads(out.stdout)
-    assert data["error"]["kind"] == "network" and data["stale"] and data["windows"]
+    assert data["error"]["kind"] == "network"
+    assert data["stale"]
+    assert data["windows"]
 
 
 def test_status_demo(hermetic_env: Path, claude_dir: Path) -> None:
@@ -112,5 +123,6 @@ def test_status_demo(hermetic_env: Path, claude_dir: Path) -> None:
     out = run_status(None, hermetic_env, "--demo", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["source"] == "demo" and data["account"]["email"] == "demo@example.invalid"
+    assert data["source"] == "demo"
+    assert data["account"]["email"] == "demo@example.invalid"
     assert not (hermetic_env / "data" / "claude-watch.sqlite3").exists()

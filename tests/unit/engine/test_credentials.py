@@ -37,22 +37,28 @@ def test_reads_config_dir_file_and_identity(claude_dir: Path, home: Path) -> Non
         json.dumps({"oauthAccount": {"emailAddress": "alice@example.com", "organizationName": "Acme"}})
     )
     report = load_credentials(NOW, home=home)
-    assert report.status is CredentialStatus.OK and report.usable
+    assert report.status is CredentialStatus.OK
+    assert report.usable
     creds = report.credentials
-    assert creds is not None and creds.access_token == TOKEN
+    assert creds is not None
+    assert creds.access_token == TOKEN
     assert creds.origin == str(claude_dir / ".credentials.json")
-    assert report.account.email == "alice@example.com" and report.account.organization == "Acme"
+    assert report.account.email == "alice@example.com"
+    assert report.account.organization == "Acme"
     assert report.account.plan == "Max 5x"
     assert creds.key == hashlib.sha256(TOKEN.encode()).hexdigest() == token_key(TOKEN)
-    assert TOKEN not in repr(creds) and TOKEN not in repr(report)
-    assert report.notices == () and report.error() is None
+    assert TOKEN not in repr(creds)
+    assert TOKEN not in repr(report)
+    assert report.notices == ()
+    assert report.error() is None
 
 
 def test_falls_back_to_home_dot_claude(claude_dir: Path, home: Path) -> None:
     (home / ".claude").mkdir()
     write_credentials(home / ".claude")
     report = load_credentials(NOW, home=home)
-    assert report.usable and report.credentials is not None
+    assert report.usable
+    assert report.credentials is not None
     assert report.credentials.origin == str(home / ".claude" / ".credentials.json")
 
 
@@ -63,21 +69,26 @@ def test_identity_from_home_when_no_custom_dir(home: Path, monkeypatch: pytest.M
     write_credentials(home / ".claude")
     (home / ".claude.json").write_text(json.dumps({"oauthAccount": {"emailAddress": "bob@example.com"}}))
     report = load_credentials(NOW, home=home)
-    assert report.usable and report.account.email == "bob@example.com"
+    assert report.usable
+    assert report.account.email == "bob@example.com"
 
 
 def test_no_credentials(home: Path) -> None:
     report = load_credentials(NOW, home=home)
-    assert report.status is CredentialStatus.MISSING and not report.usable
+    assert report.status is CredentialStatus.MISSING
+    assert not report.usable
     err = report.error()
-    assert err is not None and err.kind is ErrorKind.NO_CREDENTIALS and "Sign in with `claude`" in err.message
+    assert err is not None
+    assert err.kind is ErrorKind.NO_CREDENTIALS
+    assert "Sign in with `claude`" in err.message
     assert len(report.checked) == 2
 
 
 def test_mcp_only(claude_dir: Path, home: Path) -> None:
     write_credentials(claude_dir, oauth=False, extra={"mcpOAuth": {"srv|1": {"accessToken": "x"}}})
     report = load_credentials(NOW, home=home)
-    assert report.status is CredentialStatus.MCP_ONLY and "MCP" in (report.message or "")
+    assert report.status is CredentialStatus.MCP_ONLY
+    assert "MCP" in (report.message or "")
 
 
 def test_expired_access_token(claude_dir: Path, home: Path) -> None:
@@ -85,13 +96,16 @@ def test_expired_access_token(claude_dir: Path, home: Path) -> None:
     report = load_credentials(NOW, home=home)
     assert report.status is CredentialStatus.EXPIRED
     err = report.error()
-    assert err is not None and err.kind is ErrorKind.AUTH and "Open Claude Code once" in err.message
+    assert err is not None
+    assert err.kind is ErrorKind.AUTH
+    assert "Open Claude Code once" in err.message
 
 
 def test_missing_profile_scope(claude_dir: Path, home: Path) -> None:
     write_credentials(claude_dir, scopes=["user:inference"])
     report = load_credentials(NOW, home=home)
-    assert report.status is CredentialStatus.MISSING_SCOPE and "user:profile" in (report.message or "")
+    assert report.status is CredentialStatus.MISSING_SCOPE
+    assert "user:profile" in (report.message or "")
 
 
 def test_cleared_after_rejected_refresh(claude_dir: Path, home: Path) -> None:
@@ -102,9 +116,8 @@ def test_cleared_after_rejected_refresh(claude_dir: Path, home: Path) -> None:
 def test_login_expiring_soon_is_a_notice(claude_dir: Path, home: Path) -> None:
     write_credentials(claude_dir, login_expires_at=NOW + timedelta(days=2, hours=1))
     report = load_credentials(NOW, home=home)
-    assert report.usable and report.notices == (
-        "The Claude Code login expires in 2 days: run `/login` in Claude Code.",
-    )
+    assert report.usable
+    assert report.notices == ("The Claude Code login expires in 2 days: run `/login` in Claude Code.",)
 
 
 def test_garbage_file_is_missing_not_a_crash(claude_dir: Path, home: Path) -> None:
@@ -129,7 +142,8 @@ def test_keychain_on_macos(claude_dir: Path, home: Path) -> None:
         return value.encode().hex() if service == KEYCHAIN_SERVICE else None
 
     report = load_credentials(NOW, home=home, platform="darwin", keychain_reader=reader)
-    assert report.usable and report.credentials is not None
+    assert report.usable
+    assert report.credentials is not None
     assert report.credentials.access_token == "sk-ant-oat01-KC"  # hex-encoded value decoded
     suffix = hashlib.sha256(str(claude_dir).encode()).hexdigest()[:8]
     assert asked == [f"{KEYCHAIN_SERVICE}-{suffix}", KEYCHAIN_SERVICE]

@@ -37,7 +37,8 @@ def test_burn_rate_fallback_is_utilization_over_elapsed() -> None:
 
 def test_projection_and_time_of_full() -> None:
     ws = window_state(five(45.0), [], NOW, NOW)
-    assert ws.level is Level.OK and ws.time_to_reset == timedelta(hours=2)
+    assert ws.level is Level.OK
+    assert ws.time_to_reset == timedelta(hours=2)
     assert ws.projected_at_reset == pytest.approx(75.0)
     assert ws.projected_full_at is None  # 75 % at reset: never full
     hot = window_state(five(60.0), [(NOW - timedelta(hours=1), 30.0, RESET)], NOW, NOW)
@@ -57,7 +58,9 @@ def test_projection_from_an_old_reading_advances_to_now() -> None:
 
 def test_window_that_already_reset_shows_zero() -> None:
     ws = window_state(five(97.0, NOW - timedelta(minutes=1)), [], NOW, NOW - timedelta(hours=1))
-    assert ws.window.utilization == 0 and ws.level is Level.OK and ws.time_to_reset is None
+    assert ws.window.utilization == 0
+    assert ws.level is Level.OK
+    assert ws.time_to_reset is None
 
 
 def test_binding_is_closest_to_cap_including_scoped() -> None:
@@ -72,7 +75,8 @@ def test_binding_is_closest_to_cap_including_scoped() -> None:
     )
     states = [window_state(w, [], NOW, NOW) for w in (five(50.0), week, fable)]
     b = binding(states)
-    assert b is not None and b.window.id == "weekly_scoped:Fable 5"
+    assert b is not None
+    assert b.window.id == "weekly_scoped:Fable 5"
     assert binding([]) is None
 
 
@@ -86,9 +90,12 @@ def test_staleness_rules() -> None:
     assert derive_state(line, {}, NOW, interval=timedelta(minutes=30)).stale
     err = FetchError(ErrorKind.NETWORK, "offline")
     state = derive_state(api, {}, NOW, interval=interval, error=err)
-    assert state.stale and state.level is Level.STALE and state.age_seconds == 540
+    assert state.stale
+    assert state.level is Level.STALE
+    assert state.age_seconds == 540
     empty = derive_state(None, {}, NOW, interval=interval, error=err)
-    assert empty.level is Level.ERROR and empty.snapshot is None
+    assert empty.level is Level.ERROR
+    assert empty.snapshot is None
 
 
 def test_fast_polling_needs_a_shorter_span_for_a_slope() -> None:

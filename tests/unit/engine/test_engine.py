@@ -30,7 +30,7 @@ def make_engine(
         credentials_loader=partial(load_credentials, config_dirs=[claude_dir], home=claude_dir),
         rng=random.Random(5),
         probe_version=False,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
@@ -45,8 +45,11 @@ async def test_poll_success_then_429_keeps_last_snapshot(
     db = tmp_path / "db.sqlite3"
     engine = make_engine(usage_server, claude_dir, db, clock)
     state = await engine.poll()
-    assert state.error is None and not state.stale and state.snapshot is not None
-    assert state.account is not None and state.account.plan == "Max 5x"
+    assert state.error is None
+    assert not state.stale
+    assert state.snapshot is not None
+    assert state.account is not None
+    assert state.account.plan == "Max 5x"
     first = state.snapshot
     assert engine.next_poll_at() == clock.now() + timedelta(minutes=5)
     # Not due yet: no request goes out.
@@ -57,8 +60,10 @@ async def test_poll_success_then_429_keeps_last_snapshot(
     clock.advance(240)
     usage_server.simulator.script.append((429, {"error": "rate"}, {"Retry-After": "1200"}))
     state = await engine.poll()
-    assert state.snapshot == first and state.stale
-    assert state.error is not None and state.error.kind is ErrorKind.RATE_LIMITED
+    assert state.snapshot == first
+    assert state.stale
+    assert state.error is not None
+    assert state.error.kind is ErrorKind.RATE_LIMITED
     assert state.error.retry_at == clock.now() + timedelta(seconds=1200)
     assert engine.next_poll_at() == state.error.retry_at
     await engine.aclose()
@@ -67,15 +72,20 @@ async def test_poll_success_then_429_keeps_last_snapshot(
     # A restart remembers the snapshot and the cooldown; a manual refresh does not bypass it.
     clock.advance(120)
     again = make_engine(usage_server, claude_dir, db, clock)
-    assert again.state.snapshot == first and again.state.stale
+    assert again.state.snapshot == first
+    assert again.state.stale
     n = len(usage_server.simulator.requests)
     state = await again.poll(manual=True)
     assert len(usage_server.simulator.requests) == n
-    assert again.last_decision is not None and again.last_decision.reason is Wait.COOLDOWN
-    assert state.error is not None and state.error.retry_at == first.fetched_at + timedelta(seconds=1500)
+    assert again.last_decision is not None
+    assert again.last_decision.reason is Wait.COOLDOWN
+    assert state.error is not None
+    assert state.error.retry_at == first.fetched_at + timedelta(seconds=1500)
     clock.advance(1200)
     state = await again.poll()
-    assert state.error is None and not state.stale and len(usage_server.simulator.requests) == n + 1
+    assert state.error is None
+    assert not state.stale
+    assert len(usage_server.simulator.requests) == n + 1
     await again.aclose()
 
 
@@ -85,15 +95,19 @@ async def test_auth_error_stops_until_credentials_change(
     engine = make_engine(usage_server, claude_dir, tmp_path / "db.sqlite3", clock)
     usage_server.simulator.script.append((401, {"type": "error"}, {}))
     state = await engine.poll()
-    assert state.error is not None and state.error.kind is ErrorKind.AUTH and state.snapshot is None
+    assert state.error is not None
+    assert state.error.kind is ErrorKind.AUTH
+    assert state.snapshot is None
     n = len(usage_server.simulator.requests)
     for _ in range(3):
         clock.advance(3600)
         await engine.poll()
-    assert len(usage_server.simulator.requests) == n and engine.next_poll_at() is None
+    assert len(usage_server.simulator.requests) == n
+    assert engine.next_poll_at() is None
     write_credentials(claude_dir, token="sk-ant-oat01-NEW-LOGIN", expires_at=clock.now() + timedelta(hours=8))
     state = await engine.poll()
-    assert len(usage_server.simulator.requests) == n + 1 and state.error is None
+    assert len(usage_server.simulator.requests) == n + 1
+    assert state.error is None
     await engine.aclose()
 
 
@@ -103,10 +117,12 @@ async def test_missing_and_expired_credentials_never_call_the_api(
     (claude_dir / ".credentials.json").unlink()
     engine = make_engine(usage_server, claude_dir, tmp_path / "db.sqlite3", clock)
     state = await engine.poll()
-    assert state.error is not None and state.error.kind is ErrorKind.NO_CREDENTIALS
+    assert state.error is not None
+    assert state.error.kind is ErrorKind.NO_CREDENTIALS
     write_credentials(claude_dir, expires_at=clock.now() - timedelta(minutes=5))
     state = await engine.poll()
-    assert state.error is not None and state.error.kind is ErrorKind.AUTH
+    assert state.error is not None
+    assert state.error.kind is ErrorKind.AUTH
     assert "Open Claude Code once" in state.error.message
     assert usage_server.simulator.requests == []
     outcomes = engine.repo.conn.execute("SELECT COUNT(*) FROM poll_outcomes").fetchone()[0]
@@ -120,11 +136,12 @@ async def test_backoff_on_server_errors(
     engine = make_engine(usage_server, claude_dir, tmp_path / "db.sqlite3", clock)
     usage_server.simulator.script.extend([(500, {}, {}), (502, {}, {})])
     state = await engine.poll()
-    assert state.error is not None and state.error.kind is ErrorKind.SERVER
-    first_wait = engine.next_poll_at() - clock.now()  # type: ignore[operator]
+    assert state.error is not None
+    assert state.error.kind is ErrorKind.SERVER
+    first_wait = engine.next_poll_at() - clock.now()
     clock.advance(first_wait.total_seconds())
     await engine.poll()
-    second_wait = engine.next_poll_at() - clock.now()  # type: ignore[operator]
+    second_wait = engine.next_poll_at() - clock.now()
     assert timedelta(seconds=30) <= first_wait <= timedelta(minutes=1) < second_wait <= timedelta(minutes=2)
     clock.advance(second_wait.total_seconds())
     state = await engine.poll()
@@ -164,9 +181,12 @@ async def test_fresh_local_source_replaces_the_api_between_complete_polls(
     )
     state = await engine.poll()  # first time: the complete poll runs (extra usage, scoped limits)
     assert len(usage_server.simulator.requests) == 1
-    assert state.snapshot is not None and state.snapshot.source is Source.STATUSLINE
+    assert state.snapshot is not None
+    assert state.snapshot.source is Source.STATUSLINE
     ids = [w.window.id for w in state.windows]
-    assert ids[0] == "five_hour" and "weekly_scoped:Fable 5" in ids and "seven_day" in ids
+    assert ids[0] == "five_hour"
+    assert "weekly_scoped:Fable 5" in ids
+    assert "seven_day" in ids
     assert state.windows[0].window.utilization == 55.0  # local wins
     assert state.snapshot.extra_usage is not None
     for _ in range(3):  # the next three intervals: local data only
@@ -193,7 +213,8 @@ async def test_stale_local_source_is_ignored(
         local_sources=[lambda now: _local(now - timedelta(minutes=20)), broken],
     )
     state = await engine.poll()
-    assert state.snapshot is not None and state.snapshot.source is Source.API
+    assert state.snapshot is not None
+    assert state.snapshot.source is Source.API
     await engine.aclose()
 
 

@@ -65,7 +65,8 @@ async def test_poisoned_answer_is_a_bad_response_and_nothing_is_stored(
         probe_version=False,
     )
     state = await engine.poll()
-    assert state.error is not None and state.error.kind is ErrorKind.BAD_RESPONSE
+    assert state.error is not None
+    assert state.error.kind is ErrorKind.BAD_RESPONSE
     assert repo.latest_snapshot() is None
     await engine.aclose()
     # A fresh engine on the same database (the next start) is fine.
@@ -92,12 +93,15 @@ def test_a_stored_year_one_reset_is_skipped_and_the_engine_starts(tmp_path: Path
     store_poisoned_reading(db)
     repo = UsageRepo.open(db)
     snap = repo.latest_snapshot()
-    assert snap is not None and [w.id for w in snap.windows] == ["five_hour"]
+    assert snap is not None
+    assert [w.id for w in snap.windows] == ["five_hour"]
     assert repo.implausible_samples() == 1
     engine = UsageEngine(repo, clock=FakeClock(datetime.now(UTC)), probe_version=False)
-    assert engine.state.snapshot is not None and engine.state.binding is not None
+    assert engine.state.snapshot is not None
+    assert engine.state.binding is not None
     rows = repo.history(["seven_day"], datetime.now(UTC) - timedelta(hours=1))
-    assert rows and rows[0][3] is None  # the sample stays on the timeline, without its absurd reset
+    assert rows
+    assert rows[0][3] is None
 
 
 def test_status_json_and_doctor_with_a_poisoned_store(hermetic_env: Path, claude_dir: Path) -> None:

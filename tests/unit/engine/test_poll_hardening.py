@@ -106,7 +106,8 @@ async def test_unicode_digit_retry_after_gives_one_request_per_cooldown(
     times = await request_times(engine, usage_server, clock, minutes=4)
     # One request, then the 5-minute cooldown: nothing else inside these 4 minutes.
     assert len(times) == 1
-    assert engine.state.error is not None and engine.state.error.kind is ErrorKind.RATE_LIMITED
+    assert engine.state.error is not None
+    assert engine.state.error.kind is ErrorKind.RATE_LIMITED
     await engine.aclose()
 
 
@@ -123,7 +124,8 @@ async def test_non_ascii_token_is_an_auth_problem_not_a_spin(
     clock = FakeClock(datetime.now(UTC))
     engine = make_engine(usage_server, claude_dir, tmp_path / "db.sqlite3", clock)
     state = await engine.poll()
-    assert state.error is not None and state.error.kind is ErrorKind.AUTH
+    assert state.error is not None
+    assert state.error.kind is ErrorKind.AUTH
     assert "plain text" in state.error.message
     assert engine.next_poll_at() is None  # waits for the credentials to change
     assert usage_server.simulator.requests == []
@@ -206,7 +208,8 @@ async def test_a_fault_at_any_step_never_gives_more_than_one_request_per_backoff
     # answer was stored, so its schedule is the normal interval)...
     await engine.poll()
     due = engine.next_poll_at()
-    assert due is not None and due - clock.now() >= MIN_STEP
+    assert due is not None
+    assert due - clock.now() >= MIN_STEP
     assert engine.state.error is not None
     assert engine.health.failures >= 1 or step in ("request build", "send", "parse")
     # ...and a runaway caller polling every 5 s for 10 minutes gets no more than one request per
@@ -226,11 +229,13 @@ async def test_recovers_after_the_fault_goes_away(
     engine = make_engine(usage_server, claude_dir, tmp_path / "db.sqlite3", clock)
     inject_derive(engine, monkeypatch)
     await engine.poll()
-    assert engine.state.error is not None and engine.state.error.kind is ErrorKind.INTERNAL
+    assert engine.state.error is not None
+    assert engine.state.error.kind is ErrorKind.INTERNAL
     monkeypatch.undo()
     clock.advance(3600)
     state = await engine.poll()
-    assert state.error is None and state.snapshot is not None
+    assert state.error is None
+    assert state.snapshot is not None
     assert engine.health.streak == 0
     await engine.aclose()
 

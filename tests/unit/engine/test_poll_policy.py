@@ -23,7 +23,9 @@ def test_first_poll_immediately_then_every_interval() -> None:
     p.attempted()
     p.record_success()
     d = p.decide(KEY, "s")
-    assert not d.go and d.reason is Wait.SCHEDULE and d.at == clock.now() + timedelta(minutes=5)
+    assert not d.go
+    assert d.reason is Wait.SCHEDULE
+    assert d.at == clock.now() + timedelta(minutes=5)
     clock.advance(299)
     assert not p.decide(KEY, "s").go
     clock.advance(1)
@@ -72,7 +74,8 @@ def test_backoff_grows_with_jitter_and_caps() -> None:
         p.attempted()
         p.record_failure(ErrorKind.SERVER, KEY)
         d = p.decide(KEY, "s")
-        assert d.reason is Wait.BACKOFF and d.at is not None
+        assert d.reason is Wait.BACKOFF
+        assert d.at is not None
         delays.append(d.at - clock.now())
         clock.advance((d.at - clock.now()).total_seconds())
         assert p.decide(KEY, "s").go
@@ -83,7 +86,8 @@ def test_backoff_grows_with_jitter_and_caps() -> None:
     assert len(set(delays)) == len(delays)  # jittered
     p.attempted()
     p.record_success()
-    assert p.failures == 0 and p.decide(KEY, "s").reason is Wait.SCHEDULE
+    assert p.failures == 0
+    assert p.decide(KEY, "s").reason is Wait.SCHEDULE
 
 
 def test_backoff_depends_on_injected_rng() -> None:
@@ -135,7 +139,8 @@ def test_wake_from_sleep_gives_one_jittered_poll_not_a_burst() -> None:
     assert not p.decide(KEY, "s").go
     clock.jump_wall(6 * 3600)  # suspended for six hours: the monotonic clock stood still
     d = p.decide(KEY, "s")
-    assert not d.go and d.at is not None
+    assert not d.go
+    assert d.at is not None
     wait = (d.at - clock.now()).total_seconds()
     assert 5 <= wait <= 45
     clock.advance(wait)

@@ -34,7 +34,8 @@ async def fetch(server: DemoHandle, total_timeout: float = 10.0) -> FetchResult:
 async def test_200_parses_and_sends_claude_code_headers(usage_server: DemoHandle, oauth_dir: Path) -> None:
     usage_server.simulator.script.append((200, (oauth_dir / "usage-response-2026-08.json").read_bytes(), {}))
     result = await fetch(usage_server)
-    assert result.error is None and result.http_status == 200
+    assert result.error is None
+    assert result.http_status == 200
     assert result.snapshot.window("five_hour").utilization == 37.0
     req = usage_server.simulator.requests[-1]
     headers = {k.lower(): v for k, v in req["headers"].items()}
@@ -42,14 +43,16 @@ async def test_200_parses_and_sends_claude_code_headers(usage_server: DemoHandle
     assert headers["authorization"] == f"Bearer {TOKEN}"
     assert headers["anthropic-beta"] == "oauth-2025-04-20"
     assert headers["user-agent"] == "claude-code/2.1.220"
-    assert headers["accept"] == "application/json" and headers["content-type"] == "application/json"
+    assert headers["accept"] == "application/json"
+    assert headers["content-type"] == "application/json"
 
 
 async def test_live_simulator_reading(usage_server: DemoHandle) -> None:
     result = await fetch(usage_server)
     snap = result.snapshot
     assert snap is not None
-    assert snap is not None and "weekly_scoped:Fable 5" in [w.id for w in snap.windows]
+    assert snap is not None
+    assert "weekly_scoped:Fable 5" in [w.id for w in snap.windows]
 
 
 async def test_429_retry_after_seconds(usage_server: DemoHandle) -> None:
@@ -57,7 +60,8 @@ async def test_429_retry_after_seconds(usage_server: DemoHandle) -> None:
     result = await fetch(usage_server)
     err = result.error
     assert err is not None
-    assert err.kind is ErrorKind.RATE_LIMITED and err.retry_at == NOW + timedelta(seconds=1800)
+    assert err.kind is ErrorKind.RATE_LIMITED
+    assert err.retry_at == NOW + timedelta(seconds=1800)
     assert result.http_status == 429
 
 
@@ -91,13 +95,16 @@ async def test_error_statuses(usage_server: DemoHandle, status: int, kind: Error
     result = await fetch(usage_server)
     err = result.error
     assert err is not None
-    assert err.kind is kind and words in err.message and TOKEN not in err.message
+    assert err.kind is kind
+    assert words in err.message
+    assert TOKEN not in err.message
 
 
 async def test_html_body_is_bad_response(usage_server: DemoHandle) -> None:
     usage_server.simulator.script.append((200, b"<html><body>Just a moment...</body></html>", {}))
     result = await fetch(usage_server)
-    assert result.error.kind is ErrorKind.BAD_RESPONSE and "web page" in result.error.message
+    assert result.error.kind is ErrorKind.BAD_RESPONSE
+    assert "web page" in result.error.message
 
 
 async def test_slower_than_timeout_is_network(usage_server: DemoHandle) -> None:
@@ -105,7 +112,8 @@ async def test_slower_than_timeout_is_network(usage_server: DemoHandle) -> None:
     result = await fetch(usage_server, total_timeout=0.5)
     err = result.error
     assert err is not None
-    assert err.kind is ErrorKind.NETWORK and "did not answer within 0.5 s" in err.message
+    assert err.kind is ErrorKind.NETWORK
+    assert "did not answer within 0.5 s" in err.message
 
 
 async def test_connection_refused_is_network() -> None:
@@ -117,7 +125,8 @@ async def test_connection_refused_is_network() -> None:
         result = await client.fetch(TOKEN, NOW)
     finally:
         await client.aclose()
-    assert result.error is not None and result.error.kind is ErrorKind.NETWORK
+    assert result.error is not None
+    assert result.error.kind is ErrorKind.NETWORK
     assert "Cannot reach" in result.error.message
 
 
@@ -141,7 +150,8 @@ async def test_credentials_file_byte_identical_after_fetches(
         state = await engine.poll(manual=True)
     finally:
         await engine.aclose()
-    assert state.error is None and state.snapshot is not None
+    assert state.error is None
+    assert state.snapshot is not None
     usage_server.simulator.script.append((401, {"type": "error"}, {}))
     engine = create_engine(probe_version=False)
     engine.client.base_url = usage_server.base_url
@@ -150,5 +160,6 @@ async def test_credentials_file_byte_identical_after_fetches(
         state = await engine.poll(manual=True)
     finally:
         await engine.aclose()
-    assert state.error is not None and state.error.kind is ErrorKind.AUTH
+    assert state.error is not None
+    assert state.error.kind is ErrorKind.AUTH
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before

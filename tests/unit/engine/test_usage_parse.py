@@ -31,15 +31,24 @@ def test_newest_shape(oauth_dir: Path) -> None:
         "weekly_scoped:Fable 5",
     ]
     five = snap.window("five_hour")
-    assert five is not None and five.utilization == 37.0 and five.kind is WindowKind.FIVE_HOUR
+    assert five is not None
+    assert five.utilization == 37.0
+    assert five.kind is WindowKind.FIVE_HOUR
     assert five.resets_at == datetime(2026, 8, 10, 14, 0, 0, 482913, tzinfo=UTC)
     fable = snap.window("weekly_scoped:Fable 5")
-    assert fable is not None and fable.utilization == 9 and fable.label == "Weekly · Fable 5"
+    assert fable is not None
+    assert fable.utilization == 9
+    assert fable.label == "Weekly · Fable 5"
     assert fable.kind is WindowKind.WEEKLY_SCOPED
-    assert snap.window("seven_day_sonnet").label == "Weekly · Sonnet"  # type: ignore[union-attr]
+    assert snap.window("seven_day_sonnet").label == "Weekly · Sonnet"
     extra = snap.extra_usage
-    assert extra is not None and extra.is_enabled and extra.used == 12.34 and extra.monthly_limit == 50.0
-    assert extra.currency == "USD" and snap.source is Source.API and snap.fetched_at == NOW
+    assert extra is not None
+    assert extra.is_enabled
+    assert extra.used == 12.34
+    assert extra.monthly_limit == 50.0
+    assert extra.currency == "USD"
+    assert snap.source is Source.API
+    assert snap.fetched_at == NOW
     assert parsed.notes == ()
 
 
@@ -52,14 +61,17 @@ def test_minimal_2025_shape_drops_placeholder(oauth_dir: Path) -> None:
     snap = parse_usage(load(oauth_dir, "usage-response-2025-12-minimal.json"), NOW).snapshot
     # seven_day_opus is {0.0, null}: a placeholder, not a window.
     assert [w.id for w in snap.windows] == ["five_hour", "seven_day"]
-    assert snap.extra_usage is not None and not snap.extra_usage.is_enabled
-    assert snap.extra_usage.used is None and snap.extra_usage.monthly_limit is None
+    assert snap.extra_usage is not None
+    assert not snap.extra_usage.is_enabled
+    assert snap.extra_usage.used is None
+    assert snap.extra_usage.monthly_limit is None
 
 
 def test_enterprise_credits_has_no_windows(oauth_dir: Path) -> None:
     snap = parse_usage(load(oauth_dir, "usage-response-enterprise-credits.json"), NOW).snapshot
     assert snap.windows == ()
-    assert snap.extra_usage is not None and snap.extra_usage.currency == "AUD"
+    assert snap.extra_usage is not None
+    assert snap.extra_usage.currency == "AUD"
     assert snap.extra_usage.used == pytest.approx(56.52)
 
 
@@ -143,7 +155,8 @@ def test_hostile_numbers_skip_the_field_with_a_note(value: str) -> None:
     )
     parsed = parse_usage(body % value, NOW)
     assert [w.id for w in parsed.snapshot.windows] == ["seven_day"]
-    assert parsed.notes and parsed.notes[0].startswith("five_hour.utilization")
+    assert parsed.notes
+    assert parsed.notes[0].startswith("five_hour.utilization")
 
 
 def test_all_fields_broken_is_a_typed_error() -> None:
@@ -154,7 +167,9 @@ def test_all_fields_broken_is_a_typed_error() -> None:
 def test_bad_reset_time_keeps_the_window() -> None:
     parsed = parse_usage('{"five_hour": {"utilization": 3, "resets_at": "tomorrow"}}', NOW)
     w = parsed.snapshot.window("five_hour")
-    assert w is not None and w.resets_at is None and parsed.notes
+    assert w is not None
+    assert w.resets_at is None
+    assert parsed.notes
 
 
 def test_extra_usage_hostile_fields() -> None:
@@ -171,8 +186,13 @@ def test_extra_usage_hostile_fields() -> None:
     }
     parsed = parse_usage(json.dumps(body, allow_nan=True), NOW)
     e = parsed.snapshot.extra_usage
-    assert e is not None and e.is_enabled is False and e.monthly_limit_minor is None and e.used_minor is None
-    assert e.currency == "USD" and e.decimal_places == 2 and len(parsed.notes) >= 4
+    assert e is not None
+    assert e.is_enabled is False
+    assert e.monthly_limit_minor is None
+    assert e.used_minor is None
+    assert e.currency == "USD"
+    assert e.decimal_places == 2
+    assert len(parsed.notes) >= 4
 
 
 def test_decimal_places_respected() -> None:
@@ -186,7 +206,9 @@ def test_decimal_places_respected() -> None:
         }
     }
     e = parse_usage(json.dumps(body), NOW).snapshot.extra_usage
-    assert e is not None and e.used == 5652 and e.currency == "JPY"
+    assert e is not None
+    assert e.used == 5652
+    assert e.currency == "JPY"
 
 
 json_values = st.recursive(
@@ -241,7 +263,8 @@ def test_arbitrary_json_never_raises_anything_but_bad_response(body: object) -> 
     except BadResponse:
         return
     for w in parsed.snapshot.windows:
-        assert math.isfinite(w.utilization) and 0 <= w.utilization <= 1000
+        assert math.isfinite(w.utilization)
+        assert 0 <= w.utilization <= 1000
 
 
 @settings(max_examples=100, deadline=None)

@@ -43,7 +43,7 @@ def test_snapshot_round_trip_and_latest(tmp_path: Path) -> None:
     repo.save_snapshot(last)
     repo.save_snapshot(snap(NOW - timedelta(minutes=1), 11, source=Source.STATUSLINE))
     assert repo.latest_snapshot() == last
-    assert repo.latest_snapshot([Source.STATUSLINE]).source is Source.STATUSLINE  # type: ignore[union-attr]
+    assert repo.latest_snapshot([Source.STATUSLINE]).source is Source.STATUSLINE
     repo.close()
     # survives a restart
     assert UsageRepo.open(tmp_path / "db.sqlite3").latest_snapshot() == last
@@ -54,9 +54,11 @@ def test_history_for_timeline(tmp_path: Path) -> None:
     for i in range(10):
         repo.save_snapshot(snap(NOW + timedelta(minutes=5 * i), float(i), 20.0 + i))
     rows = repo.history(["five_hour", "seven_day"], NOW + timedelta(minutes=20))
-    assert len(rows) == 12 and rows == sorted(rows, key=lambda r: r[0])
+    assert len(rows) == 12
+    assert rows == sorted(rows, key=lambda r: r[0])
     t, wid, util, resets = rows[0]
-    assert t == NOW + timedelta(minutes=20) and wid in ("five_hour", "seven_day")
+    assert t == NOW + timedelta(minutes=20)
+    assert wid in ("five_hour", "seven_day")
     five = [r for r in rows if r[1] == "five_hour"]
     assert [r[2] for r in five] == [4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
     assert five[0][3] == NOW + timedelta(minutes=20, hours=1)
@@ -71,7 +73,9 @@ def test_outcomes_and_cooldowns_persist(tmp_path: Path) -> None:
     retry = NOW + timedelta(minutes=30)
     repo.record_outcome(NOW + timedelta(seconds=1), FetchError(ErrorKind.RATE_LIMITED, "slow", retry), 429)
     out = repo.last_outcome()
-    assert out is not None and not out.ok and out.http_status == 429
+    assert out is not None
+    assert not out.ok
+    assert out.http_status == 429
     assert out.error == FetchError(ErrorKind.RATE_LIMITED, "slow", retry)
     repo.set_cooldown("k" * 64, retry)
     repo.set_cooldown("k" * 64, NOW + timedelta(minutes=1))  # never shortened

@@ -35,7 +35,7 @@ def frozen_now() -> FakeClock:
     return FakeClock(datetime.now(UTC).replace(microsecond=0))
 
 
-async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(predicate, timeout: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
@@ -51,14 +51,17 @@ async def test_start_emits_states_and_manual_refresh_is_throttled(
     states: list[AccountState] = []
     service.state_changed.connect(states.append)
     service.start()
-    assert states and states[0].snapshot is None  # the stored state, at once
+    assert states
+    assert states[0].snapshot is None
     await wait_for(lambda: any(s.snapshot is not None for s in states))
-    assert service.state.snapshot is not None and service.state.error is None
+    assert service.state.snapshot is not None
+    assert service.state.error is None
     assert len(usage_server.simulator.requests) == 1
     # The next scheduled poll is an interval away; a manual refresh right now is throttled.
     assert service.next_poll_at() == clock.now() + timedelta(minutes=5)
     state = await service.refresh_now()
-    assert len(usage_server.simulator.requests) == 1 and state.snapshot is not None
+    assert len(usage_server.simulator.requests) == 1
+    assert state.snapshot is not None
     clock.advance(29)  # still inside the 30 s throttle
     await service.refresh_now()
     assert len(usage_server.simulator.requests) == 1
@@ -102,5 +105,5 @@ async def test_builds_the_standard_engine_from_settings(usage_server: DemoHandle
     assert service.engine.client.base_url == usage_server.base_url
     service.start()
     await wait_for(lambda: service.state.snapshot is not None)
-    assert str(service.state.snapshot.source) == "demo"  # type: ignore[union-attr]
+    assert str(service.state.snapshot.source) == "demo"
     await service.stop()

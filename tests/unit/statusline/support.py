@@ -37,14 +37,14 @@ def run_process(
     )
 
 
-def example(name: str) -> dict:  # type: ignore[type-arg]
+def example(name: str) -> dict:
     return json.loads((FIXTURES / name).read_text())
 
 
 FULL = FIXTURES / "stdin-2.1.220-full.json"
 
 
-def write_capture(state: Path, payload: dict, at: float) -> None:  # type: ignore[type-arg]
+def write_capture(state: Path, payload: dict, at: float) -> None:
     """Store ``payload`` (Claude Code's status line input) as the session capture taken at ``at``,
     as the statusline command would."""
     from trayapp.statusline import capture, parse

@@ -17,8 +17,8 @@ from .support import NOW
 
 def make(
     session: str, at: float, cost: float = 0.0, pct: float | None = None, duration_ms: float = 0
-) -> dict:  # type: ignore[type-arg]
-    data: dict = {  # type: ignore[type-arg]
+) -> dict:
+    data: dict = {
         "session_id": session,
         "cost": {"total_cost_usd": cost, "total_duration_ms": duration_ms},
         "version": "2.1.220",
@@ -34,7 +34,8 @@ def test_session_file_written_atomically_and_readable(tmp_path: Path) -> None:
     files = list((tmp_path / "statusline" / "sessions").iterdir())
     assert [f.name for f in files] == ["abc.json"]
     data = json.loads(files[0].read_text())
-    assert data["cost_usd"] == 1.5 and data["today"]["day"] == day
+    assert data["cost_usd"] == 1.5
+    assert data["today"]["day"] == day
     assert oct(files[0].stat().st_mode & 0o777) == "0o600"
 
 
@@ -52,11 +53,12 @@ def test_older_capture_never_replaces_newer(tmp_path: Path) -> None:
     capture.update_latest(str(tmp_path), make("s", NOW, 2.0, pct=50))
     capture.write_session(str(tmp_path), make("s", NOW - 5, 1.0, pct=40), day, start)
     assert not capture.update_latest(str(tmp_path), make("other", NOW - 5, 1.0, pct=40))
-    assert capture.read_json(str(tmp_path / "statusline" / "sessions" / "s.json"))["cost_usd"] == 2.0  # type: ignore[index]
+    assert capture.read_json(str(tmp_path / "statusline" / "sessions" / "s.json"))["cost_usd"] == 2.0
     latest = capture.read_latest(str(tmp_path))
-    assert latest is not None and latest["rate_limits"]["five_hour"]["used_percentage"] == 50
+    assert latest is not None
+    assert latest["rate_limits"]["five_hour"]["used_percentage"] == 50
     assert capture.update_latest(str(tmp_path), make("other", NOW + 5, 1.0, pct=60))
-    assert capture.read_latest(str(tmp_path))["session_id"] == "other"  # type: ignore[index]
+    assert capture.read_latest(str(tmp_path))["session_id"] == "other"
 
 
 def test_capture_without_rate_limits_leaves_latest_alone(tmp_path: Path) -> None:
@@ -93,7 +95,8 @@ def test_ledger_rolls_over_at_midnight(tmp_path: Path) -> None:
     day2, start2 = capture.local_day(NOW + 86400)
     capture.write_session(state, make("A", NOW + 86400, 2.5), day2, start2)
     data = capture.read_json(str(tmp_path / "statusline" / "sessions" / "A.json"))
-    assert data is not None and data["today"] == {"day": day2, "base": 2.0, "carry": 0.0}
+    assert data is not None
+    assert data["today"] == {"day": day2, "base": 2.0, "carry": 0.0}
     assert capture.ledger_cost(data, day2) == 0.5
     assert capture.ledger_cost(data, day1) == 0.0
 
@@ -102,7 +105,8 @@ def test_local_day_honours_a_time_zone() -> None:
     # 2026-08-10 10:00 UTC is still 2026-08-10 in Tokyo (19:00) but 03:00 in Los Angeles.
     assert capture.local_day(NOW, "Asia/Tokyo")[0] == "2026-08-10"
     day, midnight = capture.local_day(NOW - 11 * 3600, "America/Los_Angeles")
-    assert day == "2026-08-09" and midnight < NOW - 11 * 3600
+    assert day == "2026-08-09"
+    assert midnight < NOW - 11 * 3600
     assert capture.local_day(NOW, "Not/AZone")[0] == capture.local_day(NOW)[0]
 
 
@@ -185,5 +189,7 @@ def test_parallel_writers_never_corrupt_or_lose_captures(state_dir: Path, tmp_pa
     from trayapp.sources.statusline_capture import fresh_snapshot
 
     snap = fresh_snapshot(datetime.now(UTC), timedelta(minutes=5))
-    assert snap is not None and abs(snap.fetched_at.timestamp() - newest) < 1e-5
-    assert not list(base.glob(".*.tmp")) and not list((base / "sessions").glob(".*.tmp"))
+    assert snap is not None
+    assert abs(snap.fetched_at.timestamp() - newest) < 1e-5
+    assert not list(base.glob(".*.tmp"))
+    assert not list((base / "sessions").glob(".*.tmp"))

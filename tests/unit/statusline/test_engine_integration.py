@@ -51,14 +51,16 @@ async def test_fresh_capture_is_current_and_no_request_is_made(server: DemoHandl
         # The first poll completes what the statusline lacks (extra usage, scoped limits) once...
         assert len(server.simulator.requests) == 1
         assert server.simulator.requests[0]["headers"]["User-Agent"] == "claude-code/2.1.220"
-        assert state.snapshot is not None and state.snapshot.source is Source.STATUSLINE
-        assert state.snapshot.window("five_hour").utilization == 37  # type: ignore[union-attr]
+        assert state.snapshot is not None
+        assert state.snapshot.source is Source.STATUSLINE
+        assert state.snapshot.window("five_hour").utilization == 37
         # ...after that, while captures stay fresh, polling makes no HTTP request at all.
         capture_now(41)
         state = await engine.poll()
         assert len(server.simulator.requests) == 1
-        assert state.snapshot is not None and state.snapshot.source is Source.STATUSLINE
-        assert state.snapshot.window("five_hour").utilization == 41  # type: ignore[union-attr]
+        assert state.snapshot is not None
+        assert state.snapshot.source is Source.STATUSLINE
+        assert state.snapshot.window("five_hour").utilization == 41
         assert state.snapshot.client_version == "2.1.220"
     finally:
         await engine.aclose()
@@ -71,7 +73,8 @@ async def test_without_captures_the_api_is_polled(server: DemoHandle) -> None:
     try:
         state = await engine.poll()
         assert len(server.simulator.requests) == 1
-        assert state.snapshot is not None and state.snapshot.source is Source.API
+        assert state.snapshot is not None
+        assert state.snapshot.source is Source.API
     finally:
         await engine.aclose()
 

@@ -40,7 +40,7 @@ def test_with_claude_watch_home(monkeypatch: pytest.MonkeyPatch, home: str) -> N
         {"XDG_STATE_HOME": "relative/ignored", "XDG_CONFIG_HOME": ""},
     ],
 )
-def test_linux_matches_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict) -> None:  # type: ignore[type-arg]
+def test_linux_matches_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict) -> None:
     monkeypatch.delenv("CLAUDE_WATCH_HOME")
     monkeypatch.setenv("HOME", str(tmp_path))
     for var in ("XDG_STATE_HOME", "XDG_CONFIG_HOME"):
@@ -51,7 +51,7 @@ def test_linux_matches_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 
 @pytest.mark.parametrize("env", [{}, {"XDG_STATE_HOME": "/x/state", "XDG_CONFIG_HOME": "/x/config"}])
-def test_macos_rules_match_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict) -> None:  # type: ignore[type-arg]
+def test_macos_rules_match_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict) -> None:
     from platformdirs.macos import MacOS
 
     monkeypatch.delenv("CLAUDE_WATCH_HOME")

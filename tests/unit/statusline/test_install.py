@@ -37,7 +37,9 @@ def backups(settings: Path) -> list[Path]:
 def test_fresh_install_creates_the_file_and_uninstall_removes_the_key(claude_dir: Path) -> None:
     settings = claude_dir / "settings.json"
     result = install.install(settings, OURS)
-    assert result.code == 0 and result.changed and result.chained is None
+    assert result.code == 0
+    assert result.changed
+    assert result.chained is None
     data = json.loads(settings.read_text())
     assert data == {"statusLine": {"padding": 0, "type": "command", "command": OURS}}
     assert install.status(settings).installed
@@ -53,9 +55,12 @@ def test_round_trip_without_a_status_line_keeps_keys_and_order(claude_dir: Path)
     install.install(settings, OURS)
     data = json.loads(settings.read_text())
     assert list(data) == ["model", "hooks", "zeta", "statusLine"]
-    assert len(backups(settings)) == 1 and backups(settings)[0].read_text() == text
+    assert len(backups(settings)) == 1
+    assert backups(settings)[0].read_text() == text
     again = install.install(settings, OURS)
-    assert again.code == 0 and not again.changed and "already installed" in again.message
+    assert again.code == 0
+    assert not again.changed
+    assert "already installed" in again.message
     assert len(backups(settings)) == 1
     install.uninstall(settings)
     assert settings.read_text() == text  # untouched meanwhile: the very bytes come back
@@ -70,12 +75,12 @@ def test_existing_status_line_is_chained_and_restored_exactly(claude_dir: Path) 
     data = json.loads(settings.read_text())
     assert list(data) == ["model", "statusLine", "permissions", "env"]
     line = data["statusLine"]
-    assert (
-        line["command"].startswith(OURS + " --chain ")
-        and str(install.sidecar_for(settings)) in line["command"]
-    )
-    assert line["padding"] == 1 and line["refreshInterval"] == 5
-    assert "    " in settings.read_text() and "bär" in settings.read_text()  # indent and UTF-8 kept
+    assert line["command"].startswith(OURS + " --chain ")
+    assert str(install.sidecar_for(settings)) in line["command"]
+    assert line["padding"] == 1
+    assert line["refreshInterval"] == 5
+    assert "    " in settings.read_text()
+    assert "bär" in settings.read_text()
     assert install.install(settings, OURS).changed is False
     assert "chained: ~/.claude/statusline.sh" in install.status(settings).message
     install.uninstall(settings)
@@ -105,9 +110,11 @@ def test_invalid_json_is_never_overwritten(claude_dir: Path, capsys: pytest.Capt
     for action in ("--install", "--uninstall", "--status"):
         assert cli_main([action]) == 2
         err = capsys.readouterr().err
-        assert "not valid JSON" in err and "untouched" in err
+        assert "not valid JSON" in err
+        assert "untouched" in err
     assert settings.read_text() == broken
-    assert backups(settings) == [] and not install.sidecar_for(settings).exists()
+    assert backups(settings) == []
+    assert not install.sidecar_for(settings).exists()
     settings.write_text("[1, 2]")
     assert install.install(settings, OURS).code == 2
     assert settings.read_text() == "[1, 2]"
@@ -131,7 +138,8 @@ def test_uninstall_leaves_a_foreign_status_line_alone(claude_dir: Path) -> None:
     settings = claude_dir / "settings.json"
     settings.write_text(ORIGINAL_TEXT)
     result = install.uninstall(settings)
-    assert result.code == 0 and not result.changed
+    assert result.code == 0
+    assert not result.changed
     assert settings.read_text() == ORIGINAL_TEXT
 
 
@@ -142,7 +150,8 @@ def test_symlinked_settings_stay_a_symlink(claude_dir: Path, tmp_path: Path) -> 
     link = claude_dir / "settings.json"
     link.symlink_to(real)
     install.install(link, OURS)
-    assert link.is_symlink() and "statusLine" in json.loads(real.read_text())
+    assert link.is_symlink()
+    assert "statusLine" in json.loads(real.read_text())
 
 
 def test_base_command_is_absolute_and_runs(tmp_path: Path, claude_dir: Path, state_dir: Path) -> None:
@@ -156,7 +165,8 @@ def test_base_command_is_absolute_and_runs(tmp_path: Path, claude_dir: Path, sta
     done = subprocess.run(
         command, shell=True, input=FULL.read_bytes(), capture_output=True, timeout=60, check=False
     )
-    assert done.returncode == 0 and done.stdout == b"ORIGINAL\n"
+    assert done.returncode == 0
+    assert done.stdout == b"ORIGINAL\n"
     assert (state_dir / "statusline" / "sessions" / "0f8e2c1a-7b3d-4c5e-9a61-2d4b8e6f1a01.json").exists()
 
 

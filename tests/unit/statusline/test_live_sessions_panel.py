@@ -47,7 +47,7 @@ def test_detail_text() -> None:
     assert detail_text(s) == "ctx 42% · $1.23 · 1 h 5 min · +48 \u22126"
 
 
-def test_context_bar_takes_its_colours_from_the_popup_theme(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_context_bar_takes_its_colours_from_the_popup_theme(qtbot) -> None:
     bar = ContextBar()
     qtbot.addWidget(bar)
     bar.set_percent(95)
@@ -58,7 +58,7 @@ def test_context_bar_takes_its_colours_from_the_popup_theme(qtbot) -> None:  # t
     assert bar.colour().name() == DARK.levels[Level.OK]
 
 
-async def test_the_wired_panel_lists_live_sessions_from_disk_while_shown(qtbot, state_dir: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_wired_panel_lists_live_sessions_from_disk_while_shown(qtbot, state_dir: Path) -> None:
     now = time.time()
     write_capture(state_dir, json.loads(FULL.read_text()), now - 20)
     other = json.loads(FULL.read_text())
@@ -67,7 +67,8 @@ async def test_the_wired_panel_lists_live_sessions_from_disk_while_shown(qtbot, 
     service = LiveSessionsService(FakeClock(datetime.fromtimestamp(now, UTC)), interval=0.05)
     panel = make_panel(service)
     qtbot.addWidget(panel)
-    assert panel.empty.text() == EMPTY_TEXT and not service.running  # nothing read while hidden
+    assert panel.empty.text() == EMPTY_TEXT
+    assert not service.running
     panel.show()
     assert service.running
     deadline = time.monotonic() + 5
@@ -84,15 +85,17 @@ async def test_the_wired_panel_lists_live_sessions_from_disk_while_shown(qtbot, 
     assert not service.running  # the popup closed: reading stops
 
 
-def test_the_panel_renders_what_it_is_given(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_panel_renders_what_it_is_given(qtbot) -> None:
     panel = LiveSessionsPanel()  # a view: no reader, no thread, no timer
     qtbot.addWidget(panel)
     live = LiveSession("s1", datetime(2026, 3, 1, tzinfo=UTC), "app", "/work/app", None, "Opus", None, 40.0,
                        None, None, 1.5, None, 10, 2, None)  # fmt: skip
     panel.set_sessions([live])
-    assert [r.title.text() for r in panel.rows] == ["app"] and panel.empty.isHidden()
+    assert [r.title.text() for r in panel.rows] == ["app"]
+    assert panel.empty.isHidden()
     panel.set_sessions([])
-    assert panel.rows == [] and not panel.empty.isHidden()
+    assert panel.rows == []
+    assert not panel.empty.isHidden()
     assert panel.heading.text() == "Claude Code sessions"
     with qtbot.waitSignal(panel.visibility_changed) as shown:
         panel.show()

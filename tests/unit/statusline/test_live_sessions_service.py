@@ -41,7 +41,7 @@ def two_sessions(state_dir: Path) -> FakeClock:
     return FakeClock(datetime.fromtimestamp(now, UTC))
 
 
-async def test_reads_the_captures_on_disk_on_the_io_lane(qapp, state_dir: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_reads_the_captures_on_disk_on_the_io_lane(qapp, state_dir: Path) -> None:
     service = LiveSessionsService(two_sessions(state_dir), health=LoopHealth("t", registry=HealthRegistry()))
     threads: list[str] = []
     read = service.reader
@@ -54,12 +54,14 @@ async def test_reads_the_captures_on_disk_on_the_io_lane(qapp, state_dir: Path) 
     emitted: list[list[LiveSession]] = []
     service.sessions_changed.connect(emitted.append)
     sessions = await service.refresh()
-    assert sessions is not None and [s.project for s in sessions] == ["api", "webapp"]
+    assert sessions is not None
+    assert [s.project for s in sessions] == ["api", "webapp"]
     assert emitted == [sessions]
-    assert threads and threads[0].startswith("claude-watch-io")  # never the GUI thread
+    assert threads
+    assert threads[0].startswith("claude-watch-io")
 
 
-async def test_polls_only_between_start_and_stop(qapp) -> None:  # type: ignore[no-untyped-def]
+async def test_polls_only_between_start_and_stop(qapp) -> None:
     calls = 0
 
     def reader() -> list[LiveSession]:
@@ -68,7 +70,8 @@ async def test_polls_only_between_start_and_stop(qapp) -> None:  # type: ignore[
         return []
 
     service = LiveSessionsService(reader=reader, interval=0.01)
-    assert calls == 0 and not service.running  # built, not started: nothing read
+    assert calls == 0
+    assert not service.running
     service.start()
     service.start()  # a second show while running starts no second loop
     assert await until(lambda: calls >= 3)
@@ -80,7 +83,7 @@ async def test_polls_only_between_start_and_stop(qapp) -> None:  # type: ignore[
     assert calls == settled
 
 
-async def test_a_failing_reader_is_backed_off_not_retried_every_tick(qapp) -> None:  # type: ignore[no-untyped-def]
+async def test_a_failing_reader_is_backed_off_not_retried_every_tick(qapp) -> None:
     calls = 0
 
     def broken() -> list[LiveSession]:
@@ -100,18 +103,20 @@ async def test_a_failing_reader_is_backed_off_not_retried_every_tick(qapp) -> No
     await asyncio.sleep(0.05)
     assert await service.refresh() is None
     service.stop()
-    assert calls == 1 and health.streak == 1 and health.failures == 1
+    assert calls == 1
+    assert health.streak == 1
+    assert health.failures == 1
     assert emitted == [[]]  # the panel was told once: nothing to show
 
 
-async def test_after_the_backoff_the_reader_is_asked_again(qapp) -> None:  # type: ignore[no-untyped-def]
+async def test_after_the_backoff_the_reader_is_asked_again(qapp) -> None:
     answers: list[object] = [OSError("not yet"), []]
 
     def flaky() -> list[LiveSession]:
         answer = answers.pop(0) if answers else []
         if isinstance(answer, Exception):
             raise answer
-        return list(answer)  # type: ignore[call-overload]
+        return list(answer)
 
     health = LoopHealth("flaky reader", base=0.05, cap=0.05, registry=HealthRegistry())
     service = LiveSessionsService(reader=flaky, interval=0.01, health=health)
@@ -122,7 +127,7 @@ async def test_after_the_backoff_the_reader_is_asked_again(qapp) -> None:  # typ
     assert health.failures == 1
 
 
-def test_start_without_an_event_loop_is_harmless(qapp) -> None:  # type: ignore[no-untyped-def]
+def test_start_without_an_event_loop_is_harmless(qapp) -> None:
     service = LiveSessionsService(reader=lambda: [])
     service.start()  # filterwarnings=error: a coroutine left unawaited would fail here
     assert not service.running

@@ -15,13 +15,13 @@ from trayapp.statusline.render import colour_code
 from .support import EXAMPLES, NOW, example
 
 
-def norm(data: dict, now: float = NOW) -> tuple[dict, list[str]]:  # type: ignore[type-arg]
+def norm(data: dict, now: float = NOW) -> tuple[dict, list[str]]:
     problems: list[str] = []
     return parse.normalize(data, now, problems), problems
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_every_example_normalizes_and_renders(path) -> None:  # type: ignore[no-untyped-def]
+def test_every_example_normalizes_and_renders(path) -> None:
     data = json.loads(path.read_text())
     cap, problems = norm(data)
     assert problems == []
@@ -37,7 +37,8 @@ def test_every_example_normalizes_and_renders(path) -> None:  # type: ignore[no-
 def test_full_example_fields() -> None:
     cap, _ = norm(example("stdin-2.1.220-full.json"))
     assert cap["project_dir"] == "/Users/alice/code/webapp"
-    assert cap["lines_added"] == 48 and cap["lines_removed"] == 6
+    assert cap["lines_added"] == 48
+    assert cap["lines_removed"] == 6
     assert cap["context"] == {
         "used_percentage": 3.0,
         "size": 1000000,
@@ -92,7 +93,7 @@ def test_legacy_and_ccusage_examples_have_no_context_percent() -> None:
         ({"utilization": 55, "resets_at": 1786370400}, {"used_percentage": 55.0, "resets_at": 1786370400.0}),
     ],
 )
-def test_rate_limit_value_forms(raw: dict, expected: dict) -> None:  # type: ignore[type-arg]
+def test_rate_limit_value_forms(raw: dict, expected: dict) -> None:
     cap, _ = norm({"rate_limits": {"five_hour": raw}})
     assert cap["rate_limits"]["five_hour"] == expected
 
@@ -108,7 +109,7 @@ def test_rate_limit_value_forms(raw: dict, expected: dict) -> None:  # type: ign
         {"used_percentage": float("nan")},
     ],
 )
-def test_unusable_percentages_drop_the_window(bad: dict) -> None:  # type: ignore[type-arg]
+def test_unusable_percentages_drop_the_window(bad: dict) -> None:
     cap, problems = norm({"rate_limits": {"five_hour": bad, "seven_day": {"used_percentage": 5}}})
     assert "five_hour" not in cap["rate_limits"]
     assert cap["rate_limits"]["seven_day"]["used_percentage"] == 5.0
@@ -149,7 +150,8 @@ def test_garbage_still_gives_a_line(raw: bytes) -> None:
     data = parse.decode(raw, problems)
     cap = parse.normalize(data, NOW, problems) if data else None
     line = render.render(cap, ("model", "five_hour", "seven_day", "session_cost"), NOW, colour=False)
-    assert line and "\n" not in line
+    assert line
+    assert "\n" not in line
 
 
 def test_huge_stdin_is_refused_not_parsed() -> None:
@@ -171,7 +173,9 @@ def test_wrong_types_everywhere() -> None:
     cap, _ = norm(data)
     assert cap["session_id"] == "12345"
     assert cap["model_name"] is None
-    assert cap["cost_usd"] == 0.5 and cap["lines_added"] == 7 and cap["duration_ms"] is None
+    assert cap["cost_usd"] == 0.5
+    assert cap["lines_added"] == 7
+    assert cap["duration_ms"] is None
     assert cap["context"]["used_percentage"] is None  # > 100 is not a fill
     assert cap["rate_limits"] == {}
     assert render.render(cap, ("model", "session_cost"), NOW, colour=False) == "$0.50"
@@ -188,13 +192,15 @@ def test_colour_and_no_colour_output() -> None:
     coloured = render.render(cap, ("model", "five_hour"), NOW, colour=True)
     assert "\x1b[31m92%\x1b[0m" in coloured
     plain = render.render(cap, ("model", "five_hour"), NOW, colour=False)
-    assert plain == "Opus · 5h 92%" and "\x1b" not in plain
+    assert plain == "Opus · 5h 92%"
+    assert "\x1b" not in plain
 
 
 def test_control_characters_never_reach_the_terminal() -> None:
     cap, _ = norm({"model": {"display_name": "Evil\n\x1b[2Jname"}})
     line = render.render(cap, ("model",), NOW, colour=False)
-    assert "\n" not in line and "\x1b" not in line
+    assert "\n" not in line
+    assert "\x1b" not in line
 
 
 def test_countdown_forms() -> None:
@@ -236,7 +242,8 @@ def test_huge_integers_are_not_numbers() -> None:
     cap, _ = norm(
         {"cost": {"total_cost_usd": 10**400}, "rate_limits": {"five_hour": {"used_percentage": 10**400}}}
     )
-    assert cap["cost_usd"] is None and cap["rate_limits"] == {}
+    assert cap["cost_usd"] is None
+    assert cap["rate_limits"] == {}
 
 
 def test_width_drops_trailing_segments() -> None:
@@ -247,5 +254,6 @@ def test_width_drops_trailing_segments() -> None:
     assert render.render(cap, segments, NOW, colour=False, width=30) == "Opus 4.8 · 5h 37% 4h · wk 22%"
     assert render.render(cap, segments, NOW, colour=False, width=28) == "Opus 4.8 · 5h 37% 4h"
     narrow = render.render(cap, segments, NOW, colour=True, width=30)
-    assert render.visible_len(narrow) <= 30 and "\x1b" in narrow
+    assert render.visible_len(narrow) <= 30
+    assert "\x1b" in narrow
     assert render.render(cap, segments, NOW, colour=False, width=3) == "Opus 4.8"

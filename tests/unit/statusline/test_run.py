@@ -24,7 +24,8 @@ def test_every_example_through_the_real_command(path: Path, state_dir: Path) -> 
     assert done.returncode == 0
     assert done.stderr == b""
     line = done.stdout.decode()
-    assert line.endswith("\n") and line.count("\n") == 1
+    assert line.endswith("\n")
+    assert line.count("\n") == 1
     assert data["model"]["display_name"] in line
     assert "\x1b" not in line  # NO_COLOR=1 is set by the test conftest
     stored = json.loads((state_dir / "statusline" / "sessions" / f"{data['session_id']}.json").read_text())
@@ -41,7 +42,8 @@ def test_colour_unless_no_color(state_dir: Path) -> None:
 @pytest.mark.parametrize("raw", [b"", b"garbage\n", b"[]", b"{" * 50000, b'{"rate_limits": "x"}'])
 def test_bad_stdin_real_process_exits_zero_with_a_line_and_logs(raw: bytes, hermetic_env: Path) -> None:
     done = run_process(raw)
-    assert done.returncode == 0 and done.stderr == b""
+    assert done.returncode == 0
+    assert done.stderr == b""
     assert done.stdout.strip()
     if raw in (b"", b"garbage\n", b"[]", b"{" * 50000):
         log = (hermetic_env / "logs" / "statusline.log").read_text()
@@ -52,7 +54,8 @@ def test_unwritable_state_dir_still_prints(hermetic_env: Path) -> None:
     hermetic_env.mkdir(parents=True, exist_ok=True)
     (hermetic_env / "state").write_text("a file where a directory should be")
     rc, out = run_inprocess(FULL.read_bytes())
-    assert rc == 0 and out.strip()
+    assert rc == 0
+    assert out.strip()
     assert "cannot write capture" in (hermetic_env / "logs" / "statusline.log").read_text()
 
 
@@ -61,7 +64,8 @@ def test_segments_setting_is_honoured(hermetic_env: Path) -> None:
     cfg.mkdir(parents=True)
     (cfg / "settings.toml").write_text('[statusline]\nsegments = ["session_cost", "model"]\n')
     rc, out = run_inprocess(FULL.read_bytes())
-    assert rc == 0 and out == "$0.42 · Opus 4.8\n"
+    assert rc == 0
+    assert out == "$0.42 · Opus 4.8\n"
 
 
 def test_today_cost_segment(hermetic_env: Path) -> None:
@@ -106,14 +110,18 @@ def _encode(obj: object) -> bytes:
 def test_fuzzed_stdin_in_process_always_prints_a_line(payload: bytes, hermetic_env: Path) -> None:
     rc, out = run_inprocess(payload)
     assert rc == 0
-    assert out.endswith("\n") and out.count("\n") == 1 and out.strip()
+    assert out.endswith("\n")
+    assert out.count("\n") == 1
+    assert out.strip()
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=_stdin_objects.map(_encode) | st.binary(max_size=100))
 def test_fuzzed_stdin_real_process_sample(payload: bytes, hermetic_env: Path) -> None:
     done = run_process(payload)
-    assert done.returncode == 0 and done.stderr == b"" and done.stdout.strip()
+    assert done.returncode == 0
+    assert done.stderr == b""
+    assert done.stdout.strip()
 
 
 FORBIDDEN = ("PySide6", "httpx", "anthropic", "platformdirs", "keyring", "qasync", "argparse", "logging")
@@ -148,7 +156,8 @@ def test_chain_runs_the_original_command_with_the_same_stdin(tmp_path: Path, sta
     sidecar.write_text(json.dumps({"original": {"type": "command", "command": f"cat > {seen}; echo THEIRS"}}))
     payload = FULL.read_bytes()
     done = run_process(payload, ["--chain", str(sidecar)])
-    assert done.returncode == 0 and done.stdout == b"THEIRS\n"
+    assert done.returncode == 0
+    assert done.stdout == b"THEIRS\n"
     assert seen.read_bytes() == payload
     assert list((state_dir / "statusline" / "sessions").glob("*.json"))  # our capture happened too
 
@@ -157,10 +166,12 @@ def test_failing_chain_falls_back_to_our_line(tmp_path: Path, hermetic_env: Path
     sidecar = tmp_path / "sidecar.json"
     sidecar.write_text(json.dumps({"original": {"type": "command", "command": "exit 3"}}))
     rc, out = run_inprocess(FULL.read_bytes(), ["--chain", str(sidecar)])
-    assert rc == 0 and "Opus 4.8" in out
+    assert rc == 0
+    assert "Opus 4.8" in out
     assert "exited 3" in (hermetic_env / "logs" / "statusline.log").read_text()
     rc, out = run_inprocess(b"{}", ["--chain", str(tmp_path / "missing.json")])
-    assert rc == 0 and out.strip()
+    assert rc == 0
+    assert out.strip()
 
 
 def test_log_is_size_capped(hermetic_env: Path) -> None:
@@ -188,7 +199,8 @@ def test_stdin_left_open_never_hangs(hermetic_env: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdin is not None
+    assert proc.stdout is not None
     proc.stdin.write(FULL.read_bytes())
     proc.stdin.flush()  # ...and the pipe stays open
     try:
@@ -198,7 +210,7 @@ def test_stdin_left_open_never_hangs(hermetic_env: Path) -> None:
         proc.stdin.close()
         proc.kill()
         proc.wait()
-        proc.stderr.close()  # type: ignore[union-attr]
+        proc.stderr.close()
         proc.stdout.close()
     assert b"Opus 4.8" in out
     assert "still open" in (hermetic_env / "logs" / "statusline.log").read_text()
@@ -206,4 +218,5 @@ def test_stdin_left_open_never_hangs(hermetic_env: Path) -> None:
 
 def test_columns_environment_limits_the_width(hermetic_env: Path) -> None:
     done = run_process(FULL.read_bytes(), env={"COLUMNS": "12"})
-    assert done.returncode == 0 and done.stdout == b"Opus 4.8\n"
+    assert done.returncode == 0
+    assert done.stdout == b"Opus 4.8\n"

@@ -13,7 +13,7 @@ from trayapp.statusline import capture, parse
 from .support import FULL, NOW
 
 
-def store(state: Path, payload: dict, at: float) -> None:  # type: ignore[type-arg]
+def store(state: Path, payload: dict, at: float) -> None:
     cap = parse.normalize(payload, at, [])
     day, start = capture.local_day(at)
     if cap.get("session_id"):
@@ -25,7 +25,7 @@ def when(at: float) -> datetime:
     return datetime.fromtimestamp(at, UTC)
 
 
-def full() -> dict:  # type: ignore[type-arg]
+def full() -> dict:
     return json.loads(FULL.read_text())
 
 
@@ -40,12 +40,16 @@ def test_fresh_snapshot_from_a_capture(state_dir: Path) -> None:
     assert snap.fetched_at == when(NOW - 30)
     assert [w.id for w in snap.windows] == ["five_hour", "seven_day", "seven_day_opus"]
     five, week, opus = snap.windows
-    assert five.kind is WindowKind.FIVE_HOUR and five.utilization == 37 and five.resets_at == when(1786370400)
+    assert five.kind is WindowKind.FIVE_HOUR
+    assert five.utilization == 37
+    assert five.resets_at == when(1786370400)
     assert five.length == timedelta(hours=5)
-    assert week.kind is WindowKind.WEEKLY and week.utilization == 22.5 and week.length == timedelta(days=7)
-    assert (
-        opus.kind is WindowKind.WEEKLY_SCOPED and opus.utilization == 61 and opus.label.startswith("Weekly")
-    )
+    assert week.kind is WindowKind.WEEKLY
+    assert week.utilization == 22.5
+    assert week.length == timedelta(days=7)
+    assert opus.kind is WindowKind.WEEKLY_SCOPED
+    assert opus.utilization == 61
+    assert opus.label.startswith("Weekly")
 
 
 def test_too_old_and_stale_captures_are_ignored(state_dir: Path) -> None:
@@ -77,7 +81,8 @@ def test_newest_of_shared_file_and_sessions_wins(state_dir: Path) -> None:
     data["rate_limits"]["five_hour"]["used_percentage"] = 37
     latest.write_text(json.dumps(data))
     snap = sc.fresh_snapshot(when(NOW), timedelta(minutes=5))
-    assert snap is not None and snap.window("five_hour").utilization == 55  # type: ignore[union-attr]
+    assert snap is not None
+    assert snap.window("five_hour").utilization == 55
 
 
 def test_torn_files_are_skipped(state_dir: Path) -> None:
@@ -108,8 +113,12 @@ def test_live_sessions(state_dir: Path) -> None:
     sessions = sc.live_sessions(when(NOW), timedelta(minutes=5))
     assert [s.session_id for s in sessions] == [legacy["session_id"], "0f8e2c1a-7b3d-4c5e-9a61-2d4b8e6f1a01"]
     s = sessions[1]
-    assert s.project == "webapp" and s.model == "Opus 4.8" and s.context_percent == 3
-    assert s.cost_usd == 0.4215325 and s.lines_added == 48 and s.lines_removed == 6
+    assert s.project == "webapp"
+    assert s.model == "Opus 4.8"
+    assert s.context_percent == 3
+    assert s.cost_usd == 0.4215325
+    assert s.lines_added == 48
+    assert s.lines_removed == 6
     assert s.duration == timedelta(milliseconds=1017394)
     assert s.session_name == "Dark-mode toggle for the settings page"
     assert sessions[0].context_percent is None
@@ -134,4 +143,5 @@ def test_idle_rerenders_do_not_refresh_the_reading(state_dir: Path) -> None:
     payload["cost"]["total_api_duration_ms"] += 1500  # a new API response, same percentages
     store(state_dir, payload, NOW - 5)
     snap = sc.fresh_snapshot(when(NOW), timedelta(minutes=5))
-    assert snap is not None and snap.fetched_at == when(NOW - 5)
+    assert snap is not None
+    assert snap.fetched_at == when(NOW - 5)

@@ -31,7 +31,7 @@ def table() -> PriceTable:
 
 
 @pytest.fixture
-def tracker(tmp_path: Path, table: PriceTable):  # type: ignore[no-untyped-def]
+def tracker(tmp_path: Path, table: PriceTable):
     from datetime import UTC
 
     repo = LedgerRepo.open(tmp_path / "ledger.sqlite3")

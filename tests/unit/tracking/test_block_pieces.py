@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,12 +100,8 @@ def test_pieces_give_the_same_blocks_as_entries(raw: list[tuple[int, int, str, i
 def test_a_piece_straddling_a_block_end_needs_split() -> None:
     a = BlockEntry(T0, "claude-a", 1, 1, 0, 0, 0.1)
     straddling = BlockEntry(T0 + 5 * HOUR_MS, "claude-a", 2, 2, 0, 0, 0.2, T0 + 5 * HOUR_MS + 60_000, 2)
-    try:
+    with pytest.raises(ValueError, match="split"):
         identify_blocks([a, straddling], T0)
-    except ValueError as exc:
-        assert "split" in str(exc)
-    else:
-        raise AssertionError("a straddling piece was accepted without split()")
     parts = [BlockEntry(T0 + 5 * HOUR_MS, "claude-a", 1, 1, 0, 0, 0.1),
              BlockEntry(T0 + 5 * HOUR_MS + 60_000, "claude-a", 1, 1, 0, 0, 0.1)]  # fmt: skip
     blocks = identify_blocks([a, straddling], T0, split=lambda p: parts)
@@ -122,7 +119,7 @@ def _line(msg: str, ts_ms: int, tokens: int, model: str = "claude-sonnet-4-5-202
     })  # fmt: skip
 
 
-def test_tracker_blocks_from_pieces_equal_blocks_from_entries(claude_dir: Path, tracker) -> None:  # type: ignore[no-untyped-def]
+def test_tracker_blocks_from_pieces_equal_blocks_from_entries(claude_dir: Path, tracker) -> None:
     start = T0 + 10 * HOUR_MS
     stamps = [start + 60_000, start + 2 * HOUR_MS, start + 5 * HOUR_MS, start + 5 * HOUR_MS + 120_000,
               start + 5 * HOUR_MS + 180_000, start + 11 * HOUR_MS + 7, start + 16 * HOUR_MS + 7]  # fmt: skip

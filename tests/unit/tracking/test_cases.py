@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.unit.tracking.conftest import S1, S2, S3
 
 
-def test_scan_counts_each_request_once(cases: Path, tracker) -> None:  # type: ignore[no-untyped-def]
+def test_scan_counts_each_request_once(cases: Path, tracker) -> None:
     stats = tracker.refresh(workers=1)
     assert stats.malformed == 1  # the broken JSON line with a usage marker
     assert stats.files_seen == 5  # memory/ and the workflow journal are skipped
@@ -35,23 +35,25 @@ def test_scan_counts_each_request_once(cases: Path, tracker) -> None:  # type: i
     assert "<synthetic>" not in str(sessions.rows)
 
 
-def test_resumed_copy_keeps_first_day(cases: Path, tracker) -> None:  # type: ignore[no-untyped-def]
+def test_resumed_copy_keeps_first_day(cases: Path, tracker) -> None:
     tracker.refresh(workers=1)
     daily = tracker.daily(stats_cache=False)
     assert sorted(daily.rows) == ["2026-03-01", "2026-03-02", "2026-03-03"]
     assert daily.rows["2026-03-02"].total == 1440  # msg_D only; msg_A/msg_B copies stay on 03-01
 
 
-def test_rescan_reads_nothing_when_unchanged(cases: Path, tracker) -> None:  # type: ignore[no-untyped-def]
+def test_rescan_reads_nothing_when_unchanged(cases: Path, tracker) -> None:
     first = tracker.refresh(workers=1)
     before = tracker.sessions().totals.total
     again = tracker.refresh(workers=1)
     assert first.bytes_read > 0
-    assert again.bytes_read == 0 and again.files_read == 0
-    assert before > 0 and tracker.sessions().totals.total == before  # nothing lost, nothing counted twice
+    assert again.bytes_read == 0
+    assert again.files_read == 0
+    assert before > 0
+    assert tracker.sessions().totals.total == before
 
 
-def test_truncated_last_line_counted_once_completed(cases: Path, tracker) -> None:  # type: ignore[no-untyped-def]
+def test_truncated_last_line_counted_once_completed(cases: Path, tracker) -> None:
     tracker.refresh(workers=1)
     path = cases / "-work-other" / f"{S3}.jsonl"
     full = _complete_k_line()
@@ -64,7 +66,7 @@ def test_truncated_last_line_counted_once_completed(cases: Path, tracker) -> Non
     assert tracker.sessions().rows[S3].total == 253 + 13 + 130
 
 
-def test_shrunk_or_replaced_file_is_reread(cases: Path, tracker) -> None:  # type: ignore[no-untyped-def]
+def test_shrunk_or_replaced_file_is_reread(cases: Path, tracker) -> None:
     tracker.refresh(workers=1)
     path = cases / "-work-app" / f"{S2}.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
@@ -80,7 +82,7 @@ def test_shrunk_or_replaced_file_is_reread(cases: Path, tracker) -> None:  # typ
     assert tracker.sessions().rows[S2].total == 1440
 
 
-def test_history_survives_deleted_transcripts_and_restarts(cases: Path, tracker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_history_survives_deleted_transcripts_and_restarts(cases: Path, tracker, tmp_path: Path) -> None:
     from trayapp.services.ledger_service import Tracker
     from trayapp.store.ledger import LedgerRepo
 
@@ -101,7 +103,7 @@ def test_history_survives_deleted_transcripts_and_restarts(cases: Path, tracker,
     tracker.repo = repo  # closed by the fixture
 
 
-def test_date_filters_and_timezone(cases: Path, tracker) -> None:  # type: ignore[no-untyped-def]
+def test_date_filters_and_timezone(cases: Path, tracker) -> None:
     from zoneinfo import ZoneInfo
 
     tracker.refresh(workers=1)

@@ -14,12 +14,12 @@ from tests.unit.tracking.conftest import FIX
 from trayapp.__main__ import main
 
 
-def _report(capsys: pytest.CaptureFixture[str], *args: str) -> dict:  # type: ignore[type-arg]
+def _report(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
     assert main(["report", *args]) == 0
     return json.loads(capsys.readouterr().out)
 
 
-def _by_day_model(daily: dict) -> dict[tuple[str, str], tuple[int, int, int, int]]:  # type: ignore[type-arg]
+def _by_day_model(daily: dict) -> dict[tuple[str, str], tuple[int, int, int, int]]:
     out = {}
     for row in daily["daily"]:
         if row.get("source") == "stats-cache":
@@ -30,7 +30,7 @@ def _by_day_model(daily: dict) -> dict[tuple[str, str], tuple[int, int, int, int
     return out
 
 
-def test_daily_json_matches_ccusage_on_its_own_fixture(claude_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_daily_json_matches_ccusage_on_its_own_fixture(claude_dir: Path, capsys) -> None:
     shutil.copytree(FIX / "ccusage" / "fixtures" / "claude" / "projects", claude_dir / "projects")
     ours = _report(capsys, "daily", "--json", "--timezone", "UTC")
     theirs = json.loads((FIX / "ccusage-expected" / "ccusage_fixtures_claude-daily.json").read_text())
@@ -52,7 +52,7 @@ def test_daily_json_matches_ccusage_on_its_own_fixture(claude_dir: Path, capsys)
     assert set(first["modelBreakdowns"][0]) == breakdown_keys
 
 
-def test_daily_json_differs_from_ccusage_only_where_documented(cases: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_daily_json_differs_from_ccusage_only_where_documented(cases: Path, capsys) -> None:
     ours = _by_day_model(_report(capsys, "daily", "--json", "--timezone", "UTC"))
     theirs = _by_day_model(json.loads((FIX / "ccusage-expected" / "cases-daily.json").read_text()))
     # ccusage also counts memory/ and workflow journal files (2 x 999/999 on sonnet, 03-01), drops the
@@ -66,7 +66,7 @@ def test_daily_json_differs_from_ccusage_only_where_documented(cases: Path, caps
     assert ours == theirs
 
 
-def test_reports_render_and_filter(cases: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_reports_render_and_filter(cases: Path, capsys) -> None:
     for kind in ("daily", "monthly", "session", "project", "blocks"):
         assert main(["report", kind, "--timezone", "UTC", "--breakdown"]) == 0
         out = capsys.readouterr().out
@@ -76,23 +76,25 @@ def test_reports_render_and_filter(cases: Path, capsys) -> None:  # type: ignore
     sessions = _report(
         capsys, "session", "--json", "--since", "20260302", "--until", "2026-03-02", "--timezone", "UTC"
     )
-    assert len(sessions["sessions"]) == 1 and sessions["sessions"][0]["projectPath"] == "/work/app"
+    assert len(sessions["sessions"]) == 1
+    assert sessions["sessions"][0]["projectPath"] == "/work/app"
     projects = _report(capsys, "project", "--json")
     assert {p["projectPath"] for p in projects["projects"]} == {"/work/app", "/work/other"}
     assert projects["unpricedModels"] == ["claude-mystery-9"]
     blocks = _report(capsys, "blocks", "--json")["blocks"]
     assert [b["isGap"] for b in blocks] == [False, True, False, True, False]
-    assert blocks[0]["startTime"] == "2026-03-01T10:00:00.000Z" and not blocks[0]["isActive"]
+    assert blocks[0]["startTime"] == "2026-03-01T10:00:00.000Z"
+    assert not blocks[0]["isActive"]
 
 
-def test_bad_arguments_are_clear(cases: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_bad_arguments_are_clear(cases: Path, capsys) -> None:
     assert main(["report", "daily", "--since", "March"]) == 2
     assert "--since 'March': use YYYY-MM-DD" in capsys.readouterr().err
     assert main(["report", "daily", "--timezone", "Mars/Base"]) == 2
     assert "unknown time zone" in capsys.readouterr().err
 
 
-def test_reports_and_exports_do_not_write_today_cost(cases: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_reports_and_exports_do_not_write_today_cost(cases: Path, capsys) -> None:
     from trayapp import paths
 
     assert main(["report", "daily", "--json"]) == 0  # a first scan
@@ -100,7 +102,7 @@ def test_reports_and_exports_do_not_write_today_cost(cases: Path, capsys) -> Non
     assert not (paths.state_dir() / "today-cost.json").exists()  # the tray app's file (one writer)
 
 
-def test_report_while_another_process_writes_the_ledger(cases: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_report_while_another_process_writes_the_ledger(cases: Path, capsys, monkeypatch) -> None:
     from tests.unit.tracking.conftest import S1
     from trayapp.store.ledger import LedgerRepo
 
@@ -109,9 +111,9 @@ def test_report_while_another_process_writes_the_ledger(cases: Path, capsys, mon
     (cases / "-work-app" / "99999999-9999-4999-8999-999999999999.jsonl").write_bytes(body)
     holder = LedgerRepo.open()  # another process in the middle of a (long) first scan
     holder.conn.execute("BEGIN IMMEDIATE")
-    opener = LedgerRepo.open.__func__  # type: ignore[attr-defined]
+    opener = LedgerRepo.open.__func__
 
-    def impatient(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def impatient(cls, *args, **kwargs):
         repo = opener(cls, *args, **kwargs)
         repo.conn.execute("PRAGMA busy_timeout=50")  # instead of waiting 10 s
         return repo

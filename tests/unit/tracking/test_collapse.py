@@ -18,13 +18,13 @@ _row = st.tuples(
 )  # fmt: skip
 
 
-def _reference(a, b):  # type: ignore[no-untyped-def]
+def _reference(a, b):
     best = a if strength(a) >= strength(b) else b
     first = a if origin(a) <= origin(b) else b
     return (best[0], best[1], best[2], best[3], first[4], first[5], first[6], *best[7:])
 
 
 @given(_row, _row)
-def test_collapse_matches_its_definition(a, b) -> None:  # type: ignore[no-untyped-def]
+def test_collapse_matches_its_definition(a, b) -> None:
     assert collapse(a, b) == _reference(a, b)
     assert collapse(b, a) == _reference(b, a)

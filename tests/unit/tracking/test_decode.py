@@ -11,11 +11,11 @@ from trayapp.sources.transcripts.decode import parse_timestamp_ms
 from trayapp.sources.transcripts.reader import scan_range
 
 
-def _all(path: Path, pieces: int) -> tuple[list[tuple], int, int]:  # type: ignore[type-arg]
+def _all(path: Path, pieces: int) -> tuple[list[tuple], int, int]:
     size = path.stat().st_size
     step = max(1, size // pieces)
     cuts = list(range(0, size, step))
-    table: dict = {}  # type: ignore[type-arg]
+    table: dict = {}
     bad = 0
     end_offset = -1
     for k, a in enumerate(cuts):
@@ -33,7 +33,9 @@ def test_ranges_at_any_offset_give_the_same_records() -> None:
     path = FIX / "cases" / "projects" / "-work-app" / f"{S1}.jsonl"
     whole, bad, end = _all(path, 1)
     # 12 usage lines: msg_A's three streaming copies and msg_C's two collapse.
-    assert len(whole) == 9 and bad == 1 and end == path.stat().st_size
+    assert len(whole) == 9
+    assert bad == 1
+    assert end == path.stat().st_size
     for pieces in (2, 3, 7, 50, 400):
         recs, bad2, end2 = _all(path, pieces)
         assert recs == whole, pieces
@@ -47,7 +49,9 @@ def test_unterminated_tail_consumed_only_when_complete_json(tmp_path: Path) -> N
     partial = tmp_path / "p.jsonl"
     partial.write_bytes(b'{"type":"user"}\n{"type":"assistant","message":{"usage":{"input_')
     r = scan_range(0, str(partial), 0, partial.stat().st_size, "s", True)
-    assert r.end_offset == len(b'{"type":"user"}\n') and r.records == [] and r.malformed == 0
+    assert r.end_offset == len(b'{"type":"user"}\n')
+    assert r.records == []
+    assert r.malformed == 0
 
 
 def test_tail_spanning_ranges_is_owned_by_the_last_range(tmp_path: Path) -> None:
@@ -60,7 +64,9 @@ def test_tail_spanning_ranges_is_owned_by_the_last_range(tmp_path: Path) -> None
     size = len(body)
     first = scan_range(0, str(p), 0, 20, "s", False)
     last = scan_range(0, str(p), 20, size, "s", True)
-    assert first.records == [] and len(last.records) == 1 and last.end_offset == size
+    assert first.records == []
+    assert len(last.records) == 1
+    assert last.end_offset == size
 
 
 def test_invalid_utf8_costs_at_most_its_line(tmp_path: Path) -> None:
@@ -80,7 +86,7 @@ def test_timestamps() -> None:
     assert parse_timestamp_ms("yesterday") is None
 
 
-def test_lines_longer_than_the_map_window(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_lines_longer_than_the_map_window(tmp_path: Path, monkeypatch) -> None:
     import mmap
 
     from trayapp.sources.transcripts import reader
@@ -96,11 +102,12 @@ def test_lines_longer_than_the_map_window(tmp_path: Path, monkeypatch) -> None: 
     normal = scan_range(0, str(p), 0, p.stat().st_size, "s", True)
     monkeypatch.setattr(reader, "WINDOW", mmap.ALLOCATIONGRANULARITY)
     small = scan_range(0, str(p), 0, p.stat().st_size, "s", True)
-    assert len(normal.records) == 5 and small.records == normal.records
+    assert len(normal.records) == 5
+    assert small.records == normal.records
     assert small.end_offset == normal.end_offset == p.stat().st_size
 
 
-def test_simd_search_and_standard_find_give_the_same_records(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_simd_search_and_standard_find_give_the_same_records(monkeypatch) -> None:
     from trayapp.sources.transcripts import reader
 
     assert reader._simd_find is not None  # stringzilla is a dependency: the fast path is what runs

@@ -79,7 +79,8 @@ def test_finds_transcripts_and_hints(tmp_path: Path) -> None:
 def test_unchanged_tree_is_not_read_again(tmp_path: Path, listings: list[str]) -> None:
     root = _tree(tmp_path)
     first = discover([root])
-    assert len(listings) > 5 and (paths.cache_dir() / CACHE_FILENAME).is_file()
+    assert len(listings) > 5
+    assert (paths.cache_dir() / CACHE_FILENAME).is_file()
     listings.clear()
     assert discover([root]) == first
     assert listings == []

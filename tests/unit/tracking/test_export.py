@@ -10,14 +10,16 @@ from pathlib import Path
 from trayapp.__main__ import main
 
 
-def test_daily_and_sessions_csv(cases: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_daily_and_sessions_csv(cases: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "daily.csv"
     assert main(["export", "csv", "--what", "daily", "--out", str(out), "--timezone", "UTC"]) == 0
     raw = out.read_bytes()
-    assert raw.count(b"\r\n") == 4 and raw.endswith(b"\r\n")  # header + 3 days, CRLF (RFC 4180)
+    assert raw.count(b"\r\n") == 4
+    assert raw.endswith(b"\r\n")
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
     assert [r["date"] for r in rows] == ["2026-03-01", "2026-03-02", "2026-03-03"]
-    assert rows[0]["total_tokens"] == "269703" and rows[0]["unpriced_models"] == "claude-mystery-9"
+    assert rows[0]["total_tokens"] == "269703"
+    assert rows[0]["unpriced_models"] == "claude-mystery-9"
     out = tmp_path / "sessions.csv"
     assert main(["export", "csv", "--what", "sessions", "--out", str(out), "--no-scan"]) == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
@@ -25,10 +27,11 @@ def test_daily_and_sessions_csv(cases: Path, tmp_path: Path, capsys) -> None:  #
     assert "wrote 3 row(s)" in capsys.readouterr().err
 
 
-def test_snapshots_csv_from_the_main_database(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_snapshots_csv_from_the_main_database(tmp_path: Path, capsys) -> None:
     out = tmp_path / "snap.csv"
     assert main(["export", "csv", "--what", "snapshots", "--out", str(out)]) == 1
-    assert "no usage snapshots yet" in capsys.readouterr().err and not out.exists()
+    assert "no usage snapshots yet" in capsys.readouterr().err
+    assert not out.exists()
     from trayapp.core.models import Source, UsageSnapshot, Window, WindowKind
     from trayapp.store.usage_repo import UsageRepo
 
@@ -45,7 +48,7 @@ def test_snapshots_csv_from_the_main_database(tmp_path: Path, capsys) -> None:  
                        "2026-03-01T14:00:00Z"]  # fmt: skip
 
 
-def test_unwritable_target_is_reported(cases: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_unwritable_target_is_reported(cases: Path, tmp_path: Path, capsys) -> None:
     target = tmp_path / "missing-dir" / "x.csv"
     assert main(["export", "csv", "--what", "daily", "--out", str(target)]) == 1
     assert "cannot write" in capsys.readouterr().err

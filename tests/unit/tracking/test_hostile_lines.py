@@ -103,7 +103,7 @@ def test_decode_line_calls_a_hostile_line_malformed(case: str) -> None:
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
-def test_tracker_skips_names_and_counts_around_a_hostile_line(case: str, tmp_path: Path, tracker) -> None:  # type: ignore[no-untyped-def]
+def test_tracker_skips_names_and_counts_around_a_hostile_line(case: str, tmp_path: Path, tracker) -> None:
     root = tmp_path / "projects"
     path = root / "-work-app" / f"{S1}.jsonl"
     numbers = write_transcript(path, HOSTILE[case])
@@ -119,14 +119,17 @@ def test_tracker_skips_names_and_counts_around_a_hostile_line(case: str, tmp_pat
     assert list(daily.rows) == ["2026-03-01"]
     model = daily.totals.models[MODEL]
     assert (model.input, model.output, model.cache_creation, model.cache_read) == (60, 15, 0, 0)
-    assert math.isfinite(daily.totals.cost) and daily.totals.cost > 0
+    assert math.isfinite(daily.totals.cost)
+    assert daily.totals.cost > 0
 
     again = tracker.refresh([root], workers=1)  # warm: nothing new, nothing stuck
-    assert again.bytes_read == 0 and again.malformed == 0 and again.notes() == []
+    assert again.bytes_read == 0
+    assert again.malformed == 0
+    assert again.notes() == []
     assert tracker.daily(stats_cache=False).totals.total == 60 + 15
 
 
-def _cli(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[dict, str]:  # type: ignore[type-arg]
+def _cli(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[dict, str]:
     rc = main(["report", "daily", "--json", "--timezone", "UTC", "--cost-mode", "display", *extra])
     captured = capsys.readouterr()
     assert rc == 0, captured.err
@@ -134,7 +137,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[dict, str]:  
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
-def test_report_cli_skips_names_and_counts_around_a_hostile_line(case: str, claude_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_report_cli_skips_names_and_counts_around_a_hostile_line(case: str, claude_dir: Path, capsys) -> None:
     path = claude_dir / "projects" / "-work-app" / f"{S1}.jsonl"
     numbers = write_transcript(path, HOSTILE[case])
 
@@ -148,7 +151,8 @@ def test_report_cli_skips_names_and_counts_around_a_hostile_line(case: str, clau
     # Second run: warm, nothing to read, the same figures and no note.
     out, err = _cli(capsys)
     assert "malformed" not in err
-    assert out["totals"]["totalTokens"] == 75 and out["totals"]["totalCost"] == pytest.approx(0.75)
+    assert out["totals"]["totalTokens"] == 75
+    assert out["totals"]["totalCost"] == pytest.approx(0.75)
 
     # Third run: incremental, one more good line and the same hostile line(s) again.
     with open(path, "a") as fh:
@@ -161,7 +165,7 @@ def test_report_cli_skips_names_and_counts_around_a_hostile_line(case: str, clau
     assert out["totals"]["totalCost"] == pytest.approx(1.0)
 
 
-def test_every_hostile_line_through_the_process_pool(tmp_path: Path, tracker) -> None:  # type: ignore[no-untyped-def]
+def test_every_hostile_line_through_the_process_pool(tmp_path: Path, tracker) -> None:
     """A first scan large enough for the process pool (ranges of one file decoded by several
     workers), the hostile lines spread over the ranges; then an incremental rescan."""
     root = tmp_path / "projects"
@@ -184,7 +188,9 @@ def test_every_hostile_line_through_the_process_pool(tmp_path: Path, tracker) ->
 
     stats = tracker.refresh([root], workers=2)
 
-    assert stats.workers == 2 and stats.files_read == 2 and stats.failed == []
+    assert stats.workers == 2
+    assert stats.files_read == 2
+    assert stats.failed == []
     assert stats.malformed == len(hostile) + 1
     # The first lines by path and line number: the other file's path sorts after the big one's.
     named = ledger_writer.NAMED
@@ -192,16 +198,18 @@ def test_every_hostile_line_through_the_process_pool(tmp_path: Path, tracker) ->
     assert stats.notes()[0].endswith(f"(and {len(hostile) + 1 - ledger_writer.NAMED} more)")
     model = tracker.daily(stats_cache=False).totals.models[MODEL]
     # big: 10 + 20 + 30 and one per good line in between; other: 10 + 20 + 30
-    assert model.input == 60 + len(hostile) + 60 and model.output == 5 * (3 + len(hostile) + 3)
+    assert model.input == 60 + len(hostile) + 60
+    assert model.output == 5 * (3 + len(hostile) + 3)
 
     with open(big, "a") as fh:
         fh.write(line(4, "40", ts="2026-03-01T12:00:00Z") + "\n" + HOSTILE["b_count_2_63"][0] + "\n")
     again = tracker.refresh([root], workers=2)
-    assert again.malformed == 1 and again.bad_lines[0][2] == len(body) + 2
+    assert again.malformed == 1
+    assert again.bad_lines[0][2] == len(body) + 2
     assert tracker.daily(stats_cache=False).totals.models[MODEL].input == model.input + 40
 
 
-def test_a_file_that_vanishes_or_turns_unreadable_mid_scan_fails_alone(tmp_path: Path, tracker) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_vanishes_or_turns_unreadable_mid_scan_fails_alone(tmp_path: Path, tracker) -> None:
     root = tmp_path / "projects"
     keep = root / "a" / "keep.jsonl"
     gone = root / "b" / "gone.jsonl"
@@ -217,7 +225,8 @@ def test_a_file_that_vanishes_or_turns_unreadable_mid_scan_fails_alone(tmp_path:
 
     stats = tracker.refresh([root], workers=1, progress=break_two_files)
 
-    assert stats.files_read == 1 and stats.files_failed == 2
+    assert stats.files_read == 1
+    assert stats.files_failed == 2
     assert [(p, why.split(":")[0]) for p, why in stats.failed] == [
         (str(gone), "FileNotFoundError"),
         (str(odd), "IsADirectoryError"),
@@ -228,7 +237,9 @@ def test_a_file_that_vanishes_or_turns_unreadable_mid_scan_fails_alone(tmp_path:
     odd.rmdir()
     write_transcript(odd, [], first=21)  # readable again: the next scan reads it; the vanished one is missing
     again = tracker.refresh([root], workers=1)
-    assert again.files_failed == 0 and again.files_read == 1 and again.files_missing == 1
+    assert again.files_failed == 0
+    assert again.files_read == 1
+    assert again.files_missing == 1
     assert tracker.daily(stats_cache=False).totals.total == 150
 
 
@@ -239,15 +250,19 @@ def test_scan_many_returns_a_failed_range_instead_of_raising(tmp_path: Path) -> 
     results = scan_many(
         [(1, str(tmp_path / "missing.jsonl"), 0, 10, "s", True), (2, str(good), 0, size, "s", True)]
     )
-    assert results[0].error is not None and results[0].error.startswith("FileNotFoundError")
-    assert results[1].error is None and len(results[1].records) == 3
+    assert results[0].error is not None
+    assert results[0].error.startswith("FileNotFoundError")
+    assert results[1].error is None
+    assert len(results[1].records) == 3
 
 
 def test_unterminated_deep_last_line_is_consumed_as_malformed(tmp_path: Path) -> None:
     p = tmp_path / "t.jsonl"
     p.write_text(GOOD[0] + "\n" + HOSTILE["a_deep_nesting_with_marker"][0])  # no final newline
     r = scan_range(0, str(p), 0, p.stat().st_size, "s", True)
-    assert len(r.records) == 1 and r.malformed == 1 and r.end_offset == p.stat().st_size
+    assert len(r.records) == 1
+    assert r.malformed == 1
+    assert r.end_offset == p.stat().st_size
     assert r.bad == [len(GOOD[0]) + 1]
 
 
@@ -258,7 +273,7 @@ def test_line_numbers(tmp_path: Path) -> None:
     assert line_numbers(str(tmp_path / "missing"), [0]) == {}
 
 
-def test_counts_at_the_limit_are_counted_and_sum_without_overflow(tmp_path: Path, tracker) -> None:  # type: ignore[no-untyped-def]
+def test_counts_at_the_limit_are_counted_and_sum_without_overflow(tmp_path: Path, tracker) -> None:
     root = tmp_path / "projects"
     path = root / "p" / "s.jsonl"
     path.parent.mkdir(parents=True)
@@ -286,7 +301,7 @@ def _old_version_ledger(path: Path, transcript: Path) -> None:
     minute = 60_000
     t0 = 1772359200000  # 2026-03-01T10:00:00Z
 
-    def row(n: int, inp: int, ts: int, cost: float | None = 0.25) -> tuple:  # type: ignore[type-arg]
+    def row(n: int, inp: int, ts: int, cost: float | None = 0.25) -> tuple:
         return (fid, f"msg_{n}", f"req_{n}", 0, ts, S1, "/work/app", MODEL, inp, 5, 0, 0, 0, 0, cost)
 
     st = os.stat(transcript)
@@ -336,10 +351,11 @@ def test_absurd_rows_stored_by_an_older_version_are_dropped_and_their_lines_name
     assert out["totals"]["totalCost"] == pytest.approx(0.75)
 
     out, err = _cli(capsys)  # and the run after that is an ordinary warm one
-    assert "note" not in err and out["totals"]["totalTokens"] == 75
+    assert "note" not in err
+    assert out["totals"]["totalTokens"] == 75
 
 
-async def test_tracking_service_publishes_around_hostile_lines(claude_dir: Path, qtbot, caplog) -> None:  # type: ignore[no-untyped-def]
+async def test_tracking_service_publishes_around_hostile_lines(claude_dir: Path, qtbot, caplog) -> None:
     """The popup's local usage: every refresh publishes a summary (no ``scan_failed``), the skipped
     lines are logged by file and line."""
     from datetime import UTC, datetime
@@ -360,6 +376,8 @@ async def test_tracking_service_publishes_around_hostile_lines(claude_dir: Path,
     finally:
         await service.stop()
     assert failed == []
-    assert first is not None and first.tally.total == 75
-    assert second is not None and second.tally.total == 75 + 45
+    assert first is not None
+    assert first.tally.total == 75
+    assert second is not None
+    assert second.tally.total == 75 + 45
     assert f"{path}:3, {path}:4" in caplog.text

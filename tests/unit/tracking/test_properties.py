@@ -29,11 +29,11 @@ SLOT_MS = 15 * 60 * 1000  # a bucket is one 15-minute UTC slot
 LONG_CONTEXT = 200_000  # prompt tokens (input, cache writes and reads) above which a request is long-context
 
 
-def _bucket_sums(entries: list[tuple]) -> list[tuple]:  # type: ignore[type-arg]
+def _bucket_sums(entries: list[tuple]) -> list[tuple]:
     """The buckets by their definition, summed in Python from ``(ts, model, fast, inp, outp, cc5, cc1,
     cr, cost)`` entries: keyed by (slot, model, fast, long context, has a recorded cost), the token
     sums, the cost total (0.0 when none), the count and the first and last time."""
-    sums: dict[tuple, list] = {}  # type: ignore[type-arg]
+    sums: dict[tuple, list] = {}
     for ts, model, fast, inp, outp, cc5, cc1, cr, cost in entries:
         key = (
             ts // SLOT_MS,
@@ -51,7 +51,7 @@ def _bucket_sums(entries: list[tuple]) -> list[tuple]:  # type: ignore[type-arg]
     return [(*k, *v) for k, v in sorted(sums.items())]
 
 
-def _fingerprint(repo: LedgerRepo) -> list[tuple]:  # type: ignore[type-arg]
+def _fingerprint(repo: LedgerRepo) -> list[tuple]:
     # The 15-minute buckets the day reports read must always equal the sums of the entries.
     stored = sorted(tuple(r) for r in repo.conn.execute("SELECT * FROM buckets"))
     entries = repo.conn.execute("SELECT ts, model, fast, inp, outp, cc5, cc1, cr, cost FROM entries")
@@ -64,7 +64,7 @@ def _fingerprint(repo: LedgerRepo) -> list[tuple]:  # type: ignore[type-arg]
     return sorted((r[0].rpartition("/projects/")[2], *tuple(r)[1:]) for r in rows)
 
 
-def _cold(root: Path, db: Path) -> list[tuple]:  # type: ignore[type-arg]
+def _cold(root: Path, db: Path) -> list[tuple]:
     repo = LedgerRepo.open(db)
     try:
         scan(repo, [root], workers=1)
@@ -73,7 +73,7 @@ def _cold(root: Path, db: Path) -> list[tuple]:  # type: ignore[type-arg]
         repo.close()
 
 
-def test_cold_scan_gives_the_same_ledger_however_early_it_flushes(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cold_scan_gives_the_same_ledger_however_early_it_flushes(tmp_path: Path, monkeypatch) -> None:
     # Flushing after every file makes provisional single-copy entries that later files (resumed
     # sessions, sidechain replays) turn into repeated groups: finish() must replace them.
     monkeypatch.setattr(ledger_writer, "FLUSH_GROUPS", 10**9)
@@ -96,7 +96,7 @@ def _has_group_index(repo: LedgerRepo) -> bool:
     return repo.conn.execute(sql).fetchone() is not None
 
 
-def _counted(repo: LedgerRepo) -> list[tuple]:  # type: ignore[type-arg]
+def _counted(repo: LedgerRepo) -> list[tuple]:
     """The entries with a message id (lines without one are never deduplicated, by design)."""
     cols = "gkey, req, ts, session, project, model, inp, outp, cc5, cc1, cr, fast, cost"
     sql = f"SELECT {cols} FROM entries WHERE substr(gkey, 1, 1) != char(0) ORDER BY gkey, req"
@@ -139,7 +139,7 @@ SOURCES = _sources()
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_appending_in_chunks_equals_one_cold_scan(tmp_path_factory, data) -> None:  # type: ignore[no-untyped-def]
+def test_appending_in_chunks_equals_one_cold_scan(tmp_path_factory, data) -> None:
     base = tmp_path_factory.mktemp("chunks")
     full_root = base / "full" / "projects"
     inc_root = base / "inc" / "projects"
@@ -196,7 +196,8 @@ def test_scan_killed_midway_then_rerun_gives_same_totals(tmp_path: Path) -> None
             for p in tmp_path.glob("killed.sqlite3*"):
                 p.unlink()
         proc = subprocess.Popen([sys.executable, "-c", code, str(db), str(root)], stdout=subprocess.PIPE)
-        assert proc.stdout is not None and proc.stdout.readline().strip() == b"started"
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"started"
         time.sleep(delay)
         still_running = proc.poll() is None
         os.kill(proc.pid, signal.SIGKILL)

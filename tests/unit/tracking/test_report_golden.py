@@ -67,14 +67,17 @@ RUNS: dict[str, tuple[str, list[str]]] = {
 
 def _same(a: Any, b: Any, where: str = "$") -> None:
     if isinstance(a, float) or isinstance(b, float):
-        assert isinstance(a, int | float) and isinstance(b, int | float), where
+        assert isinstance(a, int | float), where
+        assert isinstance(b, int | float), where
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), f"{where}: {a!r} != {b!r}"
     elif isinstance(a, dict):
-        assert isinstance(b, dict) and list(a) == list(b), f"{where}: keys {list(a)} != {list(b)}"
+        assert isinstance(b, dict), where
+        assert list(a) == list(b), f"{where}: keys {list(a)} != {list(b)}"
         for k in a:
             _same(a[k], b[k], f"{where}.{k}")
     elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), f"{where}: lengths differ"
+        assert isinstance(b, list), where
+        assert len(a) == len(b), f"{where}: lengths differ"
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _same(x, y, f"{where}[{i}]")
     else:
@@ -96,6 +99,7 @@ def test_output_matches_golden(name: str, claude_dir: Path, capsys: pytest.Captu
     expected = golden.read_bytes().decode("utf-8")  # bytes: the CSV's CRLF line ends are compared too
     if name.endswith(".json"):
         _same(json.loads(out), json.loads(expected))
-        assert out.startswith("{\n  ") and out.endswith("}\n")  # still pretty-printed
+        assert out.startswith("{\n  ")
+        assert out.endswith("}\n")
     else:
         assert out == expected

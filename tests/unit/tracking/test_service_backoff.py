@@ -16,12 +16,12 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 async def test_a_failing_scan_backs_off_and_recovers(
     cases: Path, qtbot, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     service = TrackingService(clock=FakeClock(NOW), workers=1, interval_s=0.01)
     calls = 0
     original = service._scan_and_summarise
 
-    def broken():  # type: ignore[no-untyped-def]
+    def broken():
         nonlocal calls
         calls += 1
         raise OverflowError("Python int too large to convert to SQLite INTEGER")
@@ -33,10 +33,12 @@ async def test_a_failing_scan_backs_off_and_recovers(
     try:
         await asyncio.sleep(0.5)  # 50 turns of a 10 ms loop without the backoff
         assert calls == 1, calls
-        assert service.health.streak == 1 and service._retry_in >= 60
+        assert service.health.streak == 1
+        assert service._retry_in >= 60
         assert failures == ["Local usage scan failed: Python int too large to convert to SQLite INTEGER"]
         monkeypatch.setattr(service, "_scan_and_summarise", original)
         assert await service.refresh() is not None
-        assert service.health.streak == 0 and service._retry_in == 0
+        assert service.health.streak == 0
+        assert service._retry_in == 0
     finally:
         await service.stop()

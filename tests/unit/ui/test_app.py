@@ -36,7 +36,8 @@ async def test_states_reach_tray_popup_and_alerts(qapp) -> None:
     assert cw.alerts.paused_until == until
     assert "Alerts paused until" in cw.tray.icon.toolTip()
     cw.tray.pause_requested.emit(None)  # "Resume alerts"
-    assert cw.alerts.paused_until is None and "Alerts paused" not in cw.tray.icon.toolTip()
+    assert cw.alerts.paused_until is None
+    assert "Alerts paused" not in cw.tray.icon.toolTip()
     cw.tray.hide()
 
 
@@ -48,7 +49,8 @@ def test_snooze_on_a_notification_pauses_alerts_for_an_hour(qapp) -> None:
     cw.clock = FakeClock(NOW)
     cw.build()
     cw.on_state(account_state(window_state("five_hour", 30.0, timedelta(hours=2), NOW), now=NOW))
-    assert cw.alerts.dispatcher is cw.dispatcher and cw.dispatcher.channel("desktop") is cw.desktop
+    assert cw.alerts.dispatcher is cw.dispatcher
+    assert cw.dispatcher.channel("desktop") is cw.desktop
     assert cw.desktop.on_snooze is not None
     cw.desktop.on_snooze()  # the notification's "Snooze 1 h" button
     assert cw.alerts.paused_until == NOW + timedelta(hours=1)
@@ -67,7 +69,8 @@ def test_without_the_full_channel_set_alerts_still_go_through_a_dispatcher(monke
     monkeypatch.setattr(dispatcher_module, "build_default", unavailable)
     desktop = DesktopChannel()
     dispatcher = make_dispatcher(lambda key: None, desktop)
-    assert isinstance(dispatcher, dispatcher_module.Dispatcher) and dispatcher.channels == [desktop]
+    assert isinstance(dispatcher, dispatcher_module.Dispatcher)
+    assert dispatcher.channels == [desktop]
 
 
 def test_settings_dialog_has_the_schema_tabs_and_the_channels_page(qapp) -> None:
@@ -77,10 +80,12 @@ def test_settings_dialog_has_the_schema_tabs_and_the_channels_page(qapp) -> None
     cw.build()
     cw.settings.set("ui.theme", "dark")  # saved before the dashboard is first built
     assert cw._popup is None
-    assert cw.popup.theme_setting == "dark" and cw.popup.theme.dark  # built with the saved theme
+    assert cw.popup.theme_setting == "dark"
+    assert cw.popup.theme.dark
     cw.open_settings()
     tabs = [cw.settings_dialog.tabs.tabText(i) for i in range(cw.settings_dialog.tabs.count())]
-    assert tabs[0] == "Usage" and tabs[-1] == "Alert channels"
+    assert tabs[0] == "Usage"
+    assert tabs[-1] == "Alert channels"
     cw.settings_dialog.set_editor_text("ui.theme", "light")
     assert cw.settings_dialog.apply()
     assert not cw.popup.theme.dark
@@ -105,7 +110,8 @@ def test_panel_factories_fill_the_popup_when_it_is_built(qapp) -> None:
 
     cw.panel_factories += [lambda: made.append(QLabel("Local usage")) or made[-1], broken]
     popup = cw.popup
-    assert len(made) == 1 and popup.isAncestorOf(made[0])  # the broken one is logged, not fatal
+    assert len(made) == 1
+    assert popup.isAncestorOf(made[0])
     cw.tray.hide()
 
 
@@ -148,5 +154,6 @@ async def test_shutdown_goes_on_when_an_alert_send_hangs(qapp, caplog) -> None:
     with caplog.at_level(logging.INFO):
         await asyncio.wait_for(cw.shutdown(), 10)  # returns instead of raising TimeoutError
     assert hanging.cancelled  # the send was given up on after the bounded wait...
-    assert single.closed and "Claude Watch stopped" in caplog.text  # ...and the rest of shutdown ran
+    assert single.closed
+    assert "Claude Watch stopped" in caplog.text
     assert "1 task(s) still running after 0.2 s: cancelled" in caplog.text

@@ -81,4 +81,5 @@ def test_tooltip_lists_every_window() -> None:
 @pytest.mark.parametrize("kind", list(ErrorKind))
 def test_every_error_kind_has_a_fix(kind) -> None:
     text = humanize.banner_text(account_state(error=error(kind)), NOW, UTC)
-    assert text and "failed" not in text
+    assert text
+    assert "failed" not in text

@@ -38,7 +38,8 @@ def close(c: QColor, hex_color: str, tol: int = 40) -> bool:
 )
 def test_arc_is_coloured_by_level_and_as_long_as_the_percentage(qapp, size, percent, level) -> None:
     img = paint_icon(size, percent, level)
-    assert img.width() == size and img.height() == size
+    assert img.width() == size
+    assert img.height() == size
     assert close(ring_pixel(img, size, 8), LEVEL_COLORS[level])
     if percent < 100:
         assert close(ring_pixel(img, size, percent * 3.6 + 15), TRACK)

@@ -11,7 +11,8 @@ from trayapp import logging_setup
 
 def test_log_file_rotates(tmp_path) -> None:
     path = logging_setup.setup_logging()
-    assert path is not None and path.parent.is_dir()
+    assert path is not None
+    assert path.parent.is_dir()
     handler = next(h for h in logging.getLogger().handlers if getattr(h, "baseFilename", None) == str(path))
     handler.maxBytes = 2000
     for i in range(200):
@@ -40,7 +41,8 @@ def test_excepthook_and_loop_handler_report_with_the_log_location() -> None:
     finally:
         sys.excepthook = old
     assert len(shown) == 2
-    assert "ValueError: boom" in shown[0][0] and "Traceback" in shown[0][1]
+    assert "ValueError: boom" in shown[0][0]
+    assert "Traceback" in shown[0][1]
     assert "KeyError" in shown[1][0]
 
 
@@ -49,4 +51,5 @@ def test_reporter_limits_dialogs() -> None:
     r = logging_setup.CrashReporter(lambda s, d: shown.append(s), limit=2)
     for i in range(5):
         r.report(f"e{i}", "")
-    assert shown == ["e0", "e1"] and r.count == 5
+    assert shown == ["e0", "e1"]
+    assert r.count == 5

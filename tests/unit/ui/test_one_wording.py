@@ -125,7 +125,7 @@ def test_humanize_imports_nothing() -> None:
 # ----- the surfaces agree
 
 
-def test_cli_status_and_popup_say_the_same(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_cli_status_and_popup_say_the_same(qtbot) -> None:
     from trayapp.cli.status import render
     from trayapp.core.clock import FakeClock
     from trayapp.ui.gauges import GaugeRow
@@ -207,13 +207,13 @@ def _colour_literals(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and COLOUR.search(node.value):
-            found.append(f"{node.lineno}: {COLOUR.search(node.value).group()}")  # type: ignore[union-attr]
+            found.append(f"{node.lineno}: {COLOUR.search(node.value).group()}")
         elif (
             isinstance(node, ast.Call)
             and getattr(node.func, "id", getattr(node.func, "attr", "")) == "QColor"
         ):
             if node.args and all(isinstance(a, ast.Constant) and isinstance(a.value, int) for a in node.args):
-                found.append(f"{node.lineno}: QColor{tuple(a.value for a in node.args)}")  # type: ignore[attr-defined]
+                found.append(f"{node.lineno}: QColor{tuple(a.value for a in node.args)}")
     return found
 
 
@@ -231,7 +231,7 @@ def test_theme_has_every_level_in_every_palette() -> None:
         assert set(levels) == set(Level)
 
 
-def test_notification_icon_files_use_the_icon_palette(qapp) -> None:  # type: ignore[no-untyped-def]
+def test_notification_icon_files_use_the_icon_palette(qapp) -> None:
     from PySide6.QtGui import QImage
 
     svg = (ROOT / "resources" / "icons" / "claude-watch.svg").read_text()

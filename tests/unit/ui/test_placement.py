@@ -34,7 +34,8 @@ def test_empty_tray_geometry_uses_the_cursor() -> None:
     for empty in (None, Rect(0, 0, 0, 0)):
         x, y = place_popup(SIZE, empty, (1200, 10), avail, SCREEN)
         assert (x, y) != (0, 0)
-        assert y >= 32 and x + SIZE[0] <= 1280
+        assert y >= 32
+        assert x + SIZE[0] <= 1280
 
 
 def test_popup_taller_than_the_screen_is_clamped_to_the_top() -> None:
@@ -45,7 +46,8 @@ def test_popup_taller_than_the_screen_is_clamped_to_the_top() -> None:
 def test_top_right_corner_without_reserved_space_is_a_top_panel() -> None:
     # Xvfb + trayer, no window manager: available == screen, icon at the top-right corner.
     x, y = place_popup(SIZE, Rect(1257, 1, 22, 30), (1268, 16), SCREEN, SCREEN)
-    assert y == 31 + GAP and x + SIZE[0] == 1280 - GAP
+    assert y == 31 + GAP
+    assert x + SIZE[0] == 1280 - GAP
 
 
 def test_reserved_strip_names_the_edge() -> None:

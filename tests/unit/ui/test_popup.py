@@ -62,7 +62,8 @@ def test_no_scoped_limits_means_just_two_gauges(popup) -> None:
 def test_stale_state_shows_a_banner_and_grey_gauges(popup) -> None:
     popup.set_state(account_state(stale=True, age=3 * 3600))
     assert not popup.banner.isHidden()
-    assert "stale" in popup.banner.text().lower() and "3 h ago" in popup.banner.text()
+    assert "stale" in popup.banner.text().lower()
+    assert "3 h ago" in popup.banner.text()
     assert all(g.level() is Level.STALE for g in popup.gauges())
     assert all(g.pace_text() == "" for g in popup.gauges())
 
@@ -72,7 +73,8 @@ def test_each_error_kind_shows_its_fix(popup, kind) -> None:
     popup.set_state(account_state(error=error(kind)))
     assert not popup.banner.isHidden()
     assert popup.banner_is_error
-    assert popup.banner.text() and popup.banner.text() != "failed"
+    assert popup.banner.text()
+    assert popup.banner.text() != "failed"
     if kind is ErrorKind.AUTH:
         assert popup.banner.text().startswith("Login expired: open Claude Code")
 
@@ -104,7 +106,8 @@ def test_countdown_ticks_only_while_visible(popup, qtbot) -> None:
     popup._tick()
     assert popup.gauge("five_hour").reset_text().startswith("resets in 30 s")
     qtbot.keyClick(popup, Qt.Key.Key_Escape)
-    assert popup.isHidden() and not popup.ticking
+    assert popup.isHidden()
+    assert not popup.ticking
 
 
 def test_range_switch_reloads_history_and_is_announced(popup, qtbot) -> None:
@@ -133,11 +136,13 @@ def test_add_panel_puts_sections_below_the_timeline(popup, qtbot) -> None:
     qtbot.waitExposed(popup)
     panel = QLabel("Local usage today: 1.2 M tokens")
     popup.add_panel(panel)  # added while open: it must be shown and laid out at once
-    assert popup.isAncestorOf(panel) and panel.isVisible()
+    assert popup.isAncestorOf(panel)
+    assert panel.isVisible()
     timeline = popup.timeline.geometry()
     below = panel.geometry()
     assert popup.timeline.parentWidget() is panel.parentWidget()  # one coordinate system
-    assert timeline.height() > 0 and below.height() > 0
+    assert timeline.height() > 0
+    assert below.height() > 0
     assert below.top() > timeline.bottom()
 
 
@@ -149,7 +154,9 @@ def test_theme_setting_switches_palette(popup) -> None:
         "alerts.weekly_thresholds": [60],
     }
     popup.apply_settings(settings.get)
-    assert popup.theme.dark and popup.range_key == "7d" and popup.thresholds == (50, 60, 80)
+    assert popup.theme.dark
+    assert popup.range_key == "7d"
+    assert popup.thresholds == (50, 60, 80)
     settings["ui.theme"] = "light"
     popup.apply_settings(settings.get)
     assert not popup.theme.dark
@@ -203,13 +210,15 @@ def test_focus_loss_closes_except_right_after_opening(popup, qtbot) -> None:
     assert not popup.isActiveWindow()
     popup.clock.advance(FOCUS_GRACE - 0.1)
     popup._hide_if_inactive()  # just opened: a focus bounce takes focus back instead of closing
-    assert popup.isVisible() and reactivated == [True]
+    assert popup.isVisible()
+    assert reactivated == [True]
     popup.clock.advance(0.2)  # past the grace period on the popup's (fake) monotonic clock
     popup._hide_if_inactive()
-    assert popup.isHidden() and reactivated == [True]
+    assert popup.isHidden()
+    assert reactivated == [True]
 
 
-def test_body_scrolls_instead_of_outgrowing_the_screen(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_body_scrolls_instead_of_outgrowing_the_screen(qtbot) -> None:
     from PySide6.QtWidgets import QLabel
 
     from trayapp.ui.popup import Popup
@@ -253,7 +262,8 @@ def test_gauges_timeline_and_panels_fit_a_small_screen_by_scrolling(popup) -> No
     assert popup.height() <= 728
     assert popup.body_scroll.verticalScrollBar().maximum() > 0  # the rest is a scroll away
     # The header (title, refresh and settings) and the footer stay outside the scrolling body.
-    assert not popup.body.isAncestorOf(popup.title) and not popup.body.isAncestorOf(popup.footer)
+    assert not popup.body.isAncestorOf(popup.title)
+    assert not popup.body.isAncestorOf(popup.footer)
 
 
 def test_a_reading_that_adds_gauges_while_open_keeps_the_popup_on_screen(popup) -> None:
@@ -272,10 +282,12 @@ def test_a_reading_that_adds_gauges_while_open_keeps_the_popup_on_screen(popup) 
         panel.setMinimumHeight(150)
         popup.add_panel(panel)
     popup.set_state(_five_gauges())  # grows while showing
-    assert all(row.isVisible() for row in popup._gauges.values()) and popup.extra_row.isVisible()
+    assert all(row.isVisible() for row in popup._gauges.values())
+    assert popup.extra_row.isVisible()
     g = popup.frameGeometry()
     assert g.height() <= screen.height() - 72
-    assert screen.top() <= g.top() and g.bottom() <= screen.bottom()
+    assert screen.top() <= g.top()
+    assert g.bottom() <= screen.bottom()
 
 
 def test_panels_follow_the_popup_theme_not_the_system_palette(popup) -> None:
@@ -291,7 +303,8 @@ def test_panels_follow_the_popup_theme_not_the_system_palette(popup) -> None:
     popup.add_panel(sessions)
     popup.add_panel(usage)
     popup.apply_settings(lambda key: {"ui.theme": "dark"}.get(key, "24h" if "range" in key else 50))
-    assert DARK.text in sessions.heading.styleSheet() and DARK.text in usage.today.styleSheet()
+    assert DARK.text in sessions.heading.styleSheet()
+    assert DARK.text in usage.today.styleSheet()
     assert DARK.muted in usage.caption.styleSheet()
     # A session row that arrives later takes the current theme too.
     live = LiveSession("s1", datetime(2026, 3, 1), "app", "/work/app", None, "Opus", None, 40.0, None,
@@ -299,4 +312,5 @@ def test_panels_follow_the_popup_theme_not_the_system_palette(popup) -> None:
     sessions.set_sessions([live])
     assert DARK.text in sessions.rows[0].title.styleSheet()
     popup.apply_settings(lambda key: {"ui.theme": "light"}.get(key, "24h" if "range" in key else 50))
-    assert LIGHT.text in sessions.rows[0].title.styleSheet() and LIGHT.text in usage.heading.styleSheet()
+    assert LIGHT.text in sessions.rows[0].title.styleSheet()
+    assert LIGHT.text in usage.heading.styleSheet()

@@ -23,7 +23,7 @@ def rows(util: float) -> list[tuple[datetime, str, float, None]]:
 
 
 @pytest.mark.qt_loop
-async def test_an_awaitable_answer_is_drawn_when_it_arrives(qtbot) -> None:  # type: ignore[no-untyped-def]
+async def test_an_awaitable_answer_is_drawn_when_it_arrives(qtbot) -> None:
     popup = Popup(FakeClock(NOW))
     qtbot.addWidget(popup)
     popup.set_state(account_state(window_state("five_hour", 40.0, timedelta(hours=2))))
@@ -43,7 +43,7 @@ async def test_an_awaitable_answer_is_drawn_when_it_arrives(qtbot) -> None:  # t
 
 
 @pytest.mark.qt_loop
-async def test_a_late_answer_to_an_older_reload_is_dropped(qtbot) -> None:  # type: ignore[no-untyped-def]
+async def test_a_late_answer_to_an_older_reload_is_dropped(qtbot) -> None:
     popup = Popup(FakeClock(NOW))
     qtbot.addWidget(popup)
     popup.set_state(account_state(window_state("five_hour", 40.0, timedelta(hours=2))))

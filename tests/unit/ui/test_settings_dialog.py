@@ -27,7 +27,9 @@ def test_every_schema_setting_has_an_editor_of_its_type(dialog) -> None:
     assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == sections_in_order()
     assert isinstance(dialog.editors["alerts.enabled"], QCheckBox)
     spin = dialog.editors["poll.interval_minutes"]
-    assert isinstance(spin, QSpinBox) and spin.minimum() == 2 and spin.maximum() == 120
+    assert isinstance(spin, QSpinBox)
+    assert spin.minimum() == 2
+    assert spin.maximum() == 120
     assert isinstance(dialog.editors["ui.theme"], QComboBox)
     assert isinstance(dialog.editors["alerts.five_hour_thresholds"], QLineEdit)
     assert dialog.editor_text("alerts.five_hour_thresholds") == "50,75,90,100"
@@ -46,7 +48,8 @@ def test_round_trip_persists_and_announces(dialog, qtbot) -> None:
     again = st.load()
     assert again.get("alerts.five_hour_thresholds") == [60, 85, 95]
     assert again.get("alerts.quiet_hours") == "22:00-07:00"
-    assert again.get("ui.theme") == "dark" and again.get("poll.interval_minutes") == 10
+    assert again.get("ui.theme") == "dark"
+    assert again.get("poll.interval_minutes") == 10
     # Re-opening shows the saved values.
     assert SettingsDialog(again, set_autostart=None).editor_text("ui.theme") == "dark"
 
@@ -78,13 +81,16 @@ def test_xdg_autostart_for_real(tmp_path, monkeypatch) -> None:
     path = autostart.enable(["/opt/claude watch/claude-watch"])
     assert path == tmp_path / "xdg" / "autostart" / "claude-watch.desktop"
     text = path.read_text()
-    assert "Exec='/opt/claude watch/claude-watch'" in text and "Name=Claude Watch" in text
+    assert "Exec='/opt/claude watch/claude-watch'" in text
+    assert "Name=Claude Watch" in text
     assert autostart.is_enabled()
     autostart.disable()
-    assert not path.exists() and not autostart.is_enabled()
+    assert not path.exists()
+    assert not autostart.is_enabled()
     autostart.disable()  # idempotent
 
 
 def test_autostart_default_command_is_runnable() -> None:
     cmd = autostart.launch_command()
-    assert cmd and (cmd[0].endswith("claude-watch") or cmd[-1] == "trayapp")
+    assert cmd
+    assert cmd[0].endswith("claude-watch") or cmd[-1] == "trayapp"

@@ -26,7 +26,8 @@ def test_rows_outside_the_span_are_dropped_and_windows_grouped_in_order() -> Non
     series = build_series(rows, since, NOW, order=["seven_day", "five_hour"])
     assert [s.window_id for s in series] == ["seven_day", "five_hour"]
     pts = series[1].points()
-    assert pts[0][0] >= since.timestamp() and pts[-1][0] <= NOW.timestamp()
+    assert pts[0][0] >= since.timestamp()
+    assert pts[-1][0] <= NOW.timestamp()
 
 
 def test_reset_markers_where_resets_at_moves_on() -> None:
@@ -72,14 +73,20 @@ def test_decimate_keeps_short_input_untouched() -> None:
 
 def test_axis_maps_time_and_percent_to_pixels() -> None:
     ax = Axis(t0=0.0, t1=100.0, left=10, top=20, width=200, height=100)
-    assert ax.x(0) == 10 and ax.x(100) == 210 and ax.x(50) == 110
-    assert ax.y(0) == 120 and ax.y(100) == 20 and ax.y(150) == 20 and ax.y(-5) == 120
+    assert ax.x(0) == 10
+    assert ax.x(100) == 210
+    assert ax.x(50) == 110
+    assert ax.y(0) == 120
+    assert ax.y(100) == 20
+    assert ax.y(150) == 20
+    assert ax.y(-5) == 120
     assert ax.t_at(110) == 50
 
 
 def test_view_span_leaves_room_for_the_projection() -> None:
     since, end = view_span(NOW, "24h")
-    assert since == NOW - timedelta(hours=24) and end > NOW
+    assert since == NOW - timedelta(hours=24)
+    assert end > NOW
     since7, _ = view_span(NOW, "7d")
     assert since7 == NOW - timedelta(days=7)
 
@@ -99,7 +106,9 @@ def test_widget_projection_and_hover(qtbot) -> None:
     rows = samples(NOW - timedelta(hours=2), 24, util=lambda i: float(i) * 1.6)
     tl.set_data(rows, state, NOW, "24h")
     start, v0, end, v1 = tl.projections["five_hour"]
-    assert v0 == 40.0 and end == (NOW + timedelta(hours=2)).timestamp() and v1 == 80.0
+    assert v0 == 40.0
+    assert end == (NOW + timedelta(hours=2)).timestamp()
+    assert v1 == 80.0
     x = tl._axis().x((NOW - timedelta(minutes=60)).timestamp())
     assert tl.hover_text(x).endswith("5-hour 19%")
     tl.grab()  # paints without error

@@ -103,5 +103,6 @@ def test_tooltip_and_icon_follow_state(qtbot) -> None:
 def test_tomorrow_morning() -> None:
     evening = datetime(2026, 8, 10, 21, 0, tzinfo=UTC)
     nxt = tomorrow_morning(evening)
-    assert nxt > evening and nxt.astimezone().hour == 8
+    assert nxt > evening
+    assert nxt.astimezone().hour == 8
     assert nxt - evening <= timedelta(days=1)

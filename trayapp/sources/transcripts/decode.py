@@ -58,12 +58,12 @@ class _Message(msgspec.Struct):
 class _Line(msgspec.Struct):
     type: str | None = None
     timestamp: datetime | None = None
-    sessionId: str | None = None  # noqa: N815 (wire name)
+    sessionId: str | None = None
     cwd: str | None = None
-    requestId: str | None = None  # noqa: N815
-    isSidechain: bool | None = None  # noqa: N815
+    requestId: str | None = None
+    isSidechain: bool | None = None
     message: _Message | None = None
-    costUSD: Cost | None = None  # noqa: N815
+    costUSD: Cost | None = None
 
 
 # Lenient twins for odd lines (floats, nulls, negative counts): tried only when the fast shape fails.
@@ -91,12 +91,12 @@ class _LooseMessage(msgspec.Struct):
 class _LooseLine(msgspec.Struct):
     type: str | None = None
     timestamp: str | None = None
-    sessionId: str | None = None  # noqa: N815
+    sessionId: str | None = None
     cwd: str | None = None
-    requestId: str | None = None  # noqa: N815
-    isSidechain: bool | None = None  # noqa: N815
+    requestId: str | None = None
+    isSidechain: bool | None = None
     message: _LooseMessage | None = None
-    costUSD: float | None = None  # noqa: N815
+    costUSD: float | None = None
 
 
 _DECODER = msgspec.json.Decoder(_Line)

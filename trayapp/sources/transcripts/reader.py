@@ -123,7 +123,7 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
                     le = m.find(b"\n", i, cut)
                     try:
                         rec = decode_line(m[ls:le], woff + ls, path, session_hint, file_id)
-                    except Exception:  # noqa: BLE001 - whatever one line raises, it is only that line
+                    except Exception:
                         rec = False
                     if rec is False:
                         malformed += 1
@@ -147,7 +147,7 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
                 if MARKER in tail:
                     try:
                         rec = decode_line(tail, pos, path, session_hint, file_id)
-                    except Exception:  # noqa: BLE001 - as above
+                    except Exception:
                         rec = False
                     if rec is False:
                         malformed += 1
@@ -201,7 +201,7 @@ def scan_many(tasks: list[tuple[int, str, int, int, str, bool]]) -> list[RangeRe
     for task in tasks:
         try:
             out.append(scan_range(*task))
-        except Exception as exc:  # noqa: BLE001 - one file never stops the scan of the others
+        except Exception as exc:
             out.append(RangeResult(task[0], [], -1, 0, 0, task[5], [], f"{type(exc).__name__}: {exc}"))
     return out
 

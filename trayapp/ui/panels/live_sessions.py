@@ -73,10 +73,10 @@ class ContextBar(QWidget):
     def colour(self) -> QColor:
         return QColor(self.theme.levels[level_for(self.percent or 0)])
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+    def sizeHint(self) -> QSize:
         return QSize(120, 4)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(Qt.PenStyle.NoPen)
@@ -174,11 +174,11 @@ class LiveSessionsPanel(QWidget):
         )
         self.adjustSize()
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.visibility_changed.emit(True)
 
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt API)
+    def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self.visibility_changed.emit(False)
 
