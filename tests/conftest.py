@@ -18,6 +18,15 @@ os.environ["NO_COLOR"] = "1"
 # Quieten Qt's harmless multimedia and offscreen chatter in test logs.
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false;qt.qpa.*=false")
 
+# Fixtures shared across the test folders (which mirror the package): the loopback usage server and
+# credentials, the ledger's transcript cases, alert channels' servers and keyring, status line dirs.
+pytest_plugins = [
+    "tests.helpers.fixtures_usage",
+    "tests.helpers.fixtures_ledger",
+    "tests.helpers.fixtures_channels",
+    "tests.helpers.fixtures_statusline",
+]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from tests.helpers.fixtures_channels import SettingsDict, make_alert
 from tests.helpers.loopback_servers import AnthropicServer
-from tests.unit.channels.conftest import SettingsDict, make_alert
 from trayapp.channels import quips
 from trayapp.core.clock import FakeClock
 from trayapp.core.models import AlertKind, Level

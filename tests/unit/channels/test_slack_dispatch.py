@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.helpers.fixtures_channels import SettingsDict, Sleeper, make_alert
 from tests.helpers.loopback_servers import AnthropicServer, SlackServer, TelegramServer
-from tests.unit.channels.conftest import SettingsDict, Sleeper, make_alert
 from trayapp.channels import slack as sl
 from trayapp.channels.base import Delivery
 from trayapp.channels.dispatcher import Dispatcher

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.channels.conftest import SettingsDict, make_alert
+from tests.helpers.fixtures_channels import SettingsDict, make_alert
 from trayapp import paths
 from trayapp.channels import sound
 from trayapp.core.clock import FakeClock

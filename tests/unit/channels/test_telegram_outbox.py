@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from tests.helpers.fixtures_channels import SettingsDict, Sleeper, make_alert
 from tests.helpers.loopback_servers import AnthropicServer, TelegramServer
-from tests.unit.channels.conftest import SettingsDict, Sleeper, make_alert
 from trayapp.channels.dispatcher import Dispatcher
 from trayapp.channels.quips import QuipWriter
 from trayapp.channels.telegram import TelegramChannel

@@ -10,9 +10,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from tests.helpers.statusline_support import NOW
 from trayapp.statusline import capture, parse
-
-from .support import NOW
 
 
 def make(

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.statusline_support import FULL, run_process
 from trayapp.core.models import Source
 from trayapp.demo import DemoHandle, start_demo
-
-from .support import FULL, run_process
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.statusline_support import FULL
 from trayapp.cli.statusline import main as cli_main
 from trayapp.statusline import install
-
-from .support import FULL
 
 OURS = "/opt/cw/bin/claude-watch statusline"
 ORIGINAL_TEXT = """{

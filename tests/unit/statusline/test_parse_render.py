@@ -6,13 +6,12 @@ import json
 
 import pytest
 
+from tests.helpers.statusline_support import EXAMPLES, NOW, example
 from trayapp.core.humanize import format_countdown
 from trayapp.core.models import level_for
 from trayapp.statusline import parse, render
 from trayapp.statusline.fastpaths import DEFAULT_SEGMENTS
 from trayapp.statusline.render import colour_code
-
-from .support import EXAMPLES, NOW, example
 
 
 def norm(data: dict, now: float = NOW) -> tuple[dict, list[str]]:

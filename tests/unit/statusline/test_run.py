@@ -12,9 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers.statusline_support import EXAMPLES, FULL, run_inprocess, run_process
 from trayapp.statusline import fastpaths
-
-from .support import EXAMPLES, FULL, run_inprocess, run_process
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

@@ -6,7 +6,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-from tests.unit.tracking.conftest import S1, S2, S3
+from tests.helpers.fixtures_ledger import S1, S2, S3
 
 
 def test_scan_counts_each_request_once(cases: Path, tracker) -> None:

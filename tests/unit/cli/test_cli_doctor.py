@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.unit.engine.conftest import write_credentials
+from tests.helpers.fixtures_usage import write_credentials
 from trayapp.core.models import ErrorKind, FetchError
 from trayapp.store.usage_repo import UsageRepo
 

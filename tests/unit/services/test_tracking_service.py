@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.unit.tracking.conftest import S1
+from tests.helpers.fixtures_ledger import S1
 from trayapp import paths
 from trayapp.core.clock import FakeClock
 from trayapp.core.humanize import format_tokens

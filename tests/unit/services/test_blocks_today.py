@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.tracking.conftest import S1
+from tests.helpers.fixtures_ledger import S1
 from trayapp.core.blocks import BlockEntry, active_block, identify_blocks
 
 H = 3_600_000

@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.helpers.statusline_support import FULL, write_capture
 from trayapp.core.clock import FakeClock
 from trayapp.core.models import Level
 from trayapp.services.live_sessions import LiveSessionsService
@@ -21,8 +22,6 @@ from trayapp.ui.panels.live_sessions import (
     make_panel,
 )
 from trayapp.ui.theme import DARK, LIGHT
-
-from .support import FULL, write_capture
 
 
 def test_detail_text() -> None:

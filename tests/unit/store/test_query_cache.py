@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.unit.tracking.conftest import S1
+from tests.helpers.fixtures_ledger import S1
 from trayapp.core.aggregate import period_ranges
 from trayapp.services.ledger_writer import scan
 from trayapp.store.ledger import LedgerRepo

@@ -11,12 +11,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.helpers.statusline_support import FULL, write_capture
 from trayapp.core.clock import FakeClock
 from trayapp.runtime import HealthRegistry, LoopHealth
 from trayapp.services.live_sessions import LiveSessionsService
 from trayapp.sources.statusline_capture import LiveSession
-
-from .support import FULL, write_capture
 
 
 async def until(condition: Callable[[], object], timeout: float = 5.0) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.unit.engine.conftest import write_credentials
+from tests.helpers.fixtures_usage import write_credentials
 from trayapp.core.clock import FakeClock
 from trayapp.core.models import ErrorKind
 from trayapp.core.poll_policy import BACKOFF_BASE

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.engine.conftest import write_credentials
+from tests.helpers.fixtures_usage import write_credentials
 from trayapp.core.clock import FakeClock
 from trayapp.core.models import ErrorKind, Source, UsageSnapshot, Window, WindowKind
 from trayapp.core.poll_policy import Wait
@@ -227,7 +227,7 @@ async def test_the_token_never_reaches_logs_or_the_database(
 ) -> None:
     import logging
 
-    from tests.unit.engine.conftest import TOKEN
+    from tests.helpers.fixtures_usage import TOKEN
 
     caplog.set_level(logging.DEBUG)
     db = tmp_path / "db.sqlite3"

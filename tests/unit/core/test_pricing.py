@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.tracking.conftest import PRICES
+from tests.helpers.fixtures_ledger import PRICES
 from trayapp.core.pricing import PriceTable, group_cost, parse_override
 
 

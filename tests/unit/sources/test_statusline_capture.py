@@ -6,11 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.helpers.statusline_support import FULL, NOW
 from trayapp.core.models import Source, WindowKind
 from trayapp.sources import statusline_capture as sc
 from trayapp.statusline import capture, parse
-
-from .support import FULL, NOW
 
 
 def store(state: Path, payload: dict, at: float) -> None:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.tracking.conftest import FIX, PRICES
+from tests.helpers.fixtures_ledger import FIX, PRICES
 from trayapp.core.pricing import PriceTable
 from trayapp.services import ledger_writer
 from trayapp.services.ledger_writer import scan

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.engine.test_cli_doctor import doctor
-from tests.unit.engine.test_cli_status import run_status
+from tests.unit.cli.test_cli_doctor import doctor
+from tests.unit.cli.test_cli_status import run_status
 from trayapp.core.clock import FakeClock
 from trayapp.core.models import ErrorKind, Source, UsageSnapshot, Window, WindowKind
 from trayapp.demo import DemoHandle

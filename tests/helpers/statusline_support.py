@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "statusline"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "statusline"
 EXAMPLES = sorted(FIXTURES.glob("*.json"))
 # 2026-08-10 10:00 UTC: before the resets in stdin-2.1.220-full.json (five_hour 1786370400).
 NOW = 1786356000.0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.tracking.conftest import FIX
+from tests.helpers.fixtures_ledger import FIX
 from trayapp.__main__ import main
 
 
@@ -103,7 +103,7 @@ def test_reports_and_exports_do_not_write_today_cost(cases: Path, capsys) -> Non
 
 
 def test_report_while_another_process_writes_the_ledger(cases: Path, capsys, monkeypatch) -> None:
-    from tests.unit.tracking.conftest import S1
+    from tests.helpers.fixtures_ledger import S1
     from trayapp.store.ledger import LedgerRepo
 
     saved = _report(capsys, "daily", "--json")

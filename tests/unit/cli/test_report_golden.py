@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.tracking.conftest import FIX
+from tests.helpers.fixtures_ledger import FIX
 from trayapp.__main__ import main
 
 GOLDEN = Path(__file__).parents[2] / "fixtures" / "report-golden"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.engine.conftest import TOKEN
+from tests.helpers.fixtures_usage import TOKEN
 from trayapp.core.models import ErrorKind
 from trayapp.demo import DemoHandle
 from trayapp.sources.usage_api import (

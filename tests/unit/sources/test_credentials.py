@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.unit.engine.conftest import NOW, TOKEN, write_credentials
+from tests.helpers.fixtures_usage import NOW, TOKEN, write_credentials
 from trayapp.core.models import ErrorKind
 from trayapp.sources.credentials import (
     KEYCHAIN_SERVICE,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.tracking.conftest import S1
+from tests.helpers.fixtures_ledger import S1
 from trayapp.__main__ import main
 from trayapp.core.ledger import MAX_TOKENS
 from trayapp.services import ledger_writer

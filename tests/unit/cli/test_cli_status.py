@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.unit.engine.conftest import write_credentials
+from tests.helpers.fixtures_usage import write_credentials
 from trayapp.demo import DemoHandle
 
 

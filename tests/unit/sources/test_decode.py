@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.unit.tracking.conftest import FIX, S1
+from tests.helpers.fixtures_ledger import FIX, S1
 from trayapp.core.ledger import merge_into
 from trayapp.sources.transcripts.decode import parse_timestamp_ms
 from trayapp.sources.transcripts.reader import scan_range

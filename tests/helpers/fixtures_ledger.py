@@ -11,8 +11,8 @@ from trayapp.core.pricing import PriceTable
 from trayapp.services.ledger_service import Tracker
 from trayapp.store.ledger import LedgerRepo
 
-FIX = Path(__file__).parents[2] / "fixtures" / "transcripts"
-PRICES = Path(__file__).parents[3] / "resources" / "pricing.json"
+FIX = Path(__file__).parents[1] / "fixtures" / "transcripts"
+PRICES = Path(__file__).parents[2] / "resources" / "pricing.json"
 S1 = "11111111-1111-4111-8111-111111111111"
 S2 = "22222222-2222-4222-8222-222222222222"
 S3 = "33333333-3333-4333-8333-333333333333"
