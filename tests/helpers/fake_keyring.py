@@ -14,7 +14,10 @@ from keyrings.alt.file import PlaintextKeyring
 class MemoryKeyring(KeyringBackend):
     """A keyring that keeps values in a dict; ``block`` makes every call hang (locked keyring)."""
 
-    priority = 10
+    # Tests hand it to SecretStore (or name it in PYTHON_KEYRING_BACKEND); it must never win
+    # keyring's own discovery, which ranks every imported backend class: with a higher priority
+    # than Secret Service, the integration tests' real keyring would be this dict.
+    priority = 0.1
 
     def __init__(self) -> None:
         super().__init__()
