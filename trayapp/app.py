@@ -149,16 +149,22 @@ class ClaudeWatch:
         self.tooltip_timer.start()
         self._on_stop("tooltip timer", _later(self.tooltip_timer.stop))
 
-    def start_usage(self) -> None:
-        """Start the usage service (or the demo) and route its states to the UI and alerts."""
+    async def start_usage(self) -> None:
+        """Start the usage service (or the demo) and route its states to the UI and alerts. The
+        engine opens the database and reads the last reading on a worker thread, not the GUI's."""
+        from trayapp.runtime import run_blocking
+        from trayapp.services.usage_engine import create_engine
+        from trayapp.services.usage_service import UsageService
+
         if self.demo:
             from trayapp.demo import start_demo
 
             demo = self.demo_handle = start_demo()
             self._on_stop("demo server", _later(demo.stop))
-        from trayapp.services.usage_service import UsageService
-
-        usage = self.usage = UsageService(self.settings, clock=self.clock, demo=self.demo_handle)
+        engine = await run_blocking(
+            create_engine, demo=self.demo_handle, clock=self.clock, settings=self.settings
+        )
+        usage = self.usage = UsageService(engine, settings=self.settings)
         usage.state_changed.connect(self.on_state)
         usage.start()
         self._on_stop("usage", usage.stop)
@@ -372,7 +378,7 @@ class ClaudeWatch:
         if self.single is not None:
             self.single.activation_requested.connect(self.show_dashboard)
         self._report_loop_health()
-        self.start_usage()
+        await self.start_usage()
         self.start_tracking()
         self.watch_settings()
         self.start_alert_outbox()

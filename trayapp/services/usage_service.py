@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -27,6 +27,9 @@ from trayapp.core.models import AccountState
 from trayapp.runtime import LoopHealth, run_blocking, spawn
 from trayapp.services.usage_engine import UsageEngine, create_engine
 from trayapp.settings import Settings
+
+if TYPE_CHECKING:
+    from trayapp.demo import DemoHandle
 
 log = logging.getLogger(__name__)
 
@@ -40,22 +43,16 @@ class UsageService(QObject):
 
     def __init__(
         self,
-        engine: UsageEngine | Any = None,
+        engine: UsageEngine,
         *,
-        clock: Clock | None = None,
-        demo: Any = None,
+        settings: Settings | None = None,
         parent: QObject | None = None,
     ) -> None:
-        """``UsageService(engine)``, or ``UsageService(settings, clock=..., demo=...)`` to build the
-        standard engine (settings: a :class:`trayapp.settings.Settings` or None to load them).
-        Built from settings, it follows ``poll.interval_minutes`` as the settings change."""
+        """Drive ``engine``; with ``settings``, follow ``poll.interval_minutes`` as they change."""
         super().__init__(parent)
         self._unfollow: Callable[[], None] | None = None
-        if not isinstance(engine, UsageEngine):
-            settings = engine
-            engine = create_engine(demo=demo, clock=clock, settings=settings)
-            if isinstance(settings, Settings):
-                self._unfollow = settings.subscribe("poll.interval_minutes", self._settings_changed)
+        if settings is not None:
+            self._unfollow = settings.subscribe("poll.interval_minutes", self._settings_changed)
         self.engine: UsageEngine = engine
         self._task: asyncio.Task[None] | None = None
         self._manual: asyncio.Task[AccountState] | None = None
@@ -63,6 +60,15 @@ class UsageService(QObject):
         self._lock = asyncio.Lock()
         self._last_emitted_error: object = None
         self._health = LoopHealth("usage service loop")
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings | None = None, *, clock: Clock | None = None, demo: DemoHandle | None = None
+    ) -> UsageService:
+        """The standard engine built from ``settings`` (None: load them). Blocking: it opens the
+        database; the app builds the engine on a worker thread instead (``create_engine``)."""
+        engine = create_engine(demo=demo, clock=clock, settings=settings)
+        return cls(engine, settings=settings)
 
     @property
     def state(self) -> AccountState:

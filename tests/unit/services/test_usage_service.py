@@ -97,10 +97,10 @@ async def test_builds_the_standard_engine_from_settings(usage_server: DemoHandle
 
     cfg = st.load()
     cfg.set("poll.interval_minutes", 7)
-    real = UsageService(cfg)
+    real = UsageService.from_settings(cfg)
     assert real.engine.interval == timedelta(minutes=7)
     await real.stop()
-    service = UsageService(cfg, demo=usage_server)
+    service = UsageService.from_settings(cfg, demo=usage_server)
     assert service.engine.interval == timedelta(seconds=20)  # the demo runs on accelerated time
     assert service.engine.client.base_url == usage_server.base_url
     service.start()

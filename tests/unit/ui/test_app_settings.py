@@ -103,7 +103,7 @@ async def test_usage_and_tracking_services_follow_their_settings(qapp) -> None:
     from trayapp.services.usage_service import UsageService
 
     cfg = st.load()
-    usage = UsageService(cfg)
+    usage = UsageService.from_settings(cfg)
     tracking = TrackingService(cfg, workers=1)
     applied: list[object] = []
     tracking.apply_settings = applied.append
