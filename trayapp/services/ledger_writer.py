@@ -35,7 +35,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (warm-sta
 
 if TYPE_CHECKING:
     import multiprocessing.context
-    from concurrent.futures import Future
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     from trayapp.sources.transcripts.reader import RangeResult
 
@@ -151,8 +151,12 @@ def scan(
     *,
     progress: ProgressFn | None = None,
     workers: int | None = None,
+    pool_min_bytes: int = POOL_MIN_BYTES,
 ) -> ScanStats:
-    """Bring the ledger up to date with the transcripts under ``roots`` (default: discovered roots)."""
+    """Bring the ledger up to date with the transcripts under ``roots`` (default: discovered roots).
+
+    Reads of ``pool_min_bytes`` or more go through a process pool of ``workers``; where the pool
+    cannot start (no writable ``/dev/shm`` for its semaphores) the scan runs in this process."""
     t0 = time.perf_counter()
     roots = transcript_roots() if roots is None else roots
     stats = ScanStats(roots=[str(r) for r in roots])
@@ -165,7 +169,9 @@ def scan(
         progress(0, total)
     if workers is None:
         workers = min(os.cpu_count() or 1, 4)
-    use_pool = workers > 1 and total >= POOL_MIN_BYTES and len(jobs) > 0
+    use_pool = workers > 1 and total >= pool_min_bytes and len(jobs) > 0
+    pool = _start_pool(workers) if use_pool else None
+    use_pool = pool is not None
     if jobs:
         # Imported only when there is something to read: a warm rescan never needs the decoder.
         from trayapp.sources.transcripts.reader import scan_many
@@ -188,11 +194,10 @@ def scan(
             progress(min(done_bytes, total), total)
 
     try:
-        if use_pool:
-            # Imported here: a warm scan (the common case) never needs them.
-            from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        if pool is not None:
+            from concurrent.futures import FIRST_COMPLETED, wait
 
-            with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+            with pool:
                 futures: set[Future[list[RangeResult]]] = {pool.submit(scan_many, t) for t in tasks}
                 while futures:
                     done, futures = wait(futures, return_when=FIRST_COMPLETED)
@@ -345,6 +350,21 @@ def _split(jobs: list[_Job], workers: int) -> list[Task]:
     if current:
         tasks.append(current)
     return tasks
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor | None:
+    """A process pool of ``workers``, or None where one cannot start (its semaphores need a
+    writable ``/dev/shm``; some sandboxes and chroots have none)."""
+    # Imported here: a warm scan (the common case) never needs it.
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    except (OSError, ImportError) as exc:
+        import logging
+
+        logging.getLogger(__name__).warning("scan pool unavailable, reading in one process: %s", exc)
+        return None
 
 
 def _context() -> multiprocessing.context.BaseContext:
