@@ -1,16 +1,19 @@
 # Claude Watch: two commands set everything up.
 #   make run    create .venv, install, start the app (add ARGS=--demo for the simulated account)
 #   make test   install what the tests need (system packages via apt when root) and run the suite
+#   make package  build the Linux bundle, tarball, .deb, wheel and sdist into dist/
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.stamp-run
 DEV_STAMP := $(VENV)/.stamp-dev
+PKG_STAMP := $(VENV)/.stamp-package
 PYTEST_ARGS ?=
 ARGS ?=
 
-.PHONY: run test lint unit integration screenshots bench bench-scan format lock clean system-deps system-test-deps
+.PHONY: run test lint unit integration screenshots bench bench-scan format lock clean system-deps system-test-deps \
+	package package-smoke
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +26,10 @@ $(RUN_STAMP): pyproject.toml constraints.txt | $(PY)
 $(DEV_STAMP): pyproject.toml constraints.txt | $(PY)
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	@touch $@ $(RUN_STAMP)
+
+$(PKG_STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,package]'
+	@touch $@ $(DEV_STAMP) $(RUN_STAMP)
 
 system-deps:
 	@packaging/system-deps.sh runtime
@@ -41,8 +48,9 @@ lint: $(DEV_STAMP)
 # Unit and integration tests in one run, inside a private desktop session (D-Bus, Xvfb,
 # gnome-keyring, trayer, dunst). Unit tests render offscreen; integration tests start real
 # app processes on the virtual display.
-test: system-test-deps $(DEV_STAMP) lint
+test: system-test-deps $(PKG_STAMP) lint
 	QT_QPA_PLATFORM=offscreen tests/integration/with-services.sh $(PY) -m pytest -q -rs $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory package-smoke
 
 unit: $(DEV_STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -rs tests/unit $(PYTEST_ARGS)
@@ -73,6 +81,17 @@ bench-scan: $(DEV_STAMP)
 format: $(DEV_STAMP)
 	$(VENV)/bin/ruff format trayapp tests bench packaging
 	$(VENV)/bin/ruff check --fix trayapp tests bench packaging
+
+# Linux packages into dist/ (see packaging/build.sh): the one-folder bundle, the portable tarball,
+# the .deb, the wheel and the sdist. DEB_COMPRESS=zstd for a fast .deb (default xz, the smallest).
+package: $(PKG_STAMP)
+	packaging/build.sh $(PY)
+
+# Builds the packages once, installs the .deb (root), runs the installed app in the private desktop
+# session, removes it, then the wheel in a fresh venv (packaging/smoke/smoke.sh; about 2-3 minutes).
+# `make test` runs it last; without root or dpkg it is skipped with a note (an error under CI=true).
+package-smoke: system-test-deps $(PKG_STAMP)
+	packaging/smoke/smoke.sh $(PY)
 
 # Re-pin every dependency to what is installed in .venv now.
 lock: $(DEV_STAMP)
