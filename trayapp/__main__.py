@@ -30,8 +30,21 @@ COMMANDS: dict[str, str] = {
 
 def _build_parser(only: str | None = None):  # type: ignore[no-untyped-def]
     """The argument parser; with ``only`` (a key of COMMANDS) just that command is registered."""
-    from trayapp import __version__
+    import argparse  # already imported by cli._parser
+
     from trayapp.cli._parser import Parser  # argparse without its shutil import
+
+    class _VersionAction(argparse.Action):
+        """``--version`` reads the package metadata only when asked (its import costs every run)."""
+
+        def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+            super().__init__(option_strings, dest, nargs=0, **kwargs)  # type: ignore[arg-type]
+
+        def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+            from trayapp import version
+
+            print(f"claude-watch {version()}")
+            parser.exit()
 
     parser = Parser(
         prog="claude-watch",
@@ -39,7 +52,7 @@ def _build_parser(only: str | None = None):  # type: ignore[no-untyped-def]
             "Claude Watch: your Claude Pro/Max limits in the tray. Run with no command to start the app."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"claude-watch {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     parser.add_argument(
         "--demo", action="store_true", help="use a simulated account (no Claude login needed)"
     )

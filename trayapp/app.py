@@ -1,12 +1,11 @@
 """Composition root of the tray app: builds services and UI in order, wires signals, runs the
 qasync loop, and shuts everything down along one path.
 
-Order: logging and crash handlers, QApplication (names, icon), single-instance claim, settings,
-the usage service (demo server with ``--demo``), the alert dispatcher (desktop and the other
-channels) and the alert service that delivers through it, the tray, the popup. With no system
-tray (offscreen, some GNOME setups) the dashboard opens as an ordinary window and everything
-else keeps working. ``--self-test`` builds the tray and popup
-offscreen-safe, checks the essentials, prints ``SELF-TEST OK`` and exits 0.
+Order: logging and crash handlers, QApplication (names, icon), single-instance claim, settings, the usage
+service (demo server with ``--demo``), the alert dispatcher (desktop and the other channels) and the alert
+service that delivers through it, the tray, the popup, the optional update check. With no system tray
+(offscreen, some GNOME setups) the dashboard opens as an ordinary window and everything else keeps working.
+``--self-test`` builds the tray and popup offscreen-safe, checks the essentials, prints ``SELF-TEST OK``.
 """
 
 from __future__ import annotations
@@ -18,6 +17,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from trayapp.services.update_check import start as start_update_check  # off unless updates.check is on
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QTimer
@@ -382,6 +383,7 @@ class ClaudeWatch:
         self.start_tracking()
         self.watch_settings()
         self.start_alert_outbox()
+        self._on_stop("update check", start_update_check(self.clock, self.settings.get, self._tray_message))
         if os.environ.get("CLAUDE_WATCH_SHOW_DASHBOARD") == "1":
             self.show_dashboard()
         log.info("Claude Watch running (tray available: %s)", self.tray_available)
@@ -392,11 +394,10 @@ class ClaudeWatch:
 
     def _report_loop_health(self) -> None:
         """Long-lived loops report unexpected errors to loop-health.json, which `doctor` reads."""
-        from trayapp import paths
-        from trayapp.runtime import enable_health_file
+        from trayapp import paths, runtime
 
         try:
-            enable_health_file(paths.ensure(paths.state_dir()))
+            runtime.enable_health_file(paths.ensure(paths.state_dir()))
         except OSError as exc:
             log.warning("cannot write the background-work report: %s", exc)
 

@@ -74,6 +74,12 @@ def _thresholds(value: Any) -> str | None:
     return None
 
 
+def _web_address(value: Any) -> str | None:
+    if not str(value).startswith(("https://", "http://")):
+        return "an http:// or https:// address"
+    return None
+
+
 def _timezone(value: Any) -> str | None:
     if value == "":
         return None
@@ -211,6 +217,24 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("quips.model", str, "claude-haiku-4-5", "Model for quips", "Channels"),
     Setting("sound.enabled", bool, False, "Sound effects", "Channels"),
     Setting("sound.volume", int, 60, "Sound volume (%)", "Channels", minimum=0, maximum=100),
+    # --- update check (services/update_check.py): never downloads or runs anything
+    Setting(
+        "updates.check",
+        bool,
+        False,
+        "Check once a day whether a newer version is out",
+        "Updates",
+        "Fetches a small release note from the releases address and shows a notification with its link.",
+    ),
+    Setting(
+        "updates.url",
+        str,
+        "https://api.github.com/repos/claude-watch/claude-watch/releases/latest",
+        "Releases address",
+        "Updates",
+        'GitHub releases/latest JSON, a {"version", "url"} JSON or an Atom feed.',
+        validator=_web_address,
+    ),
 )
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SCHEMA}

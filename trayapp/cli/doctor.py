@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         check_tray,
         check_last_poll,
         check_background_loops,
+        check_updates,
     )
     # Probes are independent and some wait on subprocesses: run them side by side on the io lane.
     futures = [submit(_guarded, probe, now, lane="io") for probe in probes]
@@ -159,6 +160,18 @@ def check_dirs(now: datetime) -> list[Check]:
             )
         )
     return checks
+
+
+def check_updates(now: datetime) -> Check:
+    """The optional update check's last answer (state/update-check.json); it never downloads."""
+    from trayapp import paths, settings, version
+    from trayapp.services.update_check import doctor_line
+
+    enabled = bool(settings.load().get("updates.check"))
+    line = doctor_line(paths.state_dir(), enabled, version())
+    status = WARN if " available " in line else INFO
+    fix = "download it from the link when you choose to" if status == WARN else ""
+    return Check("Updates", status, line, fix)
 
 
 def check_settings(now: datetime) -> Check:

@@ -153,6 +153,12 @@ class Tray(QObject):
         settings.triggered.connect(self.settings_requested)
         m.addAction(settings)
         m.addSeparator()
+        from trayapp import APP_NAME, version
+
+        about = QAction(f"{APP_NAME} {version()}", m)  # the About line: name and version
+        about.setObjectName("about")
+        about.setEnabled(False)
+        m.addAction(about)
         quit_action = QAction("Quit Claude Watch", m)
         quit_action.triggered.connect(self.quit_requested)
         m.addAction(quit_action)

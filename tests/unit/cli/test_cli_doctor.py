@@ -62,3 +62,26 @@ def test_doctor_human_output_without_login(hermetic_env: Path) -> None:
     assert out.returncode == 1
     assert "✗ Credentials: no usable Claude Code login" in out.stdout
     assert "fix: No Claude Code login found. Sign in with `claude`" in out.stdout
+
+
+def test_doctor_shows_the_update_check(hermetic_env: Path) -> None:
+    from trayapp import paths, settings
+    from trayapp.cli import doctor
+    from trayapp.services.update_check import STATE_FILE
+
+    now = datetime.now(UTC)
+    assert doctor.check_updates(now).detail == "off (setting updates.check)"
+    settings.load().update({"updates.check": True})
+    assert doctor.check_updates(now).detail == "on, not checked yet"
+    state = {
+        "checked_at": now.isoformat(),
+        "latest": "9.0.0",
+        "link": "https://example.org/r/9",
+        "newer": True,
+    }
+    paths.ensure(paths.state_dir())
+    (paths.state_dir() / STATE_FILE).write_text(json.dumps(state))
+    check = doctor.check_updates(now)
+    assert check.status == "warn"
+    assert check.detail.startswith("9.0.0 available (you have ")
+    assert check.detail.endswith(": https://example.org/r/9")

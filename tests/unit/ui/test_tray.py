@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtWidgets import QSystemTrayIcon
 
+import trayapp
 from tests.helpers.fake_keyring import MemoryKeyring
 from tests.helpers.states import NOW, account_state
 from trayapp import settings as st
@@ -29,8 +31,12 @@ def test_menu_order_and_first_item(qtbot) -> None:
         "Refresh now",
         "Pause alerts",
         "Settings…",
+        f"Claude Watch {trayapp.version()}",
         "Quit Claude Watch",
     ]
+    about = tray.menu.actions()[-2]
+    assert not about.isEnabled()
+    assert trayapp.version() == importlib.metadata.version("claude-watch") == trayapp.__version__
     assert tray.menu.defaultAction().text() == "Open dashboard"
 
 
