@@ -15,6 +15,18 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 
+# dpkg, waiting (up to 2 minutes) while another apt or dpkg on this machine holds its lock.
+dpkg_wait() {
+  local out i
+  for i in $(seq 60); do
+    out=$(dpkg "$@" 2>&1) && { echo "$out"; return 0; }
+    grep -qi "lock" <<<"$out" || { echo "$out" >&2; return 1; }
+    sleep 2
+  done
+  echo "$out" >&2
+  return 1
+}
+
 if [ "${1:-}" = "--inside" ]; then
   # Inside tests/integration/with-services.sh: HOME is a private temp folder.
   py=$2
@@ -42,7 +54,7 @@ if [ "${1:-}" = "--inside" ]; then
   snapshot() { find "$HOME/.config/claude-watch" "$HOME/.local/share/claude-watch" -type f -exec sha256sum {} + | sort; }
   before=$(snapshot)
   files=$(dpkg -L claude-watch | while read -r f; do [ -f "$f" ] || [ -L "$f" ] && echo "$f"; done)
-  check "dpkg -r" dpkg -r claude-watch
+  check "dpkg -r" dpkg_wait -r claude-watch
   check "no installed file left" bash -c 'left=0; while read -r f; do if [ -e "$f" ] || [ -L "$f" ]; then echo "left: $f"; left=1; fi; done <<<"$1"; [ $left -eq 0 ] && [ ! -e /usr/lib/claude-watch ]' _ "$files"
   check "user data untouched" bash -c '[ -n "$1" ] && [ "$1" = "$(find "$HOME/.config/claude-watch" "$HOME/.local/share/claude-watch" -type f -exec sha256sum {} + | sort)" ]' _ "$before"
   wheel=$(ls dist/claude_watch-*-py3-none-any.whl | tail -1)
@@ -81,11 +93,11 @@ fi
 version=$("$py" -c 'from importlib.metadata import version; print(version("claude-watch"))')
 deb=dist/claude-watch_${version}_amd64.deb
 [ -f "$deb" ] || { echo "package smoke: error: $deb missing" >&2; exit 1; }
-cleanup() { dpkg-query -W claude-watch >/dev/null 2>&1 && dpkg -P claude-watch >/dev/null 2>&1; }
+cleanup() { dpkg-query -W claude-watch >/dev/null 2>&1 && dpkg_wait -P claude-watch >/dev/null; }
 trap cleanup EXIT
 t1=$SECONDS
 echo "installing $deb ($(du -h "$deb" | cut -f1))"
-dpkg -i "$deb" || { echo "package smoke: 0 passed, 1 failed (dpkg -i)"; exit 1; }
+dpkg_wait -i "$deb" || { echo "package smoke: 0 passed, 1 failed (dpkg -i)"; exit 1; }
 echo "installed size: $(du -sh /usr/lib/claude-watch | cut -f1)"
 tests/integration/with-services.sh "$0" --inside "$(realpath -s "$py")"
 rc=$?
