@@ -44,6 +44,7 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check trayapp tests bench packaging
 	$(VENV)/bin/ruff format --check trayapp tests bench packaging
 	$(VENV)/bin/mypy
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 # Unit and integration tests in one run, inside a private desktop session (D-Bus, Xvfb,
 # gnome-keyring, trayer, dunst). Unit tests render offscreen; integration tests start real

@@ -24,7 +24,9 @@ RequestExecutionLevel user
 
 !define APPNAME "Claude Watch"
 !define CLI_EXE "claude-watch.exe"
-!define GUI_EXE "ClaudeWatch.exe"
+!ifndef GUI_EXE
+  !define GUI_EXE "ClaudeWatch.exe"
+!endif
 !define UNINST_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\ClaudeWatch"
 ; The same value trayapp/platform/autostart.py writes, so the app's own setting sees it.
 !define RUN_KEY "Software\Microsoft\Windows\CurrentVersion\Run"
