@@ -135,3 +135,19 @@ def test_light_formatter_has_argparse_width(columns: str | None, monkeypatch: py
     assert isinstance(ours, Parser)
     assert ours.formatter_class is Formatter
     assert ours._get_formatter()._width == stock._get_formatter()._width
+
+
+def test_version_is_the_package_metadata_read_only_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"claude-watch {version('claude-watch')}\n"
+    # Building the parser (every command does) must not import importlib.metadata.
+    code = (
+        "import sys; from trayapp.__main__ import _build_parser; _build_parser('report'); "
+        "print(sorted(m for m in ('importlib.metadata', 'email') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
