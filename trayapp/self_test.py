@@ -60,6 +60,13 @@ def check_commands() -> str | None:
     return f"commands missing: {', '.join(lost)}" if lost else None
 
 
+def check_version() -> str | None:
+    """The package metadata is there (a bundle without it says ``0+unknown``)."""
+    from trayapp import version
+
+    return "package metadata missing: version unknown" if version() == "0+unknown" else None
+
+
 def check_sqlite() -> str | None:
     import sqlite3
 
@@ -160,6 +167,7 @@ def checks() -> dict[str, Callable[[], str | None]]:
     return {
         "resources": check_resources,
         "commands": check_commands,
+        "version": check_version,
         "sqlite": check_sqlite,
         "keyring": check_keyring,
         "notifier": check_notifier,

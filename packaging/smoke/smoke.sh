@@ -47,6 +47,7 @@ if [ "${1:-}" = "--inside" ]; then
     CLAUDE_CONFIG_DIR=$fixtures/transcripts/cases $bin report daily --json --timezone UTC > \$HOME/frozen.json &&
     HOME=\$HOME/venv-home CLAUDE_CONFIG_DIR=$fixtures/transcripts/cases $py -m trayapp report daily --json --timezone UTC > \$HOME/venv.json &&
     grep -q totalTokens \$HOME/frozen.json && cmp \$HOME/frozen.json \$HOME/venv.json"
+  check "--version is the package's" bash -c "[ \"\$($bin --version)\" = \"claude-watch \$($py -c 'import trayapp; print(trayapp.version())')\" ]"
   check "status --demo --json" bash -c "$bin status --demo --json | $py -c 'import json,sys; json.load(sys.stdin)'"
   check "statusline on a sample stdin" bash -c \
     "out=\$($bin statusline < $fixtures/statusline/stdin-2.1.220-full.json) && test -n \"\$out\" && echo \"\$out\""

@@ -43,3 +43,12 @@ def test_self_test_fails_when_the_bundle_has_no_resources(tmp_path) -> None:
 
 def test_scan_check_counts_the_records_through_the_pool() -> None:
     assert self_test.check_scan(workers=2) is None
+
+
+def test_version_check_fails_without_the_package_metadata(monkeypatch) -> None:
+    import trayapp
+
+    assert self_test.check_version() is None
+    monkeypatch.setattr(trayapp, "_version", None)
+    monkeypatch.setattr(trayapp, "DIST_NAME", "claude-watch-not-installed")
+    assert self_test.check_version() == "package metadata missing: version unknown"
