@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import trayapp
 from tests.helpers.loopback_servers import LoopbackServer, Scripted
 from trayapp.core.clock import FakeClock
 from trayapp.runtime import HealthRegistry, LoopHealth
@@ -221,3 +222,27 @@ async def test_an_unexpected_error_in_the_loop_is_backed_off(tmp_path: Path) -> 
         )
     assert sleeps == [7200.0, 14400.0]
     assert health.failures == 2
+
+
+async def test_start_shows_news_as_a_tray_message_with_the_link(
+    hermetic_env: Path, server: ReleasesServer
+) -> None:
+    from trayapp import paths
+
+    server.answer = {"tag_name": "v99.0.0", "html_url": "https://example.org/r/99"}
+    messages: list[tuple[str, str, bool]] = []
+    settings = {"updates.check": True, "updates.url": server.url}
+    stop = update_check.start(FakeClock(), settings.__getitem__, lambda *m: messages.append(m))
+    for _ in range(200):
+        if messages:
+            break
+        await asyncio.sleep(0.01)
+    await stop()
+    assert messages == [
+        (
+            "Update available",
+            f"{update_check.message(Release('99.0.0', ''), trayapp.version())}\nhttps://example.org/r/99",
+            False,
+        )
+    ]
+    assert (paths.state_dir() / update_check.STATE_FILE).exists()
