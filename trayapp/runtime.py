@@ -177,7 +177,7 @@ class _Lane:
     def __init__(self, name: str, workers: int) -> None:
         self.name = name
         self.workers = workers
-        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -194,19 +194,7 @@ class _Lane:
     def _work(self) -> None:
         _where.lane = self.name
         while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            job()
-
-    def stop(self, wait: bool) -> None:
-        with self._lock:
-            threads, self._threads = self._threads, []
-        for _ in threads:
-            self._queue.put(None)
-        if wait:
-            for thread in threads:
-                thread.join(timeout=5.0)
+            self._queue.get()()
 
 
 def _lane(name: str) -> _Lane:
@@ -220,33 +208,10 @@ def _lane(name: str) -> _Lane:
 
 
 async def run_blocking(fn: Callable[..., T], *args: Any, lane: str = "io", **kwargs: Any) -> T:
-    """Run ``fn(*args, **kwargs)`` on one of the lane's threads and await its result."""
-    worker = _lane(lane)
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-    call = partial(fn, *args, **kwargs)
-
-    def settle(outcome: Callable[[], None]) -> None:
-        if not future.done():  # the awaiting task may have been cancelled meanwhile
-            outcome()
-
-    def post(outcome: Callable[[], None]) -> None:
-        try:
-            loop.call_soon_threadsafe(settle, outcome)
-        except RuntimeError:  # the loop closed while we worked (shutdown): nobody is waiting
-            pass
-
-    def job() -> None:
-        try:
-            result = call()
-        except BaseException as exc:
-            error = exc  # ``exc`` is unbound once the except block ends
-            post(lambda: future.set_exception(error))
-        else:
-            post(lambda: future.set_result(result))
-
-    worker.submit(job)
-    return await future
+    """Run ``fn(*args, **kwargs)`` on one of the lane's threads and await its result. The result
+    comes back through the loop's ``call_soon_threadsafe`` (``asyncio.wrap_future``); cancelling
+    the await before a thread picked the call up means it never runs."""
+    return await asyncio.wrap_future(submit(fn, *args, lane=lane, **kwargs))
 
 
 def current_lane() -> str | None:
@@ -299,15 +264,6 @@ def call_with_timeout(fn: Callable[..., T], timeout: float, *args: Any, lane: st
     except TimeoutError:
         future.cancel()  # if it has not started yet, it never will
         raise
-
-
-def shutdown_lanes(wait: bool = True) -> None:
-    """Stop every lane's threads (at app exit; a later :func:`run_blocking` starts new ones)."""
-    with _lanes_lock:
-        lanes = list(_lanes.values())
-        _lanes.clear()
-    for lane in lanes:
-        lane.stop(wait)
 
 
 # --- health of long-lived loops -------------------------------------------------------------------
