@@ -148,3 +148,15 @@ def visible_windows(name: str) -> list[str]:
         ["xdotool", "search", "--onlyvisible", "--name", name], capture_output=True, text=True
     ).stdout
     return out.split()
+
+
+def config_set(key: str, value: str) -> None:
+    """``claude-watch config set KEY VALUE`` in another process (as a user would while the app runs)."""
+    subprocess.run(
+        [sys.executable, "-m", "trayapp", "config", "set", key, value],
+        cwd=REPO,
+        env=dict(os.environ),
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.app_process import config_set
 from trayapp import paths
 from trayapp import settings as st
 from trayapp.services.settings_watcher import SettingsWatcher
@@ -29,17 +28,6 @@ def watched(qtbot):
     watcher.start()
     yield cfg, watcher
     watcher.stop()
-
-
-def config_set(key: str, value: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "trayapp", "config", "set", key, value],
-        cwd=REPO,
-        env=dict(os.environ),
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
 
 
 def test_config_set_in_another_process_is_applied_within_2_s(watched, qtbot, caplog) -> None:

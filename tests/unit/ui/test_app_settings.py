@@ -4,29 +4,16 @@ dialog's OK) is merged into the file, so a `claude-watch config set` made meanwh
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 
+from tests.helpers.app_process import config_set
 from trayapp import paths
 from trayapp import settings as st
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-def config_set(key: str, value: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "trayapp", "config", "set", key, value],
-        cwd=REPO,
-        env=dict(os.environ),
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
 
 
 def test_popup_range_click_keeps_a_cli_change_and_the_popup_follows_it(qapp, qtbot) -> None:
