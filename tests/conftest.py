@@ -7,7 +7,9 @@ Integration tests (``-m integration``) that need real desktop services take the 
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,15 @@ pytest_plugins = [
 ]
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The test process runs Qt event loops for services as well as widgets: make None immortal
+    # where PySide6 leaks references to it, as the app does at start (a services-only run
+    # otherwise crashed in "none_dealloc" after enough QTimer and file-watcher callbacks).
+    from trayapp.platform import none_guard
+
+    none_guard.install()
 
 
 def _qasync_loop():
@@ -51,6 +62,21 @@ def pytest_asyncio_loop_factories(config, item):
     if item.get_closest_marker("qt_loop"):
         return {"qasync": _qasync_loop}
     return {"asyncio": asyncio.new_event_loop}
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Collect each test's garbage here, on the GUI thread. Left to Python, the cyclic collector
+    runs on whichever thread allocates next, often a runtime lane's worker: a Qt object with
+    timers (a finished test's watcher or service) is then destroyed off its thread ("Timers
+    cannot be stopped from another thread"), which fails a later test or crashes the run."""
+    yield
+    if (
+        "qtbot" in request.fixturenames
+        or "qapp" in request.fixturenames
+        or request.node.get_closest_marker("qt_loop")
+    ):
+        gc.collect()
 
 
 @pytest.fixture(autouse=True)

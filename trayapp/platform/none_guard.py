@@ -6,6 +6,10 @@ count by one; after a few thousand painter calls it reaches zero and the interpr
 "none_dealloc: deallocating None" (in a paint event or at exit). :func:`install` probes for the
 leak with a harmless void call and, only when it is present, gives ``None`` a practically
 infinite reference count, which is what Python 3.12 does for immortal objects.
+
+Every process that runs a Qt event loop needs it, not only the widgets: a service's QTimer or
+QFileSystemWatcher callbacks leak the same way. The tray app installs it at start (``run_app``,
+through ``trayapp.ui``), the test session in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
