@@ -72,6 +72,29 @@ def _build_parser(only: str | None = None):  # type: ignore[no-untyped-def]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a reader that closes the pipe early (``| head``) ends it quietly."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows up here for short outputs
+    except BrokenPipeError:
+        return _closed_pipe()
+    return code
+
+
+def _closed_pipe() -> int:
+    """The reader went away: silence the interpreter's own flush at exit (it would print "Exception
+    ignored ... BrokenPipeError") and exit as a process killed by SIGPIPE would, 128 + 13."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test's capture): nothing to silence
+        pass
+    return 141
+
+
+def _main(argv: list[str] | None) -> int:
     if getattr(sys, "frozen", False):
         # A frozen app re-runs this entry point for transcript-scan worker processes.
         import multiprocessing

@@ -9,7 +9,6 @@ but stale (the latest attempt failed, or they are old); 2 bad command line (argp
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import datetime
 from typing import Any
 
@@ -57,10 +56,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     text = json.dumps(to_json(state, now), indent=2) if args.json else render(state, now)
-    try:
-        print(text, flush=True)
-    except BrokenPipeError:  # `claude-watch status | head`: not an error worth a traceback
-        sys.stderr.close()
+    print(text, flush=True)  # a closed pipe ends quietly in trayapp.__main__.main
     if state.snapshot is None:
         return EXIT_NO_DATA
     return EXIT_STALE if state.stale else EXIT_OK
