@@ -219,6 +219,11 @@ class AlertKind(StrEnum):
     THRESHOLD = "threshold"
     PREDICTIVE = "predictive"
     FRESH_WINDOW = "fresh_window"
+    # Claude Code sessions (core/session_alerts): ``window_id`` is "sessions" for these.
+    SESSION_NEEDS_YOU = "session_needs_you"
+    SESSION_FINISHED = "session_finished"
+    SESSION_FAILED = "session_failed"
+    SESSION_STARTED = "session_started"
 
 
 @dataclass(frozen=True, slots=True)
