@@ -11,13 +11,13 @@ Claude Code's ``sessionId`` where it has one:
   folded per session into a :class:`HookTrack` by :func:`apply_hook`;
 - status line captures (``sources.statusline_capture.LiveSession``): model, context fill, cost.
 
-:func:`merge_sessions` joins them into the :class:`Session` list the popup, the tray badge,
-``claude-watch sessions`` and the notification policy read.
+:func:`trayapp.core.session_merge.merge_sessions` joins them into the :class:`Session` list the
+popup, the tray badge, ``claude-watch sessions`` and the notification policy read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -49,6 +49,8 @@ class RegistryRecord:
     name: str | None = None
     parked_job_id: str | None = None  # moved to the background: the job's own record counts
     proc_start: str | None = None  # the process start stamp, compared as text
+    status: str | None = None  # newer versions: "busy" / "idle"
+    updated_at: datetime | None = None  # ``updatedAt``: epoch milliseconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,3 +147,91 @@ class Session:
     job_id: str | None = None
     needs_you_reason: str | None = None
     sources: tuple[str, ...] = ()  # "registry", "job", "hooks", "statusline", in that order
+
+
+# -- the hook fold -------------------------------------------------------------------------------
+
+# Events that only say "Claude is busy": a prompt that was answered goes back to Working.
+_ACTIVITY = frozenset(
+    {
+        HookEventName.POST_TOOL_USE,
+        HookEventName.SUBAGENT_START,
+        HookEventName.SUBAGENT_STOP,
+        HookEventName.TASK_CREATED,
+        HookEventName.TASK_COMPLETED,
+        HookEventName.PRE_COMPACT,
+    }
+)
+# Notification types that tell the user something without waiting for them.
+_INFO_NOTIFICATIONS = frozenset({"auth_success"})
+
+
+def apply_hook(track: HookTrack | None, event: HookEvent) -> HookTrack:
+    """Fold one hook event into what is known about its session (pure; returns a new track).
+
+    Transitions: SessionStart -> Idle (``source`` "compact" keeps a running turn running);
+    UserPromptSubmit -> Working, opening a turn (``turn_started_at``); Notification and
+    PermissionRequest -> Needs you with the message as ``needs_you_reason`` (an ``idle_prompt``
+    Notification too: Claude waits for input); tool, subagent, task and compaction events ->
+    Working (an answered prompt resumes the turn), ``subagents`` counted and never negative;
+    Stop -> Idle; StopFailure -> Failed; SessionEnd -> Done. An ended session stays Done until a
+    SessionStart or a new prompt.
+
+    Turn length: Stop keeps ``turn_started_at`` on the returned track, so whoever handles the
+    Stop computes ``event.received_at - track.turn_started_at`` from the track it got back (the
+    next UserPromptSubmit replaces it, a SessionStart clears it).
+
+    Ordering: an event older than ``track.last_event_at`` (requests handled out of order) never
+    moves the state; it only fills a ``cwd`` still unknown. ``state_since`` changes only when
+    the state does; ``cwd`` is the latest one given.
+    """
+    at = event.received_at
+    if track is None:
+        track = HookTrack(
+            session_id=event.session_id,
+            state=SessionState.IDLE,
+            state_since=at,
+            last_event=event.event,
+            last_event_at=at,
+        )
+    elif at < track.last_event_at:
+        return track if track.cwd or not event.cwd else replace(track, cwd=event.cwd)
+    state = track.state
+    turn = track.turn_started_at
+    reason = track.needs_you_reason
+    subagents = track.subagents
+    name = event.event
+    if name is HookEventName.SESSION_START:
+        if event.source == "compact" and state in (SessionState.WORKING, SessionState.NEEDS_YOU):
+            pass  # an automatic compaction inside a running turn: the turn goes on
+        else:
+            state, turn, reason, subagents = SessionState.IDLE, None, None, 0
+    elif name is HookEventName.USER_PROMPT_SUBMIT:
+        state, turn, reason = SessionState.WORKING, at, None
+    elif name in (HookEventName.NOTIFICATION, HookEventName.PERMISSION_REQUEST):
+        if event.notification_type not in _INFO_NOTIFICATIONS and state is not SessionState.DONE:
+            state, reason = SessionState.NEEDS_YOU, event.message
+    elif name in _ACTIVITY:
+        if name is HookEventName.SUBAGENT_START:
+            subagents += 1
+        elif name is HookEventName.SUBAGENT_STOP:
+            subagents = max(0, subagents - 1)
+        if state is not SessionState.DONE:
+            state, reason = SessionState.WORKING, None
+    elif name is HookEventName.STOP:
+        state, reason = SessionState.IDLE, None
+    elif name is HookEventName.STOP_FAILURE:
+        state, reason = SessionState.FAILED, None
+    elif name is HookEventName.SESSION_END:
+        state, reason, subagents = SessionState.DONE, None, 0
+    return HookTrack(
+        session_id=track.session_id,
+        state=state,
+        state_since=track.state_since if state is track.state else at,
+        last_event=name,
+        last_event_at=at,
+        cwd=event.cwd or track.cwd,
+        turn_started_at=turn,
+        needs_you_reason=reason,
+        subagents=subagents,
+    )
