@@ -217,6 +217,35 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("quips.model", str, "claude-haiku-4-5", "Model for quips", "Channels"),
     Setting("sound.enabled", bool, False, "Sound effects", "Channels"),
     Setting("sound.volume", int, 60, "Sound volume (%)", "Channels", minimum=0, maximum=100),
+    # --- Claude Code sessions (services/sessions_service.py) and the hook receiver
+    Setting(
+        "sessions.notify_needs_you",
+        bool,
+        True,
+        "Tell me when a Claude Code session needs me (permission, question)",
+        "Sessions",
+    ),
+    Setting("sessions.notify_finished", bool, True, "Tell me when a long turn finishes", "Sessions"),
+    Setting(
+        "sessions.finished_min_seconds",
+        int,
+        60,
+        "A turn is long after (seconds)",
+        "Sessions",
+        "Quicker replies finish without a notification.",
+        minimum=0,
+        maximum=86400,
+    ),
+    Setting("sessions.notify_failed", bool, True, "Tell me when a turn fails", "Sessions"),
+    Setting("sessions.notify_new_session", bool, False, "Tell me when a new session starts", "Sessions"),
+    Setting(
+        "hooks.receiver",
+        bool,
+        True,
+        "Receive Claude Code's hook events",
+        "Sessions",
+        "A loopback-only HTTP receiver; `claude-watch hooks --install` points Claude Code at it.",
+    ),
     # --- update check (services/update_check.py): never downloads or runs anything
     Setting(
         "updates.check",
