@@ -35,9 +35,19 @@ def colour_code(pct: float) -> str:
     return "32"
 
 
+# Deleted from every printed field: C0 and C1 controls (ESC, and U+009B, which some terminals
+# take as a CSI and so as the start of an escape sequence), DEL, the line and paragraph
+# separators, and the bidirectional marks, embeddings, overrides and isolates, which can make a
+# project or model name display as something else (U+202E turns the rest of the row around).
+_UNSAFE = dict.fromkeys(
+    [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029]
+    + [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
 def clean(value: object, limit: int = 60) -> str:
-    """Text safe for one status-bar row: no control characters (newlines, escapes), bounded."""
-    return "".join(c for c in str(value)[: limit * 2] if c >= " " and c != "\x7f")[:limit].strip()
+    """Text safe for one status-bar row: no control or bidi characters (see ``_UNSAFE``), bounded."""
+    return str(value)[: limit * 2].translate(_UNSAFE)[:limit].strip()
 
 
 class _Painter:
@@ -98,7 +108,7 @@ def render(
     p = _Painter(colour)
     cap = capture or {}
     limits = pick_rate_limits(capture, latest, now)
-    parts: list[str] = []
+    parts: list[tuple[str, str]] = []
     for seg in segments:
         part = ""
         if seg == "model":
@@ -118,13 +128,19 @@ def render(
         elif seg == "today_cost" and today is not None:
             part = f"today {format_money(today, compact=True)}"
         if part:
-            parts.append(part)
+            parts.append((seg, part))
     if not parts:
         return clean(cap.get("model_name") or "") or FALLBACK
     if width > 0:
-        while len(parts) > 1 and visible_len(SEPARATOR.join(parts)) > width:
-            parts.pop()
-    return p.paint("2", SEPARATOR).join(parts) if colour else SEPARATOR.join(parts)
+        while len(parts) > 1 and visible_len(SEPARATOR.join(text for _, text in parts)) > width:
+            parts.remove(max(parts, key=lambda item: _DROP_FIRST.get(item[0], 0)))
+    texts = [text for _, text in parts]
+    return p.paint("2", SEPARATOR).join(texts) if colour else SEPARATOR.join(texts)
+
+
+# Which segment goes first when the row is too narrow (highest first): the limit figures are
+# what the status line is for, so they are the last to go, the 5-hour one last of all.
+_DROP_FIRST = {"today_cost": 6, "session_cost": 5, "context": 4, "model": 3, "seven_day": 2, "five_hour": 1}
 
 
 def visible_len(text: str) -> int:

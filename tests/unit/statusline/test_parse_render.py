@@ -245,14 +245,41 @@ def test_huge_integers_are_not_numbers() -> None:
     assert cap["rate_limits"] == {}
 
 
-def test_width_drops_trailing_segments() -> None:
+def test_width_drops_the_limit_figures_last() -> None:
+    """Too narrow a row loses costs and context first, then the model name, then the weekly
+    figure; the 5-hour figure stays (issue 20: at 20 columns it kept the model instead)."""
     cap, _ = norm(example("stdin-2.1.220-full.json"))
     segments = ("model", "five_hour", "seven_day", "session_cost", "context")
     full_line = render.render(cap, segments, NOW, colour=True)
     assert render.visible_len(full_line) == len("Opus 4.8 · 5h 37% 4h · wk 22% · $0.42 · ctx 3%")
+    assert (
+        render.render(cap, segments, NOW, colour=False, width=38) == "Opus 4.8 · 5h 37% 4h · wk 22% · ctx 3%"
+    )
     assert render.render(cap, segments, NOW, colour=False, width=30) == "Opus 4.8 · 5h 37% 4h · wk 22%"
-    assert render.render(cap, segments, NOW, colour=False, width=28) == "Opus 4.8 · 5h 37% 4h"
+    assert render.render(cap, segments, NOW, colour=False, width=28) == "5h 37% 4h · wk 22%"
+    assert render.render(cap, segments, NOW, colour=False, width=20) == "5h 37% 4h · wk 22%"
+    assert render.render(cap, segments, NOW, colour=False, width=17) == "5h 37% 4h"
     narrow = render.render(cap, segments, NOW, colour=True, width=30)
     assert render.visible_len(narrow) <= 30
     assert "\x1b" in narrow
-    assert render.render(cap, segments, NOW, colour=False, width=3) == "Opus 4.8"
+    assert render.render(cap, segments, NOW, colour=False, width=3) == "5h 37% 4h"
+    only_model = render.render(cap, ("model", "session_cost"), NOW, colour=False, width=10)
+    assert only_model == "Opus 4.8"
+
+
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "Evil\x9b2Jname",  # C1 CSI: an escape sequence on some terminals
+        "Evil\x85\x90\x9dname",  # other C1 controls
+        "Evil\u202ename",  # right-to-left override
+        "Evil\u2066\u2067\u2068\u2069name",  # isolates
+        "Evil\u202a\u202b\u202c\u202dname",  # embeddings and the left-to-right override
+        "Evil\u200e\u200f\u061cname",  # marks
+        "Evil\u2028\u2029name",  # line and paragraph separators
+    ],
+)
+def test_c1_and_bidi_controls_never_reach_the_terminal(evil: str) -> None:
+    cap, _ = norm({"model": {"display_name": evil}})
+    line = render.render(cap, ("model",), NOW, colour=False)
+    assert line == "Evilname" or line == "Evil2Jname", ascii(line)
