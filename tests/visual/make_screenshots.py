@@ -206,6 +206,127 @@ def shoot_settings(out: Path) -> list[Path]:
     return [path]
 
 
+def sample_sessions(count: int) -> list[object]:
+    """``count`` made-up sessions in the service's order: needs-you first, then the rest."""
+    from trayapp.core.sessions import Session, SessionState
+
+    first = [
+        Session(
+            "s-needs",
+            SessionState.NEEDS_YOU,
+            "webapp",
+            "/home/ada/src/webapp",
+            4242,
+            None,
+            "Opus 4.8",
+            NOW - timedelta(hours=1, minutes=5),
+            NOW - timedelta(minutes=3),
+            NOW - timedelta(minutes=3),
+            71.5,
+            3.42,
+            needs_you_reason="Allow Bash: rm -rf build/ dist/ && npm run build -- --production --verbose",
+        ),
+        Session(
+            "s-work",
+            SessionState.WORKING,
+            "claude-watch-with-a-very-long-project-folder-name",
+            "/home/ada/src/claude-watch",
+            4243,
+            None,
+            "Sonnet 4.6",
+            NOW - timedelta(minutes=40),
+            NOW,
+            NOW - timedelta(minutes=12),
+            38.0,
+            0.87,
+        ),
+        Session(
+            "s-idle",
+            SessionState.IDLE,
+            "api",
+            "/home/ada/src/api",
+            4244,
+            None,
+            "Haiku 4.5",
+            NOW - timedelta(hours=3),
+            NOW - timedelta(minutes=25),
+            NOW - timedelta(minutes=25),
+            None,
+            0.05,
+        ),
+    ]
+    states = [SessionState.WORKING, SessionState.IDLE, SessionState.DONE, SessionState.FAILED]
+    more = [
+        Session(
+            f"s-{i}",
+            states[i % 4],
+            f"project-{i}",
+            f"/w/project-{i}",
+            5000 + i,
+            None,
+            "Sonnet 4.6",
+            NOW - timedelta(hours=2),
+            NOW - timedelta(minutes=i),
+            NOW - timedelta(minutes=i),
+            float(5 * i % 100),
+            0.1 * i,
+        )
+        for i in range(max(0, count - len(first)))
+    ]
+    return (first + more)[:count]
+
+
+def shoot_sessions(out: Path) -> list[Path]:
+    """The Sessions panel with 0, 1, 3 and 20 sessions (light and dark) on a popup-wide
+    background of the theme's colour, and a popup with three sessions."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from trayapp.ui.panels.sessions import SessionsPanel
+    from trayapp.ui.popup_layout import WIDTH
+    from trayapp.ui.theme import DARK, LIGHT
+
+    saved = []
+    for theme_name in ("light", "dark"):
+        theme = DARK if theme_name == "dark" else LIGHT
+        for count in (0, 1, 3, 20):
+            holder = QWidget()
+            holder.setObjectName("holder")
+            holder.setStyleSheet(f"#holder {{ background: {theme.bg}; }}")
+            holder.setFixedWidth(WIDTH)
+            box = QVBoxLayout(holder)
+            box.setContentsMargins(0, 0, 0, 0)
+            panel = SessionsPanel(FakeClock(NOW))
+            box.addWidget(panel)
+            panel.set_theme(theme)
+            panel.set_sessions(sample_sessions(count))
+            holder.show()
+            pump(0.2)
+            if count == 20:
+                panel.highlight("s-12")  # scrolled into view and marked, as "Open" does
+                pump(0.1)
+            path = out / f"sessions-{theme_name}-{count}.png"
+            holder.grab().save(str(path))
+            saved.append(path)
+            holder.hide()
+            holder.deleteLater()
+        popup = Popup(FakeClock(NOW))
+        popup.apply_settings(settings_getter(theme_name))
+        panel = SessionsPanel(FakeClock(NOW))
+        popup.add_panel(panel)
+        panel.set_sessions(sample_sessions(3))
+        popup.set_state(states()["healthy"])
+        popup.show_at(None)
+        pump(0.3)
+        popup.body_scroll.verticalScrollBar().setValue(10_000)  # the panel, at the bottom
+        pump(0.1)
+        path = out / f"popup-{theme_name}-sessions.png"
+        popup.grab().save(str(path))
+        saved.append(path)
+        popup.hide()
+        popup.deleteLater()
+    return saved
+
+
 def root_capture(path: Path, crop: str | None = None, zoom: int = 1) -> bool:
     if not shutil.which("import"):
         print("skip: ImageMagick `import` not found")
@@ -281,7 +402,9 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    saved = shoot_popups(out) + shoot_timeline(out) + shoot_settings(out) + shoot_tray(out)
+    saved = (
+        shoot_popups(out) + shoot_sessions(out) + shoot_timeline(out) + shoot_settings(out) + shoot_tray(out)
+    )
     for p in saved:
         print(p)
     print(f"{len(saved)} screenshots in {out}")

@@ -18,14 +18,14 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QHideEvent, QPainter, QPaintEvent, QShowEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from trayapp.core.humanize import format_duration, format_money, format_percent
-from trayapp.core.models import level_for
 from trayapp.sources.statusline_capture import LiveSession
-from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
+from trayapp.ui.panels.sessions import ContextBar
+from trayapp.ui.theme import Theme, muted_style, text_style
 
 if TYPE_CHECKING:
     from trayapp.services.live_sessions import LiveSessionsService
@@ -51,43 +51,6 @@ def detail_text(s: LiveSession) -> str:
     if s.lines_added is not None or s.lines_removed is not None:
         parts.append(f"+{s.lines_added or 0} \u2212{s.lines_removed or 0}")
     return " \u00b7 ".join(parts)
-
-
-class ContextBar(QWidget):
-    """A thin bar showing the context-window fill, coloured by level."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.percent: float | None = None
-        self.theme = LIGHT  # until the popup hands over its own (set_theme)
-        self.setFixedHeight(4)
-
-    def set_percent(self, percent: float | None) -> None:
-        self.percent = percent
-        self.update()
-
-    def set_theme(self, theme: Theme) -> None:
-        self.theme = theme
-        self.update()
-
-    def colour(self) -> QColor:
-        return QColor(self.theme.levels[level_for(self.percent or 0)])
-
-    def sizeHint(self) -> QSize:
-        return QSize(120, 4)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(self.theme.track))
-        p.drawRoundedRect(self.rect(), 2, 2)
-        if self.percent:
-            filled = self.rect()
-            filled.setWidth(max(2, int(self.width() * min(self.percent, 100) / 100)))
-            p.setBrush(self.colour())
-            p.drawRoundedRect(filled, 2, 2)
-        p.end()
 
 
 class SessionRow(QWidget):
