@@ -1,6 +1,6 @@
 """Quips: a short, playful, slightly sarcastic line for each alert, written by Claude when it can.
 
-Claude writes the quip through the anthropic SDK (imported inside the call: it costs about a
+Claude writes the quip through the anthropic SDK (imported on a worker lane at the first call: about a
 second and 70 MB), with the user's own API key (``anthropic-api-key`` in the keyring, or
 ``ANTHROPIC_API_KEY``), the ``quips.model`` setting, ``ANTHROPIC_BASE_URL`` honoured, a 5 s
 timeout and no retries. Never the Claude Code subscription token: an OAuth token
@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from trayapp import runtime
 from trayapp.core.humanize import format_duration
 from trayapp.core.models import Alert, AlertKind, Level
 from trayapp.platform.secrets import SecretStore, default_store, redact, register_sensitive
@@ -210,8 +211,15 @@ class QuipWriter:
             return canned(alert, now, self.tz, "subscription tokens are never used for quips")
         register_sensitive(key)
         try:
+            # The SDK's first import takes about a second: on a worker lane, so the GUI does not
+            # freeze, and before the timeout starts, which is for the request alone.
+            client_class = await runtime.run_blocking(self.load_sdk, lane="io")
+        except Exception as exc:
+            log.info("quip: the anthropic SDK cannot be loaded (%s); using a canned one", type(exc).__name__)
+            return canned(alert, now, self.tz, f"Claude unavailable: {type(exc).__name__}")
+        try:
             text = await asyncio.wait_for(
-                self._ask_claude(key, prompt(context(alert, now, self.tz))), self.timeout
+                self._ask_claude(client_class, key, prompt(context(alert, now, self.tz))), self.timeout
             )
         except TimeoutError:
             log.info("quip: Claude did not answer within %.0f s; using a canned one", self.timeout)
@@ -225,10 +233,15 @@ class QuipWriter:
             return canned(alert, now, self.tz, "empty answer")
         return Quip(line, "claude")
 
-    async def _ask_claude(self, key: str, user_prompt: str) -> str:
-        from anthropic import AsyncAnthropic  # lazy: about 1 s and 70 MB
+    @staticmethod
+    def load_sdk() -> Any:
+        """The SDK's client class (blocking: about 1 s and 70 MB the first time; a worker lane)."""
+        from anthropic import AsyncAnthropic
 
-        client = AsyncAnthropic(
+        return AsyncAnthropic
+
+    async def _ask_claude(self, client_class: Any, key: str, user_prompt: str) -> str:
+        client = client_class(
             api_key=key,
             base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
             timeout=self.timeout,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -202,3 +203,42 @@ async def test_concurrent_writers_share_one_call_and_key_stays_out_of_logs(
     assert a.source == "claude"
     assert len(anthropic_server.calls) == 1
     assert anthropic_server.api_key not in caplog.text
+
+
+async def test_sdk_import_is_off_the_loop_and_outside_the_timeout(
+    anthropic_server: AnthropicServer,
+    settings: SettingsDict,
+    store: SecretStore,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A slow first import of the SDK (about 1 s on a loaded machine) neither freezes the event
+    loop (the GUI) nor eats the request's timeout: the quip still comes from Claude."""
+    import time
+
+    real_load = quips.QuipWriter.load_sdk
+
+    def slow_load() -> object:
+        time.sleep(0.6)  # a cold import on a busy machine
+        return real_load()
+
+    monkeypatch.setattr(quips.QuipWriter, "load_sdk", staticmethod(slow_load))
+    store.set("anthropic-api-key", anthropic_server.api_key)
+    anthropic_server.reply = "Steady as she goes."
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.02)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    ticking = asyncio.ensure_future(ticker())
+    try:
+        q = await writer(settings, store, clock, timeout=0.5).write(make_alert(clock))
+    finally:
+        ticking.cancel()
+    assert q.source == "claude", q.detail
+    assert max(gaps) < 0.45, max(gaps)  # a 0.6 s import on the loop thread would show here
