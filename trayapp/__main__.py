@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "secrets": "trayapp.cli.secrets",
     "telegram": "trayapp.cli.telegram",
     "notify": "trayapp.cli.notify",
+    "hooks": "trayapp.cli.hooks",
 }
 
 
