@@ -2,10 +2,11 @@
 turns them into compact records.
 
 This module (with :mod:`~trayapp.sources.transcripts.decode`) is what the scan workers import, so
-it stays light (msgspec and the standard library). A range of a file is searched through read-only
-memory-map windows; only lines containing the ``"input_tokens"`` key (present in every usage object
-that counts) are decoded. A line that is not newline-terminated is consumed only when it parses as
-a complete JSON object, so a line still being written is picked up whole on a later scan.
+it stays light (msgspec and the standard library). A range of a file is read in windows of
+:data:`WINDOW` bytes into one reused buffer (not memory-mapped: see :func:`_read_at`); only lines
+containing the ``"input_tokens"`` key (present in every usage object that counts) are decoded. A
+line that is not newline-terminated is consumed only when it parses as a complete JSON object, so
+a line still being written is picked up whole on a later scan.
 Malformed candidate lines are skipped and counted (with the offsets of the first few, so the user
 can be told where they are); invalid UTF-8 costs at most the line it sits in. A file that cannot be
 read fails alone (its range carries the error and the scan retries the file next time).
@@ -13,9 +14,9 @@ read fails alone (its range carries the error and the scan retries the file next
 
 from __future__ import annotations
 
-import mmap
+import io
 import os
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import msgspec
 
@@ -33,7 +34,7 @@ from trayapp.sources.transcripts.decode import decode_line
 # Every line ccusage or we count has ``message.usage.input_tokens``; this key is a faster needle than
 # ``"usage":`` (its last byte is rarer in JSON, so the search skips further) and is spacing-proof.
 MARKER = b'"input_tokens"'
-WINDOW = 16 * 1024 * 1024  # bytes mapped at a time per worker
+WINDOW = 16 * 1024 * 1024  # bytes read at a time per worker
 KEEP_BAD = 8  # offsets of malformed lines kept per range (for the note that names them)
 
 
@@ -69,8 +70,8 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
     belongs to the previous range and is skipped; the line that starts before ``end`` is read to its
     end. With ``last`` set the range runs to the real end of file (bytes appended since the caller's
     stat are taken too) and the returned ``end_offset`` is just past the last consumed line.
-    The file is searched through read-only memory maps of :data:`WINDOW` bytes (no copy, bounded
-    resident memory); copies of one line within the range are collapsed before returning.
+    The file is read in windows of :data:`WINDOW` bytes into one reused buffer (bounded resident
+    memory); copies of one line within the range are collapsed before returning.
     """
     table: dict[tuple[str, str, int], Row] = {}  # (group, request, sidechain) -> the collapsed copy
     seen = table.get
@@ -94,16 +95,18 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
             else:
                 return RangeResult(file_id, [], -1, 0, 0, last, [])
         window = WINDOW
-        fd = fh.fileno()
+        buf = bytearray(min(window, max(size - pos, 0)))
         while pos < size and (last or pos < limit):
-            woff = pos - pos % mmap.ALLOCATIONGRANULARITY
+            woff = pos
             wlen = min(window, size - woff)
-            with (
-                mmap.mmap(fd, wlen, offset=woff, access=mmap.ACCESS_READ) as m,
-                memoryview(m) as view,
-            ):
-                rel = pos - woff
-                cut = m.rfind(b"\n", rel) + 1
+            if len(buf) < wlen:
+                buf = bytearray(wlen)
+            with memoryview(buf) as view:
+                if _read_at(cast(io.RawIOBase, fh), woff, view[:wlen]) < wlen:
+                    raise FileChangedError(f"the file shrank while it was read (from {size} bytes)")
+                m = buf
+                rel = 0
+                cut = m.rfind(b"\n", rel, wlen) + 1
                 if cut == 0:
                     if woff + wlen >= size:
                         break  # only an unterminated tail is left
@@ -122,7 +125,7 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
                         break
                     le = m.find(b"\n", i, cut)
                     try:
-                        rec = decode_line(m[ls:le], woff + ls, path, session_hint, file_id)
+                        rec = decode_line(bytes(view[ls:le]), woff + ls, path, session_hint, file_id)
                     except Exception:
                         rec = False
                     if rec is False:
@@ -159,6 +162,26 @@ def scan_range(file_id: int, path: str, start: int, end: int, session_hint: str,
                         table[key] = rec if old is None else collapse(old, rec)
                 pos = size
     return RangeResult(file_id, list(table.values()), pos if last else -1, malformed, bytes_read, last, bad)
+
+
+class FileChangedError(OSError):
+    """The file shrank (was truncated or rewritten) while it was read: its range fails, and the
+    scan treats the file as changed and reads it again next time."""
+
+
+def _read_at(fh: io.RawIOBase, offset: int, into: memoryview) -> int:
+    """Fill ``into`` from ``offset``; returns the bytes read (fewer only at the end of the file).
+
+    Plain reads into a reused buffer, not a memory map: a mapped file that shrinks under the map
+    kills the process with SIGBUS on the next access, and the scan runs inside the tray app."""
+    fh.seek(offset)
+    got = 0
+    while got < len(into):
+        n = fh.readinto(into[got:])
+        if not n:
+            break
+        got += n
+    return got
 
 
 def _at_line_start(fh: BinaryIO, start: int) -> bool:
