@@ -3,9 +3,10 @@
 A dark disc carries a grey track and an arc coloured by level (ok, warning, critical, at limit),
 with the number in the middle from 20 px up and a dot below that. The disc keeps it readable on
 light and dark panels alike. Stale readings draw the arc grey; errors draw a grey ring with a red
-"!". On macOS a template image (black on transparent) lets the menu bar tint it. Every size from
-16 to 64 px is painted natively (no scaling), at the screen's device pixel ratio. The colours are
-``ui.theme.ICON``.
+"!". While Claude Code sessions wait for the user, an accent badge sits at the top right (their
+count from 22 px up, a plain dot below). On macOS a template image (black on transparent) lets
+the menu bar tint it. Every size from 16 to 64 px is painted natively (no scaling), at the
+screen's device pixel ratio. The colours are ``ui.theme.ICON`` (and the popup's dark accent).
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPen, QPixmap
 
 from trayapp.core.models import AccountState, Level
-from trayapp.ui.theme import ICON
+from trayapp.ui.theme import DARK, ICON
+
+NEEDS_YOU = DARK.accent  # the app's accent as it shows on dark surfaces: the icon's disc is dark
+
+IconKey = tuple[float | None, Level, bool, int, float, bool]
 
 SIZES = (16, 20, 22, 24, 32, 48, 64)
 
@@ -30,6 +35,7 @@ def paint_icon(
     device_pixel_ratio: float = 1.0,
     template: bool = False,
     badge: bool = False,
+    needs_you: int = 0,
 ) -> QImage:
     """Paint one icon image of ``size`` logical pixels.
 
@@ -40,6 +46,7 @@ def paint_icon(
         device_pixel_ratio: physical pixels per logical pixel (HiDPI).
         template: macOS template image: black shapes on transparent, no colour.
         badge: a red dot at the bottom right: the last fetch failed (the numbers are old).
+        needs_you: sessions waiting for the user; more than 0 draws the accent badge.
     """
     px = max(1, round(size * device_pixel_ratio))
     img = QImage(px, px, QImage.Format.Format_ARGB32_Premultiplied)
@@ -96,8 +103,35 @@ def paint_icon(
         p.setPen(QPen(ink if template else disc, max(1.0, s * 0.05)))
         p.setBrush(mark)
         p.drawEllipse(QPointF(s - r - 0.5, s - r - 0.5), r, r)
+    if needs_you > 0:
+        _draw_needs_you(p, s, needs_you, template)
     p.end()
     return img
+
+
+def needs_you_centre(size: float) -> tuple[QPointF, float]:
+    """Where the needs-you badge sits on an icon of ``size`` logical pixels: centre and radius."""
+    r = max(3.0, size * 0.22)
+    return QPointF(size - r - 0.5, r + 0.5), r
+
+
+def _draw_needs_you(p: QPainter, s: float, count: int, template: bool) -> None:
+    centre, r = needs_you_centre(s)
+    ink = QColor(ICON.template_ink)
+    if template:
+        p.setPen(Qt.PenStyle.NoPen)
+    else:  # a ring in the disc's colour parts the badge from the arc beneath it
+        p.setPen(QPen(QColor(ICON.disc), max(1.0, s * 0.05)))
+    p.setBrush(ink if template else QColor(NEEDS_YOU))
+    p.drawEllipse(centre, r, r)
+    if s >= 22 and not template:
+        font = QFont()
+        font.setBold(True)
+        font.setPixelSize(max(7, round(r * 1.5)))
+        p.setFont(font)
+        p.setPen(QColor(ICON.disc))
+        box = QRectF(centre.x() - r, centre.y() - r, 2 * r, 2 * r)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, str(count) if count < 10 else "+")
 
 
 def _draw_text(p: QPainter, text: str, s: float, color: QColor, bold: bool, scale: float) -> None:
@@ -120,17 +154,34 @@ def icon_inputs(state: AccountState | None) -> tuple[float | None, Level]:
     return state.binding.window.utilization, level
 
 
-def make_icon(state: AccountState | None, device_pixel_ratio: float = 1.0, template: bool = False) -> QIcon:
-    """A QIcon with every tray size painted natively for ``state``."""
+def icon_key(
+    state: AccountState | None, device_pixel_ratio: float = 1.0, template: bool = False, needs_you: int = 0
+) -> IconKey:
+    """Everything the painted icon depends on: equal keys paint equal icons (the tray's cache)."""
     percent, level = icon_inputs(state)
     badge = state is not None and state.error is not None and state.snapshot is not None
+    return percent, level, badge, max(0, needs_you), device_pixel_ratio, template
+
+
+def make_icon(
+    state: AccountState | None,
+    device_pixel_ratio: float = 1.0,
+    template: bool = False,
+    needs_you: int = 0,
+) -> QIcon:
+    """A QIcon with every tray size painted natively for ``state`` (and the needs-you badge)."""
+    percent, level, badge, needs_you, _, _ = icon_key(state, device_pixel_ratio, template, needs_you)
     icon = QIcon()
     for size in SIZES:
         icon.addPixmap(
-            QPixmap.fromImage(paint_icon(size, percent, level, device_pixel_ratio, template, badge))
+            QPixmap.fromImage(
+                paint_icon(size, percent, level, device_pixel_ratio, template, badge, needs_you)
+            )
         )
         if device_pixel_ratio == 1.0:
-            icon.addPixmap(QPixmap.fromImage(paint_icon(size, percent, level, 2.0, template, badge)))
+            icon.addPixmap(
+                QPixmap.fromImage(paint_icon(size, percent, level, 2.0, template, badge, needs_you))
+            )
     if template:
         icon.setIsMask(True)
     return icon

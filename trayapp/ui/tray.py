@@ -5,7 +5,8 @@ lists every window with its percentage and countdown, and the menu is rebuilt ea
 about to show, so "Pause alerts" always tells the truth. The pause itself belongs to the alert
 service: :meth:`Tray.follow_pause` reads it from there and repaints on ``paused_changed``. Only a
 left click (``Trigger``) toggles the popup: under XEmbed a right click also emits ``activated``
-(with ``Context``).
+(with ``Context``). :meth:`Tray.set_needs_you` adds the badge of Claude Code sessions waiting for
+the user; the icon is repainted only when what it shows changes (:func:`~trayapp.ui.icon.icon_key`).
 
 Signals:
     dashboard_requested(object): open/toggle the popup; carries the icon's Rect (or None).
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from trayapp.core import humanize
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import AccountState
-from trayapp.ui.icon import make_icon
+from trayapp.ui.icon import IconKey, icon_key, make_icon
 from trayapp.ui.placement import Rect
 
 if TYPE_CHECKING:
@@ -57,6 +58,8 @@ class Tray(QObject):
         self.state: AccountState | None = None
         self._alerts: AlertService | None = None
         self.template = sys.platform == "darwin"
+        self.needs_you = 0
+        self._icon_key: IconKey | None = None  # what the icon shows now: no repaint when unchanged
         self.icon = QSystemTrayIcon(self)
         self.icon.setObjectName("claude-watch-tray")
         self.menu = QMenu()
@@ -81,6 +84,11 @@ class Tray(QObject):
         self.state = state
         self._paint()
 
+    def set_needs_you(self, count: int) -> None:
+        """Show (count > 0) or drop the badge of sessions waiting for the user."""
+        self.needs_you = max(0, count)
+        self._paint()
+
     def follow_pause(self, alerts: AlertService) -> None:
         """Show the pause held by ``alerts`` and repaint whenever it emits ``paused_changed``."""
         self._alerts = alerts
@@ -101,16 +109,23 @@ class Tray(QObject):
 
     def tooltip(self) -> str:
         if self.state is None:
-            return "Claude Watch\nWaiting for the first reading…"
-        text = humanize.tooltip_text(self.state, self.clock.now())
-        if self.paused_until is not None and self.paused_until > self.clock.now():
+            text = "Claude Watch\nWaiting for the first reading…"
+        else:
+            text = humanize.tooltip_text(self.state, self.clock.now())
+        if self.state is not None and self.paused_until is not None and self.paused_until > self.clock.now():
             text += f"\nAlerts paused until {humanize.format_clock(self.paused_until, self.clock.now())}"
+        if self.needs_you:
+            n = self.needs_you
+            text += f"\n{n} Claude Code session{'s need' if n > 1 else ' needs'} you"
         return text
 
     def _paint(self) -> None:
         screen = QGuiApplication.primaryScreen()
         dpr = screen.devicePixelRatio() if screen is not None else 1.0
-        self.icon.setIcon(make_icon(self.state, dpr, template=self.template))
+        key = icon_key(self.state, dpr, self.template, self.needs_you)
+        if key != self._icon_key:
+            self._icon_key = key
+            self.icon.setIcon(make_icon(self.state, dpr, self.template, self.needs_you))
         self.icon.setToolTip(self.tooltip())
 
     def anchor(self) -> Rect | None:
