@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.helpers.fixtures_ledger",
     "tests.helpers.fixtures_channels",
     "tests.helpers.fixtures_statusline",
+    "tests.helpers.fixtures_sessions",
 ]
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -173,7 +173,7 @@ def merge_sessions(
         _add_record(draft, record)
     for job in jobs:
         key = job.session_id or f"job:{job.job_id}"
-        draft = drafts.setdefault(key, _Draft(key, kind="bg"))
+        draft = drafts.setdefault(key, _Draft(key, kind=job.kind or "bg"))
         _add_job(draft, job)
     for session_id, track in tracks.items():
         draft_or_none = drafts.get(session_id)

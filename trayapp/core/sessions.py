@@ -68,6 +68,7 @@ class JobRecord:
     detail: str | None = None
     started_at: datetime | None = None
     updated_at: datetime | None = None
+    kind: str | None = None  # ``claude agents --json`` also lists interactive sessions
 
 
 class HookEventName(StrEnum):
