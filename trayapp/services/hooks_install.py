@@ -248,6 +248,9 @@ def status(settings: Path, endpoint: LocalEndpoint | None, *, probe: bool = True
                         events.append(name)
     env = (data or {}).get("env")
     token = env.get(TOKEN_ENV) if isinstance(env, dict) else None
+    events = [e.value for e in HookEventName if e.value in events] + [
+        e for e in events if e not in HookEventName.__members__.values()
+    ]
     missing = [e.value for e in HookEventName if e.value not in events]
     app_port = endpoint.port if endpoint else None
     listening = probe_health(app_port) if probe and app_port else False
