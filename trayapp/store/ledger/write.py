@@ -15,6 +15,7 @@ the SQL sums cannot overflow.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import chain
@@ -93,6 +94,35 @@ class Batch:
         self.missing: list[int] = missing or []  # files that vanished
 
 
+# A file name that is not valid UTF-8 reaches Python as text with lone surrogates (PEP 383), which
+# SQLite's TEXT cannot hold ("surrogates not allowed" stopped every report). Such a path is stored
+# as its bytes in hex behind a prefix no absolute path starts with, and read back exactly; hints
+# (names shown to the user) get U+FFFD for the bytes that are not text.
+_FS_BYTES = "fsbytes:"
+
+
+def path_to_db(path: str) -> str:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return _FS_BYTES + os.fsencode(path).hex()
+    return path
+
+
+def path_from_db(stored: str) -> str:
+    if stored.startswith(_FS_BYTES):
+        try:
+            return os.fsdecode(bytes.fromhex(stored[len(_FS_BYTES) :]))
+        except ValueError:
+            return stored
+    return stored
+
+
+def displayable(text: str) -> str:
+    """``text`` with every byte that is not UTF-8 shown as U+FFFD (safe to store and print)."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 class LedgerWriter:
     """The write side of :class:`~trayapp.store.ledger.LedgerRepo` (which creates the temporary
     tables ``touched`` and ``slots`` used here)."""
@@ -107,7 +137,8 @@ class LedgerWriter:
         ).fetchall()
         out: dict[str, FileRow] = {}
         for r in rows:
-            i, path, ph, sh, dev, ino, size, mtime, off, bad, missing = r
+            i, stored, ph, sh, dev, ino, size, mtime, off, bad, missing = r
+            path = path_from_db(stored)
             out[path] = FileRow(i, path, ph, sh, dev, ino, size, mtime, off, bad, bool(missing))
         return out
 
@@ -115,10 +146,12 @@ class LedgerWriter:
         """Register (path, project_hint, session_hint) triples; returns path -> id."""
         with _Transaction(self.conn):
             self.conn.executemany(
-                "INSERT OR IGNORE INTO files (path, project_hint, session_hint) VALUES (?, ?, ?)", items
+                "INSERT OR IGNORE INTO files (path, project_hint, session_hint) VALUES (?, ?, ?)",
+                [(path_to_db(p), displayable(ph), displayable(sh)) for p, ph, sh in items],
             )
         wanted = {p for p, _, _ in items}
-        return {r[1]: r[0] for r in self.conn.execute("SELECT id, path FROM files") if r[1] in wanted}
+        found = ((path_from_db(r[1]), r[0]) for r in self.conn.execute("SELECT id, path FROM files"))
+        return {path: file_id for path, file_id in found if path in wanted}
 
     def write_states(self, batch: Batch) -> None:
         """The file bookkeeping of ``batch`` (call inside the writing transaction)."""
