@@ -69,6 +69,7 @@ bench: system-test-deps $(DEV_STAMP)
 	$(PY) bench/bench_import.py
 	$(PY) bench/bench_statusline.py
 	$(PY) bench/bench_channels.py
+	$(PY) bench/bench_hooks.py
 	tests/integration/with-services.sh $(PY) bench/bench_tray.py
 
 # Transcript scanning against ccusage (npm, pinned in bench/package.json) on a generated corpus.
