@@ -24,6 +24,8 @@ state   outbox.sqlite3                             store/outbox_repo.py (channel
 state   alerts.json (fired alerts, the pause)      services/alerts.py
 state   today-cost.json                            services/ledger_service.py, after each app scan
 state   loop-health.json                           runtime.py (LoopHealth; the tray app only)
+state   local-server.json (local server port,      store/local_endpoint.py (the tray app; `hooks --install`
+        hook token)                                creates it when the app never ran)
 state   statusline/sessions/<session>.json,        statusline/capture.py (the `statusline` command);
         statusline/rate-limits.json,               read by sources/statusline_capture.py
         statusline/.pruned
@@ -36,6 +38,9 @@ other   ~/.config/autostart/claude-watch.desktop;  platform/autostart.py (files 
         Windows: the HKCU Run key value
 other   Claude Code's settings.json, its backups,  statusline/install.py (`statusline --install`;
         claude-watch-statusline.json next to it    keeps the file's mode, writes through a symlink)
+other   the same settings.json (hooks, env), its   services/hooks_install.py (`hooks --install`), both
+        backups, claude-watch-hooks.json next to   through store/claude_settings.py
+        it
 other   an exported CSV, where the user says       services/export.py (`export csv`, the popup's Export)
 ======  =========================================  ========================================================
 
