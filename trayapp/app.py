@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from trayapp.demo import DemoHandle
     from trayapp.platform.single_instance import SingleInstance
     from trayapp.services.alerts import AlertService
-    from trayapp.services.live_sessions import LiveSessionsService
     from trayapp.services.settings_watcher import SettingsWatcher
     from trayapp.services.tracking_service import TrackingService
     from trayapp.services.usage_service import UsageService
@@ -92,15 +91,14 @@ class ClaudeWatch:
         self.demo_handle: DemoHandle | None = None
         self.usage: UsageService | None = None
         self.tracking: TrackingService | None = None
-        self.live_sessions: LiveSessionsService | None = None  # built with the popup
         self.settings_watcher: SettingsWatcher | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._popup: Popup | None = None
         self._stops: list[tuple[str, Stop]] = []
-        # Builders of popup sections (live sessions, local usage): called once, when the popup
+        # Builders of popup sections (Claude Code sessions, local usage): called once, when the popup
         # is first built, and added below the timeline in this order.
         self.panel_factories: list[Callable[[], QWidget | None]] = [
-            self._live_sessions_panel,
+            self._sessions_panel,
             self._local_usage_panel,
         ]
 
@@ -114,6 +112,7 @@ class ClaudeWatch:
         from trayapp import runtime
         from trayapp.channels.desktop import DesktopChannel
         from trayapp.services.alerts import AlertService
+        from trayapp.services.session_hub import SessionsHub
         from trayapp.ui.tray import Tray
 
         if self.single is not None:  # claimed before the build (run_app): released last
@@ -131,6 +130,7 @@ class ClaudeWatch:
         )
         self.dispatcher = make_dispatcher(self.settings.get, self.desktop)
         self.alerts = AlertService(self.settings.get, self.dispatcher, self.clock)
+        self.sessions = SessionsHub(self.settings, self.dispatcher, self.alerts, self.clock, self.tray)
         # Stopped after the alerts: every other background task (settings page, export, sessions).
         self._on_stop("background tasks", lambda: runtime.drain(self.TASK_DRAIN_SECONDS))
         # Sends in flight may finish (bounded); what is left is cancelled, never raised.
@@ -188,14 +188,13 @@ class ClaudeWatch:
         self.dispatcher.run_flusher()
         self._on_stop("outbox flusher", _later(self.dispatcher.stop_flusher))
 
-    def _live_sessions_panel(self) -> QWidget:
-        """The live sessions, read by their service only while the panel is visible."""
-        from trayapp.services.live_sessions import LiveSessionsService
-        from trayapp.ui.panels.live_sessions import make_panel
+    def _sessions_panel(self) -> QWidget:
+        """Every Claude Code session, as the sessions service merges them; "Open" shows its row."""
+        from trayapp.ui.panels.sessions import make_panel
 
-        service = self.live_sessions = LiveSessionsService(self.clock)
-        self._on_stop("live sessions", _later(service.stop))
-        return make_panel(service)
+        panel = make_panel(self.sessions.service, self.clock)
+        panel.open_requested.connect(panel.highlight)
+        return panel
 
     def _local_usage_panel(self) -> QWidget | None:
         if self.tracking is None:
@@ -381,6 +380,7 @@ class ClaudeWatch:
         self._report_loop_health()
         await self.start_usage()
         self.start_tracking()
+        self._on_stop("sessions and hook receiver", await self.sessions.start())
         self.watch_settings()
         self.start_alert_outbox()
         self._on_stop("update check", start_update_check(self.clock, self.settings.get, self._tray_message))
