@@ -161,6 +161,7 @@ class LocalServer:
         self._requests = 0
         self._refused: Counter[int] = Counter()
         self._date = (0, "")
+        self._keep_alive_hint = max(1, int(self.limits.read_timeout) // 2)
 
     @property
     def port(self) -> int | None:
@@ -374,6 +375,9 @@ class LocalServer:
             "X-Content-Type-Options: nosniff",
             f"Date: {self._date[1]}",
             f"Connection: {'keep-alive' if keep_alive else 'close'}",
+            # Tells the client (Node's undici honours it) to drop an idle connection before we do,
+            # so it never sends an event on a socket we are closing.
+            *([f"Keep-Alive: timeout={self._keep_alive_hint}"] if keep_alive else []),
             *(f"{name}: {value}" for name, value in response.headers),
         ]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body)

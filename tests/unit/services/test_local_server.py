@@ -162,6 +162,7 @@ async def test_keep_alive_serves_two_requests_on_one_connection(server: LocalSer
         first = await read_reply(reader)
         second = await read_reply(reader)
         assert (first[0], first[2], first[1]["connection"]) == (200, b"one", "keep-alive")
+        assert first[1]["keep-alive"] == "timeout=1"  # the client closes idle sockets first
         assert (second[0], second[2]) == (200, b"two")
         writer.write(post("/echo", b"3", port=port, extra="Connection: close\r\n"))
         third = await read_reply(reader)
@@ -228,3 +229,20 @@ async def test_refuses_non_loopback_and_falls_back_when_the_port_is_taken() -> N
             assert (await exchange(port, b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"))[0] == 200
         finally:
             await srv.stop()
+
+
+async def test_a_connection_beyond_the_served_cap_waits_for_a_slot() -> None:
+    limits = Limits(read_timeout=2.0, max_connections=1, max_waiting=5)
+    srv = LocalServer(ROUTES, limits=limits)
+    port = await srv.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /open HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert (await read_reply(reader))[0] == 200  # served and kept alive: it holds the slot
+        asyncio.get_running_loop().call_later(0.2, writer.close)
+        started = time.monotonic()
+        status = (await exchange(port, b"GET /open HTTP/1.1\r\nHost: localhost\r\n\r\n"))[0]
+        assert status == 200
+        assert time.monotonic() - started >= 0.15  # it waited for the first one to go
+    finally:
+        await srv.stop()
