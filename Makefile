@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 ARGS ?=
 
 .PHONY: run test lint unit integration screenshots bench bench-scan format lock clean system-deps system-test-deps \
-	package package-smoke
+	package package-smoke bench-package
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,12 @@ bench: system-test-deps $(DEV_STAMP)
 	$(PY) bench/bench_channels.py
 	$(PY) bench/bench_hooks.py
 	tests/integration/with-services.sh $(PY) bench/bench_tray.py
+	$(MAKE) --no-print-directory bench-package
+
+# Package figures (sizes; frozen app against the venv app: start to tray icon, idle RSS, statusline).
+# Uses dist/ as `make package` left it (builds it when there is no bundle).
+bench-package: system-test-deps $(PKG_STAMP)
+	tests/integration/with-services.sh $(PY) bench/bench_package.py
 
 # Transcript scanning against ccusage (npm, pinned in bench/package.json) on a generated corpus.
 bench-scan: $(DEV_STAMP)
