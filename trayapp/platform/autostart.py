@@ -2,8 +2,9 @@
 key on Windows.
 
 Each platform has the same three calls, :func:`is_enabled`, :func:`enable`, :func:`disable`
-(and :func:`set_enabled`). The command started is the ``claude-watch`` script when it is on
-PATH, the frozen executable in a packaged build, or ``python -m trayapp`` otherwise.
+(and :func:`set_enabled`). The command started is the installed launcher
+(:func:`trayapp.platform.launcher.launcher_command`): the AppImage, ``/usr/bin/claude-watch``,
+the windowed exe on Windows, this install's ``claude-watch`` script, or ``python -m trayapp``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import os
 import plistlib
 import shlex
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
+from trayapp.platform.launcher import launcher_command
 from trayapp.store.files import atomic_write
 
 LABEL = "com.claudewatch.app"
@@ -24,12 +25,9 @@ RUN_VALUE = "Claude Watch"
 
 
 def launch_command() -> list[str]:
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    script = shutil.which("claude-watch")
-    if script:
-        return [script]
-    return [sys.executable, "-m", "trayapp"]
+    """The installed tray launcher (see :mod:`trayapp.platform.launcher`; the windowed exe on
+    Windows). Raises ``launcher.NoStableLauncher`` (an OSError) from a temporary mount."""
+    return launcher_command(gui=True)
 
 
 # ----- Linux / BSD: XDG autostart

@@ -12,9 +12,7 @@ handling (strict reading, backup, indentation, mode, symlinks) is ``store/claude
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -60,21 +58,13 @@ def _quote(value: str) -> str:
 
 
 def base_command() -> str:
-    """The command line that runs our statusline from this installation.
+    """The command line that runs our statusline from this installation: the installed launcher
+    (:func:`trayapp.platform.launcher.launcher_command`: the AppImage, ``/usr/bin/claude-watch``,
+    the console exe on Windows, this install's ``claude-watch`` script, or ``python -m trayapp``)
+    with ``statusline``. Raises ``NoStableLauncher`` (an OSError) from a temporary mount."""
+    from trayapp.platform.launcher import launcher_command
 
-    A frozen app runs its own executable; a pip or venv install uses the absolute path of the
-    ``claude-watch`` script (``sys.argv[0]`` or the one on PATH); otherwise this interpreter
-    runs the package with ``-m trayapp``.
-    """
-    if getattr(sys, "frozen", False):
-        return f"{_quote(os.path.abspath(sys.executable))} statusline"
-    argv0 = sys.argv[0] if sys.argv else ""
-    if os.path.basename(argv0).lower().startswith("claude-watch") and os.path.isfile(argv0):
-        return f"{_quote(os.path.abspath(argv0))} statusline"
-    found = shutil.which("claude-watch")
-    if found:
-        return f"{_quote(os.path.abspath(found))} statusline"
-    return f"{_quote(os.path.abspath(sys.executable))} -m trayapp statusline"
+    return " ".join([*(_quote(part) for part in launcher_command()), "statusline"])
 
 
 def is_ours(value: Any, sidecar: dict[str, Any] | None = None) -> bool:
@@ -89,7 +79,10 @@ def is_ours(value: Any, sidecar: dict[str, Any] | None = None) -> bool:
 
 def install(settings: Path, command: str | None = None) -> Result:
     """Make Claude Code run our statusline command (chaining any existing one)."""
-    base = command or base_command()
+    try:
+        base = command or base_command()
+    except OSError as exc:  # launcher.NoStableLauncher: nothing to point Claude Code at
+        return Result(2, f"error: {exc}")
     try:
         data, text = claude_settings.read(settings)
     except InvalidSettings as exc:
