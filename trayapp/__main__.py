@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "telegram": "trayapp.cli.telegram",
     "notify": "trayapp.cli.notify",
     "hooks": "trayapp.cli.hooks",
+    "sessions": "trayapp.cli.sessions",
 }
 
 

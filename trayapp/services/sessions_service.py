@@ -45,7 +45,7 @@ from trayapp import paths, runtime
 from trayapp.core.alert_policy import parse_quiet_hours
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.session_alerts import SessionAlertConfig, SessionAlertMemory, decide, flush
-from trayapp.core.session_merge import merge_sessions, needs_you_count
+from trayapp.core.session_merge import CAPTURE_TTL, merge_sessions, needs_you_count
 from trayapp.core.sessions import (
     HookEvent,
     HookTrack,
@@ -69,7 +69,6 @@ JOBS_MIN_SECONDS = 10.0
 JOBS_FALLBACK_SECONDS = 120.0
 EMIT_SECONDS = 0.05
 SAVE_SECONDS = 2.0
-CAPTURE_MAX_AGE = timedelta(minutes=5)
 TRACK_TTL = timedelta(hours=6)  # a session silent this long and not in the registry is forgotten
 DONE_TTL = timedelta(minutes=10)
 MAX_TRACKS = 500
@@ -89,7 +88,7 @@ def read_sources(config_dirs: Sequence[Path], with_jobs: bool, now: datetime) ->
     from trayapp.sources.session_registry import read_registry
     from trayapp.sources.statusline_capture import live_sessions
 
-    data = SourceData(registry=read_registry(config_dirs), captures=live_sessions(now, CAPTURE_MAX_AGE))
+    data = SourceData(registry=read_registry(config_dirs), captures=live_sessions(now, CAPTURE_TTL))
     if with_jobs:
         from trayapp.sources.claude_jobs import read_jobs
 

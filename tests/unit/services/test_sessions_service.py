@@ -21,6 +21,7 @@ from trayapp.channels.base import Delivery
 from trayapp.channels.dispatcher import Dispatcher
 from trayapp.channels.quips import QuipWriter
 from trayapp.core.models import Alert, AlertKind
+from trayapp.core.session_merge import CAPTURE_TTL
 from trayapp.core.sessions import HookEvent, HookEventName, SessionState
 from trayapp.runtime import HealthRegistry, LoopHealth
 from trayapp.services import sessions_service as ss
@@ -109,7 +110,7 @@ def no_jobs_reader(dirs: Sequence[Path], with_jobs: bool, now: datetime) -> Sour
     from trayapp.sources.session_registry import read_registry
     from trayapp.sources.statusline_capture import live_sessions
 
-    return SourceData(read_registry(dirs), live_sessions(now, ss.CAPTURE_MAX_AGE), [] if with_jobs else None)
+    return SourceData(read_registry(dirs), live_sessions(now, CAPTURE_TTL), [] if with_jobs else None)
 
 
 def service(tmp_path: Path, **kw: Any) -> SessionsService:
