@@ -16,8 +16,8 @@ environment variable ``FAKE_CLAUDE_SCRIPT`` (children inherit it):
 ``sleep``
     per command: seconds to sleep before answering (timeouts).
 
-Every call is appended to the file named by ``FAKE_CLAUDE_CALLS`` (one JSON line: argv and
-``CLAUDE_CONFIG_DIR``). Unknown commands print to stderr and exit 2.
+Every call is appended to the file named by ``FAKE_CLAUDE_CALLS`` (one JSON line: argv,
+``CLAUDE_CONFIG_DIR`` and the pid). Unknown commands print to stderr and exit 2.
 
 Extending (the agents issue): add a handler to :data:`COMMANDS`, keyed by the first argument
 (``-p`` for headless stream-json runs goes there), taking ``(args, script)`` and returning the
@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     calls = os.environ.get(CALLS_ENV)
     if calls:
         with open(calls, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"argv": args, "config_dir": os.environ.get("CLAUDE_CONFIG_DIR")}) + "\n")
+            record = {"argv": args, "config_dir": os.environ.get("CLAUDE_CONFIG_DIR"), "pid": os.getpid()}
+            fh.write(json.dumps(record) + "\n")
     command = args[0] if args else ""
     handler = COMMANDS.get(command)
     if handler is None:
