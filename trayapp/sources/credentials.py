@@ -27,6 +27,7 @@ from typing import Any
 
 from trayapp import paths
 from trayapp.core.models import AccountInfo, ErrorKind, FetchError
+from trayapp.store.files import read_capped
 
 KEYCHAIN_SERVICE = "Claude Code-credentials"
 REQUIRED_SCOPE = "user:profile"
@@ -213,9 +214,7 @@ def decode_keychain_value(value: str) -> str:
 def read_identity(candidates: Sequence[Path]) -> dict[str, Any]:
     for path in candidates:
         try:
-            if path.stat().st_size > 50 * MAX_FILE_BYTES:
-                continue
-            data = json.loads(path.read_bytes())
+            data = json.loads(read_capped(path, 50 * MAX_FILE_BYTES))
         except (OSError, ValueError, RecursionError):
             continue
         account = data.get("oauthAccount") if isinstance(data, dict) else None
@@ -239,7 +238,7 @@ def load_credentials(
     for path in candidate_files(config_dirs, home):
         checked.append(str(path))
         try:
-            raw = path.read_bytes()[:MAX_FILE_BYTES]
+            raw = read_capped(path, MAX_FILE_BYTES)  # never a FIFO or /dev/zero
             stamp = _stamp_of(path, raw)
         except OSError:
             continue

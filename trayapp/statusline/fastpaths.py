@@ -73,9 +73,12 @@ def read_settings(config_dir: str) -> tuple[tuple[str, ...], str, list[str]]:
     value means the default plus a problem message (logged by the caller, never printed).
     """
     path = os.path.join(config_dir, "settings.toml")
+    from trayapp.store.files import UnsafeFileError, read_capped
+
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_capped(path, 1 << 20)  # never a FIFO (it would hang Claude Code's status line)
+    except UnsafeFileError as exc:
+        return DEFAULT_SEGMENTS, "", [f"settings file not read: {exc}"]
     except OSError:
         return DEFAULT_SEGMENTS, "", []
     import tomllib
@@ -85,6 +88,8 @@ def read_settings(config_dir: str) -> tuple[tuple[str, ...], str, list[str]]:
         table = tomllib.loads(raw.decode("utf-8", errors="replace"))
     except tomllib.TOMLDecodeError as exc:
         return DEFAULT_SEGMENTS, "", [f"settings file is not valid TOML: {exc}"]
+    except RecursionError:
+        return DEFAULT_SEGMENTS, "", ["settings file is nested too deeply"]
     segments = DEFAULT_SEGMENTS
     section = table.get("statusline")
     if isinstance(section, dict) and "segments" in section:

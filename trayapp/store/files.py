@@ -60,3 +60,36 @@ def atomic_write(path: Path | str, data: bytes | str, mode: int = 0o600, *, pare
         except OSError:
             pass
         raise
+
+
+class UnsafeFileError(OSError):
+    """A file that must not be read whole: not a regular file (a FIFO would hang the reader,
+    ``/dev/zero`` would never end) or larger than the caller's cap."""
+
+
+def read_capped(path: Path | str, cap: int) -> bytes:
+    """The whole contents of the regular file ``path``, at most ``cap`` bytes.
+
+    Opened without blocking (a FIFO's open never waits for a writer), checked to be a regular file
+    (symlinks to one are fine), and refused with :class:`UnsafeFileError` when it is anything else
+    or holds more than ``cap`` bytes. ``FileNotFoundError`` and other ``OSError`` pass through."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if info.st_mode & 0o170000 != 0o100000:  # S_IFMT != S_IFREG, without importing stat
+            raise UnsafeFileError(f"{os.fspath(path)} is not a regular file")
+        if info.st_size > cap:
+            raise UnsafeFileError(f"{os.fspath(path)} is larger than {cap} bytes")
+        chunks: list[bytes] = []
+        total = 0
+        while total <= cap:  # the size can grow after fstat: read at most cap + 1
+            block = os.read(fd, min(1 << 20, cap + 1 - total))
+            if not block:
+                break
+            chunks.append(block)
+            total += len(block)
+        if total > cap:
+            raise UnsafeFileError(f"{os.fspath(path)} is larger than {cap} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

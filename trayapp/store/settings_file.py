@@ -16,12 +16,15 @@ from __future__ import annotations
 import os
 import sys
 
+from trayapp.store.files import UnsafeFileError, read_capped
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from pathlib import Path
     from typing import Any
 
+MAX_SETTINGS_BYTES = 1 << 20  # a settings file is a few hundred bytes; anything near this is not one
 HEADER = b"# Claude Watch settings. `claude-watch config list` explains every key.\n"
 
 
@@ -63,9 +66,11 @@ def read(path: Path) -> tuple[bytes | None, dict[str, Any]]:
         SettingsFileError: it cannot be read, is not UTF-8 or is not valid TOML.
     """
     try:
-        raw = path.read_bytes()
+        raw = read_capped(path, MAX_SETTINGS_BYTES)
     except FileNotFoundError:
         return None, {}
+    except UnsafeFileError as exc:
+        raise SettingsFileError(f"cannot read {exc}") from None
     except OSError as exc:
         raise SettingsFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     import tomllib  # only when there is a file: the common no-settings start skips it
@@ -76,6 +81,8 @@ def read(path: Path) -> tuple[bytes | None, dict[str, Any]]:
         raise SettingsFileError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsFileError(f"{path} is not valid TOML ({exc})") from None
+    except RecursionError:  # tables or arrays nested thousands deep
+        raise SettingsFileError(f"{path} is nested too deeply to be a settings file") from None
     return raw, flatten(table)
 
 
