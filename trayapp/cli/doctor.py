@@ -3,9 +3,11 @@
 Checks: Claude Code credentials (where, expiry, scopes, plan), the Claude Code version used for
 the User-Agent, app directories, settings warnings, the keyring backend, the notification
 server (D-Bus ``org.freedesktop.Notifications`` on Linux), tray availability (probed in a child
-process, only when a display exists) and the last poll outcome. Every probe is guarded and
-time-limited, so doctor itself never hangs or crashes on a half-configured desktop. Exit code 0
-when nothing is broken (warnings allowed), 1 otherwise. Nothing secret is printed.
+process, only when a display exists), the last poll outcome and Claude Code sessions (registry
+folder and live records, hooks in its settings, our receiver's port, the last hook event). Every
+probe is guarded and time-limited, so doctor itself never hangs or crashes on a half-configured
+desktop. Exit code 0 when nothing is broken (warnings allowed), 1 otherwise. Nothing secret is
+printed.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         check_last_poll,
         check_background_loops,
         check_updates,
+        check_sessions,
     )
     # Probes are independent and some wait on subprocesses: run them side by side on the io lane.
     futures = [submit(_guarded, probe, now, lane="io") for probe in probes]
@@ -388,3 +391,58 @@ def check_background_loops(now: datetime) -> list[Check]:
             )
         )
     return checks or [Check("Background work", OK, "no unexpected errors reported")]
+
+
+def check_sessions(now: datetime) -> list[Check]:
+    """Claude Code's session registry, the hooks in its settings, our receiver, the last event."""
+    from trayapp import paths, settings
+    from trayapp.services import hooks_install
+    from trayapp.sources.session_registry import read_registry, registry_dirs
+    from trayapp.store import claude_settings, local_endpoint, session_hooks
+
+    checks = []
+    live = len(read_registry(paths.claude_config_dirs()))
+    for folder in registry_dirs(paths.claude_config_dirs()):
+        state = (
+            f"{live} live session{'s' if live != 1 else ''} in total" if folder.is_dir() else "not there yet"
+        )
+        checks.append(Check("Session registry", OK if folder.is_dir() else INFO, f"{folder}: {state}"))
+    endpoint = local_endpoint.load()
+    hooks = hooks_install.status(claude_settings.settings_path(None), endpoint, probe=False)
+    fix = "run `claude-watch hooks --install`"
+    if not hooks.installed:
+        checks.append(Check("Hooks", INFO if hooks.code == 0 else WARN, hooks.message, fix))
+    else:
+        fresh = bool(hooks.details.get("up_to_date"))
+        detail = f"{len(hooks.details.get('events', []))} events in {hooks.details.get('settings')}"
+        checks.append(
+            Check(
+                "Hooks",
+                OK if fresh else WARN,
+                detail + ("" if fresh else ", out of date"),
+                "" if fresh else fix,
+            )
+        )
+    if not settings.load().get("hooks.receiver"):
+        checks.append(Check("Hook receiver", INFO, "off (hooks.receiver)"))
+    elif endpoint is None:
+        checks.append(Check("Hook receiver", INFO, "no port yet (the tray app picks one at its first start)"))
+    elif hooks_install.probe_health(endpoint.port):
+        checks.append(Check("Hook receiver", OK, f"listening on 127.0.0.1:{endpoint.port}"))
+    else:
+        checks.append(
+            Check(
+                "Hook receiver", WARN, f"nothing answers on 127.0.0.1:{endpoint.port}", "start the tray app"
+            )
+        )
+    saved = session_hooks.load()
+    last = saved.last_event if saved is not None else None
+    if saved is None or last is None:
+        checks.append(Check("Last hook event", INFO, "none seen yet"))
+    else:
+        ago = format_ago((now - last.received_at).total_seconds())
+        detail = (
+            f"{last.event} {ago} (session {last.session_id[:8]}; {saved.events_seen} since the app started)"
+        )
+        checks.append(Check("Last hook event", INFO, detail))
+    return checks

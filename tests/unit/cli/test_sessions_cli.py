@@ -166,3 +166,29 @@ def test_the_hook_file_reader_is_strict(tmp_path: Path) -> None:
     path.write_bytes(b" " * (session_hooks.MAX_BYTES + 10))
     assert session_hooks.load(path) is None
     assert session_hooks.load(tmp_path / "missing.json") is None
+
+
+def test_doctor_reports_the_registry_hooks_receiver_and_last_event(
+    fake_sessions: FakeSessions, fake_claude: FakeClaude
+) -> None:
+    from trayapp.cli.doctor import check_sessions
+    from trayapp.store import local_endpoint
+
+    now = datetime.now(UTC)
+    checks = {c.name: c for c in check_sessions(now)}
+    assert checks["Session registry"].detail.endswith("sessions: not there yet")
+    assert checks["Hooks"].detail.startswith("hooks not installed")
+    assert checks["Hook receiver"].detail.startswith("no port yet")
+    assert checks["Last hook event"].detail == "none seen yet"
+    fake_sessions.spawn("alpha")
+    fake_sessions.spawn("beta")
+    fake_sessions.spawn("gone").end()
+    write_hooks(os.getpid(), waiting("beta"))
+    port = local_endpoint.free_port()  # nobody listens there
+    local_endpoint.save(local_endpoint.LocalEndpoint(port, "t" * 40))
+    checks = {c.name: c for c in check_sessions(now)}
+    assert checks["Session registry"].detail.endswith("sessions: 2 live sessions in total")
+    assert checks["Hook receiver"].status == "warn"
+    assert checks["Hook receiver"].detail == f"nothing answers on 127.0.0.1:{port}"
+    assert checks["Last hook event"].detail.startswith("PermissionRequest ")
+    assert "(session beta; 1 since the app started)" in checks["Last hook event"].detail
