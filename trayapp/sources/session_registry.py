@@ -17,7 +17,7 @@ import logging
 import math
 import os
 import sys
-import unicodedata
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +39,8 @@ START_SLACK = timedelta(seconds=5)
 STAMP_SLACK = timedelta(seconds=2)
 _EPOCH_S = (1e9, 1e10)  # epoch seconds between 2001 and 2286 (and the same in milliseconds)
 
+_CONTROL = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])  # Unicode category Cc
+_btime_cache: list[Any] = []  # [monotonic time read, boot time]
 _logged: set[tuple[str, int, int]] = set()  # files already reported as unreadable (one log each)
 
 
@@ -129,7 +131,7 @@ def text_field(value: Any, limit: int = MAX_TEXT) -> str | None:
     """A string without control characters, trimmed and cut to ``limit``; anything else None."""
     if not isinstance(value, str):
         return None
-    value = "".join(c for c in value[: limit * 2] if unicodedata.category(c) != "Cc").strip()
+    value = value[: limit * 2].translate(_CONTROL).strip()
     return value[:limit] or None
 
 
@@ -157,7 +159,7 @@ def pid_alive(pid: int, proc_start: str | None, started_at: datetime | None) -> 
         return False
     if sys.platform == "win32":
         exists, started = _windows_process(pid)
-        ticks = None
+        ticks: int | None = None
     else:
         exists, ticks, started = _signal_alive(pid), None, None
         stat = _linux_stat(pid) if exists else None
@@ -166,6 +168,8 @@ def pid_alive(pid: int, proc_start: str | None, started_at: datetime | None) -> 
             ticks, started = stat[1], _tick_time(stat[1])
     if not exists:
         return False
+    if ticks is not None and proc_start == str(ticks):
+        return True  # the common case on Linux, settled without the wall clock
     if started is not None and proc_start is not None:
         verdict = _stamp_matches(proc_start, ticks, started)
         if verdict is not None:
@@ -231,13 +235,21 @@ def _tick_time(ticks: int) -> datetime | None:
 
 
 def _boot_time() -> int | None:
+    """``btime`` from ``/proc/stat`` (a large file on big machines: read once a minute)."""
+    now = time.monotonic()
+    if _btime_cache and now - _btime_cache[0] < 60:
+        cached: int | None = _btime_cache[1]
+        return cached
+    btime = None
     try:
         for line in Path("/proc/stat").read_text("ascii", "replace").splitlines():
             if line.startswith("btime "):
-                return int(line.split()[1])
+                btime = int(line.split()[1])
+                break
     except (OSError, ValueError, IndexError):
         pass
-    return None
+    _btime_cache[:] = [now, btime]
+    return btime
 
 
 def _uptime_ticks() -> int:
