@@ -11,6 +11,7 @@ Code runs it several times a second.
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import import_module
 
@@ -86,8 +87,6 @@ def main(argv: list[str] | None = None) -> int:
 def _closed_pipe() -> int:
     """The reader went away: silence the interpreter's own flush at exit (it would print "Exception
     ignored ... BrokenPipeError") and exit as a process killed by SIGPIPE would, 128 + 13."""
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -97,6 +96,11 @@ def _closed_pipe() -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    if hasattr(os, "umask"):
+        # Everything this process creates is private (usage history, project paths, costs, logs):
+        # SQLite, the log handlers and mkdir take their modes from the umask. Files written for
+        # the user elsewhere (autostart entry, Claude Code's settings) set their modes explicitly.
+        os.umask(0o077)
     if getattr(sys, "frozen", False):
         # A frozen app re-runs this entry point for transcript-scan worker processes.
         import multiprocessing

@@ -421,6 +421,11 @@ def run_app(demo: bool, self_test: bool) -> int:
     from trayapp.logging_setup import setup_logging
 
     setup_logging()
+    from trayapp import paths
+
+    tightened = paths.tighten_permissions()  # before anything else reads or writes there
+    if tightened:
+        log.info("made %d of Claude Watch's files and folders private (0600/0700)", tightened)
     if self_test and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     import qasync

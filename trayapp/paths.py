@@ -163,6 +163,55 @@ def ensure(path: Path) -> Path:
     return path
 
 
+def tighten_permissions(dirs: AppDirs | None = None) -> int:
+    """Take group and other permissions off the app's folders and files (0755 -> 0700, 0644 ->
+    0600); returns how many modes changed.
+
+    New files are private already (the entry point sets the umask to 077, and ``atomic_write``
+    sets exact modes); this repairs folders restored from a backup or made by an older version,
+    where usage history, project paths and costs would be readable by other local users. Only
+    entries owned by this user are changed, symlinks are never followed, and a file that cannot
+    be changed is left alone (it is reported by nothing: the next start tries again)."""
+    if os.name != "posix":
+        return 0
+    changed = 0
+    uid = os.geteuid()
+
+    def fix(path: str, st: os.stat_result) -> None:
+        nonlocal changed
+        if st.st_uid == uid and st.st_mode & 0o077:
+            try:
+                os.chmod(path, st.st_mode & 0o700)  # the owner's bits stay; group and others go
+                changed += 1
+            except OSError:
+                pass
+
+    def walk(folder: str) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                fix(entry.path, st)
+                walk(entry.path)
+            elif entry.is_file(follow_symlinks=False):
+                fix(entry.path, st)
+
+    for folder in {str(p) for p in (dirs or app_dirs()).all().values()}:
+        try:
+            st = os.stat(folder, follow_symlinks=False)
+        except OSError:
+            continue
+        fix(folder, st)
+        walk(folder)
+    return changed
+
+
 def config_dir() -> Path:
     return app_dirs().config
 
