@@ -189,12 +189,12 @@ class ClaudeWatch:
         self._on_stop("outbox flusher", _later(self.dispatcher.stop_flusher))
 
     def _sessions_panel(self) -> QWidget:
-        """Every Claude Code session, as the sessions service merges them; "Open" shows its row."""
+        """Every Claude Code session, as the sessions service merges them; "Open" focuses its terminal
+        (platform.focus, off the GUI thread) or, where it cannot, shows its row."""
+        from trayapp.platform.focus import focus_terminal_off_thread
         from trayapp.ui.panels.sessions import make_panel
 
-        panel = make_panel(self.sessions.service, self.clock)
-        panel.open_requested.connect(panel.highlight)
-        return panel
+        return make_panel(self.sessions.service, self.clock, focus_terminal_off_thread)
 
     def _local_usage_panel(self) -> QWidget | None:
         if self.tracking is None:

@@ -12,8 +12,8 @@ ancestors own no window, a tool that fails or hangs) answers False and the calle
 session in the popup instead. It never raises for those.
 
 Blocking: it starts child processes (each capped at :data:`TIMEOUT` seconds and
-:data:`MAX_OUTPUT` bytes). Call it on a worker lane:
-``await runtime.run_blocking(focus.focus_terminal, pid, lane="io")``.
+:data:`MAX_OUTPUT` bytes). From the event loop await :func:`focus_terminal_off_thread`, which
+runs it on the ``io`` lane.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from trayapp import runtime
 
 log = logging.getLogger(__name__)
 
@@ -176,3 +178,10 @@ def focus_terminal(
         return True
     xdotool = which("xdotool")
     return bool(xdotool) and _focus_xdotool(str(xdotool), chain)
+
+
+async def focus_terminal_off_thread(pid: int | None) -> bool:
+    """:func:`focus_terminal` on the runtime's ``io`` lane (False for an unknown pid)."""
+    if pid is None:
+        return False
+    return await runtime.run_blocking(focus_terminal, pid, lane="io")

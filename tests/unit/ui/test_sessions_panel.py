@@ -226,3 +226,53 @@ def test_in_the_popup_the_panel_grows_the_popup_when_sessions_arrive(qtbot) -> N
     panel.set_sessions([session(str(i)) for i in range(3)])
     assert popup.body_scroll.height() > before
     assert popup.body.sizeHint().height() <= popup.body_scroll.height()
+
+
+async def test_open_focuses_the_terminal_off_the_gui_thread_or_shows_the_row(qtbot, monkeypatch) -> None:
+    """make_panel(..., focus) as the app wires it with platform.focus.focus_terminal_off_thread:
+    the session's pid goes to focus_terminal on a worker lane; when focusing fails (here: no
+    display) or the session has no pid, the row is highlighted instead."""
+    import asyncio
+    import subprocess
+    import threading
+
+    from trayapp import runtime
+    from trayapp.platform import focus
+
+    asked: list[tuple[int, bool]] = []
+    answer = {"focused": None}
+
+    def spy(pid: int) -> bool:
+        asked.append((pid, threading.current_thread() is threading.main_thread()))
+        return answer["focused"] if answer["focused"] is not None else real(pid)
+
+    real = focus.focus_terminal
+    monkeypatch.setattr(focus, "focus_terminal", spy)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    service = FakeSessionsSource()
+    panel = make_panel(service, FakeClock(NOW), focus.focus_terminal_off_thread)
+    qtbot.addWidget(panel)
+    highlighted: list[str] = []
+    monkeypatch.setattr(panel, "highlight", highlighted.append)
+
+    async def press(sid: str) -> None:
+        panel.row_for(sid).open_button.click()
+        await runtime.wait(5)
+        await asyncio.sleep(0)
+
+    try:
+        service.sessions_changed.emit([session("a", pid=sleeper.pid), session("b")])
+        await press("a")
+        assert asked == [(sleeper.pid, False)]  # asked, off the GUI thread
+        assert highlighted == ["a"]  # no display: the popup shows the row
+        await press("b")  # no pid: not asked
+        assert asked == [(sleeper.pid, False)]
+        assert highlighted == ["a", "b"]
+        answer["focused"] = True
+        await press("a")
+        assert highlighted == ["a", "b"]  # focused: the row is not needed
+        assert len(asked) == 2
+    finally:
+        sleeper.kill()
+        sleeper.wait(5)

@@ -21,7 +21,7 @@ Signals:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayapp import runtime
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.humanize import format_duration, format_money, format_percent
 from trayapp.core.models import Level, level_for
@@ -381,16 +382,29 @@ class SessionsPanel(QWidget):
         self.visibility_changed.emit(False)
 
 
-def make_panel(service: Any, clock: Clock | None = None) -> SessionsPanel:
+def make_panel(
+    service: Any,
+    clock: Clock | None = None,
+    focus: Callable[[int | None], Awaitable[bool]] | None = None,
+) -> SessionsPanel:
     """The panel as the app wires it: ``popup.add_panel(make_panel(service))``.
 
     ``service.sessions_changed`` feeds :meth:`SessionsPanel.set_sessions`; the list the service
     already holds (a ``sessions`` attribute, when it has one) is shown at once; the panel's
-    visibility starts and stops the service when it has ``start``/``stop``.
+    visibility starts and stops the service when it has ``start``/``stop``. "Open" awaits
+    ``focus(pid)`` (the app passes ``platform.focus.focus_terminal_off_thread``) and shows the
+    row with :meth:`SessionsPanel.highlight` when that answers False or there is no ``focus``.
     """
     panel = SessionsPanel(clock or getattr(service, "clock", None))
     panel.service = service
     service.sessions_changed.connect(panel.set_sessions)
+
+    async def focus_or_highlight(session_id: str) -> None:
+        row = panel.row_for(session_id)
+        if focus is None or row is None or not await focus(row.session.pid):
+            panel.highlight(session_id)
+
+    panel.open_requested.connect(lambda sid: runtime.spawn(focus_or_highlight(sid), name="open session"))
     current = getattr(service, "sessions", None)
     if isinstance(current, list | tuple):
         panel.set_sessions(current)
