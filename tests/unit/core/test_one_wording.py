@@ -152,14 +152,12 @@ def test_popup_panels_quips_and_doctor_use_the_same_words(hermetic_env: Path) ->
     from trayapp.channels import quips
     from trayapp.cli.doctor import check_background_loops
     from trayapp.core.models import Alert, AlertKind
+    from trayapp.core.sessions import Session, SessionState
     from trayapp.runtime import HEALTH_FILE
-    from trayapp.sources.statusline_capture import LiveSession
-    from trayapp.ui.panels.live_sessions import detail_text
+    from trayapp.ui.panels.sessions import detail_text
 
-    session = LiveSession(
-        "id", NOW, "p", None, None, None, None, None, None, None, 1234.5, timedelta(hours=1), None, None, None
-    )
-    assert detail_text(session) == "$1,234.50 · 1 h"
+    session = Session("id", SessionState.IDLE, "p", state_since=NOW - timedelta(hours=1), cost_usd=1234.5)
+    assert detail_text(session, NOW) == "for 1 h · $1,234.50"
     alert = Alert(
         key="k", kind=AlertKind.THRESHOLD, level=Level.WARNING, window_id="five_hour", window_label="5-hour",
         threshold=75, utilization=80.0, title="t", body="b", created_at=NOW,

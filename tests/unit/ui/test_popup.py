@@ -291,14 +291,14 @@ def test_a_reading_that_adds_gauges_while_open_keeps_the_popup_on_screen(popup) 
 
 
 def test_panels_follow_the_popup_theme_not_the_system_palette(popup) -> None:
-    from datetime import datetime
+    from datetime import UTC, datetime
 
-    from trayapp.sources.statusline_capture import LiveSession
-    from trayapp.ui.panels.live_sessions import LiveSessionsPanel
+    from trayapp.core.sessions import Session, SessionState
     from trayapp.ui.panels.local_usage import LocalUsagePanel
+    from trayapp.ui.panels.sessions import SessionsPanel
     from trayapp.ui.theme import DARK, LIGHT
 
-    sessions = LiveSessionsPanel()
+    sessions = SessionsPanel()
     usage = LocalUsagePanel()
     popup.add_panel(sessions)
     popup.add_panel(usage)
@@ -307,8 +307,8 @@ def test_panels_follow_the_popup_theme_not_the_system_palette(popup) -> None:
     assert DARK.text in usage.today.styleSheet()
     assert DARK.muted in usage.caption.styleSheet()
     # A session row that arrives later takes the current theme too.
-    live = LiveSession("s1", datetime(2026, 3, 1), "app", "/work/app", None, "Opus", None, 40.0, None,
-                       None, 1.5, None, 10, 2, None)  # fmt: skip
+    live = Session("s1", SessionState.WORKING, "app", "/work/app", model="Opus", context_percent=40.0,
+                   last_activity=datetime(2026, 3, 1, tzinfo=UTC), cost_usd=1.5)  # fmt: skip
     sessions.set_sessions([live])
     assert DARK.text in sessions.rows[0].title.styleSheet()
     popup.apply_settings(lambda key: {"ui.theme": "light"}.get(key, "24h" if "range" in key else 50))
