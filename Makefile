@@ -72,6 +72,7 @@ bench: system-test-deps $(DEV_STAMP)
 	$(PY) bench/bench_hooks.py
 	$(PY) bench/bench_session_sources.py
 	tests/integration/with-services.sh $(PY) bench/bench_tray.py
+	tests/integration/with-services.sh $(PY) bench/bench_sessions.py
 	$(MAKE) --no-print-directory bench-package
 
 # Package figures (sizes; frozen app against the venv app: start to tray icon, idle RSS, statusline).

@@ -24,6 +24,7 @@ state   outbox.sqlite3                             store/outbox_repo.py (channel
 state   alerts.json (fired alerts, the pause)      services/alerts.py
 state   today-cost.json                            services/ledger_service.py, after each app scan
 state   loop-health.json                           runtime.py (LoopHealth; the tray app only)
+state   session-hooks.json                         store/session_hooks.py, for services/sessions_service.py
 state   local-server.json (local server port,      store/local_endpoint.py (the tray app; `hooks --install`
         hook token)                                creates it when the app never ran)
 state   statusline/sessions/<session>.json,        statusline/capture.py (the `statusline` command);
