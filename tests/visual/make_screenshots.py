@@ -367,6 +367,12 @@ def shoot_tray(out: Path) -> list[Path]:
         crop = f"{120}x{g.height() + 2}+{max(0, g.right() - 110)}+{max(0, g.y() - 1)}"
         if root_capture(path, crop, zoom=3):
             saved.append(path)
+        if name == "healthy":  # the same reading while two Claude Code sessions wait for the user
+            tray.set_needs_you(2)
+            pump(0.4)
+            if root_capture(out / "tray-needs-you.png", crop, zoom=3):
+                saved.append(out / "tray-needs-you.png")
+            tray.set_needs_you(0)
     tray.set_state(states()["warning"])
     g = tray.icon.geometry()
     tray.menu.aboutToShow.emit()
