@@ -93,11 +93,9 @@ def collect(
     return sessions, hooks
 
 
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def session_json(s: Session) -> dict[str, Any]:
+    from trayapp.store.session_hooks import iso_or_none as _time
+
     return {
         "session_id": s.session_id,
         "state": s.state.value,

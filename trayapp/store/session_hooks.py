@@ -53,7 +53,8 @@ def default_path() -> Path:
     return paths.state_dir() / FILE_NAME
 
 
-def _time(value: datetime | None) -> str | None:
+def iso_or_none(value: datetime | None) -> str | None:
+    """ISO 8601 text of an optional time (also the CLI's JSON spelling)."""
     return value.isoformat() if value is not None else None
 
 
@@ -65,7 +66,7 @@ def track_to_json(t: HookTrack) -> dict[str, Any]:
         "last_event": t.last_event.value,
         "last_event_at": t.last_event_at.isoformat(),
         "cwd": t.cwd,
-        "turn_started_at": _time(t.turn_started_at),
+        "turn_started_at": iso_or_none(t.turn_started_at),
         "needs_you_reason": t.needs_you_reason,
         "subagents": t.subagents,
     }
