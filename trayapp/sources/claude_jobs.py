@@ -24,14 +24,9 @@ from typing import Any
 
 from trayapp.core.sessions import JobRecord
 from trayapp.sources import claude_version
-from trayapp.sources.session_registry import (
-    RegistryFileError,
-    load_json,
-    load_object,
-    read_capped,
-    text_field,
-)
+from trayapp.sources.session_registry import RegistryFileError, load_json, load_object, text_field
 from trayapp.statusline.parse import epoch
+from trayapp.store.files import read_capped
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from trayapp.core.sessions import RegistryRecord
+from trayapp.store.files import read_capped
 
 log = logging.getLogger(__name__)
 
@@ -67,21 +68,12 @@ def read_registry(config_dirs: Sequence[Path]) -> list[RegistryRecord]:
         for path in paths:
             try:
                 record = parse_record(read_capped(path, MAX_FILE_BYTES), path=path, config_dir=folder.parent)
-            except (OSError, RegistryFileError) as exc:
+            except (OSError, RegistryFileError) as exc:  # UnsafeFileError: a FIFO, too large
                 _log_once(path, exc)
                 continue
             if pid_alive(record.pid, record.proc_start, record.started_at):
                 records.append(record)
     return records
-
-
-def read_capped(path: Path, limit: int) -> bytes:
-    """A small file's bytes; larger than ``limit`` is an error (never read whole)."""
-    with path.open("rb") as fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise RegistryFileError(f"larger than {limit} bytes")
-    return data
 
 
 def load_json(raw: bytes) -> Any:

@@ -197,3 +197,6 @@ def test_oversized_state_file_is_skipped(claude_dir: Path) -> None:
     job_folder(claude_dir, "big", json.dumps(FOLDER_JOB) + " " * claude_jobs.MAX_STATE_BYTES)
     job_folder(claude_dir, "ok", FOLDER_JOB)
     assert [j.job_id for j in read_job_dir(claude_dir)] == ["ok"]
+    (claude_dir / "jobs" / "fifo").mkdir()
+    os.mkfifo(claude_dir / "jobs" / "fifo" / "state.json")
+    assert [j.job_id for j in read_job_dir(claude_dir)] == ["ok"]  # a FIFO never blocks the read

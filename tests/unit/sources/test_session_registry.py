@@ -205,6 +205,13 @@ def test_oversized_file_is_skipped(claude_dir: Path) -> None:
     assert ids(claude_dir) == []
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_a_fifo_is_skipped_without_waiting_for_a_writer(claude_dir: Path) -> None:
+    (claude_dir / "sessions").mkdir()
+    os.mkfifo(claude_dir / "sessions" / f"{os.getpid()}.json")
+    assert read_registry([claude_dir]) == []
+
+
 def test_each_field_on_its_own(claude_dir: Path) -> None:
     pid = os.getpid()
     path = write(claude_dir, f"{pid}.json", "")
