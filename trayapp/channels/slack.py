@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -46,9 +47,15 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+_SLACK_CODE = re.compile(r"[a-z][a-z_]{2,39}")
+
+
 def interpret(status: int, body: str, retry_after: str | None) -> Attempt:
     """Turn a webhook answer into an :class:`Attempt` (pure)."""
-    reason = body.strip()[:100] or f"HTTP {status}"
+    # Slack's errors are short codes ("no_service", "invalid_token"); anything else a server says is
+    # not repeated (it may echo the webhook back in some form): only generic text is kept.
+    code = body.strip()
+    reason = code if _SLACK_CODE.fullmatch(code) else f"HTTP {status}"
     if 200 <= status < 300:
         return Attempt(True, "sent")
     if status == 429:

@@ -76,12 +76,39 @@ class TelegramTransport:
         return interpret(status, body, self.token)
 
 
+# Bot API descriptions worth showing; any other text from the server is replaced by the status, so
+# an answer that echoes the token back in some form never reaches a log, the outbox or the screen.
+_KNOWN_DESCRIPTIONS = (
+    "chat not found",
+    "bot was blocked by the user",
+    "bot can't initiate conversation with a user",
+    "bot was kicked",
+    "user is deactivated",
+    "not enough rights",
+    "message is too long",
+    "can't parse entities",
+    "too many requests",
+    "unauthorized",
+    "forbidden",
+)
+
+
+def known_description(description: object, status: int, token: str = "") -> str:
+    """The server's description when it contains one of the known Bot API phrases (that phrase
+    alone, lower-case), else ``HTTP <status>``."""
+    text = redact(str(description or ""), token).lower()
+    for phrase in _KNOWN_DESCRIPTIONS:
+        if phrase in text:
+            return phrase
+    return f"HTTP {status}"
+
+
 def interpret(status: int, body: dict[str, Any], token: str = "") -> Attempt:
     """Turn a Bot API answer into an :class:`Attempt` (pure; tested on every error shape)."""
     if status == 200 and body.get("ok") is True:
         return Attempt(True, "sent")
     code = body.get("error_code", status)
-    description = redact(str(body.get("description") or f"HTTP {status}"), token)[:200]
+    description = known_description(body.get("description"), status, token)
     params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
     if code == 429 or status == 429:
         retry = params.get("retry_after") if params else None
@@ -157,7 +184,7 @@ async def get_updates(token: str, base: str | None = None, timeout: float = TIME
         raise TelegramError("the bot token was rejected (check it with @BotFather)")
     if status == 409:
         raise TelegramError("this bot has a webhook set; getUpdates cannot be used while it is active")
-    description = redact(str(body.get("description") or f"HTTP {status}"), token)
+    description = known_description(body.get("description"), status, token)
     raise TelegramError(f"Telegram refused getUpdates: {description}")
 
 

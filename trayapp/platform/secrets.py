@@ -282,11 +282,33 @@ def default_store() -> SecretStore:
     return _default
 
 
+def secret_forms(secret: str) -> set[str]:
+    """The forms in which a hostile or buggy server may echo ``secret`` back: as it is,
+    URL-encoded (with or without ``/`` kept, or with ``+`` for spaces) and, for a URL such as a
+    Slack webhook, its path alone and each long segment of it (the secret part of the path).
+    Case is handled by :func:`redact`. Forms shorter than 4 characters are left out."""
+    from urllib.parse import quote, quote_plus, urlsplit
+
+    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
+    if "://" in secret:
+        path = urlsplit(secret).path
+        forms.update({path, path.lstrip("/")})
+        forms.update(part for part in path.split("/") if len(part) >= 8)
+        forms.update(quote(form, safe="") for form in list(forms))
+    return {f for f in forms if len(f) >= 4}
+
+
 def redact(text: str, *secrets: str | None) -> str:
-    """Replace every occurrence of any of ``secrets`` in ``text`` (error messages, URLs) by ``***``."""
+    """Replace every form of any of ``secrets`` in ``text`` (error messages, URLs, server answers)
+    by ``***``, in any letter case (see :func:`secret_forms`)."""
+    import re
+
+    forms: set[str] = set()
     for s in secrets:
         if s and len(s) >= 4:
-            text = text.replace(s, "***")
+            forms |= secret_forms(s)
+    for form in sorted(forms, key=len, reverse=True):  # longest first: a path before its segments
+        text = re.sub(re.escape(form), "***", text, flags=re.IGNORECASE)
     return text
 
 
