@@ -276,3 +276,14 @@ async def test_open_focuses_the_terminal_off_the_gui_thread_or_shows_the_row(qtb
     finally:
         sleeper.kill()
         sleeper.wait(5)
+
+
+def test_the_same_list_again_keeps_the_rows(qtbot) -> None:
+    panel = make(qtbot)
+    panel.set_sessions([session("a"), session("b")])
+    rows = list(panel.rows)
+    panel.set_sessions([session("a"), session("b")])  # equal values, as a re-announce brings
+    assert panel.rows == rows
+    panel.set_sessions([session("a"), session("b", SessionState.NEEDS_YOU)])
+    assert panel.rows[1] is not rows[1]
+    assert panel.rows[1].chip.text() == "Needs you"

@@ -300,7 +300,10 @@ class SessionsPanel(QWidget):
         self._fit()
 
     def set_sessions(self, sessions: Sequence[Session]) -> None:
-        """Show ``sessions`` in the order given (needs-you first, as the service sorts them)."""
+        """Show ``sessions`` in the order given (needs-you first, as the service sorts them).
+        The same list again changes nothing (rebuilding 20 rows costs about 100 ms)."""
+        if self.rows and list(sessions) == self.sessions:
+            return
         self.sessions = list(sessions)
         for row in self.rows:
             self.list_box.removeWidget(row)
