@@ -24,6 +24,7 @@ state   outbox.sqlite3                             store/outbox_repo.py (channel
 state   alerts.json (fired alerts, the pause)      services/alerts.py
 state   today-cost.json                            services/ledger_service.py, after each app scan
 state   loop-health.json                           runtime.py (LoopHealth; the tray app only)
+state   claude-watch-<user>-<hash>.lock            platform/single_instance.py (QLockFile: who runs)
 state   session-hooks.json                         store/session_hooks.py, for services/sessions_service.py
 state   local-server.json (local server port,      store/local_endpoint.py (the tray app; `hooks --install`
         hook token)                                creates it when the app never ran)
@@ -45,7 +46,7 @@ other   the same settings.json (hooks, env), its   services/hooks_install.py (`h
 other   an exported CSV, where the user says       services/export.py (`export csv`, the popup's Export)
 ======  =========================================  ========================================================
 
-The single-instance guard (``platform/single_instance.py``) is a local socket, not a file here.
+The single-instance guard (``platform/single_instance.py``) is a lock file (above) and a local socket.
 """
 
 from __future__ import annotations

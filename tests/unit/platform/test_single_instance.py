@@ -51,3 +51,49 @@ def test_repeated_launches_from_other_processes(qtbot) -> None:
         qtbot.wait(100)  # the disconnects are processed without a crash
     finally:
         first.close()
+
+
+CLAIMANT = """
+import sys, time
+from PySide6.QtCore import QCoreApplication
+app = QCoreApplication([])
+from trayapp.platform.single_instance import SingleInstance
+start_at = float(sys.argv[2])
+while time.time() < start_at:  # every claimant starts at the same moment
+    pass
+inst = SingleInstance(sys.argv[1])
+won = inst.claim()
+print("won" if won else "lost", flush=True)
+deadline = time.monotonic() + 1.5  # a winner keeps serving while the others ask it to show
+while time.monotonic() < deadline:
+    app.processEvents()
+    time.sleep(0.01)
+inst.close()
+"""
+
+
+def test_simultaneous_launches_elect_exactly_one_instance(tmp_path, monkeypatch) -> None:
+    """Four launches at the same instant, ten times: one wins each round (with the socket alone
+    two could both find nobody listening, and the second removed the first's socket)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "CLAUDE_WATCH_HOME": str(tmp_path)}
+    winners = []
+    for round_ in range(10):
+        name = f"claude-watch-race-{os.getpid()}-{round_}"
+        start_at = time.time() + 1.5  # enough for four interpreters to import PySide6
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", CLAIMANT, name, str(start_at)],
+                stdout=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for _ in range(4)
+        ]
+        outcomes = [p.communicate(timeout=60)[0].strip() for p in procs]
+        winners.append(outcomes.count("won"))
+    assert winners == [1] * 10
