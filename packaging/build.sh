@@ -3,6 +3,8 @@
 #   dist/claude-watch/                                  the PyInstaller one-folder bundle
 #   dist/claude-watch-<version>-linux-x86_64.tar.gz     that folder, portable
 #   dist/claude-watch_<version>_amd64.deb               see packaging/linux/build-deb.sh
+#   dist/ClaudeWatch.AppDir/ (+ claude-watch-<version>-x86_64.AppImage where appimagetool is
+#                                                       found; packaging/linux/build-appimage.sh)
 #   dist/claude_watch-<version>-py3-none-any.whl, .tar.gz (sdist)
 # Usage: packaging/build.sh PYTHON   (the venv's python, with the `package` extra installed)
 # DEB_COMPRESS=zstd makes the .deb in seconds (default xz: the smallest, about a minute).
@@ -41,6 +43,9 @@ tar -C "$stage" -czf "$tarball" "claude-watch-$version"
 
 step ".deb"
 packaging/linux/build-deb.sh dist/claude-watch "$version" dist
+
+step "AppImage"
+packaging/linux/build-appimage.sh dist/claude-watch "$version" dist
 
 step "wheel and sdist"
 "$py" -m build --outdir dist . >/dev/null

@@ -26,18 +26,12 @@ trap 'rm -rf "$stage"' EXIT
 pkg="$stage/pkg"
 
 # Files.
-install -d "$pkg/usr/lib" "$pkg/usr/bin" "$pkg/usr/share/applications" "$pkg/usr/share/metainfo" \
-  "$pkg/usr/share/doc/claude-watch" "$pkg/DEBIAN"
+install -d "$pkg/usr/lib" "$pkg/usr/bin" "$pkg/usr/share/doc/claude-watch" "$pkg/DEBIAN"
 cp -a "$bundle" "$pkg/usr/lib/claude-watch"
 ln -s ../lib/claude-watch/claude-watch "$pkg/usr/bin/claude-watch"
-install -m 644 "$root/resources/claude-watch.desktop" "$pkg/usr/share/applications/claude-watch.desktop"
-for size in 16 22 24 32 48 64 128 256; do
-  install -D -m 644 "$root/resources/icons/claude-watch-$size.png" \
-    "$pkg/usr/share/icons/hicolor/${size}x${size}/apps/claude-watch.png"
-done
-install -D -m 644 "$root/resources/icons/claude-watch.svg" "$pkg/usr/share/icons/hicolor/scalable/apps/claude-watch.svg"
-sed -e "s/@VERSION@/$version/" -e "s/@DATE@/$(date -u +%F)/" "$here/com.claudewatch.ClaudeWatch.metainfo.xml" \
-  > "$pkg/usr/share/metainfo/com.claudewatch.ClaudeWatch.metainfo.xml"
+# shellcheck source=desktop-files.sh
+. "$here/desktop-files.sh"
+install_desktop_files "$pkg/usr" "$version"
 if command -v appstreamcli >/dev/null; then
   appstreamcli validate --no-net --pedantic "$pkg/usr/share/metainfo/com.claudewatch.ClaudeWatch.metainfo.xml"
 fi

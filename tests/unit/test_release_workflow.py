@@ -40,3 +40,22 @@ def test_macos_template_is_a_menu_bar_app() -> None:
     from trayapp.platform.autostart import LABEL
 
     assert info["CFBundleIdentifier"] == LABEL
+
+
+def test_appimage_windowed_exe_and_app_bundle_steps() -> None:
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert (ROOT / "packaging" / "linux" / "build-appimage.sh").exists()
+    assert "packaging/linux/build-appimage.sh dist/claude-watch" in text
+    # The official tools (no registry carries them), handed to the script, and the result tested.
+    assert "base=https://github.com/AppImage" in text
+    assert "/appimagetool/releases/download/continuous/appimagetool-x86_64.AppImage" in text
+    assert "/type2-runtime/releases/download/continuous/runtime-x86_64" in text
+    assert 'xvfb-run -a "dist/claude-watch-$VERSION-x86_64.AppImage" --self-test' in text
+    assert "dist/*.AppImage" in text
+    # Windows: shortcuts and the Run key on the windowed exe the spec builds; a portable zip.
+    assert "-DGUI_EXE=ClaudeWatch.exe" in text
+    assert 'ClaudeWatch.exe" -ArgumentList "--self-test"' in text
+    assert "-portable.zip" in text
+    # macOS: the .app comes from the spec's BUNDLE, LSUIElement checked in the built plist.
+    assert 'cp -R dist/claude-watch "$APP/Contents/MacOS"' not in text
+    assert "plutil -extract LSUIElement raw" in text
