@@ -1,11 +1,10 @@
 """Composition root of the tray app: builds services and UI in order, wires signals, runs the
 qasync loop, and shuts everything down along one path.
 
-Order: logging and crash handlers, QApplication (names, icon), single-instance claim, settings, the usage
-service (demo server with ``--demo``), the alert dispatcher (desktop and the other channels) and the alert
-service that delivers through it, the tray, the popup, the optional update check. With no system tray
-(offscreen, some GNOME setups) the dashboard opens as an ordinary window and everything else keeps working.
-``--self-test`` builds the tray and popup offscreen-safe, checks the essentials, prints ``SELF-TEST OK``.
+Order: logging, private file modes, QApplication, single-instance claim, settings, the usage service
+(demo server with ``--demo``), the alert dispatcher and the alert service, the tray, the sessions hub
+(registry, hook receiver), the popup, the optional update check. With no system tray (some GNOME setups)
+the dashboard opens as an ordinary window. ``--self-test`` checks the essentials, prints ``SELF-TEST OK``.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from trayapp.paths import tighten_permissions
 from trayapp.services.update_check import start as start_update_check  # off unless updates.check is on
 
 if TYPE_CHECKING:
@@ -189,8 +189,7 @@ class ClaudeWatch:
         self._on_stop("outbox flusher", _later(self.dispatcher.stop_flusher))
 
     def _sessions_panel(self) -> QWidget:
-        """Every Claude Code session, as the sessions service merges them; "Open" focuses its terminal
-        (platform.focus, off the GUI thread) or, where it cannot, shows its row."""
+        """Every Claude Code session; "Open" focuses its terminal (off the GUI thread) or shows its row."""
         from trayapp.platform.focus import focus_terminal_off_thread
         from trayapp.ui.panels.sessions import make_panel
 
@@ -421,11 +420,7 @@ def run_app(demo: bool, self_test: bool) -> int:
     from trayapp.logging_setup import setup_logging
 
     setup_logging()
-    from trayapp import paths
-
-    tightened = paths.tighten_permissions()  # before anything else reads or writes there
-    if tightened:
-        log.info("made %d of Claude Watch's files and folders private (0600/0700)", tightened)
+    tighten_permissions()  # before anything else reads or writes in the app's folders
     if self_test and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     import qasync

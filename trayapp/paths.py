@@ -211,6 +211,10 @@ def tighten_permissions(dirs: AppDirs | None = None) -> int:
             continue
         fix(folder, st)
         walk(folder)
+    if changed:
+        import logging
+
+        logging.getLogger(__name__).info("made %d of Claude Watch's files and folders private", changed)
     return changed
 
 

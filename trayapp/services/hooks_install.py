@@ -59,7 +59,7 @@ def hook_entry(port: int) -> dict[str, Any]:
     return {
         "type": "http",
         "url": f"http://127.0.0.1:{port}{HOOK_PATH}",
-        "headers": {"Authorization": f"Bearer ${TOKEN_ENV}"},
+        "headers": {"Authorization": "Bearer $" + TOKEN_ENV},  # expanded by Claude Code
         "allowedEnvVars": [TOKEN_ENV],
         "timeout": HOOK_TIMEOUT,
     }
