@@ -48,8 +48,18 @@ SYSTEM_PROMPT = (
 @dataclass(frozen=True, slots=True)
 class Quip:
     text: str
-    source: str  # "claude" or "canned"
+    source: str  # "claude", "canned" or "none" (a session notice)
     detail: str = ""  # why it is canned
+
+
+NO_QUIP_KINDS = frozenset(
+    {
+        AlertKind.SESSION_NEEDS_YOU,
+        AlertKind.SESSION_FINISHED,
+        AlertKind.SESSION_FAILED,
+        AlertKind.SESSION_STARTED,
+    }
+)
 
 
 def time_of_day(local: datetime) -> str:
@@ -175,7 +185,10 @@ class QuipWriter:
         return datetime.now(UTC)
 
     async def write(self, alert: Alert) -> Quip:
-        """The alert's quip; never raises, never calls Claude twice for one alert key."""
+        """The alert's quip; never raises, never calls Claude twice for one alert key. A Claude Code
+        session notice gets none (empty text): it is about a prompt, not a limit, and comes often."""
+        if alert.kind in NO_QUIP_KINDS:
+            return Quip("", "none", "session notices carry no quip")
         if alert.key in self._cache:
             return self._cache[alert.key]
         if alert.key in self._inflight:

@@ -242,3 +242,21 @@ async def test_sdk_import_is_off_the_loop_and_outside_the_timeout(
         ticking.cancel()
     assert q.source == "claude", q.detail
     assert max(gaps) < 0.45, max(gaps)  # a 0.6 s import on the loop thread would show here
+
+
+@pytest.mark.parametrize("kind", sorted(quips.NO_QUIP_KINDS))
+async def test_session_notices_get_no_quip_and_no_call(
+    kind: AlertKind,
+    anthropic_server: AnthropicServer,
+    settings: SettingsDict,
+    store: SecretStore,
+    clock: FakeClock,
+) -> None:
+    """ "Claude needs you" is about a prompt, not a limit: no "Used: 0%" quip, no Messages API call."""
+    from dataclasses import replace
+
+    store.set("anthropic-api-key", anthropic_server.api_key)
+    alert = replace(make_alert(clock), kind=kind, window_label="my-project", utilization=0.0)
+    q = await writer(settings, store, clock).write(alert)
+    assert q.text == ""
+    assert anthropic_server.requests == []
