@@ -81,6 +81,16 @@ def _collect_on_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None
 
 
 @pytest.fixture(autouse=True)
+def _keep_the_umask() -> Iterator[None]:
+    """``trayapp.__main__.main`` makes its process's files private (umask 077); tests that call it
+    in this process must not change the modes every later test creates files with."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    yield
+    os.umask(mask)
+
+
+@pytest.fixture(autouse=True)
 def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point every app and Claude Code directory into ``tmp_path``; returns the app home."""
     home = tmp_path / "cw-home"

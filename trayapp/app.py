@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from trayapp.services.usage_service import UsageService
     from trayapp.settings import Settings
     from trayapp.store.usage_repo import HistoryRow
+    from trayapp.ui.panels.sessions import SessionsPanel
     from trayapp.ui.placement import Rect
     from trayapp.ui.popup import Popup
     from trayapp.ui.settings_dialog import SettingsDialog
@@ -94,6 +95,7 @@ class ClaudeWatch:
         self.settings_watcher: SettingsWatcher | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._popup: Popup | None = None
+        self.sessions_panel: SessionsPanel | None = None  # built with the popup
         self._stops: list[tuple[str, Stop]] = []
         # Builders of popup sections (Claude Code sessions, local usage): called once, when the popup
         # is first built, and added below the timeline in this order.
@@ -111,6 +113,7 @@ class ClaudeWatch:
 
         from trayapp import runtime
         from trayapp.channels.desktop import DesktopChannel
+        from trayapp.channels.dispatcher import build_or_desktop_only
         from trayapp.services.alerts import AlertService
         from trayapp.services.session_hub import SessionsHub
         from trayapp.ui.tray import Tray
@@ -126,9 +129,10 @@ class ClaudeWatch:
             enabled=lambda: bool(self.settings.get("alerts.desktop")),
             fallback=self._tray_message,
             on_open=self.show_dashboard,
+            on_open_session=self.open_session,
             on_snooze=lambda: self.alerts.pause(self.clock.now() + timedelta(hours=1)),
         )
-        self.dispatcher = make_dispatcher(self.settings.get, self.desktop)
+        self.dispatcher = build_or_desktop_only(self.settings.get, self.desktop)
         self.alerts = AlertService(self.settings.get, self.dispatcher, self.clock)
         self.sessions = SessionsHub(self.settings, self.dispatcher, self.alerts, self.clock, self.tray)
         # Stopped after the alerts: every other background task (settings page, export, sessions).
@@ -193,7 +197,8 @@ class ClaudeWatch:
         from trayapp.platform.focus import focus_terminal_off_thread
         from trayapp.ui.panels.sessions import make_panel
 
-        return make_panel(self.sessions.service, self.clock, focus_terminal_off_thread)
+        self.sessions_panel = make_panel(self.sessions.service, self.clock, focus_terminal_off_thread)
+        return self.sessions_panel
 
     def _local_usage_panel(self) -> QWidget | None:
         if self.tracking is None:
@@ -258,6 +263,14 @@ class ClaudeWatch:
 
     def show_dashboard(self) -> None:
         self.popup.show_at(self.tray.anchor())
+
+    def open_session(self, session_id: str) -> None:
+        """A session notification's "Open": the dashboard, and the session's terminal focused where
+        that works (else its row shown), as the panel's own "Open" button does."""
+        log.info("opening session %s from its notification", session_id)
+        self.show_dashboard()  # builds the popup and its sessions panel on first use
+        if self.sessions_panel is not None:
+            self.sessions_panel.open_requested.emit(session_id)
 
     def refresh_now(self) -> None:
         if self.usage is not None:
@@ -399,20 +412,6 @@ class ClaudeWatch:
             runtime.enable_health_file(paths.ensure(paths.state_dir()))
         except OSError as exc:
             log.warning("cannot write the background-work report: %s", exc)
-
-
-def make_dispatcher(setting: Callable[[str], object], desktop: DesktopChannel) -> Dispatcher:
-    """The standard channel set (desktop, sound, Telegram, Slack) with quips. If it cannot be
-    built (an unreadable outbox, say), a dispatcher with the desktop channel alone, so alerts
-    still take the one delivery path."""
-    from trayapp.channels.dispatcher import Dispatcher, build_default
-    from trayapp.channels.quips import QuipWriter
-
-    try:
-        return build_default(setting, desktop=desktop)
-    except Exception:
-        log.exception("alert channels unavailable; desktop notifications only")
-        return Dispatcher([desktop], QuipWriter(setting), setting)
 
 
 def run_app(demo: bool, self_test: bool) -> int:

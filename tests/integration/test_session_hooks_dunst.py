@@ -115,3 +115,25 @@ def test_ten_long_turns_ending_together_give_exactly_one_notification(running_ap
     (note,) = new_since(before)
     assert note["summary"]["data"].startswith("10 sessions finished: proj")
     assert len(note["body"]["data"].splitlines()) == 9  # eight sessions and "… and 2 more"
+
+
+def test_clicking_a_needs_you_notification_opens_that_session(running_app: Hooks, hermetic_env: Path) -> None:
+    """The notification's action opens the dashboard on that session (its terminal, where one can be
+    focused; this hook-only session has none, so its row is shown)."""
+    import subprocess
+
+    from tests.helpers.app_process import visible_windows
+
+    subprocess.run(["dunstctl", "close-all"], check=True)
+    request = event("PermissionRequest", "api", tool_name="Bash", tool_input={"command": "ls"})
+    assert running_app.post(request) == 200
+
+    def displayed() -> bool:
+        out = subprocess.run(["dunstctl", "count", "displayed"], capture_output=True, text=True).stdout
+        return out.strip() not in ("", "0")
+
+    assert wait_for(displayed, timeout=10)  # still on screen: closing it would drop its actions
+    assert not visible_windows("Claude Watch dashboard")
+    subprocess.run(["dunstctl", "action", "0"], check=True)
+    assert wait_for(lambda: visible_windows("Claude Watch dashboard"), timeout=5)
+    assert wait_for(lambda: "opening session api from its notification" in log_text(hermetic_env), timeout=5)

@@ -39,6 +39,7 @@ def test_existing_folders_and_files_are_tightened(tmp_path: Path, monkeypatch: p
     nested = dirs.state / "statusline" / "sessions"
     nested.mkdir(parents=True)
     nested.chmod(0o755)
+    nested.parent.chmod(0o755)
     capture = nested / "s1.json"
     capture.write_text("{}")
     capture.chmod(0o664)

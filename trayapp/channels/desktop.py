@@ -1,7 +1,8 @@
 """Desktop notifications through desktop-notifier, with the tray's own balloon as the fallback.
 
 The notification carries our app name ("Claude Watch") and icon (never the Python logo), and the
-buttons "Open dashboard" and "Snooze 1 h" when the server supports buttons. Before each send the
+buttons "Open dashboard" (for a Claude Code session notice, "Open": that session) and "Snooze 1 h"
+when the server supports buttons. Before each send the
 server's capabilities are asked for: desktop-notifier's ``send`` never raises when there is no
 server (it only logs), but ``get_capabilities`` does, which makes it the honest probe. With no
 server, or when anything fails, the alert goes to ``fallback`` (``QSystemTrayIcon.showMessage``);
@@ -43,6 +44,7 @@ class DesktopChannel:
         enabled: Callable[[], bool] = lambda: True,
         fallback: Fallback | None = None,
         on_open: Callable[[], Any] | None = None,
+        on_open_session: Callable[[str], Any] | None = None,
         on_snooze: Callable[[], Any] | None = None,
         icon_path: Path | None = None,
         notifier: Any = None,
@@ -50,6 +52,7 @@ class DesktopChannel:
         self._enabled = enabled
         self.fallback = fallback
         self.on_open = on_open
+        self.on_open_session = on_open_session
         self.on_snooze = on_snooze
         self.icon_path = icon_path or default_icon_path()
         self._notifier = notifier
@@ -85,9 +88,10 @@ class DesktopChannel:
             from desktop_notifier import Button, Capability, Urgency
 
             buttons: list[Any] = []
+            on_open, open_title = self._open_action(alert)
             if Capability.BUTTONS in caps:
-                if self.on_open is not None:
-                    buttons.append(Button(title="Open dashboard", on_pressed=self.on_open))
+                if on_open is not None:
+                    buttons.append(Button(title=open_title, on_pressed=on_open))
                 if self.on_snooze is not None:
                     buttons.append(Button(title="Snooze 1 h", on_pressed=self.on_snooze))
             await self._get_notifier().send(
@@ -95,13 +99,22 @@ class DesktopChannel:
                 message=body,
                 urgency=Urgency.Critical if alert.critical else Urgency.Normal,
                 buttons=buttons,
-                on_clicked=self.on_open,
+                on_clicked=on_open,
             )
         except Exception as exc:
             log.warning("desktop notification failed: %s", exc)
             return self._fall_back(alert, body, f"notification failed ({type(exc).__name__})")
         self.last_detail = "notification server"
         return Delivery(self.name, True, "notification server")
+
+    def _open_action(self, alert: Alert) -> tuple[Callable[[], Any] | None, str]:
+        """What "Open" does: for a Claude Code session notice, that session (its terminal, or its
+        row in the popup); for anything else, the dashboard."""
+        session_id = alert.extra.get("session_id")
+        if session_id and self.on_open_session is not None:
+            open_session = self.on_open_session
+            return (lambda: open_session(session_id)), "Open"
+        return self.on_open, "Open dashboard"
 
     def _fall_back(self, alert: Alert, body: str, why: str) -> Delivery:
         if self.fallback is None:

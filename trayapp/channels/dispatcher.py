@@ -160,3 +160,13 @@ def build_default(
         SlackChannel(outbox, setting, quips=writer),
     ]
     return Dispatcher(channels, writer, setting)
+
+
+def build_or_desktop_only(setting: Callable[[str], Any], desktop: Channel) -> Dispatcher:
+    """The standard channel set with ``desktop``; if it cannot be built (an unreadable outbox,
+    say), a dispatcher with the desktop channel alone, so alerts still take the one delivery path."""
+    try:
+        return build_default(setting, desktop=desktop)
+    except Exception:
+        log.exception("alert channels unavailable; desktop notifications only")
+        return Dispatcher([desktop], QuipWriter(setting), setting)

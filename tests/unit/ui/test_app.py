@@ -59,7 +59,6 @@ def test_snooze_on_a_notification_pauses_alerts_for_an_hour(qapp) -> None:
 
 
 def test_without_the_full_channel_set_alerts_still_go_through_a_dispatcher(monkeypatch) -> None:
-    from trayapp.app import make_dispatcher
     from trayapp.channels import dispatcher as dispatcher_module
     from trayapp.channels.desktop import DesktopChannel
 
@@ -68,7 +67,7 @@ def test_without_the_full_channel_set_alerts_still_go_through_a_dispatcher(monke
 
     monkeypatch.setattr(dispatcher_module, "build_default", unavailable)
     desktop = DesktopChannel()
-    dispatcher = make_dispatcher(lambda key: None, desktop)
+    dispatcher = dispatcher_module.build_or_desktop_only(lambda key: None, desktop)
     assert isinstance(dispatcher, dispatcher_module.Dispatcher)
     assert dispatcher.channels == [desktop]
 
