@@ -31,6 +31,17 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def _command_in(args: list[str]) -> str | None:
+    """Which command's module the parser needs: the named one; ``""`` (none) for the tray app, whose
+    arguments are all options (importing every command there costs the resident app memory);
+    None (all of them) for help and for anything to be reported as an invalid choice."""
+    if not args:
+        return ""
+    if all(a.startswith("-") for a in args) and not {"-h", "--help"} & set(args):
+        return ""
+    return args[0]
+
+
 def _build_parser(only: str | None = None):  # type: ignore[no-untyped-def]
     """The argument parser; with ``only`` (a key of COMMANDS) just that command is registered."""
     import argparse  # already imported by cli._parser
@@ -63,7 +74,8 @@ def _build_parser(only: str | None = None):  # type: ignore[no-untyped-def]
         "--self-test", action="store_true", help="start, check the essentials, exit (packaging)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in [COMMANDS[only]] if only in COMMANDS else COMMANDS.values():
+    wanted = [] if only == "" else [COMMANDS[only]] if only in COMMANDS else COMMANDS.values()
+    for module_name in wanted:
         try:
             module = import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -111,7 +123,7 @@ def _main(argv: list[str] | None) -> int:
         from trayapp.cli.statusline import main as statusline_main
 
         return statusline_main(args_list[1:])
-    parser = _build_parser(args_list[0] if args_list else None)
+    parser = _build_parser(_command_in(args_list))
     args = parser.parse_args(args_list)
     if args.command is None:
         from trayapp.app import run_app

@@ -151,3 +151,24 @@ def test_version_is_the_package_metadata_read_only_when_asked(capsys: pytest.Cap
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_tray_app_imports_no_command_module() -> None:
+    """Starting the tray app (options only) registers no subcommand: their modules would stay
+    resident for the app's lifetime. Help and unknown words still get every command."""
+    import subprocess
+    import sys
+
+    from trayapp.__main__ import _command_in
+
+    assert _command_in([]) == ""
+    assert _command_in(["--demo"]) == ""
+    assert _command_in(["--demo", "--help"]) is None
+    assert _command_in(["status", "--json"]) == "status"
+    code = (
+        "import sys; from trayapp.__main__ import _build_parser;"
+        "_build_parser('').parse_args(['--demo']);"
+        "print(sorted(m for m in sys.modules if m.startswith('trayapp.cli.') and m != 'trayapp.cli._parser'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
