@@ -35,11 +35,10 @@ def _command_in(args: list[str]) -> str | None:
     """Which command's module the parser needs: the named one; ``""`` (none) for the tray app, whose
     arguments are all options (importing every command there costs the resident app memory);
     None (all of them) for help and for anything to be reported as an invalid choice."""
-    if not args:
-        return ""
-    if all(a.startswith("-") for a in args) and not {"-h", "--help"} & set(args):
-        return ""
-    return args[0]
+    words = [a for a in args if not a.startswith("-")]  # the top-level options take no values
+    if words:
+        return words[0] if words[0] in COMMANDS else None
+    return None if {"-h", "--help"} & set(args) else ""
 
 
 def _build_parser(only: str | None = None):  # type: ignore[no-untyped-def]
