@@ -156,7 +156,38 @@ def scan(
     """Bring the ledger up to date with the transcripts under ``roots`` (default: discovered roots).
 
     Reads of ``pool_min_bytes`` or more go through a process pool of ``workers``; where the pool
-    cannot start (no writable ``/dev/shm`` for its semaphores) the scan runs in this process."""
+    cannot start (no writable ``/dev/shm`` for its semaphores) the scan runs in this process.
+    One scan at a time per ledger file, across processes (``<ledger>.scan.lock``): a second
+    command waits, then finds the files the first one recorded (a warm scan), so any number of
+    commands and the tray app started together get the same correct totals."""
+    from contextlib import nullcontext
+
+    from trayapp.store.db import ProcessLock, database_file
+
+    file = database_file(repo.conn)
+    lock = (
+        ProcessLock(file.with_name(file.name + ".scan.lock"), on_wait=_tell_waiting)
+        if file is not None
+        else nullcontext()
+    )
+    with lock:
+        return _scan(repo, roots, progress=progress, workers=workers, pool_min_bytes=pool_min_bytes)
+
+
+def _tell_waiting() -> None:
+    import logging
+
+    logging.getLogger(__name__).info("another process is scanning the transcripts; waiting for it")
+
+
+def _scan(
+    repo: LedgerRepo,
+    roots: list[Path] | None,
+    *,
+    progress: ProgressFn | None,
+    workers: int | None,
+    pool_min_bytes: int,
+) -> ScanStats:
     t0 = time.perf_counter()
     roots = transcript_roots() if roots is None else roots
     stats = ScanStats(roots=[str(r) for r in roots])

@@ -9,7 +9,8 @@ service, never from widget code.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,10 +27,10 @@ def open_database(
     existed = path.exists() and path.stat().st_size > 0
     conn = sqlite3.connect(path, timeout=10, check_same_thread=check_same_thread, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=10000")  # first: two processes may open a new file together
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=10000")
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     target = len(migrations)
     if version > target:
@@ -44,6 +45,11 @@ def open_database(
         script = migrations[number - 1]
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= number:
+                # Another process migrated while we waited for the write lock ("table files already
+                # exists" when two first commands started together): nothing left to do here.
+                conn.execute("COMMIT")
+                continue
             for statement in _split(script):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version={number}")
@@ -75,3 +81,76 @@ def copy_file(src: Path, dest: Path) -> None:
     import shutil  # here, not at the top: it pulls in bz2/lzma/zlib, and every command opens a database
 
     shutil.copy2(src, dest)
+
+
+def database_file(conn: sqlite3.Connection) -> Path | None:
+    """The file behind ``conn``'s main database; None for an in-memory one."""
+    for row in conn.execute("PRAGMA database_list"):
+        if row[1] == "main" and row[2]:
+            return Path(row[2])
+    return None
+
+
+class ProcessLock:
+    """An exclusive lock on ``path`` shared by every process of this user (``flock`` on POSIX,
+    ``msvcrt.locking`` on Windows), waited for without limit while ``on_wait`` is told once.
+
+    Used where a check and the write that follows must not interleave across processes: a cold
+    load of the ledger by two first commands at once (one of them crashed with "a cold load needs
+    an empty ledger"). Released when the context ends or the process dies."""
+
+    def __init__(self, path: Path, on_wait: Callable[[], object] | None = None) -> None:
+        self.path = path
+        self.on_wait = on_wait
+        self._fd: int | None = None
+
+    def __enter__(self) -> ProcessLock:
+        import os
+        import time
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        told = False
+        while not _try_lock(fd):
+            if not told and self.on_wait is not None:
+                self.on_wait()
+                told = True
+            time.sleep(0.05)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+
+        if self._fd is not None:
+            _unlock(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _try_lock(fd: int) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)
