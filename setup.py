@@ -3,7 +3,12 @@ sdist), where ``paths.resources_dir()`` looks first; the rest of the metadata is
 
 from setuptools import find_packages, setup
 
-RESOURCES = ["trayapp.resources", "trayapp.resources.icons", "trayapp.resources.sounds"]
+RESOURCES = [
+    "trayapp.resources",
+    "trayapp.resources.icons",
+    "trayapp.resources.sounds",
+    "trayapp.resources.web",
+]
 
 setup(
     packages=find_packages(include=["trayapp", "trayapp.*"]) + RESOURCES,
@@ -13,5 +18,6 @@ setup(
         "trayapp.resources": ["*.json", "*.desktop"],
         "trayapp.resources.icons": ["*.png", "*.svg"],
         "trayapp.resources.sounds": ["*.wav"],
+        "trayapp.resources.web": ["*.html"],
     },
 )

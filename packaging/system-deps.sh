@@ -2,7 +2,8 @@
 # Installs the Debian/Ubuntu packages Claude Watch needs, when run as root on an apt system.
 #   packaging/system-deps.sh runtime   Qt's runtime libraries (xcb, EGL, fonts, PulseAudio client)
 #   packaging/system-deps.sh test      runtime + the desktop services the integration tests drive
-#                                      (Xvfb, D-Bus, dunst, gnome-keyring, trayer, xdotool, PulseAudio)
+#                                      (Xvfb, D-Bus, dunst, gnome-keyring, trayer, xdotool, PulseAudio),
+#                                      Chromium and chromedriver for the real-browser tests
 #                                      and the validators the package build runs (appstream, desktop-file-utils,
 #                                      nsis for the Windows installer script check)
 # Installs only what is missing, so a second run costs a dpkg query. Elsewhere (not root, no apt)
@@ -14,7 +15,7 @@ RUNTIME="libegl1 libgl1 libglib2.0-0 libdbus-1-3 libfontconfig1 libfreetype6 lib
 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 libxrender1 libpulse0 fonts-dejavu-core"
 TEST="xvfb xauth x11-utils xdotool imagemagick trayer dunst libnotify-bin dbus dbus-x11 gnome-keyring
-libsecret-tools pulseaudio pulseaudio-utils appstream desktop-file-utils nsis"
+libsecret-tools pulseaudio pulseaudio-utils appstream desktop-file-utils nsis chromium chromium-driver"
 
 want=$RUNTIME
 [ "${1:-runtime}" = "test" ] && want="$RUNTIME $TEST"

@@ -10,6 +10,8 @@ the user; the icon is repainted only when what it shows changes (:func:`~trayapp
 
 Signals:
     dashboard_requested(object): open/toggle the popup; carries the icon's Rect (or None).
+    open_in_browser_requested: "Open in browser" was chosen (the web dashboard, through a
+        one-time login link the app makes: the view never sees the token).
     refresh_requested: "Refresh now" was chosen.
     pause_requested(object): pause alerts until the given aware datetime, or resume with None.
     settings_requested: "Settings..." was chosen.
@@ -47,6 +49,7 @@ def tomorrow_morning(now: datetime, hour: int = 8) -> datetime:
 
 class Tray(QObject):
     dashboard_requested = Signal(object)
+    open_in_browser_requested = Signal()
     refresh_requested = Signal()
     pause_requested = Signal(object)
     settings_requested = Signal()
@@ -146,6 +149,10 @@ class Tray(QObject):
         open_action.triggered.connect(lambda: self.dashboard_requested.emit(self.anchor()))
         m.addAction(open_action)
         m.setDefaultAction(open_action)
+        browser = QAction("Open in browser", m)
+        browser.setObjectName("open-in-browser")
+        browser.triggered.connect(self.open_in_browser_requested)
+        m.addAction(browser)
         refresh = QAction("Refresh now", m)
         refresh.triggered.connect(self.refresh_requested)
         m.addAction(refresh)

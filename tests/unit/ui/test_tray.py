@@ -28,6 +28,7 @@ def test_menu_order_and_first_item(qtbot) -> None:
     tray = make(qtbot)
     assert tray.action_texts() == [
         "Open dashboard",
+        "Open in browser",
         "Refresh now",
         "Pause alerts",
         "Settings…",
@@ -38,6 +39,16 @@ def test_menu_order_and_first_item(qtbot) -> None:
     assert not about.isEnabled()
     assert trayapp.version() == importlib.metadata.version("claude-watch") == trayapp.__version__
     assert tray.menu.defaultAction().text() == "Open dashboard"
+
+
+def test_open_in_browser_emits_its_intent(qtbot) -> None:
+    tray = make(qtbot)
+    opened: list[bool] = []
+    tray.open_in_browser_requested.connect(lambda: opened.append(True))
+    tray.dashboard_requested.connect(lambda _rect: opened.append(False))
+    [action] = [a for a in tray.menu.actions() if a.objectName() == "open-in-browser"]
+    action.trigger()
+    assert opened == [True]
 
 
 def alert_service(clock: FakeClock) -> AlertService:
