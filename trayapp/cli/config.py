@@ -38,11 +38,12 @@ def run(args: argparse.Namespace) -> int:
                 section = setting.section
                 print(f"\n[{section}]")
             marker = "" if cfg.is_default(setting.key) else "   (changed)"
-            print(f"{setting.key} = {st.format_value(value)}{marker}")
+            print(f"{setting.key} = {st.format_value(value) or '(empty)'}{marker}")
             extra = f" {setting.help}" if setting.help else ""
             if setting.choices:
                 extra += f" Choices: {', '.join(setting.choices)}."
-            print(f"    {setting.label}. Default {st.format_value(setting.default)}.{extra}")
+            default = st.format_value(setting.default) or "(empty)"
+            print(f"    {setting.label}. Default {default}.{extra}")
         return 0
     if args.key not in st.BY_KEY:
         print(

@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="token and cost reports from Claude Code transcripts on this machine",
         description="Token and cost reports from this machine's Claude Code transcripts (a local estimate).",
     )
-    p.add_argument("kind", choices=REPORTS, help="how to group the usage")
+    p.add_argument(
+        "kind", nargs="?", default="daily", choices=REPORTS, help="how to group the usage (default: daily)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output (ccusage field names)")
     p.add_argument("--since", metavar="YYYY-MM-DD", help="first day to include (YYYYMMDD also accepted)")
     p.add_argument("--until", metavar="YYYY-MM-DD", help="last day to include")

@@ -91,3 +91,11 @@ def test_start_at_login_that_cannot_be_written_is_not_saved(
     assert done.returncode == 1
     assert "could not change start at login" in done.stderr
     assert st.load().is_default("app.start_at_login")
+
+
+def test_config_list_says_empty_not_default_dot() -> None:
+    """An empty default read "Default ." (issue 20)."""
+    out = config("list").stdout
+    assert "Default ." not in out
+    assert "alerts.quiet_hours = (empty)" in out
+    assert "Default (empty)." in out

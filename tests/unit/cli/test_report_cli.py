@@ -129,3 +129,11 @@ def test_report_while_another_process_writes_the_ledger(cases: Path, capsys, mon
         holder.close()
     grown = _report(capsys, "daily", "--json")
     assert grown["totals"]["totalTokens"] > saved["totals"]["totalTokens"]
+
+
+def test_report_alone_is_the_daily_report(cases: Path, capsys) -> None:
+    """`claude-watch report` printed a usage error; it is the daily report (issue 20)."""
+    assert main(["report", "--json"]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert alone == _report(capsys, "daily", "--json")
+    assert alone["daily"]
