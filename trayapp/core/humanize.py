@@ -165,7 +165,8 @@ def pace_text(ws: WindowState, now: datetime, tz: tzinfo | None = None) -> str:
     """The projection in words.
 
     ``at this pace: 100% at 14:20, 40 min before reset`` when the pace runs out first, otherwise
-    ``on track: about 72% at reset``; empty when there is no pace to speak of.
+    ``on track: about 72% at reset``, or ``at this pace: over the limit by 20% at reset`` when the
+    projection passes 100% without a time for it; empty when there is no pace to speak of.
     """
     resets_at = ws.window.resets_at
     if ws.window.utilization >= 100:
@@ -177,7 +178,9 @@ def pace_text(ws: WindowState, now: datetime, tz: tzinfo | None = None) -> str:
             f"{format_countdown(early)} before reset"
         )
     if ws.projected_at_reset is not None and ws.burn_rate_per_hour:
-        return f"on track: about {min(ws.projected_at_reset, 100):.0f}% at reset"
+        if ws.projected_at_reset > 100.5:  # never "about 100%" for a pace that runs out
+            return f"at this pace: over the limit by {ws.projected_at_reset - 100:.0f}% at reset"
+        return f"on track: about {ws.projected_at_reset:.0f}% at reset"
     return ""
 
 

@@ -64,6 +64,15 @@ def test_pace_words_run_out_and_on_track() -> None:
     assert humanize.pace_text(full, NOW, UTC) == "limit reached: wait for the reset"
 
 
+def test_a_projection_past_100_without_a_time_says_over_the_limit() -> None:
+    """Issue 20: a projection above 100% read "on track: about 100% at reset"."""
+    from dataclasses import replace
+
+    over = replace(window_state("five_hour", 60.0, timedelta(hours=2), rate=10.0), projected_at_reset=120.0)
+    over = replace(over, projected_full_at=None)
+    assert humanize.pace_text(over, NOW, UTC) == "at this pace: over the limit by 20% at reset"
+
+
 def test_reset_text_counts_from_now() -> None:
     ws = window_state("seven_day", 20.0, timedelta(days=2, hours=3))
     assert humanize.reset_text(ws, NOW, UTC) == "resets in 2 d 3 h · Wed 15:00"
