@@ -7,8 +7,8 @@ import sys
 import time
 from datetime import UTC, date, datetime
 
-from trayapp.core.aggregate import iso_ms
 from trayapp.core.humanize import format_duration, format_money, format_tokens
+from trayapp.services.api_docs import periods_json
 from trayapp.services.ledger_service import Tracker, resolve_timezone
 
 # Type-only imports (typing itself costs start-up time on the warm report path; mypy treats any
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from trayapp.services.ledger_writer import ScanStats
 
 LABEL = "Local estimate: this machine, Claude Code only."
-_KEYS = {"daily": "date", "monthly": "month", "session": "sessionId", "project": "projectPath"}
-_LISTS = {"daily": "daily", "monthly": "monthly", "session": "sessions", "project": "projects"}
 
 
 def parse_day(text: str | None, flag: str) -> date | None:
@@ -174,37 +172,6 @@ def _nums(t: Tally) -> list[str]:
     return [format_tokens(t.input), format_tokens(t.output), format_tokens(t.cache_creation),
             format_tokens(t.cache_read), format_tokens(t.total),
             format_money(t.cost, unpriced=bool(t.unpriced))]  # fmt: skip
-
-
-def periods_json(kind: str, report: Report, projects: dict[str, str]) -> dict[str, Any]:
-    items: list[dict[str, Any]] = []
-    for key, t in report.rows.items():
-        row: dict[str, Any] = {_KEYS[kind]: key}
-        if kind == "session":
-            row["projectPath"] = projects.get(key, "")
-        if kind in ("session", "project"):
-            row["firstActivity"] = iso_ms(t.first_ts)
-            row["lastActivity"] = iso_ms(t.last_ts)
-        row.update(t.row_json())
-        items.append(row)
-    if kind == "daily":
-        for day, models in report.stats_cache.items():
-            items.append(
-                {
-                    "date": day,
-                    "source": "stats-cache",
-                    "note": "transcripts gone; Claude Code's stats-cache.json: input+output tokens only, "
-                    "UTC day, not de-duplicated; excluded from totals",
-                    "totalTokens": sum(models.values()),
-                    "modelsUsed": sorted(models),
-                    "tokensByModel": models,
-                }
-            )
-        items.sort(key=lambda r: r["date"])
-    out: dict[str, Any] = {_LISTS[kind]: items, "totals": report.totals.token_json()}
-    if report.unpriced:
-        out["unpricedModels"] = sorted(report.unpriced)
-    return out
 
 
 def dumps_pretty(obj: Any) -> str:

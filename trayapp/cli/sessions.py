@@ -94,47 +94,16 @@ def collect(
 
 
 def session_json(s: Session) -> dict[str, Any]:
-    from trayapp.store.session_hooks import iso_or_none as _time
+    from trayapp.services.api_docs import session_json as one
 
-    return {
-        "session_id": s.session_id,
-        "state": s.state.value,
-        "project": s.project,
-        "project_dir": s.project_dir,
-        "name": s.name,
-        "pid": s.pid,
-        "model": s.model,
-        "started_at": _time(s.started_at),
-        "last_activity": _time(s.last_activity),
-        "state_since": _time(s.state_since),
-        "context_percent": s.context_percent,
-        "cost_usd": s.cost_usd,
-        "config_dir": s.config_dir,
-        "kind": s.kind,
-        "entrypoint": s.entrypoint,
-        "job_id": s.job_id,
-        "needs_you_reason": s.needs_you_reason,
-        "sources": list(s.sources),
-    }
+    return one(s)
 
 
 def to_json(sessions: Sequence[Session], hooks: HookState | None, now: datetime) -> dict[str, Any]:
-    from trayapp.core.session_merge import needs_you_count
+    """The ``--json`` document (the local API's ``/v1/sessions`` serves the same one)."""
+    from trayapp.services.api_docs import sessions_json
 
-    last = hooks.last_event if hooks is not None else None
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "generated_at": now.isoformat(),
-        "needs_you": needs_you_count(sessions),
-        "hooks": {
-            "from_running_app": hooks is not None,
-            "events_seen": hooks.events_seen if hooks is not None else 0,
-            "last_event": None
-            if last is None
-            else {"event": last.event, "received_at": last.received_at.isoformat()},
-        },
-        "sessions": [session_json(s) for s in sessions],
-    }
+    return sessions_json(sessions, hooks, now)
 
 
 def row(s: Session, now: datetime) -> list[str]:

@@ -62,62 +62,12 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_STALE if state.stale else EXIT_OK
 
 
-def _iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when else None
-
-
-def _round(value: float | None, places: int = 2) -> float | None:
-    return None if value is None else round(value, places)
-
-
 def to_json(state: Any, now: datetime) -> dict[str, Any]:
-    """The documented ``--json`` shape (extra keys may be added, none removed)."""
-    snap = state.snapshot
-    account = state.account
-    extra = snap.extra_usage if snap else None
-    return {
-        "source": str(snap.source) if snap else None,
-        "fetched_at": _iso(snap.fetched_at) if snap else None,
-        "stale": state.stale,
-        "age_seconds": _round(state.age_seconds, 1),
-        "plan": account.plan if account else None,
-        "account": {"email": account.email, "organization": account.organization} if account else None,
-        "windows": [
-            {
-                "id": ws.window.id,
-                "label": ws.window.label,
-                "kind": str(ws.window.kind),
-                "utilization": ws.window.utilization,
-                "resets_at": _iso(ws.window.resets_at),
-                "time_to_reset_seconds": _round(ws.time_to_reset.total_seconds(), 0)
-                if ws.time_to_reset
-                else None,
-                "burn_rate_per_hour": _round(ws.burn_rate_per_hour),
-                "projected_at_reset": _round(ws.projected_at_reset, 1),
-                "projected_full_at": _iso(ws.projected_full_at),
-                "level": str(ws.level),
-            }
-            for ws in state.windows
-        ],
-        "binding": state.binding.window.id if state.binding else None,
-        "extra_usage": None
-        if extra is None
-        else {
-            "is_enabled": extra.is_enabled,
-            "currency": extra.currency,
-            "used": extra.used,
-            "monthly_limit": extra.monthly_limit,
-            "utilization": extra.utilization,
-        },
-        "error": None
-        if state.error is None
-        else {
-            "kind": str(state.error.kind),
-            "message": state.error.message,
-            "retry_at": _iso(state.error.retry_at),
-        },
-        "notices": list(state.notices),
-    }
+    """The documented ``--json`` shape (extra keys may be added, none removed); the local API
+    serves the same document, so it lives in ``services/api_docs``."""
+    from trayapp.services.api_docs import status_json
+
+    return status_json(state, now)
 
 
 def bar(percent: float, width: int = 20) -> str:

@@ -1,4 +1,4 @@
-"""The app's small, strict HTTP/1.1 server on loopback (hook events now; the local API later).
+"""The app's small, strict HTTP/1.1 server on loopback (hook events and the local API).
 
 Runs on the app's asyncio loop (qasync) with ``asyncio.start_server``: no threads, and handlers
 are quick coroutines, so it never stalls the GUI. Routing is generic: ``method + path ->
@@ -13,7 +13,13 @@ through DNS rebinding, can reach the port), so the server refuses rather than gu
 - the request head is capped (16 KiB, 100 headers), bodies need ``Content-Length`` under the
   route's cap (411/413), ``Transfer-Encoding`` is refused, slow or idle clients are dropped after
   a timeout, connections are capped (503 beyond);
-- every reply has ``Content-Length`` and ``Cache-Control: no-store`` and no CORS headers.
+- every reply has ``Content-Length`` and ``Cache-Control: no-store`` and no CORS headers of its
+  own (a handler may add one); a route may take a query string (``Route.query``: its handler
+  parses it strictly) and may authenticate itself (``Route.auth``: bearer token or cookie, before
+  any body is read);
+- a streamed reply (``Response.stream``: Server-Sent Events) is written without a length on a
+  connection that closes afterwards, and holds no connection slot while it streams (its own
+  module bounds how many there are, see ``services/sse``).
 
 Keep-alive is supported (Claude Code may reuse a connection) with a bounded number of requests.
 A handler exception is a 500 and goes to the server's ``LoopHealth`` (logged once per streak).
@@ -41,6 +47,8 @@ from trayapp import runtime
 log = logging.getLogger(__name__)
 
 Handler = Callable[["Request"], Awaitable["Response"]]
+Auth = Callable[["Request"], "Response | None"]  # None: let it through; a Response: the refusal
+Stream = Callable[[asyncio.StreamWriter], Awaitable[None]]
 
 _TOKEN_RE = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _BAD_VALUE_RE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
@@ -56,6 +64,7 @@ class Request:
     path: str
     headers: Mapping[str, str]
     body: bytes
+    query: str = ""  # the raw query string (without "?"), only on routes that take one
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +73,7 @@ class Response:
     body: bytes = b""
     content_type: str = "text/plain; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
+    stream: Stream | None = None  # writes the body itself, then the connection closes
 
     @classmethod
     def text(cls, status: int, text: str, headers: tuple[tuple[str, str], ...] = ()) -> Response:
@@ -83,6 +93,8 @@ class Route:
     handler: Handler
     token: str | None
     max_body: int = 0
+    auth: Auth | None = None  # checked before the body is read (instead of ``token``)
+    query: bool = False  # takes a query string (never the token: only ``Authorization`` counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +121,14 @@ class _Refuse(Exception):
     def __init__(self, status: int, text: str, headers: tuple[tuple[str, str], ...] = ()) -> None:
         super().__init__(text)
         self.response = Response.text(status, text, headers)
+
+
+class _Refused(_Refuse):
+    """Answer with a route's own refusal (``Route.auth``) and close the connection."""
+
+    def __init__(self, response: Response) -> None:
+        Exception.__init__(self, response.status)
+        self.response = response
 
 
 def is_loopback(host: str) -> bool:
@@ -224,9 +244,11 @@ class LocalServer:
                 await self._refuse(reader, writer, Response.text(503, "too many connections"))
                 return
             try:
-                await self._connection(reader, writer)
+                stream = await self._connection(reader, writer)
             finally:
                 self._slots.release()
+            if stream is not None:
+                await stream(writer)
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
             pass  # the client went away or stalled: nothing to answer
         except asyncio.CancelledError:
@@ -238,27 +260,32 @@ class LocalServer:
                 async with asyncio.timeout(1.0):
                     await writer.wait_closed()
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Stream | None:
+        """Serve requests until the connection ends; a streamed reply's writer is returned (the
+        caller runs it after giving the slot back)."""
         served = 0
         while True:
             try:
                 async with asyncio.timeout(self.limits.read_timeout):
                     head = await reader.readuntil(b"\r\n\r\n")
             except asyncio.IncompleteReadError:
-                return  # closed between requests (or mid-head): nothing to answer
+                return None  # closed between requests (or mid-head): nothing to answer
             except asyncio.LimitOverrunError:
                 await self._refuse(reader, writer, Response.text(431, "request head too large"))
-                return
+                return None
             served += 1
             try:
                 response, keep_alive = await self._one(head, reader, writer)
             except _Refuse as refused:
                 await self._refuse(reader, writer, refused.response)
-                return
+                return None
             keep_alive = keep_alive and served < self.limits.max_requests_per_connection
+            if response.stream is not None:
+                await self._reply(writer, response, keep_alive=False)
+                return response.stream
             await self._reply(writer, response, keep_alive=keep_alive)
             if not keep_alive:
-                return
+                return None
 
     async def _refuse(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, response: Response
@@ -293,9 +320,13 @@ class LocalServer:
         if route is None:
             raise _Refuse(405, "method not allowed", (("Allow", ", ".join(sorted(by_method))),))
         length = self._content_length(method, headers, route)
-        if route.token is not None:
-            if query:
-                raise _Refuse(400, "no query string here (send the token in the Authorization header)")
+        if query and not route.query and (route.token is not None or route.auth is not None):
+            raise _Refuse(400, "no query string here (send the token in the Authorization header)")
+        if route.auth is not None:
+            refusal = route.auth(Request(method, path, headers, b"", query))
+            if refusal is not None:
+                raise _Refused(refusal)
+        elif route.token is not None:
             scheme, _, given = headers.get("authorization", "").partition(" ")
             ok = scheme.lower() == "bearer" and hmac.compare_digest(
                 given.strip().encode("utf-8", "replace"), route.token.encode("utf-8")
@@ -311,7 +342,7 @@ class LocalServer:
         self._requests += 1
         try:
             async with asyncio.timeout(self.limits.read_timeout):
-                response = await route.handler(Request(method, path, headers, body))
+                response = await route.handler(Request(method, path, headers, body, query))
         except Exception as exc:  # a bug in a handler must not take the server down
             self.health.failed(exc)
             return Response.text(500, "internal error"), keep_alive
@@ -367,9 +398,10 @@ class LocalServer:
             reason = HTTPStatus(response.status).phrase
         except ValueError:
             reason = "Status"
+        streamed = response.stream is not None
         lines = [
             f"HTTP/1.1 {response.status} {reason}",
-            f"Content-Length: {len(response.body)}",
+            *([] if streamed else [f"Content-Length: {len(response.body)}"]),
             f"Content-Type: {response.content_type}",
             "Cache-Control: no-store",
             "X-Content-Type-Options: nosniff",
