@@ -126,6 +126,20 @@ def record_and_render(
     return line, capture
 
 
+def combine(theirs: bytes, ours: str) -> bytes:
+    """The chained status line and ours: on one row (theirs first) where both fit the terminal's
+    ``COLUMNS``, else theirs and then ours on a line of its own (Claude Code shows several)."""
+    their_text = theirs.decode("utf-8", "replace").rstrip("\r\n")
+    try:
+        width = int(os.environ.get("COLUMNS") or 0)
+    except ValueError:
+        width = 0
+    joined = f"{their_text}{render.SEPARATOR}{ours}"
+    if "\n" not in their_text and width > 0 and render.visible_len(joined) <= width:
+        return (joined + "\n").encode("utf-8", "replace")
+    return (f"{their_text}\n{ours}\n").encode("utf-8", "replace")
+
+
 def main(argv: list[str], stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
     """Run once; ``argv`` may hold ``--chain SIDECAR`` and ``--no-color``. Always returns 0."""
     problems: list[str] = []
@@ -150,7 +164,9 @@ def main(argv: list[str], stdin: BinaryIO | None = None, stdout: BinaryIO | None
             problems.append(f"internal error: {type(exc).__name__}: {exc}")
     try:
         if out is not None:
-            out.write(payload if payload is not None else (line + "\n").encode("utf-8", "replace"))
+            out.write(
+                combine(payload, line) if payload is not None else (line + "\n").encode("utf-8", "replace")
+            )
             out.flush()
     except (OSError, ValueError):
         pass  # Claude Code cancelled this run and closed the pipe

@@ -165,7 +165,8 @@ def test_base_command_is_absolute_and_runs(tmp_path: Path, claude_dir: Path, sta
         command, shell=True, input=FULL.read_bytes(), capture_output=True, timeout=60, check=False
     )
     assert done.returncode == 0
-    assert done.stdout == b"ORIGINAL\n"
+    assert done.stdout.startswith(b"ORIGINAL")  # theirs first, then ours (see test_run)
+    assert b"Opus 4.8" in done.stdout
     assert (state_dir / "statusline" / "sessions" / "0f8e2c1a-7b3d-4c5e-9a61-2d4b8e6f1a01.json").exists()
 
 

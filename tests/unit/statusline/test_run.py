@@ -154,11 +154,17 @@ def test_chain_runs_the_original_command_with_the_same_stdin(tmp_path: Path, sta
     sidecar = tmp_path / "sidecar.json"
     sidecar.write_text(json.dumps({"original": {"type": "command", "command": f"cat > {seen}; echo THEIRS"}}))
     payload = FULL.read_bytes()
-    done = run_process(payload, ["--chain", str(sidecar)])
+    done = run_process(payload, ["--chain", str(sidecar)], env={"COLUMNS": "200"})
     assert done.returncode == 0
-    assert done.stdout == b"THEIRS\n"
+    # Both lines show (issue 20: ours never did): theirs first, on one row where both fit.
+    assert done.stdout.startswith(b"THEIRS \xc2\xb7 Opus 4.8"), done.stdout
+    assert done.stdout.count(b"\n") == 1
     assert seen.read_bytes() == payload
     assert list((state_dir / "statusline" / "sessions").glob("*.json"))  # our capture happened too
+    narrow = run_process(payload, ["--chain", str(sidecar)], env={"COLUMNS": "20"})
+    first, second = narrow.stdout.decode().splitlines()
+    assert first == "THEIRS"
+    assert second.startswith("5h ")  # our own line, narrowed to the limit figures
 
 
 def test_failing_chain_falls_back_to_our_line(tmp_path: Path, hermetic_env: Path) -> None:
