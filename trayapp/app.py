@@ -392,7 +392,7 @@ class ClaudeWatch:
         self._report_loop_health()
         await self.start_usage()
         self.start_tracking()
-        self._on_stop("sessions and hook receiver", await self.sessions.start())
+        self._on_stop("sessions and local server", await self.sessions.start(self.usage))
         self.watch_settings()
         self.start_alert_outbox()
         self._on_stop("update check", start_update_check(self.clock, self.settings.get, self._tray_message))

@@ -246,6 +246,15 @@ SCHEMA: tuple[Setting, ...] = (
         "Sessions",
         "A loopback-only HTTP receiver; `claude-watch hooks --install` points Claude Code at it.",
     ),
+    Setting(
+        "api.enabled",
+        bool,
+        True,
+        "Serve the local API (web dashboard, browser extension, status bars)",
+        "Integrations",
+        "Loopback only, on the hook receiver's port; every data route needs the API token "
+        "(state/api-token) or a paired client's token.",
+    ),
     # --- update check (services/update_check.py): never downloads or runs anything
     Setting(
         "updates.check",
