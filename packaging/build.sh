@@ -6,6 +6,7 @@
 #   dist/ClaudeWatch.AppDir/ (+ claude-watch-<version>-x86_64.AppImage where appimagetool is
 #                                                       found; packaging/linux/build-appimage.sh)
 #   dist/claude_watch-<version>-py3-none-any.whl, .tar.gz (sdist)
+#   dist/claude-watch-extension-<version>.zip          the browser extension (packaging/build_extension.py)
 # Usage: packaging/build.sh PYTHON   (the venv's python, with the `package` extra installed)
 # DEB_COMPRESS=zstd makes the .deb in seconds (default xz: the smallest, about a minute).
 set -euo pipefail
@@ -50,6 +51,10 @@ packaging/linux/build-appimage.sh dist/claude-watch "$version" dist
 step "wheel and sdist"
 "$py" -m build --outdir dist . >/dev/null
 
+step "browser extension"
+"$py" packaging/build_extension.py "$version" dist
+
 step "done in $((SECONDS - t0)) s"
-ls -la "$tarball" "dist/claude-watch_${version}_amd64.deb" dist/claude_watch-"$version"*
+ls -la "$tarball" "dist/claude-watch_${version}_amd64.deb" dist/claude_watch-"$version"* \
+  "dist/claude-watch-extension-$version.zip"
 du -sh dist/claude-watch
