@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "notify": "trayapp.cli.notify",
     "hooks": "trayapp.cli.hooks",
     "sessions": "trayapp.cli.sessions",
+    "serve": "trayapp.cli.serve",
 }
 
 

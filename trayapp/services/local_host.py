@@ -168,10 +168,15 @@ class LocalHost:
 
 
 def app_sources(
-    settings: Settings, usage: UsageService | None, sessions: SessionsService | None
+    settings: Settings,
+    usage: UsageService | None,
+    sessions: SessionsService | None,
+    *,
+    scan_reports: bool = False,
 ) -> ApiSources:
     """The API's data from the running services: their latest values, history and the ledger on
-    worker lanes."""
+    worker lanes (``scan_reports``: scan transcripts before a report, when no tracking service
+    keeps the ledger current, as in ``serve``)."""
 
     def state() -> Any:
         return usage.state if usage is not None else None
@@ -189,7 +194,7 @@ def app_sources(
         return sessions_json(sessions.sessions, sessions._hook_state(), now)  # its saved-file view
 
     async def report(since: date | None) -> dict[str, Any]:
-        return await runtime.run_blocking(daily_report, settings, since, False, lane="ledger")
+        return await runtime.run_blocking(daily_report, settings, since, scan_reports, lane="ledger")
 
     return ApiSources(state=state, sessions=sessions_doc, history=history, report_daily=report,
                       get_setting=settings.get)  # fmt: skip
