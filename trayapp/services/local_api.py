@@ -138,6 +138,7 @@ class LocalApi:
         self.dashboard = dashboard or paths.resources_dir() / "web" / "dashboard.html"
         self.clients_file = clients_file
         self.port: int | None = None
+        self._status_cache: tuple[Any, tuple[object, ...], dict[str, Any], bytes] | None = None
 
     def routes(self) -> list[Route]:
         data, main = self._data_auth, self._main_auth
@@ -158,13 +159,25 @@ class LocalApi:
 
     # ----- feeding the event stream
     def status_document(self, state: Any) -> dict[str, Any]:
+        """``status --json`` plus what the extension needs; the document depends on the state
+        and four settings only, so it is built once per state (a poll), not once per request."""
+        return self._status_cached(state)[0]
+
+    def _status_cached(self, state: Any) -> tuple[dict[str, Any], bytes]:
         get = self.sources.get_setting
+        notify = bool(get("alerts.enabled")) and bool(get("alerts.desktop"))
+        five, weekly = (sorted(int(v) for v in get(key)) for key in _KINDS.values())
+        key = (notify, tuple(five), tuple(weekly))
+        cached = self._status_cache
+        if cached is not None and cached[0] is state and cached[1] == key:
+            return cached[2], cached[3]
         doc = status_json(state, self.sources.now())
         doc["schema_version"] = SCHEMA_VERSION
-        doc["desktop_notifications"] = bool(get("alerts.enabled")) and bool(get("alerts.desktop"))
-        five, weekly = (sorted(int(v) for v in get(key)) for key in _KINDS.values())
+        doc["desktop_notifications"] = notify
         doc["thresholds"] = {"five_hour": five, "weekly": weekly, "weekly_scoped": weekly}
-        return doc
+        body = json.dumps(doc).encode("utf-8")
+        self._status_cache = (state, key, doc, body)
+        return doc, body
 
     def publish_state(self, state: Any) -> None:
         self.events.publish("status", self.status_document(state))
@@ -247,7 +260,7 @@ class LocalApi:
         state = self.sources.state()
         if state is None:
             return _error(503, "no usage data yet")
-        return _json(200, self.status_document(state))
+        return Response(200, self._status_cached(state)[1], "application/json")
 
     async def _history(self, request: Request) -> Response:
         try:

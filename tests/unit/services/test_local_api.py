@@ -335,3 +335,18 @@ def test_token_file_is_private_and_rotates(hermetic_env: Path) -> None:
     assert api_token.load_clients() == []
     api_token.token_path().write_text("short\n")
     assert api_token.load_or_create_token() not in ("short", second)
+
+
+async def test_status_follows_the_alert_settings() -> None:
+    settings = dict(SETTINGS)
+    api = LocalApi(
+        ApiSources(lambda: the_state, dict, history, report, settings.__getitem__, now=lambda: NOW),
+        token=TOKEN,
+    )
+    the_state = account_state()
+    assert api.status_document(the_state)["desktop_notifications"] is False
+    settings["alerts.desktop"] = True
+    settings["alerts.weekly_thresholds"] = [70, 95]
+    doc = api.status_document(the_state)
+    assert doc["desktop_notifications"] is True
+    assert doc["thresholds"]["weekly"] == [70, 95]
