@@ -28,7 +28,7 @@ state   claude-watch-<user>-<hash>.lock            platform/single_instance.py (
 state   session-hooks.json                         store/session_hooks.py, for services/sessions_service.py
 state   local-server.json (local server port,      store/local_endpoint.py (the tray app; `hooks --install`
         hook token)                                creates it when the app never ran)
-state   api-token, api-clients.json (0600)         store/api_token.py (the tray app, `serve`, `serve --new-token`)
+state   api-token, api-clients.json (0600)         store/api_token.py (the tray app, `serve --new-token`)
 state   statusline/sessions/<session>.json,        statusline/capture.py (the `statusline` command);
         statusline/rate-limits.json,               read by sources/statusline_capture.py
         statusline/.pruned
