@@ -7,17 +7,28 @@ var CW = (function () {
   const MAX_BODY = 256 * 1024; // a status document is a few KiB
   const MAX_WINDOWS = 16;
   const LEVELS = ["ok", "warning", "critical", "at_limit", "stale", "error"];
-  const CODE_RE = /^\s*(?:(\d{1,5})\s*:\s*)?(\d{3})\s*-?\s*(\d{3})\s*$/;
+  const COMBINED_RE = /^\s*(\d{1,5})\s*:\s*(\d{3})\s*-?\s*(\d{3})\s*$/;
+  const BARE_RE = /^\s*(\d{3})\s*-?\s*(\d{3})\s*$/;
+  const IN_TEXT_RE = /(?:^|[^\d-])(\d{3})-(\d{3})(?![\d-])/;
+  const URL_PORT_RE = /(?:127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})(?!\d)/;
 
-  // "PORT:NNN-NNN" (what `claude-watch serve --pair` prints), or "NNN-NNN" plus a port field.
+  // What the user pastes: "PORT:NNN-NNN", "NNN-NNN" (the port in its own field), or the lines
+  // `claude-watch serve --pair` prints ("...at http://127.0.0.1:PORT/" and "Pairing code: NNN-NNN ...").
   function parsePairing(text, portText) {
-    const m = CODE_RE.exec(String(text || ""));
-    if (!m) return { error: "Paste the pairing code: NNN-NNN, or PORT:NNN-NNN as claude-watch serve --pair prints it." };
-    const portSource = m[1] !== undefined ? m[1] : String(portText || "").trim();
-    if (!/^\d{1,5}$/.test(portSource)) return { error: "Enter the port Claude Watch listens on (claude-watch serve prints it)." };
+    const s = String(text || "").slice(0, 2000);
+    let m = COMBINED_RE.exec(s);
+    let portSource = m ? m[1] : null;
+    if (!m) m = BARE_RE.exec(s) || IN_TEXT_RE.exec(s);
+    if (!m) return { error: "Paste the pairing code: NNN-NNN, or PORT:NNN-NNN, as claude-watch serve --pair prints it." };
+    const code = portSource ? m[2] + "-" + m[3] : m[1] + "-" + m[2];
+    if (!portSource) {
+      const url = URL_PORT_RE.exec(s);
+      portSource = url ? url[1] : String(portText || "").trim();
+    }
+    if (!/^\d{1,5}$/.test(portSource)) return { error: "Enter the port Claude Watch listens on (claude-watch serve prints it in its URL)." };
     const port = Number(portSource);
     if (port < 1 || port > 65535) return { error: "The port must be between 1 and 65535." };
-    return { port: port, code: m[2] + "-" + m[3] };
+    return { port: port, code: code };
   }
 
   // core/humanize.format_duration: two largest units, cut, not rounded.
@@ -139,15 +150,32 @@ var CW = (function () {
     return t["*"] || [];
   }
 
-  // Which thresholds each window crossed since the last status: alerted maps a window id to
-  // {resets_at, highest}. A new reset period starts from zero. The desktop app notifying is
-  // honoured by the caller (the records still move, so switching it off later is quiet).
+  // core/alert_policy's rules: readings whose resets_at differ by less than 10 minutes are the
+  // same window instance (the endpoint's resets_at jitters between polls).
+  const INSTANCE_TOLERANCE_MS = 10 * 60 * 1000;
+
+  function sameInstance(a, b) {
+    if (!a || !b) return a === b;
+    const ta = Date.parse(a);
+    const tb = Date.parse(b);
+    return !isNaN(ta) && !isNaN(tb) && Math.abs(ta - tb) < INSTANCE_TOLERANCE_MS;
+  }
+
+  // Which thresholds each window crossed since the last status, as the app's alert policy says:
+  // once per window instance, a jump over several gives one note for the highest, stale or failed
+  // readings never fire. alerted maps a window id to {resets_at, highest}. Whether the desktop app
+  // already notifies is the caller's business (the records still move, so switching it off later
+  // does not replay old crossings).
   function crossings(status, alerted) {
     const next = {};
     const notes = [];
     for (const w of status.windows) {
       const before = alerted[w.id];
-      const highestBefore = before && before.resets_at === w.resets_at ? before.highest : 0;
+      const highestBefore = before && sameInstance(before.resets_at, w.resets_at) ? before.highest : 0;
+      if (status.stale || w.level === "stale" || w.level === "error") {
+        if (before) next[w.id] = before;
+        continue;
+      }
       const reached = thresholdsFor(status, w.kind).filter((t) => w.utilization >= t);
       const highest = reached.length ? reached[reached.length - 1] : 0;
       if (highest > highestBefore) notes.push({ window: w, threshold: highest });

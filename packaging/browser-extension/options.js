@@ -70,7 +70,7 @@ document.getElementById("pair-form").addEventListener("submit", async (event) =>
     if (!(await ensureHosts())) return show("The extension needs access to 127.0.0.1 to read Claude Watch.", true);
     const pairing = await pair(parsed.port, parsed.code);
     await api.storage.local.set({ pairing: pairing });
-    await api.storage.local.remove("view");
+    await api.storage.local.remove(["view", "alerted"]); // a new source: its crossings start afresh
     const reply = await api.runtime.sendMessage({ type: "refresh" });
     const { view } = await api.storage.local.get("view");
     const ok = reply && reply.ok && view && view.state === "ok";

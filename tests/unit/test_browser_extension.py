@@ -151,6 +151,8 @@ def test_pairing_input_accepts_what_serve_prints_and_refuses_the_rest() -> None:
         ["47321:123-456", ""],
         [" 47321 : 123456 ", ""],
         ["123-456", "47321"],
+        ["API at http://127.0.0.1:47321/\nPairing code: 123-456 (valid 5 minutes, once)", ""],
+        ["Pairing code: 123-456 (valid 5 minutes, once)", "47321"],
         ["123-456", ""],
         ["123-456", "70000"],
         ["12-3456", "47321"],
@@ -161,7 +163,9 @@ def test_pairing_input_accepts_what_serve_prints_and_refuses_the_rest() -> None:
     assert got[0] == {"port": 47321, "code": "123-456"}
     assert got[1] == {"port": 47321, "code": "123-456"}
     assert got[2] == {"port": 47321, "code": "123-456"}
-    assert all("error" in g for g in got[3:]), got
+    assert got[3] == {"port": 47321, "code": "123-456"}
+    assert got[4] == {"port": 47321, "code": "123-456"}
+    assert all("error" in g for g in got[5:]), got
 
 
 def test_countdowns_use_the_apps_wording() -> None:
@@ -250,7 +254,10 @@ def test_thresholds_notify_once_per_crossing_and_again_after_a_reset() -> None:
         with_util(60, 10),  # still 50: quiet
         with_util(95, 85),  # straight to 90 (one note, the highest), weekly's 80
         with_util(95, 85),  # quiet
+        with_util(96, 85, five_reset="2030-01-01T05:00:03.5+00:00"),  # resets_at jitter: same window
         with_util(55, 85, five_reset="2030-01-01T10:00:00+00:00"),  # new period: 50 again
+        {**with_util(80, 95, five_reset="2030-01-01T10:00:00+00:00"), "stale": True},  # stale: never
+        with_util(80, 95, five_reset="2030-01-01T10:00:00+00:00"),  # fresh again: 75 now
     ]
     assert crossings(steps) == [
         [],
@@ -258,7 +265,10 @@ def test_thresholds_notify_once_per_crossing_and_again_after_a_reset() -> None:
         [],
         [("five_hour", 90), ("seven_day", 80)],
         [],
+        [],
         [("five_hour", 50)],
+        [],
+        [("five_hour", 75)],
     ]
 
 
