@@ -4,7 +4,8 @@
 notifications take the alerts' path: the dispatcher, the alert service's pause, quiet hours) and
 hands its hook route to the app's one loopback server (``services/local_host``), which also
 carries the local API and runs while ``hooks.receiver`` or ``api.enabled`` is on, following the
-settings as they change. The tray's badge follows ``service.needs_you_changed``. The
+settings as they change. The tray's badge follows ``service.needs_you_changed``; its "Open in
+browser" opens the web dashboard through a one-time login link (:meth:`open_in_browser`). The
 composition root makes one and registers the stop :meth:`SessionsHub.start` returns: the server
 closes first, then the watcher, then notifications in flight (bounded).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from trayapp.core.clock import Clock
 from trayapp.services.sessions_service import SessionsService
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 class TrayLike(Protocol):
     """What the hub needs of the tray (``ui.tray.Tray``; services do not import ui)."""
+
+    open_in_browser_requested: Any  # a Qt signal without arguments
 
     def set_needs_you(self, count: int) -> None: ...
     def show_message(self, title: str, body: str, critical: bool = False) -> None: ...
@@ -52,7 +55,24 @@ class SessionsHub:
             hooks_file=session_hooks.default_path(),
         )
         self.service.needs_you_changed.connect(tray.set_needs_you)
+        tray.open_in_browser_requested.connect(self.open_in_browser)
         self.host: LocalHost | None = None
+
+    def open_in_browser(self) -> None:
+        """The web dashboard in the default browser, through a one-time login link (60 s) that
+        sets the session cookie: the API token never reaches the browser or its history."""
+        if self.host is None or self.host.api is None:
+            self.tray.show_message(
+                "The web dashboard is off",
+                "Turn on the local API to open it: claude-watch config set api.enabled true",
+            )
+            return
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        from trayapp.services.local_api import login_url
+
+        QDesktopServices.openUrl(QUrl(login_url()))
 
     async def start(self, usage: UsageService | None = None) -> Callable[[], Awaitable[None]]:
         """Watch the sessions and serve the hook route and the local API (settings on), the API
