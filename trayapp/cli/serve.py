@@ -95,25 +95,27 @@ def _ask_running(args: argparse.Namespace, port: int) -> int:
         print(f"Claude Watch is already serving the local API at {url}", file=sys.stderr)
         return EXIT_ALREADY_SERVING
     token = api_token.load_or_create_token()
-    if args.new_token:
-        status, _ = _ask(port, "/v1/token/rotate", token)
+    asks = (
+        (args.new_token, "/v1/token/rotate", "a new token"),
+        (args.pair, "/v1/pair/new", "a pairing code"),
+        (args.open, "/v1/login/new", "a login link"),
+    )
+    for wanted, path, what in asks:
+        if not wanted:
+            continue
+        status, body = _ask(port, path, token)
         if status != 200:
-            print(f"error: the server at {url} did not take a new token (HTTP {status})", file=sys.stderr)
+            print(f"error: no {what} from {url} (HTTP {status}; is api.enabled on?)", file=sys.stderr)
             return 1
-        token = api_token.load_or_create_token()
-        print(f"New API token in {api_token.token_path()}; paired clients must pair again.", flush=True)
-    if args.pair:
-        status, body = _ask(port, "/v1/pair/new", token)
-        if status != 200:
-            print(f"error: no pairing code from {url} (HTTP {status}; is api.enabled on?)", file=sys.stderr)
-            return 1
-        print(f"Pairing code: {body['code']} (valid {body['expires_in'] // 60} minutes, once)", flush=True)
-    if args.open:
-        status, body = _ask(port, "/v1/login/new", token)
-        if status != 200:
-            print(f"error: no login link from {url} (HTTP {status}; is api.enabled on?)", file=sys.stderr)
-            return 1
-        _open_browser(str(body["url"]))
+        if "rotated" in body:
+            token = api_token.load_or_create_token()
+            print(f"New API token in {api_token.token_path()}; paired clients must pair again.", flush=True)
+        elif "code" in body:
+            print(
+                f"Pairing code: {body['code']} (valid {body['expires_in'] // 60} minutes, once)", flush=True
+            )
+        else:
+            _open_browser(str(body["url"]))
     return 0
 
 
