@@ -8,6 +8,7 @@ tries to read the API. Set ``CW_SCREENSHOT_DIR`` to keep the light and dark scre
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -16,6 +17,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,12 @@ import httpx
 import pytest
 
 from tests.helpers.browser import Browser, start_browser
+from tests.helpers.states import account_state, error, window_state
+from trayapp.core import humanize
+from trayapp.core.models import ErrorKind, ExtraUsage
+from trayapp.services.local_api import ApiSources, LocalApi
+from trayapp.services.local_server import LocalServer
+from trayapp.store import api_token
 from trayapp.ui.theme import DARK, LIGHT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -336,3 +345,118 @@ def test_the_page_says_when_the_app_is_gone_and_when_its_session_ended(
     serve.start()
     b.wait_for("return document.body.dataset.conn === 'expired'", 45)
     assert "open it again from the tray menu" in b.run("return document.getElementById('banner').textContent")
+
+
+class InProcessApi:
+    """The real API routes and server on an event loop in a thread, serving a state the test sets:
+    to compare the page's words with the popup's (``core.humanize``) for any state."""
+
+    SETTINGS = {
+        "alerts.enabled": True,
+        "alerts.desktop": True,
+        "alerts.five_hour_thresholds": [90],
+        "alerts.weekly_thresholds": [90],
+    }
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+        async def history(_since: datetime) -> list[Any]:
+            return []
+
+        async def report(_since: date | None) -> dict[str, Any]:
+            return {}
+
+        sources = ApiSources(
+            state=lambda: self.state,
+            sessions=lambda: {"schema_version": 1, "sessions": []},
+            history=history,
+            report_daily=report,
+            get_setting=self.SETTINGS.__getitem__,
+        )
+        self.book = api_token.CodeBook()
+        self.api = LocalApi(sources, token="t" * 40, book=self.book)
+        self.server = LocalServer(self.api.routes())
+        self.port = self._run(self.server.start())
+        self.api.port = self.port
+        self.publish(state)
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(15)
+
+    def publish(self, state: Any) -> None:
+        self.state = state
+        self.loop.call_soon_threadsafe(self.api.publish_state, state)
+
+    def login_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/login?code={self.book.new_login_code()}"
+
+    def stop(self) -> None:
+        async def close() -> None:
+            await self.api.events.close()
+            await self.server.stop()
+
+        self._run(close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+def gauge_texts(browser: Browser) -> dict[str, list[str]]:
+    return dict(
+        browser.run(
+            "return [...document.querySelectorAll('#windows .gauge')].map((g) => [g.dataset.window,"
+            " ['.pct', '.reset', '.burn', '.pace'].map((s) => g.querySelector(s).textContent)"
+            ".concat([g.dataset.level])]);"
+        )
+    )
+
+
+def test_the_page_words_a_reading_like_the_popup(browser: Browser) -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(seconds=30)  # far from a minute edge
+    windows = (
+        window_state("five_hour", 82.0, timedelta(hours=1, minutes=12), now, rate=20.0),
+        window_state("seven_day", 100.0, timedelta(days=2, hours=3), now, rate=0.0),
+        window_state("seven_day_opus", 40.0, timedelta(days=3), now, rate=0.5),
+    )
+    extra = ExtraUsage(
+        is_enabled=True, monthly_limit_minor=5000, used_minor=1234, utilization=24.68, currency="EUR"
+    )
+    fresh = account_state(*windows, now=now, extra=extra, age=0.0)
+    served = InProcessApi(fresh)
+    try:
+        browser.get(served.login_url())
+        browser.wait_for("return document.body.dataset.conn === 'live' && !!document.querySelector('.gauge')")
+
+        def popup_words(state: Any) -> dict[str, list[str]]:
+            at = datetime.now(UTC)
+            return {
+                ws.window.id: [
+                    humanize.format_percent(ws.window.utilization),
+                    humanize.reset_text(ws, at),
+                    "" if state.stale else humanize.burn_text(ws),
+                    "" if state.stale else humanize.pace_text(ws, at),
+                    "stale" if state.stale else str(ws.level),
+                ]
+                for ws in state.windows
+            }
+
+        assert gauge_texts(browser) == popup_words(fresh)
+        assert "at this pace: 100% at " in gauge_texts(browser)["five_hour"][3]
+        amount = browser.run("return document.querySelector('#extra-usage .amount').textContent")
+        assert amount == f"{humanize.format_money(12.34, 'EUR')} / {humanize.format_money(50.0, 'EUR')}"
+        assert browser.run("return document.getElementById('banner').hidden")
+        # The next reading failed: the popup's banner (fix and retry countdown), grey gauges, no pace.
+        retry = now + timedelta(minutes=5)
+        failed = account_state(*windows, now=now, extra=extra, age=90.0, error=error(ErrorKind.RATE_LIMITED))
+        failed = replace(failed, error=replace(failed.error, retry_at=retry))
+        served.publish(failed)
+        browser.wait_for("return !document.getElementById('banner').hidden")
+        banner = browser.run("return document.getElementById('banner').textContent")
+        assert banner == humanize.banner_text(failed, datetime.now(UTC))
+        assert gauge_texts(browser) == popup_words(failed)
+    finally:
+        served.stop()

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from trayapp import paths, runtime
+from trayapp.core import humanize
 from trayapp.services.api_docs import status_json
 from trayapp.services.local_server import Request, Response, Route
 from trayapp.services.sse import Broadcaster
@@ -175,6 +176,8 @@ class LocalApi:
         doc["schema_version"] = SCHEMA_VERSION
         doc["desktop_notifications"] = notify
         doc["thresholds"] = {"five_hour": five, "weekly": weekly, "weekly_scoped": weekly}
+        if doc["error"] is not None:  # the popup banner's headline, for the web dashboard
+            doc["error"]["fix"] = humanize.error_fix(state.error)
         body = json.dumps(doc).encode("utf-8")
         self._status_cache = (state, key, doc, body)
         return doc, body
