@@ -3,7 +3,9 @@
 One ``claude-watch serve --demo`` child process (the simulated account, its own CLAUDE_WATCH_HOME)
 and one browser for the module. Chromium maps ``rebind.test`` to 127.0.0.1 (a DNS rebinding
 attacker's name), and a second tiny HTTP server on another port plays the other web site that
-tries to read the API. Set ``CW_SCREENSHOT_DIR`` to keep the light and dark screenshots.
+tries to read the API. For the wording, the real API routes also run in-process on a state the
+test chooses (:class:`InProcessApi`). Set ``CW_SCREENSHOT_DIR`` to keep the light and dark
+screenshots.
 """
 
 from __future__ import annotations
@@ -11,9 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ import httpx
 import pytest
 
 from tests.helpers.browser import Browser, start_browser
+from tests.helpers.serve_process import ServeProcess
 from tests.helpers.states import account_state, error, window_state
 from trayapp.core import humanize
 from trayapp.core.models import ErrorKind, ExtraUsage
@@ -36,107 +36,28 @@ from trayapp.store import api_token
 from trayapp.ui.theme import DARK, LIGHT
 
 REPO = Path(__file__).resolve().parents[2]
-URL_RE = re.compile(r"http://127\.0\.0\.1:(\d+)")
 # What the page may show only when it has read the API: the demo account's email and our fields.
 SECRET_MARKERS = ("demo@example.invalid", "utilization", "five_hour", "Max 20x")
 
 
-class Serve:
-    """``claude-watch serve --demo`` as a child process; its URL is read from its first lines."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.proc: subprocess.Popen[str] | None = None
-        self.port = 0
-        self.lines: list[str] = []
-        self._drain = threading.Thread()
-
-    def start(self) -> None:
-        env = {**os.environ, "CLAUDE_WATCH_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
-        env["CLAUDE_CONFIG_DIR"] = str(self.home / "claude-config")
-        env["CLAUDE_WATCH_API_BASE"] = "http://127.0.0.1:9"  # never the real endpoint
-        env.pop("CLAUDE_WATCH_SERVICES", None)
-        (self.home / "claude-config").mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "trayapp", "serve", "--demo"],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        found = threading.Event()
-
-        def drain(stream: Any) -> None:
-            for line in stream:
-                self.lines.append(line)
-                match = URL_RE.search(line)
-                if match and not found.is_set():
-                    self.port = int(match.group(1))
-                    found.set()
-
-        self._drain = threading.Thread(target=drain, args=(self.proc.stdout,), daemon=True)
-        self._drain.start()
-        deadline = time.monotonic() + 45
-        while not found.wait(0.1):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError("serve --demo printed no URL:\n" + "".join(self.lines))
-        self.wait_until_status_has_data()
+class Serve(ServeProcess):
+    """``claude-watch serve --demo`` (:class:`ServeProcess`) plus authenticated calls and login links."""
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def token(self) -> str:
-        return (self.home / "state" / "api-token").read_text(encoding="utf-8").strip()
-
     def api(self, method: str, path: str) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.token()}"}
         return httpx.request(method, self.base + path, headers=headers, timeout=10)
 
-    def status(self) -> dict[str, Any]:
-        r = self.api("GET", "/v1/status")
-        r.raise_for_status()
-        return dict(r.json())
-
-    def wait_until_status_has_data(self) -> None:
-        deadline = time.monotonic() + 45
-        while time.monotonic() < deadline:
-            try:
-                if self.status().get("windows"):
-                    return
-            except (httpx.HTTPError, OSError, ValueError):
-                pass
-            time.sleep(0.2)
-        raise AssertionError("serve --demo never answered /v1/status with windows:\n" + "".join(self.lines))
-
     def login_url(self) -> str:
-        """A fresh one-time login link, made the way the tray's "Open in browser" makes one."""
+        """A fresh one-time login link, made the way ``serve --open`` asks the server for one."""
         r = self.api("POST", "/v1/login/new")
         r.raise_for_status()
-        body = r.json()
-        url = body.get("url") or f"{self.base}/login?code={body['code']}"
+        url = str(r.json()["url"])
         assert url.startswith(self.base + "/login?code=")
-        return str(url)
-
-    def stop(self) -> None:
-        proc = self.proc
-        if proc is None:
-            return
-        self.proc = None
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-        self._drain.join(5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        return url
 
 
 ATTACK_PAGE = b"""<!DOCTYPE html><html><body><pre id="out">running</pre><script>
