@@ -153,6 +153,8 @@ class LocalHost:
             if sessions is not None:
                 self.api.publish_sessions(sessions)
         log.info("local server on 127.0.0.1:%d (hooks: %s, API: %s)", port, hooks, api)
+        if hooks:  # the words tests and support scripts look for
+            log.info("hook receiver listening on 127.0.0.1:%d", port)
         if port != endpoint.port:
             await runtime.run_blocking(local_endpoint.save_port, port, self.endpoint_path)
             self.on_port_changed(port)
