@@ -14,7 +14,9 @@ and the server stopped.
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ import pytest
 
 from tests.helpers.browser import Browser, free_port, start_browser
 from tests.helpers.serve_process import ServeProcess
+from tests.helpers.status_api_server import ApiStandIn, status_doc
 from trayapp.core.models import Level
 from trayapp.ui.theme import ICON
 
@@ -254,3 +257,50 @@ def test_app_not_running_is_said(browser: Browser, quiet_app: ServeProcess) -> N
     assert shown["windows"]
     assert all(w["stale"] for w in shown["windows"])
     assert "last seen" in shown["text"]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["close-delimited", "chunked"])
+def test_badge_follows_the_event_stream(browser: Browser, chunked: bool) -> None:
+    """Changes arrive through /v1/events without another /v1/status; a malformed event is skipped.
+
+    A loopback stand-in speaking the API contract (tests/helpers/status_api_server) lets the test
+    push a change at once; the real server pushes on its next poll, minutes away.
+    """
+    b = browser
+    with ApiStandIn(status_doc(40, 10), chunked=chunked) as app:
+        b.get(f"{ORIGIN}/options.html")
+        pairing = {"port": app.port, "token": app.token, "paired_at": "2030-01-01T00:00:00Z"}
+        ext(b, f"chrome.storage.local.set({{pairing: {json.dumps(pairing)}}})")
+        refresh(b)
+        wait_badge(b, "40%")
+        wait_streams(app)
+        asked = status_requests(app)
+        app.push_raw("event: status\ndata: {not json\n\n")
+        app.push(status_doc(40, 93))
+        text_, colour = wait_badge(b, "93%")
+        assert colour[:3] == rgb(ICON.levels[Level.CRITICAL])
+        assert status_requests(app) == asked  # the stream brought it, not another GET /v1/status
+        shown = popup(b)
+        assert [w["pct"] for w in shown["windows"]] == ["40%", "93%"]
+
+
+def status_requests(app: ApiStandIn) -> int:
+    with app.lock:
+        return sum(1 for path, _ in app.requests if path == "/v1/status")
+
+
+def wait_streams(app: ApiStandIn, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while app.stream_count() == 0:
+        assert time.monotonic() < deadline, "the extension never opened /v1/events"
+        time.sleep(0.05)
+
+
+def wait_badge(b: Browser, expected: str, timeout: float = 20) -> tuple[str, list[int]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        text_, colour = badge(b)
+        if text_ == expected:
+            return text_, colour
+        assert time.monotonic() < deadline, f"badge {text_!r}, expected {expected!r}"
+        time.sleep(0.1)
