@@ -4,20 +4,19 @@ One ``claude-watch serve --demo`` child process (the simulated account, its own 
 and one browser for the module. Chromium maps ``rebind.test`` to 127.0.0.1 (a DNS rebinding
 attacker's name), and a second tiny HTTP server on another port plays the other web site that
 tries to read the API. For the wording, the real API routes also run in-process on a state the
-test chooses (:class:`InProcessApi`). Set ``CW_SCREENSHOT_DIR`` to keep the light and dark
+test chooses (``tests/helpers/api_in_thread``). Set ``CW_SCREENSHOT_DIR`` to keep the light and dark
 screenshots.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,12 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers.api_in_thread import InProcessApi
 from tests.helpers.browser import Browser, start_browser
 from tests.helpers.serve_process import ServeProcess
 from tests.helpers.states import account_state, error, window_state
 from trayapp.core import humanize
 from trayapp.core.models import ErrorKind, ExtraUsage
-from trayapp.services.local_api import ApiSources, LocalApi
-from trayapp.services.local_server import LocalServer
-from trayapp.store import api_token
 from trayapp.ui.theme import DARK, LIGHT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -266,64 +263,6 @@ def test_the_page_says_when_the_app_is_gone_and_when_its_session_ended(
     serve.start()
     b.wait_for("return document.body.dataset.conn === 'expired'", 45)
     assert "open it again from the tray menu" in b.run("return document.getElementById('banner').textContent")
-
-
-class InProcessApi:
-    """The real API routes and server on an event loop in a thread, serving a state the test sets:
-    to compare the page's words with the popup's (``core.humanize``) for any state."""
-
-    SETTINGS = {
-        "alerts.enabled": True,
-        "alerts.desktop": True,
-        "alerts.five_hour_thresholds": [90],
-        "alerts.weekly_thresholds": [90],
-    }
-
-    def __init__(self, state: Any) -> None:
-        self.state = state
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-        async def history(_since: datetime) -> list[Any]:
-            return []
-
-        async def report(_since: date | None) -> dict[str, Any]:
-            return {}
-
-        sources = ApiSources(
-            state=lambda: self.state,
-            sessions=lambda: {"schema_version": 1, "sessions": []},
-            history=history,
-            report_daily=report,
-            get_setting=self.SETTINGS.__getitem__,
-        )
-        self.book = api_token.CodeBook()
-        self.api = LocalApi(sources, token="t" * 40, book=self.book)
-        self.server = LocalServer(self.api.routes())
-        self.port = self._run(self.server.start())
-        self.api.port = self.port
-        self.publish(state)
-
-    def _run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(15)
-
-    def publish(self, state: Any) -> None:
-        self.state = state
-        self.loop.call_soon_threadsafe(self.api.publish_state, state)
-
-    def login_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/login?code={self.book.new_login_code()}"
-
-    def stop(self) -> None:
-        async def close() -> None:
-            await self.api.events.close()
-            await self.server.stop()
-
-        self._run(close())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
 
 
 def gauge_texts(browser: Browser) -> dict[str, list[str]]:

@@ -1,0 +1,73 @@
+"""The real local API routes and server on an event loop in a thread, serving a state the caller
+sets (issue 17): the web dashboard's wording test and its benchmark drive any
+:class:`~trayapp.core.models.AccountState` through ``/v1/events`` without the tray app or a poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import date, datetime
+from typing import Any
+
+from trayapp.services.local_api import ApiSources, LocalApi
+from trayapp.services.local_server import LocalServer
+from trayapp.store import api_token
+
+
+class InProcessApi:
+    """The real API routes and server on an event loop in a thread, serving a state the test sets:
+    to compare the page's words with the popup's (``core.humanize``) for any state."""
+
+    SETTINGS = {
+        "alerts.enabled": True,
+        "alerts.desktop": True,
+        "alerts.five_hour_thresholds": [90],
+        "alerts.weekly_thresholds": [90],
+    }
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+        async def history(_since: datetime) -> list[Any]:
+            return []
+
+        async def report(_since: date | None) -> dict[str, Any]:
+            return {}
+
+        sources = ApiSources(
+            state=lambda: self.state,
+            sessions=lambda: {"schema_version": 1, "sessions": []},
+            history=history,
+            report_daily=report,
+            get_setting=self.SETTINGS.__getitem__,
+        )
+        self.book = api_token.CodeBook()
+        self.api = LocalApi(sources, token="t" * 40, book=self.book)
+        self.server = LocalServer(self.api.routes())
+        self.port = self._run(self.server.start())
+        self.api.port = self.port
+        self.publish(state)
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(15)
+
+    def publish(self, state: Any) -> None:
+        self.state = state
+        self.loop.call_soon_threadsafe(self.api.publish_state, state)
+
+    def login_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/login?code={self.book.new_login_code()}"
+
+    def stop(self) -> None:
+        async def close() -> None:
+            await self.api.events.close()
+            await self.server.stop()
+
+        self._run(close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
