@@ -7,7 +7,7 @@ import sys
 import time
 from datetime import UTC, date, datetime
 
-from trayapp.core.humanize import format_duration, format_money, format_tokens
+from trayapp.core.humanize import format_duration, format_money, format_tokens, short_model_name
 from trayapp.services.api_docs import periods_json
 from trayapp.services.ledger_service import Tracker, resolve_timezone
 
@@ -104,24 +104,82 @@ def scan_with_progress(tracker: Tracker) -> ScanStats | None:
         bar.finish()
 
 
-def table(headers: list[str], rows: list[list[str]], right: set[int]) -> str:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+def terminal_width() -> int:
+    """The columns to fit: ``COLUMNS`` when set, the terminal's width when stdout is one, else 0
+    (no limit: piped output keeps every column)."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS") or 0)
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else 0
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def table(
+    headers: list[str],
+    rows: list[list[str]],
+    right: set[int],
+    *,
+    width: int = 0,
+    squeeze: int | None = None,
+    drop: tuple[str, ...] = (),
+) -> str:
+    """Aligned columns. With ``width``, a table wider than that first shortens column ``squeeze``
+    (cut with "…", down to 12 characters), then leaves out the columns named in ``drop``, in that
+    order, until it fits; the first column and the totals are never dropped."""
+    keep = list(range(len(headers)))
+
+    def widths_of(columns: list[int], cap: int | None) -> list[int]:
+        out = []
+        for i in columns:
+            w = max([len(headers[i]), *(len(r[i]) for r in rows if r)])
+            out.append(min(w, cap) if cap is not None and i == squeeze else w)
+        return out
+
+    def total(ws: list[int]) -> int:
+        return sum(ws) + 2 * (len(ws) - 1)
+
+    def fit() -> tuple[list[int], int | None]:
+        natural = widths_of(keep, None)
+        if width <= 0 or total(natural) <= width or squeeze not in keep:
+            return natural, None
+        cap = max(12, natural[keep.index(squeeze)] - (total(natural) - width))
+        return widths_of(keep, cap), cap
+
+    widths, cap = fit()
+    for name in drop if width > 0 else ():
+        if total(widths) <= width:
+            break
+        if name in headers and headers.index(name) in keep:
+            keep.remove(headers.index(name))
+            widths, cap = fit()
+
+    def cell(i: int, text: str, w: int) -> str:
+        if len(text) > w:
+            text = text[: w - 1] + "…"
+        return text.rjust(w) if i in right else text.ljust(w)
 
     def line(cells: list[str]) -> str:
-        return "  ".join(
-            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)
-        )
+        return "  ".join(cell(i, cells[i], w) for i, w in zip(keep, widths, strict=True)).rstrip()
 
     sep = "  ".join("-" * w for w in widths)
     return "\n".join([line(headers), sep, *(line(r) if r else sep for r in rows)])
 
 
 def _short_models(t: Tally) -> str:
-    names = sorted(t.models)
-    return ", ".join(n.removeprefix("claude-") for n in names)
+    return ", ".join(sorted({short_model_name(n) for n in t.models}))
+
+
+def _clock(ts_ms: int | None, tz: Any) -> str:
+    if ts_ms is None:
+        return ""
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(tz).strftime("%m-%d %H:%M")
 
 
 def periods(
@@ -138,19 +196,24 @@ def periods(
         return periods_json(kind, report, projects)
     first = {"daily": "Date", "monthly": "Month", "session": "Session", "project": "Project"}[kind]
     headers = [first, "Models", "Input", "Output", "Cache write", "Cache read", "Total tokens", "Cost (USD)"]
+    sessions = kind == "session"
+    if sessions:  # when each session was active (issue 20: only the JSON said so)
+        headers[1:1] = ["First", "Last"]
+    tz = tracker.tz
     rows: list[list[str]] = []
     for key, t in report.rows.items():
-        label = key if kind != "session" else f"{_short_id(key)}  {projects.get(key, '')}"
-        rows.append([label, _short_models(t), *_nums(t)])
+        label = key if not sessions else f"{_short_id(key)}  {projects.get(key, '')}"
+        when = [_clock(t.first_ts, tz), _clock(t.last_ts, tz)] if sessions else []
+        rows.append([label, *when, _short_models(t), *_nums(t)])
         if breakdown:
             for name, m in sorted(t.models.items(), key=lambda kv: -kv[1].cost):
-                rows.append(["  └ " + name, "", *_nums(m)])
+                rows.append(["  └ " + short_model_name(name), *([""] * len(when)), "", *_nums(m)])
     for day, models in report.stats_cache.items():
         if kind == "daily":
-            rows.append([day + " (stats-cache)", ", ".join(sorted(models)), "", "", "", "",
-                         format_tokens(sum(models.values())), "-"])  # fmt: skip
+            rows.append([day + " (stats-cache)", ", ".join(sorted(short_model_name(m) for m in models)),
+                         "", "", "", "", format_tokens(sum(models.values())), "-"])  # fmt: skip
     rows.append([])
-    rows.append(["Total", "", *_nums(report.totals)])
+    rows.append(["Total", *([""] * (2 if sessions else 0)), "", *_nums(report.totals)])
     notes = [LABEL]
     if report.unpriced:
         notes.append("* unpriced model(s), counted as $0: " + ", ".join(sorted(report.unpriced)))
@@ -161,7 +224,16 @@ def periods(
         )
     if not report.rows and not report.stats_cache:
         return "No Claude Code usage found. " + LABEL
-    return table(headers, rows, right={2, 3, 4, 5, 6, 7}) + "\n" + "\n".join(notes)
+    shift = 2 if sessions else 0
+    fitted = table(
+        headers,
+        rows,
+        right={i + shift for i in (2, 3, 4, 5, 6, 7)},
+        width=terminal_width(),
+        squeeze=1 + shift,
+        drop=("Cache write", "Cache read", "Input", "Output", "First", "Models"),
+    )
+    return fitted + "\n" + "\n".join(notes)
 
 
 def _short_id(session: str) -> str:

@@ -128,6 +128,27 @@ def format_money(
     return text + "*" if unpriced else text
 
 
+def short_model_name(name: str) -> str:
+    """``claude-sonnet-4-5-20250929`` -> ``sonnet-4.5``; ``claude-opus-4-8-fast`` -> ``opus-4.8-fast``.
+
+    For tables that must fit a terminal: the family, the version with a dot, and any suffix that
+    is not a date. Names of another shape come back without the ``claude-`` prefix."""
+    parts = name.removeprefix("claude-").split("-")
+    if parts and len(parts[-1]) == 8 and parts[-1].isdigit():
+        parts = parts[:-1]  # the release date
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        if part.isdigit() and i + 1 < len(parts) and parts[i + 1].isdigit() and len(parts[i + 1]) <= 2:
+            out.append(f"{part}.{parts[i + 1]}")
+            i += 2
+            continue
+        out.append(part)
+        i += 1
+    return "-".join(out)
+
+
 def format_tokens(count: int, *, compact: bool = False) -> str:
     """A token count: ``1,234,567``; compact ``1.2M``, ``5.6k``, ``999`` (never ``1000.0k``)."""
     if not compact or abs(count) < 1000:

@@ -137,3 +137,24 @@ def test_report_alone_is_the_daily_report(cases: Path, capsys) -> None:
     alone = json.loads(capsys.readouterr().out)
     assert alone == _report(capsys, "daily", "--json")
     assert alone["daily"]
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100])
+def test_tables_fit_the_terminal(cases: Path, capsys, monkeypatch, columns: int) -> None:
+    """Reports were 159-194 columns wide at 80 (issue 20): they fit ``COLUMNS`` by shortening the
+    models column and then leaving out the cache, input and output columns; totals always stay."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    for kind in ("daily", "session", "project"):
+        assert main(["report", kind, "--timezone", "UTC"]) == 0
+        table = capsys.readouterr().out.split("Local estimate")[0]
+        assert max(len(line) for line in table.splitlines()) <= columns, (kind, table)
+        assert "271,396" in table  # the total tokens
+        assert "$0.22*" in table  # and the total cost
+
+
+def test_session_report_shows_first_and_last_activity(cases: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert main(["report", "session", "--timezone", "UTC"]) == 0
+    head, _, first_row = capsys.readouterr().out.splitlines()[:3]
+    assert head.split()[1:3] == ["First", "Last"]
+    assert "03-01 10:00  03-01 11:00" in first_row

@@ -4,7 +4,7 @@ instead of dataclasses, a cheaper today-cost update) must not change a single va
 
 The golden files were written by the code at commit 4d801de, before that work. After an intended
 change of output, rewrite them from the current code with
-``CLAUDE_WATCH_WRITE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/tracking/test_report_golden.py``
+``CLAUDE_WATCH_WRITE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/cli/test_report_golden.py``
 and review the diff. JSON is compared as data (floats to 1e-9 relative, since a different summation
 order may move the last bit), tables and CSV as text.
 """
@@ -85,7 +85,10 @@ def _same(a: Any, b: Any, where: str = "$") -> None:
 
 
 @pytest.mark.parametrize("name", sorted(RUNS))
-def test_output_matches_golden(name: str, claude_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_matches_golden(
+    name: str, claude_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)  # tables fit COLUMNS when it is set: the full width here
     tree, argv = RUNS[name]
     shutil.copytree(TREES[tree.split("+")[0]], claude_dir / "projects")
     if tree.endswith("+stats"):

@@ -92,3 +92,19 @@ def test_every_error_kind_has_a_fix(kind) -> None:
     text = humanize.banner_text(account_state(error=error(kind)), NOW, UTC)
     assert text
     assert "failed" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [
+        ("claude-sonnet-4-5-20250929", "sonnet-4.5"),
+        ("claude-opus-4-8-fast", "opus-4.8-fast"),
+        ("claude-haiku-4-5-20251001", "haiku-4.5"),
+        ("claude-opus-4-1", "opus-4.1"),
+        ("claude-3-5-sonnet-20241022", "3.5-sonnet"),
+        ("claude-mystery-9", "mystery-9"),
+        ("gpt-5", "gpt-5"),
+    ],
+)
+def test_short_model_names(name: str, short: str) -> None:
+    assert humanize.short_model_name(name) == short
