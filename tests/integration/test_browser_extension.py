@@ -46,9 +46,14 @@ def browser() -> Iterator[Browser]:
         b.quit()
 
 
-def _served(home: Path, *config: tuple[str, str]) -> Iterator[ServeProcess]:
+def _served(home: Path, desktop: bool) -> Iterator[ServeProcess]:
+    """``serve --demo --pair`` with a 1 % threshold on both windows, notifying on the desktop or not."""
     serve = ServeProcess(home)
-    for key, value in config:
+    for key, value in (
+        ("alerts.desktop", "true" if desktop else "false"),
+        ("alerts.five_hour_thresholds", "1"),
+        ("alerts.weekly_thresholds", "1"),
+    ):
         serve.cli("config", "set", key, value)
     serve.start("--pair")
     try:
@@ -59,23 +64,14 @@ def _served(home: Path, *config: tuple[str, str]) -> Iterator[ServeProcess]:
 
 @pytest.fixture(scope="module")
 def desktop_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    """The app notifies on the desktop itself (the default), at 1 % like quiet_app."""
-    yield from _served(
-        tmp_path_factory.mktemp("desktop") / "home",
-        ("alerts.five_hour_thresholds", "1"),
-        ("alerts.weekly_thresholds", "1"),
-    )
+    """The app notifies on the desktop itself: the extension must not."""
+    yield from _served(tmp_path_factory.mktemp("desktop") / "home", desktop=True)
 
 
 @pytest.fixture(scope="module")
 def quiet_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    """Desktop notifications off and a 1 % threshold on both windows: the extension notifies."""
-    yield from _served(
-        tmp_path_factory.mktemp("quiet") / "home",
-        ("alerts.desktop", "false"),
-        ("alerts.five_hour_thresholds", "1"),
-        ("alerts.weekly_thresholds", "1"),
-    )
+    """Desktop notifications off: the extension notifies."""
+    yield from _served(tmp_path_factory.mktemp("quiet") / "home", desktop=False)
 
 
 def ext(b: Browser, expression: str) -> Any:
