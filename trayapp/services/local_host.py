@@ -102,6 +102,7 @@ class LocalHost:
             self.publish_state(usage.state)
         if sessions is not None:
             sessions.sessions_changed.connect(lambda _list: self.publish_sessions(self.sources.sessions()))
+            self.publish_sessions(self.sources.sessions())  # a client's first message, before any change
 
     def publish_state(self, state: Any) -> None:
         self._latest = (state, self._latest[1])

@@ -14,6 +14,7 @@ from tests.helpers.states import account_state, window_state
 from trayapp import settings as st
 from trayapp.services.hook_receiver import HOOK_PATH
 from trayapp.services.local_host import LocalHost, app_sources
+from trayapp.services.sessions_service import SessionsService
 from trayapp.store import api_token, local_endpoint
 
 
@@ -41,8 +42,9 @@ async def wait_until(predicate, timeout: float = 5.0) -> None:  # type: ignore[n
 async def test_one_port_for_hooks_and_api_following_the_settings(hermetic_env: Path) -> None:
     settings = st.load()
     usage = FakeUsage()
-    host = LocalHost(settings, app_sources(settings, usage, None))  # type: ignore[arg-type]
-    host.follow(usage, None)  # type: ignore[arg-type]
+    sessions = SessionsService(settings.get, None, config_dirs=[hermetic_env])
+    host = LocalHost(settings, app_sources(settings, usage, sessions))  # type: ignore[arg-type]
+    host.follow(usage, sessions)  # type: ignore[arg-type]
     port = await host.start()
     try:
         assert port == local_endpoint.load().port  # type: ignore[union-attr]
@@ -55,14 +57,19 @@ async def test_one_port_for_hooks_and_api_following_the_settings(hermetic_env: P
             async with c.stream("GET", "/v1/events", headers=auth) as r:
                 lines = r.aiter_lines()
                 seen: list[float] = []
+                events: list[str] = []
                 async for line in lines:
-                    if line.startswith("data: "):
+                    if line.startswith("event: "):
+                        events.append(line[7:])
+                    if line.startswith("data: ") and events[-1] == "status":
                         seen.append(json.loads(line[6:])["windows"][0]["utilization"])
                         if seen == [10.0]:
                             usage.state = account_state(window_state("five_hour", 64.0))
                             usage.state_changed.emit(usage.state)
                         if 64.0 in seen:
                             break
+                assert events[:2] == ["status", "sessions"]  # both once on connect
+                assert (await c.get("/v1/sessions", headers=auth)).json()["sessions"] == []
             settings.update({"api.enabled": False})
             await wait_until(lambda: host.api is None and host.server is not None)
             assert host.port == port
