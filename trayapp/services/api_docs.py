@@ -7,13 +7,16 @@ tray app serves them too and nothing but the entry point may import the command 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
 from trayapp.core.aggregate import iso_ms
 
+# typing.TYPE_CHECKING without importing typing: ``report`` imports this module and keeps its
+# warm start free of typing (tests/unit/test_main_dispatch.py); mypy treats the name as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+    from typing import Any
+
     from trayapp.core.sessions import Session
     from trayapp.services.ledger_service import Report
     from trayapp.store.session_hooks import HookState
