@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +18,12 @@ from trayapp.store import api_token
 
 class InProcessApi:
     """The real API routes and server on an event loop in a thread, serving a state the test sets:
-    to compare the page's words with the popup's (``core.humanize``) for any state."""
+    to compare the page's words with the popup's (``core.humanize``) for any state.
+
+    Args:
+        state: the first AccountState served (``publish`` replaces it).
+        history: ``(time, window id, utilization)`` rows for ``/v1/history`` (filtered by range).
+    """
 
     SETTINGS = {
         "alerts.enabled": True,
@@ -26,22 +32,24 @@ class InProcessApi:
         "alerts.weekly_thresholds": [90],
     }
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: Any, history: Sequence[tuple[datetime, str, float]] = ()) -> None:
         self.state = state
+        self.sessions: dict[str, Any] = {"schema_version": 1, "sessions": []}
+        rows = list(history)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 
-        async def history(_since: datetime) -> list[Any]:
-            return []
+        async def history_since(since: datetime) -> list[Any]:
+            return [(t, wid, u, None) for t, wid, u in rows if t >= since]
 
         async def report(_since: date | None) -> dict[str, Any]:
             return {}
 
         sources = ApiSources(
             state=lambda: self.state,
-            sessions=lambda: {"schema_version": 1, "sessions": []},
-            history=history,
+            sessions=lambda: self.sessions,
+            history=history_since,
             report_daily=report,
             get_setting=self.SETTINGS.__getitem__,
         )
@@ -58,6 +66,10 @@ class InProcessApi:
     def publish(self, state: Any) -> None:
         self.state = state
         self.loop.call_soon_threadsafe(self.api.publish_state, state)
+
+    def publish_sessions(self, document: dict[str, Any]) -> None:
+        self.sessions = document
+        self.loop.call_soon_threadsafe(self.api.publish_sessions, document)
 
     def login_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/login?code={self.book.new_login_code()}"

@@ -14,7 +14,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -275,6 +275,18 @@ def gauge_texts(browser: Browser) -> dict[str, list[str]]:
     )
 
 
+def same_words(browser: Browser, expected: Callable[[], dict[str, list[str]]]) -> bool:
+    """The page's gauge texts equal the popup's; asked again when a countdown's minute turned
+    between the two readings."""
+    for _ in range(3):
+        page, words = gauge_texts(browser), expected()
+        if page == words:
+            return True
+        time.sleep(0.3)
+    assert page == words
+    return False
+
+
 def test_the_page_words_a_reading_like_the_popup(browser: Browser) -> None:
     now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(seconds=30)  # far from a minute edge
     windows = (
@@ -304,7 +316,7 @@ def test_the_page_words_a_reading_like_the_popup(browser: Browser) -> None:
                 for ws in state.windows
             }
 
-        assert gauge_texts(browser) == popup_words(fresh)
+        assert same_words(browser, lambda: popup_words(fresh))
         assert "at this pace: 100% at " in gauge_texts(browser)["five_hour"][3]
         amount = browser.run("return document.querySelector('#extra-usage .amount').textContent")
         assert amount == f"{humanize.format_money(12.34, 'EUR')} / {humanize.format_money(50.0, 'EUR')}"
@@ -317,6 +329,34 @@ def test_the_page_words_a_reading_like_the_popup(browser: Browser) -> None:
         browser.wait_for("return !document.getElementById('banner').hidden")
         banner = browser.run("return document.getElementById('banner').textContent")
         assert banner == humanize.banner_text(failed, datetime.now(UTC))
-        assert gauge_texts(browser) == popup_words(failed)
+        assert same_words(browser, lambda: popup_words(failed))
+    finally:
+        served.stop()
+
+
+def test_session_names_are_shown_as_text_never_run(browser: Browser) -> None:
+    """Session names and paths come from files any local program can write: never HTML."""
+    served = InProcessApi(account_state())
+    hostile = '<img src="x" onerror="window.__pwned = 1">'
+    try:
+        browser.get(served.login_url())
+        browser.wait_for("return document.body.dataset.conn === 'live'")
+        served.publish_sessions(
+            {
+                "schema_version": 1,
+                "sessions": [
+                    {"session_id": "s1", "state": "needs_you", "name": hostile, "project_dir": hostile},
+                    {"session_id": "s2", "state": "working", "project": "claude-watch", "model": "opus"},
+                ],
+            }
+        )
+        browser.wait_for("return document.querySelectorAll('#sessions .session').length === 2")
+        names = browser.run(
+            "return [...document.querySelectorAll('#sessions .name')].map((n) => n.textContent)"
+        )
+        assert names == [hostile, "claude-watch"]
+        assert browser.run("return document.querySelectorAll('#sessions img').length") == 0
+        assert browser.run("return window.__pwned === undefined")
+        assert browser.run("return document.getElementById('needs-you').textContent") == "1 needs you"
     finally:
         served.stop()
