@@ -97,8 +97,7 @@ class ClaudeWatch:
         self._popup: Popup | None = None
         self.sessions_panel: SessionsPanel | None = None  # built with the popup
         self._stops: list[tuple[str, Stop]] = []
-        # Builders of popup sections (Claude Code sessions, local usage): called once, when the popup
-        # is first built, and added below the timeline in this order.
+        # Popup sections below the timeline, in this order; built once, with the popup.
         self.panel_factories: list[Callable[[], QWidget | None]] = [
             self._sessions_panel,
             self._local_usage_panel,
@@ -116,6 +115,7 @@ class ClaudeWatch:
         from trayapp.channels.dispatcher import build_or_desktop_only
         from trayapp.services.alerts import AlertService
         from trayapp.services.session_hub import SessionsHub
+        from trayapp.ui.icon import alert_icon_file
         from trayapp.ui.tray import Tray
 
         if self.single is not None:  # claimed before the build (run_app): released last
@@ -130,6 +130,7 @@ class ClaudeWatch:
             fallback=self._tray_message,
             on_open=self.show_dashboard,
             on_open_session=self.open_session,
+            icon_for=alert_icon_file,
             on_snooze=lambda: self.alerts.pause(self.clock.now() + timedelta(hours=1)),
         )
         self.dispatcher = build_or_desktop_only(self.settings.get, self.desktop)

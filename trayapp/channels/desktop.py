@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from trayapp import runtime
 from trayapp.channels.base import Delivery
 from trayapp.core.models import Alert
 
@@ -47,7 +49,9 @@ class DesktopChannel:
         on_open_session: Callable[[str], Any] | None = None,
         on_snooze: Callable[[], Any] | None = None,
         icon_path: Path | None = None,
+        icon_for: Callable[[Alert], Path | None] | None = None,
         notifier: Any = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._enabled = enabled
         self.fallback = fallback
@@ -55,7 +59,9 @@ class DesktopChannel:
         self.on_open_session = on_open_session
         self.on_snooze = on_snooze
         self.icon_path = icon_path or default_icon_path()
+        self.icon_for = icon_for
         self._notifier = notifier
+        self._now = clock or (lambda: datetime.now(UTC))
         self.last_detail = ""
 
     def enabled(self) -> bool:
@@ -94,18 +100,61 @@ class DesktopChannel:
                     buttons.append(Button(title=open_title, on_pressed=on_open))
                 if self.on_snooze is not None:
                     buttons.append(Button(title="Snooze 1 h", on_pressed=self.on_snooze))
-            await self._get_notifier().send(
+            identifier = await self._get_notifier().send(
                 title=alert.title,
                 message=body,
                 urgency=Urgency.Critical if alert.critical else Urgency.Normal,
+                icon=self._icon(alert),
                 buttons=buttons,
                 on_clicked=on_open,
             )
+            if alert.critical and alert.resets_at is not None and isinstance(identifier, str):
+                self._withdraw_at(identifier, alert.resets_at)
         except Exception as exc:
             log.warning("desktop notification failed: %s", exc)
             return self._fall_back(alert, body, f"notification failed ({type(exc).__name__})")
         self.last_detail = "notification server"
         return Delivery(self.name, True, "notification server")
+
+    def _icon(self, alert: Alert) -> Any:
+        """The alert's own gauge (its percentage in its level's colour) where the app can paint
+        one, else None: the app icon given at start. A painting failure never stops the alert."""
+        if self.icon_for is None:
+            return None
+        try:
+            path = self.icon_for(alert)
+        except Exception as exc:
+            log.warning("cannot paint the notification icon: %s", exc)
+            return None
+        if path is None:
+            return None
+        from desktop_notifier import Icon
+
+        return Icon(path=path)
+
+    def _withdraw_at(self, identifier: str, resets_at: datetime) -> None:
+        """A critical notification stays on screen until dismissed; once its window has reset it
+        is wrong ("resets in 29 s" an hour later), so it is withdrawn at the reset."""
+
+        async def withdraw() -> None:
+            await asyncio.sleep(max(0.0, (resets_at - self._now()).total_seconds()))
+            try:
+                await self._get_notifier().clear(identifier)
+            except Exception as exc:  # already dismissed, or the server went away
+                log.info("could not withdraw a notification after its reset: %s", exc)
+
+        runtime.spawn(withdraw(), "withdraw a notification at its reset", group=self)  # drained at exit
+
+    async def close(self) -> None:
+        """Disconnect from the session bus (desktop-notifier keeps a connection open; it has no
+        close of its own, so this reaches its D-Bus backend when there is one)."""
+        bus = getattr(getattr(self._notifier, "_backend", None), "bus", None)
+        if bus is not None:
+            bus.disconnect()
+            try:
+                await asyncio.wait_for(bus.wait_for_disconnect(), PROBE_TIMEOUT)
+            except Exception as exc:  # already gone
+                log.debug("notification bus disconnect: %s", exc)
 
     def _open_action(self, alert: Alert) -> tuple[Callable[[], Any] | None, str]:
         """What "Open" does: for a Claude Code session notice, that session (its terminal, or its

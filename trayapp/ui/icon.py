@@ -11,10 +11,12 @@ screen's device pixel ratio. The colours are ``ui.theme.ICON`` (and the popup's 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPen, QPixmap
 
-from trayapp.core.models import AccountState, Level
+from trayapp.core.models import AccountState, Alert, Level
 from trayapp.ui.theme import DARK, ICON
 
 NEEDS_YOU = DARK.accent  # the app's accent as it shows on dark surfaces: the icon's disc is dark
@@ -193,3 +195,21 @@ def app_icon() -> QIcon:
     for size in (16, 24, 32, 48, 64, 128):
         icon.addPixmap(QPixmap.fromImage(paint_icon(size, 62.0, Level.OK)))
     return icon
+
+
+def alert_icon_file(alert: Alert) -> Path | None:
+    """A PNG of the alert's own gauge (its percentage, its level's colour) for its notification,
+    cached in ``cache/notification-icons/``; None (the app icon) for alerts that are not about a
+    window's usage. Painted on the GUI thread, where the desktop channel sends."""
+    from trayapp import paths
+
+    if alert.kind.value.startswith("session_"):
+        return None
+    percent = max(0, min(100, round(alert.utilization)))
+    folder = paths.ensure(paths.cache_dir() / "notification-icons")
+    path = folder / f"{alert.level.value}-{percent}.png"
+    if not path.is_file():
+        image = paint_icon(128, float(percent), alert.level)
+        if not image.save(str(path), "PNG"):
+            return None
+    return path
