@@ -15,10 +15,15 @@ function clientName() {
   return /firefox/i.test(navigator.userAgent) ? "Firefox extension" : "Chromium extension";
 }
 
-// Firefox asks the user for host permissions; Chromium grants them at install (no prompt).
-async function ensureHosts() {
-  if (await api.permissions.contains(HOSTS)) return true;
-  return api.permissions.request(HOSTS);
+// Firefox may ask the user for the host permissions, and only while handling the click: so this
+// runs before any await. Chromium grants them at install (and refuses a request made by a script
+// rather than a click: then what counts is whether they are granted).
+function ensureHosts() {
+  try {
+    return Promise.resolve(api.permissions.request(HOSTS)).catch(() => api.permissions.contains(HOSTS));
+  } catch (err) {
+    return api.permissions.contains(HOSTS);
+  }
 }
 
 async function pair(port, code) {
@@ -66,8 +71,9 @@ document.getElementById("pair-form").addEventListener("submit", async (event) =>
   event.preventDefault();
   const parsed = CW.parsePairing(document.getElementById("code").value, document.getElementById("port").value);
   if (parsed.error) return show(parsed.error, true);
+  const hosts = ensureHosts(); // still inside the click (see ensureHosts)
   try {
-    if (!(await ensureHosts())) return show("The extension needs access to 127.0.0.1 to read Claude Watch.", true);
+    if (!(await hosts)) return show("The extension needs access to 127.0.0.1 to read Claude Watch.", true);
     const pairing = await pair(parsed.port, parsed.code);
     await api.storage.local.set({ pairing: pairing });
     await api.storage.local.remove(["view", "alerted"]); // a new source: its crossings start afresh

@@ -300,3 +300,16 @@ def wait_badge(b: Browser, expected: str, timeout: float = 20) -> tuple[str, lis
             return text_, colour
         assert time.monotonic() < deadline, f"badge {text_!r}, expected {expected!r}"
         time.sleep(0.1)
+
+
+def test_forgetting_the_pairing(browser: Browser, desktop_app: ServeProcess) -> None:
+    b = browser
+    code = desktop_app.cli("serve", "--pair").stdout
+    ok, text = pair(b, code, str(desktop_app.port))
+    assert ok, text
+    assert badge(b)[0].endswith("%")
+    b.run("document.getElementById('forget').click();")
+    b.wait_for("return document.getElementById('pair-state').textContent === 'Not paired yet.'")
+    assert "pairing" not in storage(b)
+    assert badge(b)[0] == "?"
+    assert popup(b)["state"] == "not_paired"
