@@ -73,7 +73,9 @@ def test_manifest_is_mv3_for_both_browsers() -> None:
     assert [s.strip().strip('"') for s in imported.group(1).split(",")] == scripts[:-1]
     gecko = m["browser_specific_settings"]["gecko"]
     assert re.fullmatch(r"[\w.-]+@[\w.-]+", gecko["id"])
-    assert int(gecko["strict_min_version"].split(".")[0]) >= 121  # background.scripts next to service_worker
+    # Firefox 140 (ESR) reads data_collection_permissions, which addons.mozilla.org requires.
+    assert int(gecko["strict_min_version"].split(".")[0]) >= 140
+    assert gecko["data_collection_permissions"] == {"required": ["none"]}
     assert m["host_permissions"] == ["http://127.0.0.1/*", "http://localhost/*"]
     assert set(m["permissions"]) == {"storage", "alarms", "notifications"}
     assert extension_id(m["key"]) == EXTENSION_ID
