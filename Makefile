@@ -61,6 +61,7 @@ integration: system-test-deps $(DEV_STAMP)
 
 screenshots: system-test-deps $(DEV_STAMP)
 	tests/integration/with-services.sh $(PY) tests/visual/make_screenshots.py
+	$(PY) tests/visual/make_web_screenshots.py
 
 # Benchmarks print figures and ratios against a peer run in the same process; they never assert.
 # The tray figures need a real tray, so they run inside the private desktop session.

@@ -123,11 +123,20 @@ class Browser:
     def set_size(self, width: int, height: int) -> None:
         self._call("POST", "/window/rect", {"width": width, "height": height})
 
+    def cdp(self, cmd: str, params: dict[str, Any]) -> Any:
+        """A DevTools protocol command through chromedriver's bridge (current tab)."""
+        return self._call("POST", "/goog/cdp/execute", {"cmd": cmd, "params": params})
+
     def color_scheme(self, scheme: str) -> None:
         """Emulate ``prefers-color-scheme`` (``light`` or ``dark``) for the current tab."""
-        features = [{"name": "prefers-color-scheme", "value": scheme}]
-        command = {"cmd": "Emulation.setEmulatedMedia", "params": {"features": features}}
-        self._call("POST", "/goog/cdp/execute", command)
+        self.cdp(
+            "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+        )
+
+    def viewport(self, width: int, height: int) -> None:
+        """The page's viewport exactly (the window's frame left out), for screenshots."""
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+        self.cdp("Emulation.setDeviceMetricsOverride", metrics)
 
     def screenshot(self, path: Path) -> Path:
         path.write_bytes(base64.b64decode(self._call("GET", "/screenshot")))
