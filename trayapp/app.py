@@ -244,8 +244,8 @@ class ClaudeWatch:
         """The timeline's rows, read on a worker thread (never SQLite on the GUI thread)."""
         if self.usage is None:
             return []
-        state = self.usage.state
-        ids = [ws.window.id for ws in state.windows] if state is not None else ["five_hour", "seven_day"]
+        state = self.usage.state  # signed out, it has no windows: the chart keeps its history
+        ids = [ws.window.id for ws in (state.windows if state else ())] or ["five_hour", "seven_day"]
         return list(await self.usage.history_async(ids, since))
 
     # ----- behaviour

@@ -25,6 +25,7 @@ from trayapp.core.models import (
     AccountState,
     Alert,
     AlertKind,
+    ErrorKind,
     Level,
     WindowKind,
     WindowState,
@@ -41,6 +42,8 @@ FRESH_AFTER = 50.0
 CRITICAL_FROM = 90
 # Memory of window instances older than this is dropped.
 FORGET_AFTER = timedelta(days=10)
+# Fired while Claude Code's login is expired; cleared by the next good reading (one per episode).
+SIGNED_OUT_KEY = "account:signed-out"
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,9 +271,12 @@ def evaluate(
     tz: tzinfo | None = None,
 ) -> tuple[list[Alert], PolicyMemory]:
     """Decide the alerts for ``state``; returns (alerts to send now, new memory)."""
-    if state.snapshot is None or state.stale or state.error is not None:
+    if state.error is not None:
+        return _signed_out(state, config, memory, now)
+    if state.snapshot is None or state.stale:
         return [], memory
     fired = dict(memory.fired)
+    fired.pop(SIGNED_OUT_KEY, None)  # a good reading ends a signed-out episode
     windows = dict(memory.windows)
     pending = list(memory.pending)
     out: list[Alert] = []
@@ -342,3 +348,29 @@ def evaluate(
         fired[alert.key] = now
     fired = {k: v for k, v in fired.items() if now - v < FORGET_AFTER}
     return out, PolicyMemory(fired=fired, windows=windows, pending=tuple(still))
+
+
+def _signed_out(
+    state: AccountState, config: PolicyConfig, memory: PolicyMemory, now: datetime
+) -> tuple[list[Alert], PolicyMemory]:
+    """One "sign in again" notification per episode of an expired login (polling stops until the
+    credentials change, so without it the numbers silently went old). Held while alerts are off
+    or paused; it is not critical, so quiet hours hold it too, and it comes once they end."""
+    error = state.error
+    if error is None or error.kind is not ErrorKind.AUTH or SIGNED_OUT_KEY in memory.fired:
+        return [], memory
+    paused = config.paused_until is not None and now < config.paused_until
+    if not config.enabled or paused or in_quiet_hours(now, config.quiet_hours):
+        return [], memory
+    alert = Alert(
+        key=f"{SIGNED_OUT_KEY}:{now.isoformat()}",
+        kind=AlertKind.SIGNED_OUT,
+        window_id="account",
+        window_label="Claude login",
+        utilization=0.0,
+        level=Level.ERROR,
+        created_at=now,
+        title="Monitoring paused: sign in again",
+        body=f"{error.message} Run `claude` and use /login; Claude Watch carries on by itself afterwards.",
+    )
+    return [alert], replace(memory, fired={**memory.fired, SIGNED_OUT_KEY: now})

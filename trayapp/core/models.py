@@ -224,6 +224,7 @@ class AlertKind(StrEnum):
     SESSION_FINISHED = "session_finished"
     SESSION_FAILED = "session_failed"
     SESSION_STARTED = "session_started"
+    SIGNED_OUT = "signed_out"  # Claude Code's login expired: monitoring is paused until a new login
 
 
 @dataclass(frozen=True, slots=True)

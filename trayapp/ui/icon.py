@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPen, QPixmap
 
-from trayapp.core.models import AccountState, Alert, Level
+from trayapp.core.models import AccountState, Alert, AlertKind, Level
 from trayapp.ui.theme import DARK, ICON
 
 NEEDS_YOU = DARK.accent  # the app's accent as it shows on dark surfaces: the icon's disc is dark
@@ -203,8 +203,8 @@ def alert_icon_file(alert: Alert) -> Path | None:
     window's usage. Painted on the GUI thread, where the desktop channel sends."""
     from trayapp import paths
 
-    if alert.kind.value.startswith("session_"):
-        return None
+    if alert.kind not in (AlertKind.THRESHOLD, AlertKind.PREDICTIVE, AlertKind.FRESH_WINDOW):
+        return None  # sessions, a signed-out login: the app icon
     percent = max(0, min(100, round(alert.utilization)))
     folder = paths.ensure(paths.cache_dir() / "notification-icons")
     path = folder / f"{alert.level.value}-{percent}.png"

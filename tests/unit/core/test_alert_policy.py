@@ -238,3 +238,30 @@ def test_instance_key_rounds_jitter_to_the_minute() -> None:
     a = datetime(2026, 8, 10, 14, 0, 0, 482913, tzinfo=UTC)
     assert instance_key("five_hour", a) == instance_key("five_hour", a - timedelta(seconds=1))
     assert instance_key("five_hour", None) == "five_hour@none"
+
+
+def test_an_expired_login_notifies_once_per_episode() -> None:
+    """Issue 20: an expired login sent nothing; polling stopped and the numbers silently aged."""
+    later = NOW + timedelta(minutes=5)
+    signed_out = account_state(
+        window_state("five_hour", 40.0), error=error(ErrorKind.AUTH, "Claude Code's login has expired.")
+    )
+    fired, memory = run([(signed_out, NOW), (signed_out, later), (signed_out, later + timedelta(hours=3))])
+    assert [a.kind for a in fired] == [AlertKind.SIGNED_OUT]
+    assert fired[0].title == "Monitoring paused: sign in again"
+    assert "login has expired" in fired[0].body
+    # A good reading ends the episode; the next expiry notifies again.
+    fired2, _ = run([(five(40.0, now=later), later), (signed_out, later + timedelta(days=1))], memory=memory)
+    assert [a.kind for a in fired2] == [AlertKind.SIGNED_OUT]
+
+
+def test_other_failures_and_a_pause_do_not_say_sign_in() -> None:
+    network = account_state(window_state("five_hour", 40.0), error=error(ErrorKind.NETWORK))
+    assert run([(network, NOW)])[0] == []
+    signed_out = account_state(window_state("five_hour", 40.0), error=error(ErrorKind.AUTH))
+    paused = PolicyConfig(predictive=False, paused_until=NOW + timedelta(hours=1))
+    fired, memory = run([(signed_out, NOW)], config=paused)
+    assert fired == []  # held, not marked: it comes when the pause ends
+    assert [a.kind for a in run([(signed_out, NOW + timedelta(hours=2))], memory=memory)[0]] == [
+        AlertKind.SIGNED_OUT
+    ]

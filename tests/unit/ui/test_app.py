@@ -156,3 +156,25 @@ async def test_shutdown_goes_on_when_an_alert_send_hangs(qapp, caplog) -> None:
     assert single.closed
     assert "Claude Watch stopped" in caplog.text
     assert "1 task(s) still running after 0.2 s: cancelled" in caplog.text
+
+
+async def test_signed_out_the_timeline_keeps_its_history(qapp) -> None:
+    """Issue 20: an expired login blanked the chart (a state without windows asked for no rows)."""
+    from types import SimpleNamespace
+
+    from tests.helpers.states import error
+    from trayapp.app import ClaudeWatch
+    from trayapp.core.models import ErrorKind
+
+    asked: list[list[str]] = []
+
+    async def history_async(ids, since, until=None):
+        asked.append(list(ids))
+        return [(since, wid, 40.0, None) for wid in ids]
+
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    signed_out = account_state(now=NOW, error=error(ErrorKind.AUTH, "expired"))
+    cw.usage = SimpleNamespace(state=signed_out, history_async=history_async)
+    rows = await cw.history(NOW - timedelta(hours=24))
+    assert asked == [["five_hour", "seven_day"]]
+    assert len(rows) == 2
