@@ -12,6 +12,7 @@ import base64
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -139,6 +140,8 @@ def test_colours_are_the_apps() -> None:
 
 def node(script: str) -> Any:
     if NODE is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true: node is not installed (the extension's JavaScript runs under it)")
         pytest.skip("node is not installed")
     prelude = f"const CW = require({json.dumps(str(EXT / 'common.js'))});\n"
     prelude += f"const COLOURS = require({json.dumps(str(EXT / 'colours.js'))});\n"
