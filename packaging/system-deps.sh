@@ -16,6 +16,9 @@ libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 l
 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 libxrender1 libpulse0 fonts-dejavu-core"
 TEST="xvfb xauth x11-utils xdotool imagemagick trayer dunst libnotify-bin dbus dbus-x11 gnome-keyring
 libsecret-tools pulseaudio pulseaudio-utils appstream desktop-file-utils nsis chromium chromium-driver"
+# Debian packages Chromium; Ubuntu ships it as a snap (no `chromium` deb): there these are skipped
+# with a note, and the browser tests take CW_CHROMIUM and CW_CHROMEDRIVER (e.g. Google Chrome).
+DEBIAN_ONLY="chromium chromium-driver"
 
 want=$RUNTIME
 [ "${1:-runtime}" = "test" ] && want="$RUNTIME $TEST"
@@ -30,7 +33,15 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "Installing system packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  installable=()
+  for pkg in "${missing[@]}"; do
+    if [[ " $DEBIAN_ONLY " == *" $pkg "* ]] && ! apt-cache show "$pkg" >/dev/null 2>&1; then
+      echo "note: $pkg is not packaged here; set CW_CHROMIUM and CW_CHROMEDRIVER for the browser tests"
+      continue
+    fi
+    installable+=("$pkg")
+  done
+  [ ${#installable[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${installable[@]}" >/dev/null
 else
   echo "note: these system packages are missing: ${missing[*]}"
   echo "      install them with your package manager (e.g. sudo apt-get install ${missing[*]})"
