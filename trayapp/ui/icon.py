@@ -85,8 +85,8 @@ def paint_icon(
     center = QPointF(s / 2, s / 2)
     if level is Level.ERROR:
         _draw_text(p, "!", s, mark, bold=True, scale=0.62)
-    elif size >= 20 and percent is not None:
-        text = "!!" if percent >= 100 and size < 24 else f"{min(percent, 999):.0f}"
+    elif px >= 20 and percent is not None:  # device pixels: a 16 px icon at 2x has room for digits
+        text = "!!" if percent >= 100 and px < 24 else f"{min(percent, 999):.0f}"
         _draw_text(
             p,
             text,

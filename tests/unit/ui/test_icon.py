@@ -144,3 +144,14 @@ def test_failed_fetch_with_old_numbers_gets_a_red_badge(qapp) -> None:
     corner = badged.pixelColor(18, 18)
     assert close(corner, "#ff5c5c", tol=60)
     assert not close(plain.pixelColor(18, 18), "#ff5c5c", tol=60)
+
+
+def test_a_small_icon_at_2x_scaling_shows_digits(qapp) -> None:
+    """Issue 20: at 2x a 16 px tray icon (32 device pixels) showed a dot; digits are chosen by
+    device pixels. The dot fills the centre in the level colour; digits leave text-coloured pixels."""
+    dot = paint_icon(16, 40, Level.WARNING, device_pixel_ratio=1.0)
+    hidpi = paint_icon(16, 40, Level.WARNING, device_pixel_ratio=2.0)
+    assert close(dot.pixelColor(8, 8), LEVEL_COLORS[Level.WARNING])
+    centre = [hidpi.pixelColor(x, y) for x in range(10, 22) for y in range(10, 22)]
+    assert any(close(c, ICON.text, tol=60) for c in centre)  # the digits' ink
+    assert not any(close(c, LEVEL_COLORS[Level.WARNING], tol=30) for c in centre[60:84])  # no dot
