@@ -20,6 +20,7 @@ from typing import Any
 
 from trayapp import runtime
 from trayapp.channels.base import Delivery
+from trayapp.core.humanize import display_text
 from trayapp.core.models import Alert
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class DesktopChannel:
         return frozenset(caps)
 
     async def send(self, alert: Alert, quip: str | None = None) -> Delivery:
-        body = alert.body if not quip else f"{alert.body}\n{quip}"
+        body = display_text(alert.body if not quip else f"{alert.body}\n{quip}")
         caps = await self.capabilities()
         if caps is None:
             return self._fall_back(alert, body, "no notification server")

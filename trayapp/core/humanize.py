@@ -226,6 +226,15 @@ _FIXES: dict[str, str] = {
 }
 
 
+def display_text(text: str) -> str:
+    """Text for a GUI label or a desktop notification: the `code` marks the command line keeps
+    (``run `claude` and sign in``) become quotes, since a label would show the backticks."""
+    parts = text.split("`")
+    if len(parts) < 3 or len(parts) % 2 == 0:  # none, or unbalanced: leave it alone
+        return text
+    return "".join(p if i % 2 == 0 else f"“{p}”" for i, p in enumerate(parts))
+
+
 def error_fix(error: FetchError) -> str:
     """The headline of the error banner: what happened and what to do."""
     return _FIXES.get(error.kind, error.message or "Could not read your usage")

@@ -366,7 +366,7 @@ class Popup(QWidget):
         notices = [n for n in state.notices if n]
         if not banner and notices:
             banner = notices[0]
-        self.banner.setText(banner)
+        self.banner.setText(humanize.display_text(banner))
         self.banner.setVisible(bool(banner))
         self._banner_error = state.level is Level.ERROR or state.error is not None
         popup_layout.style_banner(self)

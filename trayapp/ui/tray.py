@@ -108,7 +108,7 @@ class Tray(QObject):
 
     def refresh_tooltip(self) -> None:
         """Recompute the tooltip's countdowns (called by a slow timer)."""
-        self.icon.setToolTip(self.tooltip())
+        self.icon.setToolTip(humanize.display_text(self.tooltip()))
 
     def tooltip(self) -> str:
         if self.state is None:
@@ -129,7 +129,7 @@ class Tray(QObject):
         if key != self._icon_key:
             self._icon_key = key
             self.icon.setIcon(make_icon(self.state, dpr, self.template, self.needs_you))
-        self.icon.setToolTip(self.tooltip())
+        self.icon.setToolTip(humanize.display_text(self.tooltip()))
 
     def anchor(self) -> Rect | None:
         g = self.icon.geometry()

@@ -108,3 +108,10 @@ def test_every_error_kind_has_a_fix(kind) -> None:
 )
 def test_short_model_names(name: str, short: str) -> None:
     assert humanize.short_model_name(name) == short
+
+
+def test_display_text_turns_code_marks_into_quotes() -> None:
+    """Issue 20: GUI text showed literal Markdown backticks."""
+    assert humanize.display_text("run `claude` and use `/login`") == "run “claude” and use “/login”"
+    assert humanize.display_text("no marks") == "no marks"
+    assert humanize.display_text("one ` stray") == "one ` stray"  # unbalanced: left alone

@@ -314,3 +314,14 @@ def test_panels_follow_the_popup_theme_not_the_system_palette(popup) -> None:
     popup.apply_settings(lambda key: {"ui.theme": "light"}.get(key, "24h" if "range" in key else 50))
     assert LIGHT.text in sessions.rows[0].title.styleSheet()
     assert LIGHT.text in usage.heading.styleSheet()
+
+
+def test_the_banner_shows_no_backticks(qapp) -> None:
+    from tests.helpers.states import account_state, error
+    from trayapp.core.models import ErrorKind
+    from trayapp.ui.popup import Popup
+
+    popup = Popup()
+    popup.set_state(account_state(error=error(ErrorKind.NO_CREDENTIALS)))
+    assert "claude" in popup.banner.text()
+    assert "`" not in popup.banner.text()
