@@ -18,7 +18,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,16 +88,7 @@ def main() -> None:
         updates, trips = [], []
         for i in range(args.rounds):
             percent = 31.0 + i
-            browser.run(WATCH, f"{percent:.0f}%")
-            sent = time.time() * 1000
-            served.publish(state(percent))
-            deadline = time.monotonic() + 10
-            seen = None
-            while seen is None and time.monotonic() < deadline:
-                seen = browser.run("return window.__seen;")
-            if seen is None:
-                raise SystemExit("the page never showed the new reading")
-            updates.append(float(seen) - sent)
+            updates.append(served.shown_after_ms(browser, WATCH, f"{percent:.0f}%", state(percent)))
             trips.append(float(browser.run_async(ROUND_TRIP)))
         print(f"2. live update (ms, {args.rounds} rounds):")
         line("fetch('/v1/status') round trip", trips)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -83,3 +84,18 @@ class InProcessApi:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         self.loop.close()
+
+    def shown_after_ms(
+        self, browser: Any, watch: str, argument: Any, state: Any, timeout: float = 10
+    ) -> float:
+        """Publish ``state`` and return how long (ms) until the page saw it: ``watch`` (run with
+        ``argument``) must set ``window.__seen = Date.now()`` once the page shows the reading."""
+        browser.run(watch, argument)
+        sent = time.time() * 1000
+        self.publish(state)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seen = browser.run("return window.__seen;")
+            if seen is not None:
+                return float(seen) - sent
+        raise AssertionError(f"the page never showed the reading {argument!r}")
