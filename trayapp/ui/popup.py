@@ -329,6 +329,7 @@ class Popup(QWidget):
         self.fit_height(screen.availableGeometry().height() - 72 if screen is not None else None)
         if not self.window_mode:
             self._place()
+        self.body_scroll.verticalScrollBar().setValue(0)  # it opens at the gauges, not where it was left
         self.show()
         self.raise_()
         self.activateWindow()

@@ -325,3 +325,19 @@ def test_the_banner_shows_no_backticks(qapp) -> None:
     popup.set_state(account_state(error=error(ErrorKind.NO_CREDENTIALS)))
     assert "claude" in popup.banner.text()
     assert "`" not in popup.banner.text()
+
+
+def test_it_reopens_at_the_top(popup) -> None:
+    """Issue 20: the popup reopened scrolled past the gauges, where it was left."""
+    for name in ("sessions", "local usage"):
+        panel = QLabel(name)
+        panel.setMinimumHeight(400)
+        popup.add_panel(panel)
+    popup.set_state(_five_gauges())
+    popup.show_at(None)
+    bar = popup.body_scroll.verticalScrollBar()
+    assert bar.maximum() > 0
+    bar.setValue(bar.maximum())
+    popup.hide()
+    popup.show_at(None)
+    assert bar.value() == 0
