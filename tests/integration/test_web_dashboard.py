@@ -295,7 +295,7 @@ def test_the_page_words_a_reading_like_the_popup(browser: Browser) -> None:
     windows = (
         window_state("five_hour", 82.0, timedelta(hours=1, minutes=12), now, rate=20.0),
         window_state("seven_day", 100.0, timedelta(days=2, hours=3), now, rate=0.0),
-        window_state("seven_day_opus", 40.0, timedelta(days=3), now, rate=0.5),
+        window_state("seven_day_opus", 40.5, timedelta(days=3), now, rate=0.5),  # half to even: 40%
     )
     extra = ExtraUsage(
         is_enabled=True, monthly_limit_minor=5000, used_minor=1234, utilization=24.68, currency="EUR"

@@ -172,12 +172,18 @@ class LocalApi:
         cached = self._status_cache
         if cached is not None and cached[0] is state and cached[1] == key:
             return cached[2], cached[3]
-        doc = status_json(state, self.sources.now())
+        now = self.sources.now()
+        doc = status_json(state, now)
         doc["schema_version"] = SCHEMA_VERSION
         doc["desktop_notifications"] = notify
         doc["thresholds"] = {"five_hour": five, "weekly": weekly, "weekly_scoped": weekly}
-        if doc["error"] is not None:  # the popup banner's headline, for the web dashboard
+        # The popup's words for the web dashboard (one wording): the banner's headline, each
+        # window's pace sentence and burn rate (the page keeps only the countdowns ticking).
+        if doc["error"] is not None:
             doc["error"]["fix"] = humanize.error_fix(state.error)
+        for window, ws in zip(doc["windows"], state.windows, strict=True):
+            window["pace_text"] = humanize.pace_text(ws, now)
+            window["burn_text"] = humanize.burn_text(ws)
         body = json.dumps(doc).encode("utf-8")
         self._status_cache = (state, key, doc, body)
         return doc, body
