@@ -287,9 +287,10 @@ def watch(
     Follows ``/v1/events``; when the stream ends (the app quit or restarts) it reconnects after
     ``first_delay`` seconds, doubling up to ``max_delay``. The stored reading is shown when no app
     answers at the start, or once reconnecting has failed for ``give_up_after`` seconds (a restart
-    takes a few, and the bar should not flicker to an older reading meanwhile). A document whose
+    takes a few, and the bar should not flicker to an older reading meanwhile); it is read again
+    at each failed attempt, so it turns stale on the bar when it grows old. A document whose
     :meth:`Reading.key` equals the last one shown prints nothing: the app announces its state on
-    every connect and may repeat an unchanged one.
+    every connect and may repeat an unchanged one, and an unchanged stored reading is shown once.
     """
     import time
 
@@ -307,19 +308,16 @@ def watch(
 
     connected_once = False
     failing_since: float | None = None
-    stored_shown = False
     delay = first_delay
     while True:
         try:
             for doc in status_events():
-                connected_once, failing_since, stored_shown, delay = True, None, False, first_delay
+                connected_once, failing_since, delay = True, None, first_delay
                 show(doc)
         except ApiUnavailable:
             clock = time.monotonic()
             failing_since = clock if failing_since is None else failing_since
-            gone = not connected_once or clock - failing_since >= give_up_after
-            if gone and not stored_shown:
+            if not connected_once or clock - failing_since >= give_up_after:
                 show(stored_document(now_utc()))
-                stored_shown = True
         pause(delay)
         delay = min(delay * 2, max_delay)
