@@ -60,7 +60,8 @@ def endpoint() -> tuple[int, str]:
     if not isinstance(port, int) or isinstance(port, bool) or not 1024 <= port <= 65535:
         raise ApiUnavailable("no port in local-server.json")
     token = _read_small("api-token").decode("ascii", "replace").strip()
-    if not 16 <= len(token) <= 256 or not all(c.isalnum() or c in "-_.~" for c in token):
+    # store.api_token's rule (importing it costs hashlib, secrets and dataclasses).
+    if not 32 <= len(token) <= 128 or not token.isascii() or not all(c.isalnum() or c in "-_" for c in token):
         raise ApiUnavailable("api-token is not a token")
     return port, token
 

@@ -183,7 +183,7 @@ def test_fetch_status_without_an_app_or_with_a_refused_token(hermetic_env: Path)
         fetch_status()  # no state files at all
     assert not paths.state_dir().exists() or not (paths.state_dir() / "api-token").exists()
     with ApiStandIn(status_doc(1.0, 1.0)) as app:
-        app.write_state(paths.state_dir(), token="wrong-token-0123456789")
+        app.write_state(paths.state_dir(), token="wrong-token-0123456789abcdefghijklmnop")
         with pytest.raises(ApiUnavailable, match="401"):
             fetch_status()
     with pytest.raises(ApiUnavailable):
@@ -254,3 +254,24 @@ def test_json_and_format_must_agree(hermetic_env: Path) -> None:
     result = run_status("--json", "--format", "waybar")
     assert result.returncode == 2
     assert "disagree" in result.stderr
+
+
+# ----- the real server: claude-watch serve --demo -------------------------------------------------
+
+
+def test_the_bar_formats_read_a_real_serve_demo(tmp_path: Path) -> None:
+    from tests.helpers.serve_process import ServeProcess
+
+    serve = ServeProcess(tmp_path / "serve-home")
+    serve.start()
+    try:
+        before = sf.bar_text(sf.Reading(serve.status()))
+        result = serve.cli("status", "--format", "waybar")
+        after = sf.bar_text(sf.Reading(serve.status()))  # the demo moves fast: either one
+        expected = {before, after}
+        assert json.loads(result.stdout)["text"] in expected
+        assert json.loads(result.stdout)["text"].startswith("5h ")
+        as_json = json.loads(serve.cli("status", "--json").stdout)
+        assert as_json["schema_version"] == 1  # the app's document, not a second poll
+    finally:
+        serve.stop()

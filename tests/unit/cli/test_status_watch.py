@@ -238,3 +238,28 @@ def test_with_no_app_a_newer_stored_reading_is_shown_and_an_unchanged_one_is_not
     with pytest.raises(Stop):
         status_api.watch("text", lines.append, first_delay=0, max_delay=0, sleep=sleep)
     assert lines == ["5h 20%", "5h 25%"]
+
+
+def test_the_watch_follows_a_real_serve_demo(tmp_path: Path) -> None:
+    from tests.helpers.serve_process import ServeProcess
+
+    serve = ServeProcess(tmp_path / "serve-home")
+    serve.start()
+    env = child_env() | serve.env()
+    env.pop("PYTHONUNBUFFERED")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trayapp", "status", "--format", "json", "--watch"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        assert first["schema_version"] == 1
+        assert [w["id"] for w in first["windows"]][:2] == ["five_hour", "seven_day"]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+        serve.stop()
