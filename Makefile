@@ -74,6 +74,7 @@ bench: system-test-deps $(DEV_STAMP)
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_web_dashboard.py
 	$(PY) bench/bench_extension.py
+	$(PY) bench/bench_statusbar.py
 	$(PY) bench/bench_session_sources.py
 	$(PY) bench/bench_sessions_panel.py
 	tests/integration/with-services.sh $(PY) bench/bench_tray.py
