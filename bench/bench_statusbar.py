@@ -46,9 +46,15 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def row(name: str, values: list[float], base: float) -> None:
-    med = statistics.median(values)
-    print(f"  {name:34} {med * 1000:7.1f} ms {p95(values) * 1000:7.1f} ms {med / base:7.2f}x")
+def table(title: str, peer: str, rows: list[tuple[str, list[float]]]) -> float:
+    """Print p50/p95 of each row and its ratio to the first (the peer); returns the peer's p50."""
+    base = statistics.median(rows[0][1])
+    print(title)
+    print(f"  {'':38} {'p50':>10} {'p95':>10} {'x ' + peer:>8}")
+    for name, values in rows:
+        med = statistics.median(values)
+        print(f"  {name:38} {med * 1000:7.1f} ms {p95(values) * 1000:7.1f} ms {med / base:7.2f}x")
+    return base
 
 
 def bench_one_shot(runs: int) -> None:
@@ -73,12 +79,15 @@ def bench_one_shot(runs: int) -> None:
     finally:
         serve.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    base = statistics.median(bare)
-    print(f"claude-watch status --format waybar, {runs} runs each (demo line: {line['text']!r})")
-    print(f"  {'':34} {'p50':>10} {'p95':>10} {'x bare':>8}")
-    row("python -c pass", bare, base)
-    row("waybar, app running (GET /v1/status)", app, base)
-    row("waybar, no app (stored reading)", stored, base)
+    base = table(
+        f"claude-watch status --format waybar, {runs} runs each (demo line: {line['text']!r})",
+        "bare",
+        [
+            ("python -c pass", bare),
+            ("waybar, app running (GET /v1/status)", app),
+            ("waybar, no app (stored reading)", stored),
+        ],
+    )
     ratio = statistics.median(app) / base
     print(f"  goal: app-running p50 <= 3x bare -> {'meets' if ratio <= 3 else 'MISSES'} ({ratio:.2f}x)")
 
@@ -113,11 +122,11 @@ def bench_watch(runs: int) -> None:
         proc.communicate(timeout=10)
         app.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    base = statistics.median(trips)
-    print(f"\nstatus --format waybar --watch, {runs} changes")
-    print(f"  {'':34} {'p50':>10} {'p95':>10} {'x trip':>8}")
-    row("GET /v1/status round trip", trips, base)
-    row("change published -> line printed", lines, base)
+    table(
+        f"\nstatus --format waybar --watch, {runs} changes",
+        "trip",
+        [("GET /v1/status round trip", trips), ("change published -> line printed", lines)],
+    )
 
 
 def main() -> None:
