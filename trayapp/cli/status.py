@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "status",
         help="show your Claude limits now",
         description="Fetch and show the 5-hour and weekly limits. Exit codes: 0 fresh, 1 error and no "
-        "data, 3 stale data shown (rate-limited, offline, throttled).",
+        "data, 3 stale data shown (rate-limited, offline, throttled). The status-bar formats (waybar, "
+        "polybar, i3blocks) and --watch read the running app, else the stored reading, and exit 0.",
     )
     p.add_argument("--json", action="store_true", help="print machine-readable JSON (same as --format json)")
     p.add_argument(
