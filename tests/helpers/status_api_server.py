@@ -3,7 +3,8 @@
 ``GET /v1/status`` (bearer token, JSON, ``Content-Length``) and ``GET /v1/events`` (Server-Sent
 Events: ``event: status`` with the current document on connect, then one message per
 :meth:`ApiStandIn.push`), on 127.0.0.1 in daemon threads. Streams are sent until close, or with
-``chunked=True`` in chunked transfer encoding, so both framings a server may choose are covered.
+``chunked=True`` in chunked transfer encoding (each write split in two chunks mid-line, and
+``/v1/status`` chunked too), so both framings a server may choose are covered.
 :meth:`ApiStandIn.stop` closes every open stream (the client sees the app go away) and
 :meth:`ApiStandIn.start` with the old port brings it back, like an app restart.
 :meth:`ApiStandIn.write_state` writes ``state/local-server.json`` and ``state/api-token`` the way
@@ -33,10 +34,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        if self.server.owner.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(body)
+        if self.server.owner.chunked:
+            self._write(body.decode(), True)
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.wfile.write(body)
 
     def do_GET(self) -> None:
         owner = self.server.owner
@@ -54,8 +62,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b'{"error": "not found"}')
 
     def _write(self, text: str, chunked: bool) -> None:
+        """Chunked: in two chunks split mid-text, so a reader that ignores the framing sees junk."""
         data = text.encode()
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+        if chunked:
+            half = len(data) // 2
+            parts = (data[:half], data[half:])
+            data = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in parts if part)
+        self.wfile.write(data)
         self.wfile.flush()
 
     def _stream(self, owner: ApiStandIn) -> None:
