@@ -122,7 +122,7 @@ def test_the_watch_survives_the_app_restarting(hermetic_env: Path, watcher_facto
         wait_for_streams(app)
         port = app.port
         app.stop()  # the app quits: the stream ends, the port is closed
-        time.sleep(0.5)
+        time.sleep(1.5)  # longer than the first retry: one attempt fails, the bar keeps its line
         app.start(port)  # ... and comes back on the same port with the same numbers
         wait_for_streams(app)
         w.assert_quiet(0.5)  # the unchanged document sent on reconnect prints nothing
