@@ -20,6 +20,7 @@ history and the daily report run on worker lanes.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import re
@@ -140,6 +141,7 @@ class LocalApi:
         self.clients_file = clients_file
         self.port: int | None = None
         self._status_cache: tuple[Any, tuple[object, ...], dict[str, Any], bytes] | None = None
+        self.report_timeout = 8.0  # under the server's handler limit (Limits.read_timeout)
 
     def routes(self) -> list[Route]:
         data, main = self._data_auth, self._main_auth
@@ -296,7 +298,12 @@ class LocalApi:
                 raise ValueError("since: use YYYY-MM-DD")
         except ValueError as exc:
             return _error(400, str(exc))
-        return _json(200, await self.sources.report_daily(since))
+        try:
+            async with asyncio.timeout(self.report_timeout):
+                return _json(200, await self.sources.report_daily(since))
+        except TimeoutError:  # a first scan of a large history: it goes on in its lane
+            return _json(503, {"error": "the report is still being prepared: try again shortly"},
+                         (("Retry-After", "10"),))  # fmt: skip
 
     async def _events(self, _request: Request) -> Response:
         return self.events.response()

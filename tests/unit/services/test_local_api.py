@@ -350,3 +350,19 @@ async def test_status_follows_the_alert_settings() -> None:
     doc = api.status_document(the_state)
     assert doc["desktop_notifications"] is True
     assert doc["thresholds"]["weekly"] == [70, 95]
+
+
+async def test_a_slow_report_is_503_and_the_server_stays_up(running: Api) -> None:
+    async def slow(_since: date | None) -> dict[str, Any]:
+        await asyncio.sleep(5)
+        return {}
+
+    running.api.sources = ApiSources(
+        running.api.sources.state, dict, history, slow, SETTINGS.__getitem__, now=lambda: NOW
+    )
+    running.api.report_timeout = 0.1
+    async with running.client(headers=running.auth) as c:
+        r = await c.get("/v1/report/daily")
+        assert r.status_code == 503
+        assert r.headers["retry-after"] == "10"
+        assert (await c.get("/v1/agents")).status_code == 200
