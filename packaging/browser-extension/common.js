@@ -9,14 +9,16 @@ var CW = (function () {
   const LEVELS = ["ok", "warning", "critical", "at_limit", "stale", "error"];
   const COMBINED_RE = /^\s*(\d{1,5})\s*:\s*(\d{3})\s*-?\s*(\d{3})\s*$/;
   const BARE_RE = /^\s*(\d{3})\s*-?\s*(\d{3})\s*$/;
+  const IN_TEXT_COMBINED_RE = /(?:^|[^\d.])(\d{1,5}):(\d{3})-(\d{3})(?![\d-])/;
   const IN_TEXT_RE = /(?:^|[^\d-])(\d{3})-(\d{3})(?![\d-])/;
   const URL_PORT_RE = /(?:127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})(?!\d)/;
 
   // What the user pastes: "PORT:NNN-NNN", "NNN-NNN" (the port in its own field), or the lines
-  // `claude-watch serve --pair` prints ("...at http://127.0.0.1:PORT/" and "Pairing code: NNN-NNN ...").
+  // `claude-watch serve --pair` prints ("Pairing code: PORT:NNN-NNN ..."; older: "...at
+  // http://127.0.0.1:PORT/" and "Pairing code: NNN-NNN ...").
   function parsePairing(text, portText) {
     const s = String(text || "").slice(0, 2000);
-    let m = COMBINED_RE.exec(s);
+    let m = COMBINED_RE.exec(s) || IN_TEXT_COMBINED_RE.exec(s);
     let portSource = m ? m[1] : null;
     if (!m) m = BARE_RE.exec(s) || IN_TEXT_RE.exec(s);
     if (!m) return { error: "Paste the pairing code: NNN-NNN, or PORT:NNN-NNN, as claude-watch serve --pair prints it." };

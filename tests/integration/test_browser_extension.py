@@ -32,7 +32,7 @@ from trayapp.ui.theme import ICON
 EXT = Path(__file__).resolve().parents[2] / "packaging" / "browser-extension"
 EXTENSION_ID = "ambagjgmgmhcaiojlkoaogpfnnlpjcno"
 ORIGIN = f"chrome-extension://{EXTENSION_ID}"
-CODE_RE = re.compile(r"Pairing code: (\d{3}-\d{3})")
+CODE_RE = re.compile(r"Pairing code: \d{1,5}:(\d{3}-\d{3})")
 
 pytestmark = pytest.mark.slow
 

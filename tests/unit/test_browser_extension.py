@@ -158,11 +158,12 @@ def test_pairing_input_accepts_what_serve_prints_and_refuses_the_rest() -> None:
         ["123-456", "47321"],
         ["API at http://127.0.0.1:47321/\nPairing code: 123-456 (valid 5 minutes, once)", ""],
         ["Pairing code: 123-456 (valid 5 minutes, once)", "47321"],
+        ["Pairing code: 47321:123-456 (valid 5 minutes, once)", ""],  # serve --pair prints this
         ["123-456", ""],
         ["123-456", "70000"],
         ["12-3456", "47321"],
         ["abc", "1"],
-        ["47321:123-456; rm -rf", ""],
+        ["47321:123-45", ""],
     ]
     got = node(f"console.log(JSON.stringify({json.dumps(cases)}.map(([t, p]) => CW.parsePairing(t, p))))")
     assert got[0] == {"port": 47321, "code": "123-456"}
@@ -170,7 +171,8 @@ def test_pairing_input_accepts_what_serve_prints_and_refuses_the_rest() -> None:
     assert got[2] == {"port": 47321, "code": "123-456"}
     assert got[3] == {"port": 47321, "code": "123-456"}
     assert got[4] == {"port": 47321, "code": "123-456"}
-    assert all("error" in g for g in got[5:]), got
+    assert got[5] == {"port": 47321, "code": "123-456"}
+    assert all("error" in g for g in got[6:]), got
 
 
 def test_countdowns_use_the_apps_wording() -> None:

@@ -111,9 +111,8 @@ def _ask_running(args: argparse.Namespace, port: int) -> int:
             token = api_token.load_or_create_token()
             print(f"New API token in {api_token.token_path()}; paired clients must pair again.", flush=True)
         elif "code" in body:
-            print(
-                f"Pairing code: {body['code']} (valid {body['expires_in'] // 60} minutes, once)", flush=True
-            )
+            minutes = body["expires_in"] // 60
+            print(f"Pairing code: {port}:{body['code']} (valid {minutes} minutes, once)", flush=True)
         else:
             _open_browser(str(body["url"]))
     return 0
@@ -186,7 +185,7 @@ async def _main(args: argparse.Namespace) -> int:
         print(f"API token: {api_token.token_path()} (send it as 'Authorization: Bearer <token>')", flush=True)
         if args.pair:
             code = api_token.new_pairing_code()
-            print(f"Pairing code: {code} (valid 5 minutes, once)", flush=True)
+            print(f"Pairing code: {port}:{code} (valid 5 minutes, once)", flush=True)
         if args.open:
             await runtime.run_blocking(_open_browser, login_url())
         return await stopping

@@ -115,7 +115,7 @@ def test_a_second_serve_names_the_running_one_and_asks_it(served: tuple[subproce
     assert url in second.stderr
     paired = run_cli("serve", "--pair")
     assert paired.returncode == 0, paired.stderr
-    code = re.search(r"Pairing code: (\d{3}-\d{3})", paired.stdout)
+    code = re.search(r"Pairing code: \d{1,5}:(\d{3}-\d{3})", paired.stdout)
     assert code is not None
     r = httpx.post(url + "v1/pair", json={"code": code.group(1), "name": "test"}, timeout=10)
     assert r.status_code == 200
