@@ -1,4 +1,4 @@
-// Level colours, copied from trayapp/ui/theme.py (tests/unit/packaging/test_browser_extension_manifest.py
+// Level colours, copied from trayapp/core/palette.py (tests/unit/packaging/test_browser_extension_manifest.py
 // compares them): BADGE is the tray icon's ring (theme.ICON), LIGHT and DARK the popup's palettes.
 "use strict";
 

@@ -1,7 +1,7 @@
 """The browser extension's source without a browser (issue 17 item 3).
 
 The manifest must load in Chromium and Firefox from one file; its colours must be the app's
-(``ui/theme.py``); its pages may load nothing from outside; and the pure helpers in
+(``core/palette.py``); its pages may load nothing from outside; and the pure helpers in
 ``common.js`` run under node here (the real JavaScript, not a Python copy), cross-checked
 against ``core/humanize`` for the wording of countdowns. The packed zip is built for real.
 """

@@ -9,11 +9,10 @@ change. Text that reaches a bar is cleaned of control characters (``statusline.r
 of polybar's ``%{`` tags (a label could otherwise add a click action that runs a command) and is
 markup-escaped for waybar, which reads pango markup.
 
-Words come from ``core.humanize``. Colours (polybar, i3blocks) come from ``ui/theme.py``'s dark
-palette, read from its source with ``ast``: importing it would start Qt (the ``ui`` package) and
-this command must start in a few tens of milliseconds. A frozen build has no source, so its
-lines are uncoloured (waybar's ``class`` and a bar's own colours still work). Importing this
-module costs about a millisecond: no dataclasses, no typing at run time.
+Words come from ``core.humanize``. Colours (polybar, i3blocks) come from ``core.palette``'s dark
+palette (plain data, no Qt: the ``ui`` package would start Qt, and this command must start in a
+few tens of milliseconds). Importing this module costs about a millisecond: no dataclasses, no
+typing at run time; the palette is imported only by the formats that colour.
 """
 
 from __future__ import annotations
@@ -258,27 +257,12 @@ def render(fmt: str, doc: dict[str, Any], now: datetime, *, watch: bool = False)
     return i3blocks(reading, now, palette, persist=watch)
 
 
-def theme_palette() -> dict[str, str] | None:
-    """``ui.theme.DARK.levels`` as ``{level value: "#rrggbb"}``, read from the module's source
-    without importing it (see the module docstring); None when the source is not there."""
-    import ast
-    from pathlib import Path
+def theme_palette() -> dict[str, str]:
+    """The dark palette's level colours as ``{level value: "#rrggbb"}`` (``core.palette``, which
+    needs no Qt; imported here, by polybar and i3blocks only, not by waybar's path)."""
+    from trayapp.core.palette import DARK
 
-    source = Path(__file__).resolve().parent.parent / "ui" / "theme.py"
-    try:
-        tree = ast.parse(source.read_text("utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["DARK"]:
-            for kw in getattr(node.value, "keywords", ()):
-                if kw.arg == "levels" and isinstance(kw.value, ast.Dict):
-                    return {
-                        getattr(k, "attr", "").lower(): v.value
-                        for k, v in zip(kw.value.keys, kw.value.values, strict=False)
-                        if isinstance(v, ast.Constant) and isinstance(v.value, str)
-                    }
-    return None
+    return {level.value: colour for level, colour in DARK.levels.items()}
 
 
 def now_utc() -> datetime:

@@ -275,3 +275,16 @@ def test_the_bar_formats_read_a_real_serve_demo(tmp_path: Path) -> None:
         assert as_json["schema_version"] == 1  # the app's document, not a second poll
     finally:
         serve.stop()
+
+
+def test_the_palette_needs_no_qt() -> None:
+    """The colours the bars use import without Qt (a frozen build has no theme.py source to read)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from trayapp.cli import status_formats as sf; p = sf.theme_palette();"
+        "print(sorted(m for m in sys.modules if m.startswith('PySide6')), len(p))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["[]", "6"]

@@ -219,7 +219,7 @@ def test_colours_live_only_in_the_theme() -> None:
     offenders = {}
     for path in PACKAGE.rglob("*.py"):
         rel = path.relative_to(ROOT).as_posix()
-        if rel != "trayapp/ui/theme.py" and (found := _colour_literals(path)):
+        if rel != "trayapp/core/palette.py" and (found := _colour_literals(path)):
             offenders[rel] = found
     assert set(offenders) <= PENDING, {k: v for k, v in offenders.items() if k not in PENDING}
 
