@@ -118,7 +118,8 @@ def test_crossing_gives_exactly_one_notification_and_restart_does_not_repeat(
     note = new[0]
     assert note["summary"]["data"] == "5-hour at 81%"
     assert "You passed 75% of your 5-hour limit" in note["body"]["data"]
-    assert note["icon_path"]["data"].endswith("claude-watch-128.png")
+    # Our own icon (never the Python logo): the alert's gauge, 81% in the warning colour.
+    assert note["icon_path"]["data"].endswith("/notification-icons/warning-81.png")
     # Restart with the same state dir: the same reading comes back, no second notification.
     seen = {n["id"]["data"] for n in ours()}
     requests = usage_server.requests
