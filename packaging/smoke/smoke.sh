@@ -7,7 +7,8 @@
 #   dpkg -i; `claude-watch --self-test` with the icon in the session's real tray; `report daily
 #   --json` on the fixture transcripts (same output as the venv's); `status --demo --json`;
 #   `statusline` on a sample stdin; dpkg -r, every installed file gone, the user's data untouched;
-#   the wheel installed into a fresh venv and its --self-test.
+#   the wheel installed into a fresh venv and its --self-test; the bundle in an AppDir at a
+#   temporary mount (tests/integration/test_appimage.py's frozen-app test).
 # Each step is counted; a summary line says how many passed and failed. The package is removed on
 # exit whatever happens. Skipped (an error under CI=true) without root or dpkg, or where claude-watch
 # is already installed from a package (it would remove someone's install).
@@ -64,6 +65,10 @@ if [ "${1:-}" = "--inside" ]; then
   check "wheel: --self-test in the desktop session" bash -c \
     "cd / && env -u QT_QPA_PLATFORM $venv/bin/claude-watch --self-test | grep -q 'SELF-TEST OK (tray available: True'"
   rm -rf "$venv"
+  # The frozen bundle inside an AppDir at a temporary mount (the AppImage case): needs the bundle,
+  # so it runs here, after the build, rather than in the main pytest run (where it skips).
+  check "AppDir: statusline --install writes \$APPIMAGE, never the mount" \
+    env CW_REQUIRE_BUNDLE=1 "$py" -m pytest -q -p no:cacheprovider tests/integration/test_appimage.py -k frozen_app
   echo "package smoke: $passed passed, $failed failed"
   [ $failed -eq 0 ]
   exit
