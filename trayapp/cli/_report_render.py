@@ -187,6 +187,7 @@ def periods(
 ) -> dict[str, Any] | str:
     report: Report = {
         "daily": tracker.daily,
+        "weekly": tracker.weekly,
         "monthly": tracker.monthly,
         "session": tracker.sessions,
         "project": tracker.projects,
@@ -194,7 +195,13 @@ def periods(
     projects = report.extra.get("projects", {})
     if as_json:
         return periods_json(kind, report, projects)
-    first = {"daily": "Date", "monthly": "Month", "session": "Session", "project": "Project"}[kind]
+    first = {
+        "daily": "Date",
+        "weekly": "Week",
+        "monthly": "Month",
+        "session": "Session",
+        "project": "Project",
+    }[kind]
     headers = [first, "Models", "Input", "Output", "Cache write", "Cache read", "Total tokens", "Cost (USD)"]
     sessions = kind == "session"
     if sessions:  # when each session was active (issue 20: only the JSON said so)

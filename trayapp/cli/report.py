@@ -16,7 +16,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     from typing import Any
 
-REPORTS = ("daily", "monthly", "session", "project", "blocks")
+REPORTS = ("daily", "weekly", "monthly", "session", "project", "blocks")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -240,20 +240,21 @@ def day_range_ms(since: date | None, until: date | None, tz: tzinfo | None) -> t
 
 
 def period_ranges(
-    lo_ms: int, hi_ms: int, tz: tzinfo | None, *, monthly: bool = False
+    lo_ms: int, hi_ms: int, tz: tzinfo | None, *, monthly: bool = False, weekly: bool = False
 ) -> list[tuple[str, int, int]]:
-    """Consecutive (label, start ms, end ms) days (``YYYY-MM-DD``) or months (``YYYY-MM``) in ``tz``
-    (None: system local, DST included) covering [lo_ms, hi_ms]."""
+    """Consecutive (label, start ms, end ms) days (``YYYY-MM-DD``), weeks (from Monday, labelled
+    with that Monday's date) or months (``YYYY-MM``) in ``tz`` (None: system local, DST included)
+    covering [lo_ms, hi_ms]."""
     first = datetime.fromtimestamp(lo_ms / 1000, tz).date()
     last = datetime.fromtimestamp(hi_ms / 1000, tz).date()
     out: list[tuple[str, int, int]] = []
-    day = first.replace(day=1) if monthly else first
+    day = first.replace(day=1) if monthly else first - timedelta(days=first.weekday()) if weekly else first
     while day <= last:
         if monthly:
             nxt = date(day.year + day.month // 12, day.month % 12 + 1, 1)
             label = day.strftime("%Y-%m")
         else:
-            nxt = day + timedelta(days=1)
+            nxt = day + timedelta(days=7 if weekly else 1)
             label = day.isoformat()
         out.append((label, _midnight_ms(day, tz), _midnight_ms(nxt, tz)))
         day = nxt

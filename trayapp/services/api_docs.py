@@ -22,8 +22,20 @@ if TYPE_CHECKING:
     from trayapp.store.session_hooks import HookState
 
 SESSIONS_SCHEMA_VERSION = 1
-_KEYS = {"daily": "date", "monthly": "month", "session": "sessionId", "project": "projectPath"}
-_LISTS = {"daily": "daily", "monthly": "monthly", "session": "sessions", "project": "projects"}
+_KEYS = {
+    "daily": "date",
+    "weekly": "week",
+    "monthly": "month",
+    "session": "sessionId",
+    "project": "projectPath",
+}
+_LISTS = {
+    "daily": "daily",
+    "weekly": "weekly",
+    "monthly": "monthly",
+    "session": "sessions",
+    "project": "projects",
+}
 
 
 def _iso(when: datetime | None) -> str | None:

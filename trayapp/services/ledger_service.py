@@ -177,7 +177,9 @@ class Tracker:
         tot = totals(rows.values())
         return Report(rows, tot, set(tot.unpriced))
 
-    def _period_rows(self, since: date | None, until: date | None, *, monthly: bool) -> list[GroupRow]:
+    def _period_rows(
+        self, since: date | None, until: date | None, *, monthly: bool, weekly: bool = False
+    ) -> list[GroupRow]:
         bounds = self.repo.ts_bounds()
         if bounds is None:
             return []
@@ -186,8 +188,8 @@ class Tracker:
         hi = bounds[1] if want_hi is None else min(want_hi - 1, bounds[1])
         if lo > hi:
             return []
-        spans = period_ranges(lo, hi, self.tz, monthly=monthly)
-        # Month spans may reach outside the requested days: clip them.
+        spans = period_ranges(lo, hi, self.tz, monthly=monthly, weekly=weekly)
+        # Week and month spans may reach outside the requested days: clip them.
         spans = [
             (k, a if want_lo is None else max(a, want_lo), b if want_hi is None else min(b, want_hi))
             for k, a, b in spans
@@ -210,6 +212,13 @@ class Tracker:
             }
             report.extra["stats_cache_sources"] = list(cache.sources)
         return report
+
+    def weekly(self, since: date | None = None, until: date | None = None) -> Report:
+        """Weeks from Monday (in the report's time zone), labelled with the Monday's date."""
+        rows = rollup(
+            self._period_rows(since, until, monthly=False, weekly=True), _label, self.table, self.cost_mode
+        )
+        return self._report(dict(sorted(rows.items())))
 
     def monthly(self, since: date | None = None, until: date | None = None) -> Report:
         rows = rollup(self._period_rows(since, until, monthly=True), _label, self.table, self.cost_mode)

@@ -158,3 +158,21 @@ def test_session_report_shows_first_and_last_activity(cases: Path, capsys, monke
     head, _, first_row = capsys.readouterr().out.splitlines()[:3]
     assert head.split()[1:3] == ["First", "Last"]
     assert "03-01 10:00  03-01 11:00" in first_row
+
+
+def test_weekly_report_groups_days_into_weeks_from_monday(cases: Path, capsys) -> None:
+    """Issue 20 asked for `report weekly`: weeks start on Monday and are labelled with its date."""
+    from datetime import date, timedelta
+
+    weekly = _report(capsys, "weekly", "--json", "--timezone", "UTC")
+    daily = _report(capsys, "daily", "--json", "--timezone", "UTC")
+    assert weekly["totals"] == {**daily["totals"], "totalCost": pytest.approx(daily["totals"]["totalCost"])}
+    weeks = {w["week"]: w["totalTokens"] for w in weekly["weekly"]}
+    assert all(date.fromisoformat(w).weekday() == 0 for w in weeks)
+    expected: dict[str, int] = {}
+    for d in daily["daily"]:
+        day = date.fromisoformat(d["date"])
+        monday = (day - timedelta(days=day.weekday())).isoformat()
+        expected[monday] = expected.get(monday, 0) + d["totalTokens"]
+    assert weeks == expected
+    assert len(weeks) == 2  # 2026-03-01 is a Sunday: its week began on 2026-02-23
