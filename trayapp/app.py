@@ -204,15 +204,10 @@ class ClaudeWatch:
     def _local_usage_panel(self) -> QWidget | None:
         if self.tracking is None:
             return None  # tracking could not start (already logged); the popup goes without it
+        from trayapp.services.ledger_service import resolve_timezone
         from trayapp.ui.panels.local_usage import make_panel
 
-        tz_name = str(self.settings.get("tracking.timezone") or "")
-        tz = None
-        if tz_name:
-            from zoneinfo import ZoneInfo
-
-            tz = ZoneInfo(tz_name)
-        return make_panel(self.tracking, tz)
+        return make_panel(self.tracking, resolve_timezone(str(self.settings.get("tracking.timezone") or "")))
 
     @property
     def popup(self) -> Popup:
@@ -224,6 +219,10 @@ class ClaudeWatch:
             popup.setWindowTitle(f"{APP_NAME} dashboard")
             popup.follow(self.settings)
             popup.set_window_mode(not self.tray_available)
+            if not self.tray_available:  # the window carries the tray menu and asks before closing
+                from trayapp.ui.window_mode import WindowMode
+
+                WindowMode(popup, self.tray.menu, self.settings, self.quit)  # owned by the popup
             popup.refresh_requested.connect(self.refresh_now)
             popup.settings_requested.connect(self.open_settings)
             popup.range_changed.connect(self._range_changed)

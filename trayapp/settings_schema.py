@@ -124,6 +124,15 @@ SCHEMA: tuple[Setting, ...] = (
     # --- tray, popup and timeline
     Setting("ui.theme", str, "system", "Theme", "Appearance", choices=("system", "light", "dark")),
     Setting("ui.timeline_range", str, "24h", "Timeline range", "Appearance", choices=("24h", "7d")),
+    Setting(
+        "ui.close_action",
+        str,
+        "ask",
+        "Closing the dashboard window (no tray)",
+        "Appearance",
+        "ask: choose each time; quit: stop Claude Watch; background: keep monitoring and alerting",
+        choices=("ask", "quit", "background"),
+    ),
     Setting("app.start_at_login", bool, False, "Start Claude Watch at login", "General"),
     # --- alerts
     Setting("alerts.enabled", bool, True, "Alerts", "Alerts"),

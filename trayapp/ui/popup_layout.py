@@ -160,10 +160,16 @@ def apply_look(popup: Popup) -> None:
     popup.section_label.setStyleSheet(muted_style(t, "font-size: 11px; font-weight: 600;"))
     for line in popup.findChildren(QFrame, "rule"):
         line.setStyleSheet(f"background: {t.border}; border: none;")
-    for button in (popup.refresh_button, popup.settings_button):
+    # The ☰ menu button exists only as a window without a tray (ui/window_mode.py).
+    for button in (
+        popup.refresh_button,
+        popup.settings_button,
+        *popup.findChildren(QToolButton, "windowMenu"),
+    ):
         button.setStyleSheet(
             f"QToolButton {{ color: {t.muted}; font-size: 17px; border: none; border-radius: 6px; }}"
             f"QToolButton:hover {{ background: {t.surface}; color: {t.text}; }}"
+            "QToolButton::menu-indicator { image: none; }"
         )
     for key, range_button in popup.range_buttons.items():
         corners = (
