@@ -50,7 +50,7 @@ def test_command_help_and_errors_still_work(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit) as exc:
         main(["report", "--help"])
     assert exc.value.code == 0
-    assert "{daily,monthly,session,project,blocks}" in capsys.readouterr().out
+    assert "{daily,weekly,monthly,session,project,blocks}" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
         main(["report", "weekly"])
     assert exc.value.code == 2
