@@ -52,9 +52,9 @@ def test_command_help_and_errors_still_work(capsys: pytest.CaptureFixture[str]) 
     assert exc.value.code == 0
     assert "{daily,weekly,monthly,session,project,blocks}" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
-        main(["report", "weekly"])
+        main(["report", "hourly"])
     assert exc.value.code == 2
-    assert "invalid choice: 'weekly'" in capsys.readouterr().err
+    assert "invalid choice: 'hourly'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["reprot", "daily"])
     assert exc.value.code == 2
