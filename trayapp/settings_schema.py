@@ -119,6 +119,15 @@ SCHEMA: tuple[Setting, ...] = (
         maximum=120,
     ),
     Setting(
+        "poll.endpoint",
+        bool,
+        True,
+        "Ask the usage endpoint",
+        "Usage",
+        "Off: never call it; readings come only from Claude Code's status line (install it with "
+        "claude-watch statusline --install) while a session runs.",
+    ),
+    Setting(
         "history.retention_days", int, 90, "Keep usage history for (days)", "Usage", minimum=1, maximum=3650
     ),
     # --- tray, popup and timeline

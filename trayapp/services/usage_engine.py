@@ -40,6 +40,12 @@ COMPLETE_EVERY = 4
 DEMO_INTERVAL = timedelta(seconds=20)
 
 
+ENDPOINT_OFF_NOTICE = (
+    "The usage endpoint is never asked (poll.endpoint is off): readings come from Claude Code's "
+    "status line while a session runs."
+)
+
+
 class UsageEngine:
     """Owns the poll policy and the last good snapshot. One instance per account.
 
@@ -74,6 +80,9 @@ class UsageEngine:
         self.client = client or UsageClient()
         self.retention_days = retention_days
         self.local_sources = list(local_sources)
+        # poll.endpoint off: the usage endpoint is never called; readings come only from the
+        # status line captures (and, later, hooks and telemetry).
+        self.use_endpoint = True
         self._load_credentials = credentials_loader or (lambda now: load_credentials(now))
         self._probe_version = probe_version
         self._version_checked = False
@@ -156,8 +165,11 @@ class UsageEngine:
         # asked for what captures lack (extra usage, scoped limits) every few intervals.
         want_api = local is None or self._complete_due(now)
         error: FetchError | None = self._error
-        if want_api:
+        if want_api and self.use_endpoint:
             error = await self._poll_api(now, report, manual)
+        elif not self.use_endpoint:
+            error = None  # nothing was asked of the endpoint; an old failure is not news
+            self._notices = (*self._notices, ENDPOINT_OFF_NOTICE)
         current = self._merge(local) if local is not None else self._snapshot
         notices = self._notices
         if local is not None and error is not None:
@@ -358,7 +370,7 @@ def create_engine(
         from trayapp.sources.statusline_capture import STALE_LIMIT, local_source
 
         local_sources = [local_source(STALE_LIMIT)]
-    return UsageEngine(
+    engine = UsageEngine(
         UsageRepo.open(),
         clock=clock,
         interval=interval,
@@ -366,3 +378,5 @@ def create_engine(
         local_sources=local_sources,
         probe_version=probe_version,
     )
+    engine.use_endpoint = bool(cfg.get("poll.endpoint"))
+    return engine

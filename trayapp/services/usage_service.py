@@ -52,7 +52,9 @@ class UsageService(QObject):
         super().__init__(parent)
         self._unfollow: Callable[[], None] | None = None
         if settings is not None:
-            self._unfollow = settings.subscribe("poll.interval_minutes", self._settings_changed)
+            self._unfollow = settings.subscribe(
+                ("poll.interval_minutes", "poll.endpoint"), self._settings_changed
+            )
         self.engine: UsageEngine = engine
         self._task: asyncio.Task[None] | None = None
         self._manual: asyncio.Task[AccountState] | None = None
@@ -117,9 +119,13 @@ class UsageService(QObject):
         self._wake.set()
 
     def _settings_changed(self, keys: list[str], settings: Settings) -> None:
-        minutes = int(settings.get("poll.interval_minutes"))
-        self.set_interval(minutes)
-        log.info("usage polling every %d minutes from now on", minutes)
+        if "poll.endpoint" in keys:
+            self.engine.use_endpoint = bool(settings.get("poll.endpoint"))
+            log.info("usage endpoint polling %s", "on" if self.engine.use_endpoint else "off")
+        if "poll.interval_minutes" in keys:
+            minutes = int(settings.get("poll.interval_minutes"))
+            self.set_interval(minutes)
+            log.info("usage polling every %d minutes from now on", minutes)
 
     def history(
         self, window_ids: Sequence[str], since: datetime, until: datetime | None = None

@@ -242,3 +242,32 @@ async def test_the_token_never_reaches_logs_or_the_database(
     assert TOKEN not in caplog.text
     for f in tmp_path.glob("db.sqlite3*"):
         assert TOKEN.encode() not in f.read_bytes()
+
+
+async def test_endpoint_off_never_calls_it(
+    usage_server: DemoHandle, claude_dir: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Issue 20: a mode that never polls the usage endpoint (status line only)."""
+    from trayapp.services.usage_engine import ENDPOINT_OFF_NOTICE
+
+    captures: list[UsageSnapshot | None] = [None]
+    engine = make_engine(
+        usage_server, claude_dir, tmp_path / "db.sqlite3", clock, local_sources=[lambda now: captures[0]]
+    )
+    engine.use_endpoint = False
+    state = await engine.poll(manual=True)  # not even a manual refresh asks it
+    assert usage_server.simulator.requests == []
+    assert state.snapshot is None
+    assert state.error is None
+    assert ENDPOINT_OFF_NOTICE in state.notices
+    clock.advance(300)
+    captures[0] = _local(clock.now())  # a Claude Code session's status line ran
+    state = await engine.poll()
+    assert usage_server.simulator.requests == []
+    assert state.snapshot is not None
+    assert state.windows[0].window.utilization == 55.0
+    engine.use_endpoint = True  # switched back on: the endpoint is asked again
+    clock.advance(3000)
+    await engine.poll()
+    assert len(usage_server.simulator.requests) == 1
+    await engine.aclose()
