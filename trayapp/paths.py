@@ -20,6 +20,7 @@ config  settings.toml, .settings.toml.lock         settings.py (settings dialog,
 data    claude-watch.sqlite3                       store/usage_repo.py, for services/usage_engine.py
 data    claude-watch-demo.sqlite3                  the same, in --demo mode
 data    ledger.sqlite3                             store/ledger/, for services/tracking_service.py
+data    ledger.sqlite3.scan.lock                   services/ledger_writer.py (one scan at a time, any process)
 state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
 state   alerts.json (fired alerts, the pause)      services/alerts.py
 state   today-cost.json                            services/ledger_service.py, after each app scan
@@ -34,6 +35,7 @@ state   statusline/sessions/<session>.json,        statusline/capture.py (the `s
         statusline/.pruned
 cache   transcript-dirs.json                       sources/transcripts/discovery.py
 cache   claude-version.json                        sources/claude_version.py
+cache   notification-icons/<level>-<percent>.png   ui/icon.py (an alert's gauge, for its notification)
 logs    claude-watch.log (+ 3 rotated)             logging_setup.py (the tray app)
 logs    statusline.log (+ 1 rotated)               statusline/log.py (appended, size-capped)
 other   ~/.config/autostart/claude-watch.desktop;  platform/autostart.py (files 0644)
