@@ -4,7 +4,9 @@ qasync loop, and shuts everything down along one path.
 Order: logging, private file modes, QApplication, single-instance claim, settings, the usage service
 (demo server with ``--demo``), the alert dispatcher and the alert service, the tray, the sessions hub
 (registry, hook receiver), the popup, the optional update check. With no system tray (some GNOME setups)
-the dashboard opens as an ordinary window. ``--self-test`` checks the essentials, prints ``SELF-TEST OK``.
+the dashboard opens as an ordinary window. Optional subsystems (window scheduler, telemetry, ...) are
+feature modules listed in :mod:`trayapp.app_features`; the Settings dialog and the settings-file
+follower are in :mod:`trayapp.app_settings`. ``--self-test`` checks the essentials, prints ``SELF-TEST OK``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from trayapp.paths import tighten_permissions
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QWidget
 
+    from trayapp.app_settings import PageFactory
     from trayapp.channels.desktop import DesktopChannel
     from trayapp.channels.dispatcher import Dispatcher
     from trayapp.core.clock import Clock
@@ -102,9 +106,20 @@ class ClaudeWatch:
             self._sessions_panel,
             self._local_usage_panel,
         ]
+        self.settings_pages: list[tuple[str, PageFactory]] = []  # extra Settings pages (features)
+        self._features: list[tuple[str, ModuleType]] = []
 
-    def _on_stop(self, name: str, stop: Stop) -> None:
+    def on_stop(self, name: str, stop: Stop) -> None:
+        """Register a stop, run at shutdown (last registered first)."""
         self._stops.append((name, stop))
+
+    def on_stop_sync(self, name: str, stop: Callable[[], object]) -> None:
+        self._stops.append((name, _later(stop)))
+
+    @property
+    def built_popup(self) -> Popup | None:
+        """The popup if it was built (the ``popup`` property builds it)."""
+        return self._popup
 
     # ----- build
     def build(self) -> None:
@@ -119,9 +134,9 @@ class ClaudeWatch:
         from trayapp.ui.tray import Tray
 
         if self.single is not None:  # claimed before the build (run_app): released last
-            self._on_stop("single instance", _later(self.single.close))
+            self.on_stop("single instance", _later(self.single.close))
         self.tray = Tray(self.clock)
-        self._on_stop("tray", _later(self.tray.hide))
+        self.on_stop("tray", _later(self.tray.hide))
         self.tray_available = Tray.available()
         if not self.tray_available:
             log.warning("no system tray available: the dashboard opens as a window")
@@ -137,9 +152,9 @@ class ClaudeWatch:
         self.alerts = AlertService(self.settings.get, self.dispatcher, self.clock)
         self.sessions = SessionsHub(self.settings, self.dispatcher, self.alerts, self.clock, self.tray)
         # Stopped after the alerts: every other background task (settings page, export, sessions).
-        self._on_stop("background tasks", lambda: runtime.drain(self.TASK_DRAIN_SECONDS))
+        self.on_stop("background tasks", lambda: runtime.drain(self.TASK_DRAIN_SECONDS))
         # Sends in flight may finish (bounded); what is left is cancelled, never raised.
-        self._on_stop("alerts", lambda: self.alerts.drain(self.ALERT_DRAIN_SECONDS))
+        self.on_stop("alerts", lambda: self.alerts.drain(self.ALERT_DRAIN_SECONDS))
         # The pause lives in the alert service; the tray shows it and follows paused_changed.
         self.tray.follow_pause(self.alerts)
         # Wiring: tray and popup ask, the app does.
@@ -153,7 +168,10 @@ class ClaudeWatch:
         self.tooltip_timer.setInterval(60_000)
         self.tooltip_timer.timeout.connect(self.tray.refresh_tooltip)
         self.tooltip_timer.start()
-        self._on_stop("tooltip timer", _later(self.tooltip_timer.stop))
+        self.on_stop("tooltip timer", _later(self.tooltip_timer.stop))
+        from trayapp.app_features import attach_all
+
+        self._features = attach_all(self)
 
     async def start_usage(self) -> None:
         """Start the usage service (or the demo) and route its states to the UI and alerts. The
@@ -166,14 +184,14 @@ class ClaudeWatch:
             from trayapp.demo import start_demo
 
             demo = self.demo_handle = start_demo()
-            self._on_stop("demo server", _later(demo.stop))
+            self.on_stop("demo server", _later(demo.stop))
         engine = await run_blocking(
             create_engine, demo=self.demo_handle, clock=self.clock, settings=self.settings
         )
         usage = self.usage = UsageService(engine, settings=self.settings)
         usage.state_changed.connect(self.on_state)
         usage.start()
-        self._on_stop("usage", usage.stop)
+        self.on_stop("usage", usage.stop)
 
     def start_tracking(self) -> None:
         """Scan Claude Code transcripts in the background for the local-usage panel."""
@@ -186,12 +204,12 @@ class ClaudeWatch:
             log.exception("local usage tracking unavailable")
             return
         self.tracking = tracking
-        self._on_stop("tracking", tracking.stop)
+        self.on_stop("tracking", tracking.stop)
 
     def start_alert_outbox(self) -> None:
         """Retry Telegram/Slack messages that could not go out yet."""
         self.dispatcher.run_flusher()
-        self._on_stop("outbox flusher", _later(self.dispatcher.stop_flusher))
+        self.on_stop("outbox flusher", _later(self.dispatcher.stop_flusher))
 
     def _sessions_panel(self) -> QWidget:
         """Every Claude Code session; "Open" focuses its terminal (off the GUI thread) or shows its row."""
@@ -289,55 +307,9 @@ class ClaudeWatch:
             log.warning("could not save the timeline range: %s", exc)
 
     def open_settings(self) -> None:
-        from trayapp.ui.settings_dialog import SettingsDialog
+        from trayapp.app_settings import open_settings
 
-        dialog = self.settings_dialog
-        if dialog is None:
-            dialog = self.settings_dialog = SettingsDialog(self.settings)
-            self._add_channels_page(dialog)
-        else:
-            dialog.load_values()
-        if self._popup is not None and not self._popup.window_mode:
-            self._popup.hide()
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
-
-    def _add_channels_page(self, dialog: SettingsDialog) -> None:
-        """Secrets, Telegram linking and "Send test" as a tab; the dialog works without it."""
-        try:
-            from trayapp.services.channels_service import ChannelsService
-            from trayapp.ui.channels_page import make_page
-
-            page = make_page(ChannelsService(self.settings, dispatcher_factory=lambda: self.dispatcher))
-        except Exception:
-            log.exception("alert channels page unavailable")
-            return
-        dialog.add_page(page, "Alert channels")
-
-    def watch_settings(self) -> None:
-        """Apply what `config set` or an editor writes to settings.toml while the app runs. The
-        popup, usage and tracking services follow the settings themselves (Settings.subscribe)."""
-        from trayapp.services.settings_watcher import SettingsWatcher
-
-        unsubscribe = self.settings.subscribe("app.start_at_login", self._start_at_login_changed)
-        watcher = self.settings_watcher = SettingsWatcher(self.settings)
-        watcher.start()
-        self._on_stop("settings watcher", _later(watcher.stop))
-        self._on_stop("start-at-login follower", _later(unsubscribe))
-
-    def _start_at_login_changed(self, keys: list[str], settings: Settings) -> None:
-        """A hand edit of app.start_at_login gets the autostart entry the dialog and `config set`
-        would have made."""
-        from trayapp.platform import autostart
-        from trayapp.settings import start_at_login
-
-        on = bool(settings.get("app.start_at_login"))
-        if autostart.is_enabled() != on:
-            try:
-                start_at_login(on)
-            except OSError as exc:
-                log.warning("could not change start at login: %s", exc)
+        open_settings(self)
 
     def quit(self) -> None:
         if self.quit_future is not None and not self.quit_future.done():
@@ -392,10 +364,14 @@ class ClaudeWatch:
         self._report_loop_health()
         await self.start_usage()
         self.start_tracking()
-        self._on_stop("sessions and local server", await self.sessions.start(self.usage))
-        self.watch_settings()
+        self.on_stop("sessions and local server", await self.sessions.start(self.usage))
+        from trayapp.app_features import start_all
+        from trayapp.app_settings import watch_settings
+
+        watch_settings(self)
         self.start_alert_outbox()
-        self._on_stop("update check", start_update_check(self.clock, self.settings.get, self._tray_message))
+        await start_all(self, self._features)
+        self.on_stop("update check", start_update_check(self.clock, self.settings.get, self._tray_message))
         if os.environ.get("CLAUDE_WATCH_SHOW_DASHBOARD") == "1":
             self.show_dashboard()
         log.info("Claude Watch running (tray available: %s)", self.tray_available)
