@@ -126,7 +126,8 @@ def plan_from_reset(
 class WeeklyAdvice:
     runs_out_at: datetime | None  # at the current pace; None: it lasts to the reset
     percent_per_day: float  # what a day may use to last until the reset
-    text: str  # "At this pace the weekly limit runs out Thu 14:00; about 12% a day keeps you inside it until the reset."
+    # "At this pace the weekly limit runs out Thu 14:00; about 12% a day keeps you inside it until the reset."
+    text: str
 
 
 def weekly_pace(
