@@ -2,7 +2,9 @@
 
 The notification carries our app name ("Claude Watch") and icon (never the Python logo), and the
 buttons "Open dashboard" (for a Claude Code session notice, "Open": that session) and "Snooze 1 h"
-when the server supports buttons. Before each send the
+when the server supports buttons. An alert may name its own buttons instead
+(``extra["actions"]``, written by :func:`actions_extra`: the window scheduler's "Start now" and
+"Skip"); a press calls ``on_action(name, alert)``. Before each send the
 server's capabilities are asked for: desktop-notifier's ``send`` never raises when there is no
 server (it only logs), but ``get_capabilities`` does, which makes it the honest probe. With no
 server, or when anything fails, the alert goes to ``fallback`` (``QSystemTrayIcon.showMessage``);
@@ -28,6 +30,23 @@ log = logging.getLogger(__name__)
 APP_NAME = "Claude Watch"
 PROBE_TIMEOUT = 3.0
 Fallback = Callable[[str, str, bool], None]
+ActionHandler = Callable[[str, Alert], Any]
+ACTIONS_KEY = "actions"
+
+
+def actions_extra(actions: list[tuple[str, str]]) -> str:
+    """``alert.extra["actions"]`` for buttons ``[(name, title), ...]``: ``name=title|name=title``."""
+    return "|".join(f"{name}={title}" for name, title in actions)
+
+
+def parse_actions(alert: Alert) -> list[tuple[str, str]]:
+    """The buttons an alert names (see :func:`actions_extra`); malformed parts are dropped."""
+    found = []
+    for part in alert.extra.get(ACTIONS_KEY, "").split("|"):
+        name, _, title = part.partition("=")
+        if name.strip() and title.strip():
+            found.append((name.strip(), title.strip()))
+    return found
 
 
 def default_icon_path() -> Path:
@@ -49,6 +68,7 @@ class DesktopChannel:
         on_open: Callable[[], Any] | None = None,
         on_open_session: Callable[[str], Any] | None = None,
         on_snooze: Callable[[], Any] | None = None,
+        on_action: ActionHandler | None = None,
         icon_path: Path | None = None,
         icon_for: Callable[[Alert], Path | None] | None = None,
         notifier: Any = None,
@@ -59,6 +79,7 @@ class DesktopChannel:
         self.on_open = on_open
         self.on_open_session = on_open_session
         self.on_snooze = on_snooze
+        self.on_action = on_action  # set later by the feature that names actions (the scheduler)
         self.icon_path = icon_path or default_icon_path()
         self.icon_for = icon_for
         self._notifier = notifier
@@ -96,7 +117,10 @@ class DesktopChannel:
 
             buttons: list[Any] = []
             on_open, open_title = self._open_action(alert)
-            if Capability.BUTTONS in caps:
+            actions = parse_actions(alert) if self.on_action is not None else []
+            if Capability.BUTTONS in caps and actions:
+                buttons = [Button(title=t, on_pressed=self._press(name, alert)) for name, t in actions]
+            elif Capability.BUTTONS in caps:
                 if on_open is not None:
                     buttons.append(Button(title=open_title, on_pressed=on_open))
                 if self.on_snooze is not None:
@@ -116,6 +140,21 @@ class DesktopChannel:
             return self._fall_back(alert, body, f"notification failed ({type(exc).__name__})")
         self.last_detail = "notification server"
         return Delivery(self.name, True, "notification server")
+
+    def _press(self, name: str, alert: Alert) -> Callable[[], None]:
+        """A button's callback: ``on_action(name, alert)``, guarded (a press never raises into
+        the notification backend)."""
+
+        def pressed() -> None:
+            handler = self.on_action
+            if handler is None:
+                return
+            try:
+                handler(name, alert)
+            except Exception:
+                log.exception("notification action %s failed", name)
+
+        return pressed
 
     def _icon(self, alert: Alert) -> Any:
         """The alert's own gauge (its percentage in its level's colour) where the app can paint

@@ -58,6 +58,8 @@ NO_QUIP_KINDS = frozenset(
         AlertKind.SESSION_FINISHED,
         AlertKind.SESSION_FAILED,
         AlertKind.SESSION_STARTED,
+        AlertKind.WINDOW_REMINDER,
+        AlertKind.WINDOW_START,
     }
 )
 

@@ -225,6 +225,9 @@ class AlertKind(StrEnum):
     SESSION_FAILED = "session_failed"
     SESSION_STARTED = "session_started"
     SIGNED_OUT = "signed_out"  # Claude Code's login expired: monitoring is paused until a new login
+    # The window scheduler (services/scheduler_service): ``window_id`` is "five_hour".
+    WINDOW_REMINDER = "window_reminder"  # "Start your 5-hour window now?" with Start now / Skip
+    WINDOW_START = "window_start"  # how an automatic (or button) start ended: verified or not
 
 
 @dataclass(frozen=True, slots=True)
