@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trayapp import paths, runtime
 from trayapp.core import humanize
@@ -36,6 +36,9 @@ from trayapp.services.api_docs import status_json
 from trayapp.services.local_server import Request, Response, Route
 from trayapp.services.sse import Broadcaster
 from trayapp.store import api_token, local_endpoint
+
+if TYPE_CHECKING:
+    from trayapp.core.telemetry import TelemetryTotals
 
 SCHEMA_VERSION = 1
 COOKIE = "cw_session"
@@ -68,6 +71,8 @@ class ApiSources:
     report_daily: Callable[[date | None], Awaitable[dict[str, Any]]]  # runs on a worker lane
     get_setting: Callable[[str], Any]
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # Claude Code's OpenTelemetry totals (services/telemetry_service), None while the receiver is off.
+    telemetry: Callable[[], TelemetryTotals | None] = lambda: None
 
 
 def _json(status: int, value: object, headers: tuple[tuple[str, str], ...] = ()) -> Response:
