@@ -5,6 +5,7 @@
 #                                      (Xvfb, D-Bus, dunst, gnome-keyring, trayer, xdotool, PulseAudio),
 #                                      Chromium and chromedriver for the real-browser tests, Node.js
 #                                      for the browser extension's script tests
+#                                      and the Prometheus server and promtool for the /metrics tests
 #                                      and the validators the package build runs (appstream, desktop-file-utils,
 #                                      nsis for the Windows installer script check)
 # Installs only what is missing, so a second run costs a dpkg query. Elsewhere (not root, no apt)
@@ -16,7 +17,8 @@ RUNTIME="libegl1 libgl1 libglib2.0-0 libdbus-1-3 libfontconfig1 libfreetype6 lib
 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 libxrender1 libpulse0 fonts-dejavu-core"
 TEST="xvfb xauth x11-utils xdotool imagemagick trayer dunst libnotify-bin dbus dbus-x11 gnome-keyring
-libsecret-tools pulseaudio pulseaudio-utils appstream desktop-file-utils nsis chromium chromium-driver nodejs"
+libsecret-tools pulseaudio pulseaudio-utils appstream desktop-file-utils nsis chromium chromium-driver nodejs
+prometheus"
 # Debian packages Chromium; Ubuntu ships it as a snap (no `chromium` deb): there these are skipped
 # with a note, and the browser tests take CW_CHROMIUM and CW_CHROMEDRIVER (e.g. Google Chrome).
 DEBIAN_ONLY="chromium chromium-driver"
