@@ -25,7 +25,7 @@ class Setting:
     ``item_type``)."""
 
     __slots__ = ("key", "type", "default", "label", "section", "help", "minimum", "maximum", "choices",
-                 "item_type", "validator")  # fmt: skip
+                 "item_type", "validator", "choice_labels")  # fmt: skip
 
     def __init__(
         self,
@@ -40,6 +40,7 @@ class Setting:
         choices: tuple[str, ...] | None = None,
         item_type: type | None = None,
         validator: Validator | None = None,
+        choice_labels: dict[str, str] | None = None,
     ) -> None:
         self.key = key
         self.type = type
@@ -52,6 +53,9 @@ class Setting:
         self.choices = choices
         self.item_type = item_type
         self.validator = validator
+        # Readable names of the raw values (choices, or a list's items) for the Settings dialog;
+        # the file and `claude-watch config` keep the raw values.
+        self.choice_labels = choice_labels
 
     def __repr__(self) -> str:
         return f"Setting({self.key!r}, {self.type.__name__}, default={self.default!r})"
@@ -131,8 +135,24 @@ SCHEMA: tuple[Setting, ...] = (
         "history.retention_days", int, 90, "Keep usage history for (days)", "Usage", minimum=1, maximum=3650
     ),
     # --- tray, popup and timeline
-    Setting("ui.theme", str, "system", "Theme", "Appearance", choices=("system", "light", "dark")),
-    Setting("ui.timeline_range", str, "24h", "Timeline range", "Appearance", choices=("24h", "7d")),
+    Setting(
+        "ui.theme",
+        str,
+        "system",
+        "Theme",
+        "Appearance",
+        choices=("system", "light", "dark"),
+        choice_labels={"system": "Follow the system", "light": "Light", "dark": "Dark"},
+    ),
+    Setting(
+        "ui.timeline_range",
+        str,
+        "24h",
+        "Timeline range",
+        "Appearance",
+        choices=("24h", "7d"),
+        choice_labels={"24h": "Last 24 hours", "7d": "Last 7 days"},
+    ),
     Setting(
         "ui.close_action",
         str,
@@ -141,6 +161,11 @@ SCHEMA: tuple[Setting, ...] = (
         "Appearance",
         "ask: choose each time; quit: stop Claude Watch; background: keep monitoring and alerting",
         choices=("ask", "quit", "background"),
+        choice_labels={
+            "ask": "Ask each time",
+            "quit": "Quit Claude Watch",
+            "background": "Keep running in the background",
+        },
     ),
     Setting("app.start_at_login", bool, False, "Start Claude Watch at login", "General"),
     # --- alerts
@@ -189,7 +214,17 @@ SCHEMA: tuple[Setting, ...] = (
         validator=_timezone,
     ),
     Setting(
-        "tracking.cost_mode", str, "auto", "Cost mode", "Tracking", choices=("auto", "calculate", "display")
+        "tracking.cost_mode",
+        str,
+        "auto",
+        "Cost mode",
+        "Tracking",
+        choices=("auto", "calculate", "display"),
+        choice_labels={
+            "auto": "Automatic (use Claude Code's cost when present)",
+            "calculate": "Calculate from token prices",
+            "display": "Claude Code's recorded cost only",
+        },
     ),
     Setting(
         "tracking.price_overrides",
@@ -215,6 +250,14 @@ SCHEMA: tuple[Setting, ...] = (
             if all(s in STATUSLINE_SEGMENTS for s in v)
             else "unknown segment; use " + ", ".join(STATUSLINE_SEGMENTS)
         ),
+        choice_labels={
+            "model": "Model",
+            "five_hour": "5-hour window %",
+            "seven_day": "Weekly window %",
+            "session_cost": "Session cost",
+            "context": "Context used",
+            "today_cost": "Today's cost",
+        },
     ),
     # --- alert channels (secrets live in the OS keyring, never here)
     Setting("telegram.enabled", bool, False, "Send alerts to Telegram", "Channels"),
