@@ -122,9 +122,12 @@ def strength(r: Row) -> tuple[int, int, int, int, int, int, int, str, float]:
             r[MODEL], -1.0 if cost is None else cost)  # fmt: skip
 
 
-def origin(r: Row) -> tuple[int, str, str]:
-    """Smaller is written earlier (ties broken on session and cwd)."""
-    return (r[TS], r[SESSION], r[CWD])
+def origin(r: Row) -> tuple[int, int, str, str]:
+    """Smaller is written earlier. A resumed session's file starts with verbatim copies of the
+    earlier session's lines (same time, sometimes the new session's id): on a time tie the copy in
+    the file the ledger registered first wins (files get their ids in the order they were last
+    written), never the smaller session id; session and cwd only keep the order total."""
+    return (r[TS], r[FILE], r[SESSION], r[CWD])
 
 
 class Entry:

@@ -114,15 +114,21 @@ class _Job:
 def plan(repo: LedgerRepo, found: list[TranscriptFile]) -> tuple[list[_Job], list[int]]:
     """Decide what to read: (jobs, ids of files that vanished)."""
     known = repo.files()
-    new = [(f.path, f.project_hint, f.session_hint) for f in found if f.path not in known]
+    stats: list[tuple[TranscriptFile, os.stat_result]] = []
+    for f in found:
+        try:
+            stats.append((f, os.stat(f.path)))
+        except OSError:
+            continue
+    # New files get their ids in the order they were last written (then by path): a line copied
+    # into a resumed session's file ties with its original on time, and the tie goes to the file
+    # with the smaller id (core.ledger.origin), so the original session, written earlier, keeps it.
+    fresh = sorted((st.st_mtime_ns, f.path, f) for f, st in stats if f.path not in known)
+    new = [(f.path, f.project_hint, f.session_hint) for _, _, f in fresh]
     ids = repo.add_files(new) if new else {}
     jobs: list[_Job] = []
     present: set[str] = set()
-    for f in found:
-        try:
-            st = os.stat(f.path)
-        except OSError:
-            continue
+    for f, st in stats:
         present.add(f.path)
         row: FileRow | None = known.get(f.path)
         if row is None:
