@@ -11,8 +11,9 @@ through DNS rebinding, can reach the port), so the server refuses rather than gu
 - the token is compared in constant time and only from ``Authorization: Bearer``; a token route
   takes no query string (a token there would end up in logs);
 - the request head is capped (16 KiB, 100 headers), bodies need ``Content-Length`` under the
-  route's cap (411/413), ``Transfer-Encoding`` is refused, slow or idle clients are dropped after
-  a timeout, connections are capped (503 beyond);
+  route's cap (411/413); ``Transfer-Encoding`` is refused except ``chunked`` on a route that takes
+  it (``Route.chunked``: Node's OTLP exporters send their bodies so), capped the same way; slow or
+  idle clients are dropped after a timeout, connections are capped (503 beyond);
 - every reply has ``Content-Length`` and ``Cache-Control: no-store`` and no CORS headers of its
   own (a handler may add one); a route may take a query string (``Route.query``: its handler
   parses it strictly) and may authenticate itself (``Route.auth``: bearer token or cookie, before
@@ -43,6 +44,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from trayapp import runtime
+from trayapp.services.http_chunked import ChunkError, read_chunked
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,7 @@ class Route:
     max_body: int = 0
     auth: Auth | None = None  # checked before the body is read (instead of ``token``)
     query: bool = False  # takes a query string (never the token: only ``Authorization`` counts)
+    chunked: bool = False  # takes ``Transfer-Encoding: chunked`` (the decoded body under max_body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,16 +313,15 @@ class LocalServer:
             raise _Refuse(400, "Host header required")
         if host.lower() not in self._hosts:
             raise _Refuse(421, "this server answers only to loopback host names")
-        if "transfer-encoding" in headers:
-            raise _Refuse(411, "Transfer-Encoding is not accepted; send Content-Length")
         path, _, query = target.partition("?")
         by_method = self._routes.get(path)
+        chunked = self._chunked(headers, by_method.get(method) if by_method else None)
         if by_method is None:
             raise _Refuse(404, "not found")
         route = by_method.get(method)
         if route is None:
             raise _Refuse(405, "method not allowed", (("Allow", ", ".join(sorted(by_method))),))
-        length = self._content_length(method, headers, route)
+        length = 0 if chunked else self._content_length(method, headers, route)
         if query and not route.query and (route.token is not None or route.auth is not None):
             raise _Refuse(400, "no query string here (send the token in the Authorization header)")
         if route.auth is not None:
@@ -334,11 +336,16 @@ class LocalServer:
             if not ok:
                 raise _Refuse(401, "unauthorized", (("WWW-Authenticate", "Bearer"),))
         body = b""
-        if length:
+        if length or chunked:
             if headers.get("expect", "").lower() == "100-continue":
                 writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            async with asyncio.timeout(self.limits.read_timeout):
-                body = await reader.readexactly(length)
+            try:
+                async with asyncio.timeout(self.limits.read_timeout):
+                    body = await (
+                        read_chunked(reader, route.max_body) if chunked else reader.readexactly(length)
+                    )
+            except ChunkError as exc:
+                raise _Refuse(exc.status, exc.text) from None
         self._requests += 1
         try:
             async with asyncio.timeout(self.limits.read_timeout):
@@ -373,6 +380,19 @@ class LocalServer:
                 text = f"{headers[key]}, {text}"
             headers[key] = text
         return parts[0].decode("ascii"), parts[1].decode("latin-1"), parts[2].decode("ascii"), headers
+
+    @staticmethod
+    def _chunked(headers: Mapping[str, str], route: Route | None) -> bool:
+        """Whether the body comes chunked; any other transfer coding (or chunked where the route
+        does not take it, or alongside Content-Length: a smuggling attempt) is refused."""
+        coding = headers.get("transfer-encoding")
+        if coding is None:
+            return False
+        if route is None or not route.chunked or coding.strip().lower() != "chunked":
+            raise _Refuse(411, "Transfer-Encoding is not accepted here; send Content-Length")
+        if "content-length" in headers:
+            raise _Refuse(400, "both Content-Length and Transfer-Encoding")
+        return True
 
     @staticmethod
     def _content_length(method: str, headers: Mapping[str, str], route: Route) -> int:
