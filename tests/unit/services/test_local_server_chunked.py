@@ -47,7 +47,8 @@ async def send(port: int, raw: bytes) -> tuple[int, bytes]:
         await writer.drain()
         reply = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
         lines = reply.decode("latin-1").split("\r\n")
-        length = next(int(v) for k, _, v in (x.partition(":") for x in lines) if k.lower() == "content-length")
+        fields = (x.partition(":") for x in lines)
+        length = next(int(v) for k, _, v in fields if k.lower() == "content-length")
         return int(lines[0].split(" ")[1]), await reader.readexactly(length)
     finally:
         writer.close()
