@@ -4,7 +4,7 @@ status-bar modules), all reading what the app already knows, never Anthropic.
 Served by the app's one loopback server (``services/local_host``) or by ``claude-watch serve``.
 Who may read:
 
-- every data route (``/v1/...``) wants ``Authorization: Bearer <token>``: the API token
+- every data route (``/v1/...``, ``/metrics``) wants ``Authorization: Bearer <token>``: the API token
   (``state/api-token``) or a paired client's own token (``state/api-clients.json``); a token in
   the query string counts for nothing (strict query parsing refuses it);
 - the dashboard alone may use the ``cw_session`` cookie instead, set by a one-time login link
@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from trayapp import paths, runtime
 from trayapp.core import humanize
+from trayapp.services import metrics_api
 from trayapp.services.api_docs import status_json
 from trayapp.services.local_server import Request, Response, Route
 from trayapp.services.sse import Broadcaster
@@ -71,6 +72,8 @@ class ApiSources:
     report_daily: Callable[[date | None], Awaitable[dict[str, Any]]]  # runs on a worker lane
     get_setting: Callable[[str], Any]
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # For /metrics: the poller's counts, sessions and hook events (``metrics_api.activity_source``).
+    activity: Callable[[], Any] | None = None
     # Claude Code's OpenTelemetry totals (services/telemetry_service), None while the receiver is off.
     telemetry: Callable[[], TelemetryTotals | None] = lambda: None
 
@@ -157,6 +160,7 @@ class LocalApi:
             Route("GET", "/v1/agents", self._guard(self._agents), token=None, auth=data),
             Route("GET", "/v1/report/daily", self._guard(self._daily), token=None, auth=data, query=True),
             Route("GET", "/v1/events", self._guard(self._events), token=None, auth=data),
+            Route("GET", "/metrics", self._guard(self._metrics), token=None, auth=data),
             Route("POST", "/v1/pair", self._pair, token=None, auth=self._no_web, max_body=MAX_PAIR_BODY),
             Route("POST", "/v1/pair/new", self._pair_new, token=None, auth=main, max_body=MAX_PAIR_BODY),
             Route("POST", "/v1/login/new", self._login_new, token=None, auth=main, max_body=MAX_PAIR_BODY),
@@ -312,6 +316,9 @@ class LocalApi:
 
     async def _events(self, _request: Request) -> Response:
         return self.events.response()
+
+    async def _metrics(self, _request: Request) -> Response:
+        return await metrics_api.metrics_response(self.sources)
 
     # ----- pairing and login
     async def _pair(self, request: Request) -> Response:

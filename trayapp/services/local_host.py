@@ -199,8 +199,10 @@ def app_sources(
     async def report(since: date | None) -> dict[str, Any]:
         return await runtime.run_blocking(daily_report, settings, since, scan_reports, lane="ledger")
 
+    from trayapp.services.metrics_api import activity_source
+
     return ApiSources(state=state, sessions=sessions_doc, history=history, report_daily=report,
-                      get_setting=settings.get)  # fmt: skip
+                      get_setting=settings.get, activity=activity_source(usage, sessions))  # fmt: skip
 
 
 def daily_report(settings: Settings, since: date | None, scan: bool) -> dict[str, Any]:

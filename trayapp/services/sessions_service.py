@@ -33,6 +33,7 @@ import asyncio
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -166,6 +167,7 @@ class SessionsService(QObject):
         self.needs_you = 0
         self.tracks: dict[str, HookTrack] = {}
         self.events_seen = 0
+        self.events_by_name: Counter[str] = Counter()  # since start: the /metrics counter
         self.last_event: HookEvent | None = None
         self.reads = 0  # source reads so far (tests, the benchmark)
         self.jobs_reads = 0
@@ -217,6 +219,7 @@ class SessionsService(QObject):
         track = apply_hook(previous, event)
         self.tracks[event.session_id] = track
         self.events_seen += 1
+        self.events_by_name[event.event.value] += 1
         self.last_event = event
         session = next((s for s in self.sessions if s.session_id == event.session_id), None)
         now = self.clock.now()
