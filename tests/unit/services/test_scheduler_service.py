@@ -324,7 +324,8 @@ async def test_a_broken_memory_file_is_set_aside(tmp_path: Path) -> None:
         '{"last_tick": "yesterday", "handled": {"07:00@x": "2026-08-10T05:00:00+00:00"}, "demoted": [3]}'
     )
     memory = scheduler_memory.load(path)
-    assert memory.last_tick is None and memory.demoted == frozenset()
+    assert memory.last_tick is None
+    assert memory.demoted == frozenset()
     assert list(memory.handled) == ["07:00@x"]
 
 
