@@ -180,10 +180,10 @@ class ClaudeWatch:
         from trayapp.services.usage_engine import create_engine
         from trayapp.services.usage_service import UsageService
 
-        if self.demo:
-            from trayapp.demo import start_demo
+        if self.demo:  # a week of history, transcripts and sessions in the demo's own folder
+            from trayapp.services.demo_seed import start_seeded_demo
 
-            demo = self.demo_handle = start_demo()
+            demo = self.demo_handle = await run_blocking(start_seeded_demo)
             self.on_stop("demo server", _later(demo.stop))
         engine = await run_blocking(
             create_engine, demo=self.demo_handle, clock=self.clock, settings=self.settings
@@ -394,6 +394,10 @@ def run_app(demo: bool, self_test: bool) -> int:
     """Start the tray app; returns the process exit code."""
     from trayapp.logging_setup import setup_logging
 
+    if demo:  # every folder moves into a temporary demo folder: the user's data stay untouched
+        from trayapp.demo import enter_demo_home
+
+        enter_demo_home()
     setup_logging()
     tighten_permissions()  # before anything else reads or writes in the app's folders
     if self_test and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):

@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # (name, module), started in this order. Add yours here.
-FEATURES: tuple[tuple[str, str], ...] = ()
+FEATURES: tuple[tuple[str, str], ...] = (
+    ("theme", "trayapp.ui.theme"),
+    ("demo sessions", "trayapp.services.demo_feature"),
+)
 
 
 def _modules() -> list[tuple[str, ModuleType]]:

@@ -9,12 +9,18 @@ credentials (``sk-ant-oat01-DEMO-FAKE...``) and a ``.claude.json`` into a tempor
 dir. Tests use the same server: :attr:`UsageSimulator.script` queues exact responses
 (status, body, headers), :attr:`UsageSimulator.delay` slows answers, and
 :attr:`UsageSimulator.requests` records what arrived.
+
+:func:`enter_demo_home` moves the whole process into a temporary demo folder first (every app
+folder and Claude Code's config folder), so the demo never reads or writes the user's data;
+``services/demo_seed`` fills that folder with a week of history, transcripts and live sessions.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
+import os
 import shutil
 import tempfile
 import threading
@@ -32,7 +38,25 @@ USAGE_PATH = "/api/oauth/usage"
 FIVE_HOURS = 5 * 3600.0
 WEEK = 7 * 86400.0
 
+DEMO_ROOT_ENV = "CLAUDE_WATCH_DEMO_ROOT"  # set while the process runs in its demo folder
+
 Scripted = tuple[int, Any, dict[str, str]]
+
+
+def enter_demo_home() -> Path:
+    """Point this process at a fresh temporary demo folder and return it (the same one on a
+    second call): ``CLAUDE_WATCH_HOME`` (settings, databases, logs, state, cache) and
+    ``CLAUDE_CONFIG_DIR`` (credentials, transcripts, session registry) both move inside it, so
+    nothing the demo does reaches the user's real folders. Removed when the process exits."""
+    existing = os.environ.get(DEMO_ROOT_ENV)
+    if existing:
+        return Path(existing)
+    root = Path(tempfile.mkdtemp(prefix="claude-watch-demo-"))
+    os.environ[DEMO_ROOT_ENV] = str(root)
+    os.environ["CLAUDE_WATCH_HOME"] = str(root / "home")
+    os.environ["CLAUDE_CONFIG_DIR"] = str(root / "claude")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 def _iso(when: datetime) -> str:

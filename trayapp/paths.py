@@ -18,7 +18,8 @@ Folder  File                                       Written by
 ======  =========================================  ========================================================
 config  settings.toml, .settings.toml.lock         settings.py (settings dialog, `config set`)
 data    claude-watch.sqlite3                       store/usage_repo.py, for services/usage_engine.py
-data    claude-watch-demo.sqlite3                  the same, in --demo mode
+data    claude-watch-demo.sqlite3                  --demo: services/demo_seed.py, then the engine; like
+                                                   every --demo file, in a temp folder (demo.py)
 data    ledger.sqlite3                             store/ledger/, for services/tracking_service.py
 data    ledger.sqlite3.scan.lock                   services/ledger_writer.py (one scan at a time, any process)
 state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
