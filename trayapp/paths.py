@@ -17,6 +17,7 @@ temp-file writes). The two logs are appended. SQLite files have their
 Folder  File                                       Written by
 ======  =========================================  ========================================================
 config  settings.toml, .settings.toml.lock         settings.py (settings dialog, `config set`)
+config  schedule.json, schedule.json.good          store/schedule_store.py (the window plan: `schedule`, the app)
 data    claude-watch.sqlite3                       store/usage_repo.py, for services/usage_engine.py
 data    claude-watch-demo.sqlite3                  --demo: services/demo_seed.py, then the engine; like
                                                    every --demo file, in a temp folder (demo.py)
@@ -28,6 +29,8 @@ state   today-cost.json                            services/ledger_service.py, a
 state   loop-health.json                           runtime.py (LoopHealth; the tray app only)
 state   claude-watch-<user>-<hash>.lock            platform/single_instance.py (QLockFile: who runs)
 state   session-hooks.json                         store/session_hooks.py, for services/sessions_service.py
+state   schedule-attempts.jsonl (capped),          store/schedule_store.py, for services/window_start.py
+        schedule-guard.json (+ .lock)              (one start per closed window, across processes)
 state   local-server.json (local server port,      store/local_endpoint.py (the tray app; `hooks --install`
         hook token)                                creates it when the app never ran)
 state   api-token, api-clients.json (0600)         store/api_token.py (the tray app, `serve --new-token`)
