@@ -84,6 +84,18 @@ def _web_address(value: Any) -> str | None:
     return None
 
 
+def _listen_address(value: Any) -> str | None:
+    if not str(value).strip():
+        return None
+    from trayapp.core.prom_metrics import parse_listen
+
+    try:
+        parse_listen(str(value))
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def _timezone(value: Any) -> str | None:
     if value == "":
         return None
@@ -315,6 +327,17 @@ SCHEMA: tuple[Setting, ...] = (
         "Integrations",
         "Loopback only, on the hook receiver's port; every data route needs the API token "
         "(state/api-token) or a paired client's token.",
+    ),
+    Setting(
+        "metrics.listen",
+        str,
+        "",
+        "Serve /metrics to other machines on (ADDRESS:PORT)",
+        "Integrations",
+        "Empty: Prometheus metrics only at /metrics on the loopback API port. ADDRESS:PORT (e.g. "
+        "0.0.0.0:9464) also serves /metrics, and nothing else, there for a Prometheus on another "
+        "machine; it still needs the API token (state/api-token). A warning is logged.",
+        validator=_listen_address,
     ),
     # --- update check (services/update_check.py): never downloads or runs anything
     Setting(

@@ -141,6 +141,7 @@ async def _main(args: argparse.Namespace) -> int:
     from trayapp import settings as st
     from trayapp.services.local_api import login_url
     from trayapp.services.local_host import LocalHost, app_sources
+    from trayapp.services.metrics_listener import MetricsListener
     from trayapp.services.sessions_service import SessionsService
     from trayapp.services.usage_engine import create_engine
     from trayapp.services.usage_service import UsageService
@@ -173,11 +174,13 @@ async def _main(args: argparse.Namespace) -> int:
         force_api=True,
     )
     host.follow(usage, sessions)
+    metrics = MetricsListener(settings, lambda: host.api)  # metrics.listen: /metrics for a fleet
     try:
         port = await host.start()
         if port is None:
             print("error: the local server could not start (see the log)", file=sys.stderr)
             return 1
+        await metrics.start()
         usage.start()
         sessions.start_watching()
         what = "the demo account" if demo is not None else "your account"
@@ -190,6 +193,7 @@ async def _main(args: argparse.Namespace) -> int:
             await runtime.run_blocking(_open_browser, login_url())
         return await stopping
     finally:
+        await metrics.stop()
         await host.stop()
         await usage.stop()
         await sessions.stop_watching()

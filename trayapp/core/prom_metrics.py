@@ -315,3 +315,23 @@ def _account(s: _Samples, a: AccountFigures) -> None:
         s.add("claude_watch_telemetry_cost_usd_total", (acc, model), cost)
     for model, count in a.requests.items():
         s.add("claude_watch_telemetry_requests_total", (acc, model), count)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``metrics.listen`` as ``(host, port)``: ``ADDRESS:PORT``, ``[IPV6]:PORT`` or ``NAME:PORT``
+    with a port from 1 to 65535; raises ValueError with the reason."""
+    text = value.strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or not rest.startswith(":"):
+            raise ValueError("write an IPv6 address as [ADDRESS]:PORT")
+        port_text = rest[1:]
+    else:
+        host, sep, port_text = text.rpartition(":")
+        if not sep or ":" in host:
+            raise ValueError("use ADDRESS:PORT, e.g. 0.0.0.0:9464")
+    if not host or not re.fullmatch(r"[A-Za-z0-9.:_-]{1,253}", host):
+        raise ValueError(f"not an address: {host[:64]!r}")
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError("the port must be a number from 1 to 65535")
+    return host, int(port_text)

@@ -230,6 +230,11 @@ class LocalApi:
             return None
         return _json(401, {"error": "unauthorized"}, (("WWW-Authenticate", "Bearer"),))
 
+    def data_auth(self, request: Request) -> Response | None:
+        """Who may read data: the API token, a paired client's token or the dashboard's cookie
+        (the metrics listener asks the running API this for every scrape)."""
+        return self._data_auth(request)
+
     def _data_auth(self, request: Request) -> Response | None:
         refusal = self._no_web(request)
         if refusal is not None:

@@ -7,7 +7,9 @@ cap. Everything a client sends is untrusted, even on loopback (any local process
 through DNS rebinding, can reach the port), so the server refuses rather than guesses:
 
 - binds loopback addresses only, and answers only requests whose ``Host`` is a loopback name
-  (``127.0.0.1``, ``localhost``, ``[::1]``, with or without our port): 421 otherwise;
+  (``127.0.0.1``, ``localhost``, ``[::1]``, with or without our port): 421 otherwise. The one
+  exception is the opt-in metrics listener (``services/metrics_listener``): ``allow_remote``
+  lets it bind another address and ``host_ok`` widens its Host check for that address;
 - the token is compared in constant time and only from ``Authorization: Bearer``; a token route
   takes no query string (a token there would end up in logs);
 - the request head is capped (16 KiB, 100 headers), bodies need ``Content-Length`` under the
@@ -153,6 +155,8 @@ class LocalServer:
         host: a loopback address literal (anything else raises ``ValueError``).
         port: the port to try first; when taken, ``start`` binds a free one instead.
         limits: caps and timeouts (tests shrink them).
+        allow_remote: may bind a non-loopback address (the metrics listener only).
+        host_ok: also accept a ``Host`` header this says yes to (with ``allow_remote``).
     """
 
     def __init__(
@@ -163,9 +167,12 @@ class LocalServer:
         port: int = 0,
         limits: Limits | None = None,
         health: runtime.LoopHealth | None = None,
+        allow_remote: bool = False,
+        host_ok: Callable[[str], bool] | None = None,
     ) -> None:
-        if not is_loopback(host):
+        if not allow_remote and not is_loopback(host):
             raise ValueError(f"the local server binds loopback addresses only, not {host!r}")
+        self._host_ok = host_ok if allow_remote else None
         self.host = host
         self.requested_port = port
         self.limits = limits or Limits()
@@ -311,7 +318,7 @@ class LocalServer:
         host = headers.get("host")
         if host is None:
             raise _Refuse(400, "Host header required")
-        if host.lower() not in self._hosts:
+        if host.lower() not in self._hosts and not (self._host_ok is not None and self._host_ok(host)):
             raise _Refuse(421, "this server answers only to loopback host names")
         path, _, query = target.partition("?")
         by_method = self._routes.get(path)

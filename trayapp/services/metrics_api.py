@@ -44,8 +44,8 @@ def activity_source(usage: UsageService | None, sessions: SessionsService | None
         polls: dict[str, int] = {}
         cooldown = next_poll = None
         failures = 0
-        if usage is not None:
-            engine = usage.engine
+        engine = getattr(usage, "engine", None)  # None: no poller (or a stand-in without one)
+        if engine is not None:
             polls = dict(getattr(engine, "outcomes", {}))
             cooldown = max(engine.policy.cooldowns().values(), default=None)
             next_poll = engine.next_poll_at()
@@ -56,7 +56,7 @@ def activity_source(usage: UsageService | None, sessions: SessionsService | None
         if sessions is not None:
             states = tuple(s.state.value for s in sessions.sessions)
             agents = tuple(s.state.value for s in sessions.sessions if s.job_id is not None)
-            hooks = dict(sessions.events_by_name)
+            hooks = dict(getattr(sessions, "events_by_name", {}))
         return Activity(polls, cooldown, next_poll, failures, states, agents, hooks)
 
     return activity
