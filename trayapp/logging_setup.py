@@ -10,6 +10,7 @@ the log: the modules that handle tokens log only what happened, not the values.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import logging.handlers
 import sys
@@ -52,9 +53,7 @@ def setup_logging(level: int = logging.INFO, stderr_level: int = logging.WARNING
     path = log_file()
     try:
         paths.ensure(path.parent)
-        fh = logging.handlers.RotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-        )
+        fh = _FullDiskTolerantHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     except OSError as exc:
         log.warning("cannot write logs to %s: %s", path, exc)
         return None
@@ -63,6 +62,33 @@ def setup_logging(level: int = logging.INFO, stderr_level: int = logging.WARNING
     fh._claude_watch = True  # type: ignore[attr-defined]
     root.addHandler(fh)
     return path
+
+
+class _FullDiskTolerantHandler(logging.handlers.RotatingFileHandler):
+    """The log file, quiet on a full disk: the stock handler prints a "--- Logging error ---"
+    traceback to stderr for every record it cannot write. Records are dropped while the disk is
+    full, with one line on stderr per episode; other failures are reported as usual."""
+
+    disk_full = False
+    _failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed = False
+        super().emit(record)  # calls handleError on failure
+        if not self._failed:
+            self.disk_full = False  # written again: the next full disk is a new episode
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self._failed = True
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            if not self.disk_full:
+                self.disk_full = True
+                sys.stderr.write(
+                    f"claude-watch: disk full: log records are dropped until {self.baseFilename} has room\n"
+                )
+            return
+        super().handleError(record)
 
 
 ShowDialog = Callable[[str, str], None]

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from trayapp.services.ledger_writer import ScanStats
 
 LABEL = "Local estimate: this machine, Claude Code only."
+DISK_FULL_NOTE = (
+    "note: disk full: the ledger could not be updated; showing the figures saved so far "
+    "(free some space and run again)"
+)
 
 
 def parse_day(text: str | None, flag: str) -> date | None:
@@ -84,12 +88,19 @@ class ProgressBar:
 
 def scan_with_progress(tracker: Tracker) -> ScanStats | None:
     """Scan with a progress bar; None when another Claude Watch process is writing the ledger (a
-    first scan holds it for its whole length): the report then shows the last saved figures."""
+    first scan holds it for its whole length) or the disk is full: the report then shows the last
+    saved figures, with a note saying why."""
     import sqlite3
+
+    from trayapp.store.errors import DiskFull
 
     bar = ProgressBar()
     try:
         return tracker.refresh(progress=bar)
+    except DiskFull:
+        bar.finish()
+        print(DISK_FULL_NOTE, file=sys.stderr)
+        return None
     except sqlite3.OperationalError as exc:
         if "locked" not in str(exc) and "busy" not in str(exc):
             raise

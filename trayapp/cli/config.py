@@ -68,7 +68,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: cannot write {cfg.path}: {exc.strerror or exc}", file=sys.stderr)
+        from trayapp.store.errors import as_disk_full
+
+        if as_disk_full(exc, cfg.path) is not None:
+            print(f"disk full: settings not saved (no space left for {cfg.path})", file=sys.stderr)
+        else:
+            print(f"error: cannot write {cfg.path}: {exc.strerror or exc}; not saved", file=sys.stderr)
         return 1
     suffix = " (default)" if args.action == "reset" else ""
     print(f"{args.key} = {st.format_value(cfg.get(args.key))}{suffix}")

@@ -48,8 +48,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # DiskFull with no ledger to read, or a data folder that cannot be made
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     try:
-        if not args.no_scan:
+        if args.no_scan and tracker.repo.read_only:  # opened read-only: the disk is full
+            print(render.DISK_FULL_NOTE, file=sys.stderr)
+        elif not args.no_scan:
             stats = render.scan_with_progress(tracker)
             for note in stats.notes() if stats is not None else ():
                 print(f"note: {note}", file=sys.stderr)

@@ -223,6 +223,7 @@ _FIXES: dict[str, str] = {
     "server": "Anthropic's usage endpoint is having trouble: retrying",
     "bad_response": "The usage endpoint answered in an unexpected format: retrying",
     "internal": f"{APP_NAME} hit an unexpected error reading your usage: retrying later",
+    "disk_full": "Disk full: new readings cannot be saved; showing the last one (free some space)",
 }
 
 

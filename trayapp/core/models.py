@@ -137,6 +137,8 @@ class ErrorKind(StrEnum):
     NO_CREDENTIALS = "no_credentials"
     # A bug or an unexpected failure inside Claude Watch (logged, counted, shown in `doctor`).
     INTERNAL = "internal"
+    # The data disk is full: the last stored reading is shown, nothing new can be saved.
+    DISK_FULL = "disk_full"
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,7 +134,8 @@ class Tracker:
         tz = overrides.pop("tz", None) or resolve_timezone(cfg.get("tracking.timezone"))
         mode = overrides.pop("cost_mode", None) or cfg.get("tracking.cost_mode")
         table = default_price_table(cfg.get("tracking.price_overrides"))
-        return cls(repo or LedgerRepo.open(), table=table, tz=tz, cost_mode=mode)
+        repo = repo or LedgerRepo.open(read_only_when_full=True)  # a full disk: reports still read
+        return cls(repo, table=table, tz=tz, cost_mode=mode)
 
     # --- scanning
     def refresh(
@@ -144,10 +145,19 @@ class Tracker:
         progress: ProgressFn | None = None,
         workers: int | None = None,
     ) -> ScanStats:
-        """Bring the ledger up to date with the transcripts (nothing else is written)."""
-        from trayapp.services.ledger_writer import scan
+        """Bring the ledger up to date with the transcripts (nothing else is written).
 
-        return scan(self.repo, roots, progress=progress, workers=workers)
+        Raises :class:`~trayapp.store.errors.DiskFull` when the disk is too full to record what was
+        read (or the ledger was opened read-only for that reason): the ledger keeps what it had."""
+        from trayapp.services.ledger_writer import scan
+        from trayapp.store.db import database_file
+        from trayapp.store.errors import DiskFull, WriteGuard
+
+        where = database_file(self.repo.conn)
+        if self.repo.read_only:
+            raise DiskFull(where, "the ledger is open read-only")
+        with WriteGuard(where):
+            return scan(self.repo, roots, progress=progress, workers=workers)
 
     def write_today(self, now: datetime | None = None) -> Path:
         """Replace ``today-cost.json`` with today's figures (see the module docstring for who calls

@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, Signal
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.runtime import LoopHealth, run_blocking, spawn, submit
 from trayapp.settings import Settings
+from trayapp.store.errors import DiskFull
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class TrackingService(QObject):
         self.summary: Any = None
         self.health = LoopHealth("transcript scanner", base=60.0, cap=1800.0)
         self._retry_in = 0.0  # seconds: the backoff after an unexpected scan failure
+        self.disk_full = False  # the latest scan could not write (worker thread's view)
 
     # --- lifecycle
     def start(self) -> None:
@@ -112,6 +114,10 @@ class TrackingService(QObject):
                 return None
         self.health.succeeded()
         self._retry_in = 0.0
+        if self.disk_full:
+            self.scan_failed.emit(
+                "Disk full: the local usage ledger could not be updated; showing what it holds"
+            )
         self.summary = summary
         self.summary_changed.emit(summary)
         return summary
@@ -143,7 +149,8 @@ class TrackingService(QObject):
             from trayapp.store.ledger import LedgerRepo
 
             cfg = self._settings if self._settings is not None else st.load()
-            self._tracker = Tracker.from_config(cfg, LedgerRepo.open(check_same_thread=False))
+            repo = LedgerRepo.open(check_same_thread=False, read_only_when_full=True)
+            self._tracker = Tracker.from_config(cfg, repo)
         return self._tracker
 
     def _scan_and_summarise(self) -> Any:
@@ -151,7 +158,20 @@ class TrackingService(QObject):
         now = self.clock.now()
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-        stats = tracker.refresh(progress=self._progress, workers=self.workers)
+        try:
+            stats = tracker.refresh(progress=self._progress, workers=self.workers)
+        except DiskFull as exc:
+            # Not a bug: the summary comes from what the ledger holds, the next scan tries again
+            # (on a connection opened afresh: a read-only one was opened on a full disk).
+            if not self.disk_full:
+                log.warning("transcript scan: %s; showing what the ledger holds, retrying", exc)
+            self.disk_full = True
+            summary = tracker.today(now)
+            self._close()
+            return summary
+        if self.disk_full:
+            log.info("transcript scan: the ledger takes writes again")
+            self.disk_full = False
         for note in stats.notes():  # skipped lines (file:line) and unreadable files; the scan went on
             log.warning("transcript scan: %s", note)
         summary = tracker.today(now)

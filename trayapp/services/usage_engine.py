@@ -30,6 +30,7 @@ from trayapp.runtime import LoopHealth, run_blocking
 from trayapp.sources.claude_version import detect_version, newest
 from trayapp.sources.credentials import CredentialsReport, load_credentials
 from trayapp.sources.usage_api import FetchResult, UsageClient
+from trayapp.store.errors import DiskFull
 from trayapp.store.usage_repo import UsageRepo
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ COMPLETE_EVERY = 4
 DEMO_INTERVAL = timedelta(seconds=20)
 
 
+DISK_FULL_MESSAGE = (
+    "Disk full: Claude Watch cannot save new readings; showing the last one. Free some space "
+    "(the data folder is on a full disk) and it carries on by itself."
+)
 ENDPOINT_OFF_NOTICE = (
     "The usage endpoint is never asked (poll.endpoint is off): readings come from Claude Code's "
     "status line while a session runs."
@@ -110,6 +115,8 @@ class UsageEngine:
         if cooldown is not None and self._error is None:
             self._error = FetchError(ErrorKind.RATE_LIMITED, "The usage endpoint is rate-limiting.", cooldown)
         self.health = LoopHealth("usage poller")
+        self._disk_full: DiskFull | None = None  # the latest write that met a full disk, this poll
+        self._full_logged = False
         self._state = self._derive(now, self._snapshot, self._error)
 
     # --- public --------------------------------------------------------------------------------
@@ -158,14 +165,21 @@ class UsageEngine:
         report = await run_blocking(self._load_credentials, now)
         self._account = report.account
         self._notices = report.notices
+        self._disk_full = None
+        # Opened read-only on a full disk: try for writing again (someone may have made room).
+        writable = await run_blocking(self.repo.reopen_writable)
         local = await run_blocking(self._fresh_local, now)
         if local is not None:
-            await run_blocking(self._save_local, local)
+            await self._persist(self._save_local, local)
         # A fresh capture is the current value, also for a manual refresh: the endpoint is only
         # asked for what captures lack (extra usage, scoped limits) every few intervals.
         want_api = local is None or self._complete_due(now)
         error: FetchError | None = self._error
-        if want_api and self.use_endpoint:
+        if want_api and self.use_endpoint and not writable:
+            # Without a place to note the attempt, a CLI run would fetch every time it is started:
+            # no request until the database takes writes again; the stored reading is shown.
+            self._disk_full = DiskFull(self.repo.path, "the database is open read-only")
+        elif want_api and self.use_endpoint:
             error = await self._poll_api(now, report, manual)
         elif not self.use_endpoint:
             error = None  # nothing was asked of the endpoint; an old failure is not news
@@ -176,6 +190,13 @@ class UsageEngine:
             # Fresh local numbers are the truth; an API problem is only a hint then.
             notices = (*notices, error.message)
             error = None
+        if self._disk_full is not None:
+            if error is not None:  # still said, under the disk's problem
+                notices = (*notices, error.message)
+            error = self._note_disk_full()
+        elif self._full_logged:
+            log.info("the usage database takes writes again")
+            self._full_logged = False
         self._notices = notices
         # The derive reads the window's samples from SQLite: off the loop (the GUI thread).
         self._state = await run_blocking(self._derive, self.clock.now(), current, error)
@@ -183,6 +204,20 @@ class UsageEngine:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    async def _persist(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run a store write on a worker; a full disk is remembered for this poll (the reading
+        stays in memory, the next poll writes again), not raised."""
+        try:
+            await run_blocking(fn, *args)
+        except DiskFull as exc:
+            self._disk_full = exc
+
+    def _note_disk_full(self) -> FetchError:
+        if not self._full_logged:  # once per episode, not once per poll
+            log.warning("usage database: %s; keeping the last reading, retrying each poll", self._disk_full)
+            self._full_logged = True
+        return FetchError(ErrorKind.DISK_FULL, DISK_FULL_MESSAGE)
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -194,7 +229,7 @@ class UsageEngine:
             if decision.reason is not Wait.AUTH:
                 assert problem is not None
                 self.policy.record_failure(problem.kind, None, stamp=report.stamp)
-                await run_blocking(self.repo.record_outcome, now, problem)
+                await self._persist(self.repo.record_outcome, now, problem)
             self._error = problem
             return problem
         creds = report.credentials
@@ -217,13 +252,13 @@ class UsageEngine:
             return self._error
         await self._ensure_version(now)
         self.policy.attempted()
-        await run_blocking(self.repo.set_last_attempt, now)
+        await self._persist(self.repo.set_last_attempt, now)
         result = await self.client.fetch(creds.access_token, now)
         self.last_result = result
-        await run_blocking(self.repo.record_outcome, now, result.error, result.http_status)
+        await self._persist(self.repo.record_outcome, now, result.error, result.http_status)
         if result.snapshot is not None:
             snap = result.snapshot
-            await run_blocking(self._store, snap, now)
+            await self._persist(self._store, snap, now)
             self.policy.record_success()
             self._api_snapshot = snap
             self._snapshot = snap
@@ -235,7 +270,7 @@ class UsageEngine:
         error = result.error or FetchError(ErrorKind.BAD_RESPONSE, "No usage data in the response.")
         self.policy.record_failure(error.kind, creds.key, retry_at=error.retry_at, stamp=report.stamp)
         if error.kind is ErrorKind.RATE_LIMITED and error.retry_at is not None:
-            await run_blocking(self.repo.set_cooldown, creds.key, error.retry_at)
+            await self._persist(self.repo.set_cooldown, creds.key, error.retry_at)
         self._error = error
         return error
 

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from trayapp.store.errors import DiskFull, WriteGuard
+
 
 class DatabaseTooNew(RuntimeError):
     """The file was written by a newer Claude Watch; we refuse to touch it."""
@@ -22,10 +24,28 @@ class DatabaseTooNew(RuntimeError):
 def open_database(
     path: Path, migrations: Sequence[str], *, check_same_thread: bool = True
 ) -> sqlite3.Connection:
-    """Open (creating if needed) and migrate ``path``; returns a connection in WAL mode."""
+    """Open (creating if needed) and migrate ``path``; returns a connection in WAL mode.
+
+    Raises :class:`~trayapp.store.errors.DiskFull` when the disk is too full to open it for
+    writing (SQLite must size the ``-shm`` file): :func:`open_read_only` still reads it then."""
+    with WriteGuard(path):
+        return _open(path, migrations, check_same_thread)
+
+
+def _open(path: Path, migrations: Sequence[str], check_same_thread: bool) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     existed = path.exists() and path.stat().st_size > 0
     conn = sqlite3.connect(path, timeout=10, check_same_thread=check_same_thread, isolation_level=None)
+    try:
+        return _prepare(conn, path, migrations, existed)
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _prepare(
+    conn: sqlite3.Connection, path: Path, migrations: Sequence[str], existed: bool
+) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout=10000")  # first: two processes may open a new file together
     conn.execute("PRAGMA journal_mode=WAL")
@@ -34,7 +54,6 @@ def open_database(
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     target = len(migrations)
     if version > target:
-        conn.close()
         raise DatabaseTooNew(
             f"{path} was written by a newer Claude Watch (schema {version}, this version knows {target}); "
             "update Claude Watch or move the file away"
@@ -55,10 +74,54 @@ def open_database(
             conn.execute(f"PRAGMA user_version={number}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
-            conn.close()
+            rollback(conn)
             raise
     return conn
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already done so: after SQLITE_FULL it
+    rolls back by itself, and a second ROLLBACK ("cannot rollback - no transaction is active")
+    would replace the real error."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def open_in_memory(migrations: Sequence[str]) -> sqlite3.Connection:
+    """An empty, migrated database in memory: what a service reads when the disk is too full
+    to create its file (it shows no history instead of failing to start)."""
+    conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    return _prepare(conn, Path(":memory:"), migrations, existed=False)
+
+
+def open_read_only(path: Path, *, check_same_thread: bool = False) -> sqlite3.Connection:
+    """Open ``path`` for reading only, for when the disk is full: the committed data, no writes.
+
+    ``mode=ro`` first (it shares the WAL with a running writer); when SQLite cannot even map the
+    ``-shm`` file, ``immutable=1``, which reads the main file alone (what the last checkpoint
+    wrote; a clean close checkpoints everything). Raises :class:`DiskFull` when neither opens
+    (no database there yet)."""
+    if not path.is_file() or path.stat().st_size == 0:  # a failed first open leaves an empty file
+        raise DiskFull(path, "no database to read")
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?{query}",
+            uri=True,
+            timeout=10,
+            check_same_thread=check_same_thread,
+            isolation_level=None,
+        )
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error:
+            conn.close()
+            continue
+        if version == 0:  # a first open that failed midway: no tables to read
+            conn.close()
+            break
+        conn.row_factory = sqlite3.Row
+        return conn
+    raise DiskFull(path, "no database to read")
 
 
 def _split(script: str) -> list[str]:

@@ -35,7 +35,9 @@ from trayapp.core.models import (
     WindowKind,
     reset_is_plausible,
 )
-from trayapp.store.main_db import open_main
+from trayapp.store.db import database_file, open_in_memory, open_read_only, rollback
+from trayapp.store.errors import DiskFull, WriteGuard
+from trayapp.store.main_db import MIGRATIONS, open_main
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +65,64 @@ class PollOutcome:
 
 
 class UsageRepo:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    """The usage tables. ``read_only``: opened on a full disk (:meth:`open`); reads work, every
+    write raises :class:`~trayapp.store.errors.DiskFull` until :meth:`reopen_writable` succeeds.
+    Any write that meets a full disk raises ``DiskFull`` too, and leaves what is committed intact."""
+
+    def __init__(self, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
         self.conn = conn
+        self.path = database_file(conn)
+        self.read_only = read_only
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: Path | None = None) -> UsageRepo:
-        return cls(open_main(path, check_same_thread=False))
+    def open(cls, path: Path | None = None, *, read_only_when_full: bool = True) -> UsageRepo:
+        """Open (create, migrate) the main database; on a disk too full for that, the committed
+        data read-only, or an empty history in memory when there is no file yet (with
+        ``read_only_when_full`` False, ``DiskFull`` is raised instead)."""
+        from trayapp import paths
+
+        target = path or paths.database_file()
+        try:
+            return cls(open_main(target, check_same_thread=False))
+        except DiskFull:
+            if not read_only_when_full:
+                raise
+        try:
+            conn = open_read_only(target)
+        except DiskFull:  # not even a file to read: an empty history, until there is room
+            conn = open_in_memory(MIGRATIONS)
+        repo = cls(conn, read_only=True)
+        repo.path = target
+        return repo
+
+    def reopen_writable(self) -> bool:
+        """Try to open the database for writing again (the disk may have room now); True when
+        writes can go through."""
+        if not self.read_only:
+            return True
+        if self.path is None:
+            return False
+        try:
+            conn = open_main(self.path, check_same_thread=False)
+        except DiskFull:
+            return False
+        with self._lock:
+            self.conn.close()
+            self.conn, self.read_only = conn, False
+        return True
 
     def close(self) -> None:
         with self._lock:
             self.conn.close()
 
+    def _guard(self) -> WriteGuard:
+        if self.read_only:
+            raise DiskFull(self.path, "the database is open read-only")
+        return WriteGuard(self.path)
+
     def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        with self._lock:
+        with self._guard(), self._lock:
             return self.conn.execute(sql, params)
 
     # --- snapshots -----------------------------------------------------------------------------
@@ -96,7 +142,7 @@ class UsageRepo:
                 }
             )
         t = _ts(snap.fetched_at)
-        with self._lock:
+        with self._guard(), self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 cur = self.conn.execute(
@@ -124,7 +170,7 @@ class UsageRepo:
                 )
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                rollback(self.conn)
                 raise
         return snap_id
 
@@ -304,7 +350,7 @@ class UsageRepo:
     def prune(self, now: datetime, retention_days: int) -> int:
         """Delete samples, snapshots and outcomes older than the retention; returns rows removed."""
         cutoff = _ts(now - timedelta(days=retention_days))
-        with self._lock:
+        with self._guard(), self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 n = self.conn.execute("DELETE FROM window_samples WHERE fetched_at < ?", (cutoff,)).rowcount
@@ -313,7 +359,7 @@ class UsageRepo:
                 self.conn.execute("DELETE FROM cooldowns WHERE until < ?", (_ts(now),))
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                rollback(self.conn)
                 raise
         return n
 

@@ -39,6 +39,7 @@ from trayapp.core.ledger import (
     split_groups,
     winner_rows,
 )
+from trayapp.store.db import rollback
 from trayapp.store.ledger.schema import ENTRIES_KEY, ENTRY_ALL, OCC_COLS, SLOT_MS, fill_buckets
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (warm-start cost)
@@ -384,8 +385,8 @@ class ColdLoad:
 
     def abort(self) -> None:
         if self._open:
-            self.repo.conn.execute("ROLLBACK")
             self._open = False
+            rollback(self.repo.conn)  # SQLite may have rolled back already (a full disk)
 
 
 class _Transaction:
@@ -396,7 +397,10 @@ class _Transaction:
         self.conn.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            rollback(self.conn)
 
 
 def _insert(conn: sqlite3.Connection, table: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
