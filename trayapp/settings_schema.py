@@ -329,6 +329,15 @@ SCHEMA: tuple[Setting, ...] = (
         "(state/api-token) or a paired client's token.",
     ),
     Setting(
+        "telemetry.receiver",
+        bool,
+        True,
+        "Receive Claude Code's OpenTelemetry (live tokens and cost per session)",
+        "Integrations",
+        "OTLP/HTTP on the local server's port (/v1/logs, /v1/metrics), hook token only; "
+        "`claude-watch telemetry --install` points Claude Code at it.",
+    ),
+    Setting(
         "metrics.listen",
         str,
         "",

@@ -1,16 +1,20 @@
-"""The app's one loopback server: Claude Code's hook route and the local API on one port.
+"""The app's one loopback server: Claude Code's hooks and telemetry and the local API on one port.
 
 :class:`LocalHost` runs a :class:`~trayapp.services.local_server.LocalServer` on the port kept in
-``state/local-server.json`` while ``hooks.receiver`` or ``api.enabled`` is on, carrying the hook
-route (``services/hook_receiver``) and/or the API routes (``services/local_api``), and rebuilds
-it on the same port when either setting changes. :meth:`LocalHost.follow` feeds the API's event
-stream from the usage and sessions services' signals (the one poller: no request ever polls).
+``state/local-server.json`` while ``hooks.receiver``, ``telemetry.receiver`` or ``api.enabled`` is
+on, carrying the hook route (``services/hook_receiver``), the OTLP routes
+(``services/telemetry_receiver``, both with the hook token) and/or the API routes
+(``services/local_api``), and rebuilds it on the same port when one of them changes. The
+telemetry store opens the first time its routes are served; the API reads its totals.
+:meth:`LocalHost.follow` feeds the API's event stream from the usage and sessions services'
+signals (the one poller: no request ever polls).
 Used by the tray app (through ``services/session_hub``) and by ``claude-watch serve``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -22,6 +26,8 @@ from trayapp.services.api_docs import periods_json, sessions_json
 from trayapp.services.hook_receiver import HookReceiver
 from trayapp.services.local_api import ApiSources, LocalApi, set_port
 from trayapp.services.local_server import Limits, LocalServer
+from trayapp.services.telemetry_receiver import TelemetryReceiver
+from trayapp.services.telemetry_service import TelemetryService
 from trayapp.store import api_token, local_endpoint
 
 if TYPE_CHECKING:
@@ -32,16 +38,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SETTINGS = ("hooks.receiver", "api.enabled")
+SETTINGS = ("hooks.receiver", "api.enabled", "telemetry.receiver")
+Wanted = tuple[bool, bool, bool]  # hooks, API, telemetry
 
 
 class LocalHost:
-    """One server for the hook route and the API, following their settings.
+    """One server for the hook route, the telemetry routes and the API, following their settings.
 
     Args:
-        settings: the app's settings (``hooks.receiver``, ``api.enabled``).
-        sources: the API's data (see :func:`app_sources`).
+        settings: the app's settings (``hooks.receiver``, ``api.enabled``, ``telemetry.receiver``).
+        sources: the API's data (see :func:`app_sources`); its ``telemetry`` reads ``telemetry``.
         on_hook_event: where hook events go (the sessions service).
+        telemetry: the telemetry store and totals (default: a new one in the data folder, its
+            days in ``tracking.timezone``).
         force_api: serve the API whatever ``api.enabled`` says (``claude-watch serve``).
         on_port_changed: told the new port when the stored one was taken.
     """
@@ -56,9 +65,11 @@ class LocalHost:
         on_port_changed: Callable[[int], object] = lambda _port: None,
         endpoint_path: Path | None = None,
         limits: Limits | None = None,
+        telemetry: TelemetryService | None = None,
     ) -> None:
         self.settings = settings
-        self.sources = sources
+        self.telemetry = telemetry or TelemetryService(_timezone(settings))
+        self.sources = dataclasses.replace(sources, telemetry=self.telemetry.totals)
         self.on_hook_event = on_hook_event
         self.force_api = force_api
         self.on_port_changed = on_port_changed
@@ -67,7 +78,7 @@ class LocalHost:
         self.server: LocalServer | None = None
         self.receiver: HookReceiver | None = None
         self.api: LocalApi | None = None
-        self._serving: tuple[bool, bool] = (False, False)
+        self._serving: Wanted = (False, False, False)
         self._lock = asyncio.Lock()
         self._unsubscribe: list[Callable[[], None]] = []
         self._latest: tuple[Any, dict[str, Any] | None] = (None, None)
@@ -76,10 +87,11 @@ class LocalHost:
     def port(self) -> int | None:
         return self.server.port if self.server is not None else None
 
-    def wanted(self) -> tuple[bool, bool]:
-        """(hooks, api) as the settings say now."""
+    def wanted(self) -> Wanted:
+        """(hooks, api, telemetry) as the settings say now."""
         get = self.settings.get
-        return bool(get("hooks.receiver")), self.force_api or bool(get("api.enabled"))
+        api = self.force_api or bool(get("api.enabled"))
+        return bool(get("hooks.receiver")), api, bool(get("telemetry.receiver"))
 
     async def start(self) -> int | None:
         """Serve what the settings ask for and follow them; returns the port (None: nothing on)."""
@@ -94,6 +106,7 @@ class LocalHost:
         self._unsubscribe.clear()
         async with self._lock:
             await self._stop_server()
+        await self.telemetry.close()
 
     def follow(self, usage: UsageService | None, sessions: SessionsService | None) -> None:
         """Publish every state and session list the services emit to ``/v1/events``."""
@@ -131,12 +144,15 @@ class LocalHost:
             except Exception:
                 log.exception("local server unavailable: no hook events and no local API")
 
-    async def _start_server(self, hooks: bool, api: bool) -> None:
+    async def _start_server(self, hooks: bool, api: bool, telemetry: bool) -> None:
         endpoint = await runtime.run_blocking(local_endpoint.load_or_create, self.endpoint_path)
         routes = []
         if hooks:
             self.receiver = HookReceiver(endpoint.hook_token, self.on_hook_event)
             routes += self.receiver.routes()
+        if telemetry:
+            await self.telemetry.open()
+            routes += TelemetryReceiver(endpoint.hook_token, self.telemetry).routes()
         if api:
             token = await runtime.run_blocking(api_token.load_or_create_token)
             clients = await runtime.run_blocking(api_token.load_clients)
@@ -144,7 +160,7 @@ class LocalHost:
             routes += self.api.routes()
         server = LocalServer(routes, port=endpoint.port, limits=self.limits)
         port = await server.start()
-        self.server, self._serving = server, (hooks, api)
+        self.server, self._serving = server, (hooks, api, telemetry)
         if self.api is not None:
             self.api.port = port
             set_port(port)
@@ -153,7 +169,9 @@ class LocalHost:
                 self.api.publish_state(state)
             if sessions is not None:
                 self.api.publish_sessions(sessions)
-        log.info("local server on 127.0.0.1:%d (hooks: %s, API: %s)", port, hooks, api)
+        log.info(
+            "local server on 127.0.0.1:%d (hooks: %s, API: %s, telemetry: %s)", port, hooks, api, telemetry
+        )
         if hooks:  # the words tests and support scripts look for
             log.info("hook receiver listening on 127.0.0.1:%d", port)
         if port != endpoint.port:
@@ -162,7 +180,7 @@ class LocalHost:
 
     async def _stop_server(self) -> None:
         server, api = self.server, self.api
-        self.server, self.api, self.receiver, self._serving = None, None, None, (False, False)
+        self.server, self.api, self.receiver, self._serving = None, None, None, (False, False, False)
         if api is not None:
             set_port(None)
             await api.events.close()
@@ -203,6 +221,15 @@ def app_sources(
 
     return ApiSources(state=state, sessions=sessions_doc, history=history, report_daily=report,
                       get_setting=settings.get, activity=activity_source(usage, sessions))  # fmt: skip
+
+
+def _timezone(settings: Settings) -> Any:
+    from trayapp.services.ledger_service import resolve_timezone
+
+    try:
+        return resolve_timezone(str(settings.get("tracking.timezone") or ""))
+    except ValueError:
+        return None  # the settings dialog says so; days follow the system's zone meanwhile
 
 
 def daily_report(settings: Settings, since: date | None, scan: bool) -> dict[str, Any]:

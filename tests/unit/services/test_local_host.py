@@ -75,13 +75,19 @@ async def test_one_port_for_hooks_and_api_following_the_settings(hermetic_env: P
             assert host.port == port
             assert (await c.get("/v1/status", headers=auth)).status_code == 404
             assert (await c.post(HOOK_PATH, content=b"{}")).status_code == 401
+            assert (await c.post("/v1/logs", content=b"{}")).status_code == 401  # telemetry too
             settings.update({"hooks.receiver": False})
+            await wait_until(lambda: host._serving == (False, False, True))
+            assert (await c.post(HOOK_PATH, content=b"{}")).status_code == 404
+            assert (await c.post("/v1/metrics", content=b"{}")).status_code == 401
+            settings.update({"telemetry.receiver": False})
             await wait_until(lambda: host.server is None)
             settings.update({"api.enabled": True})
             await wait_until(lambda: host.api is not None)
             assert host.port == port
             assert (await c.get("/v1/status", headers=auth)).status_code == 200
             assert (await c.post(HOOK_PATH, content=b"{}")).status_code == 404
+            assert (await c.post("/v1/logs", content=b"{}")).status_code == 404
     finally:
         await host.stop()
     assert host.server is None
