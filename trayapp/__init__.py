@@ -10,6 +10,14 @@ DIST_NAME = "claude-watch"
 _UNKNOWN = "0+unknown"
 _version: str | None = None
 
+# httpx's package imports its command-line client (click, and pygments when present: 4 MB and
+# 20 ms, in every process that makes an HTTP request) unless that import fails, when it falls back
+# to a stub. Claude Watch never runs httpx's CLI, so the import is made to fail: None in
+# sys.modules makes ``from ._main import main`` raise ImportError.
+import sys as _sys  # noqa: E402
+
+_sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 
 def version() -> str:
     """The installed package's version (``0+unknown`` when no metadata is found)."""
