@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -102,6 +103,8 @@ class UsageEngine:
         )
         self.last_decision: Decision | None = None
         self.last_result: FetchResult | None = None
+        # Attempts by outcome ("ok" or an ErrorKind value) since start: /metrics' polls counter.
+        self.outcomes: Counter[str] = Counter()
         self._token_key: str | None = None
         self._account: AccountInfo | None = None
         self._notices: tuple[str, ...] = ()
@@ -149,6 +152,7 @@ class UsageEngine:
         except Exception as exc:
             self.health.failed(exc)
             self.policy.record_failure(ErrorKind.INTERNAL, self._token_key)
+            self.outcomes[ErrorKind.INTERNAL.value] += 1
             self._error = FetchError(
                 ErrorKind.INTERNAL,
                 f"Claude Watch hit an unexpected error while reading your usage ({type(exc).__name__}); "
@@ -229,6 +233,7 @@ class UsageEngine:
             if decision.reason is not Wait.AUTH:
                 assert problem is not None
                 self.policy.record_failure(problem.kind, None, stamp=report.stamp)
+                self.outcomes[problem.kind.value] += 1
                 await self._persist(self.repo.record_outcome, now, problem)
             self._error = problem
             return problem
@@ -260,6 +265,7 @@ class UsageEngine:
             snap = result.snapshot
             await self._persist(self._store, snap, now)
             self.policy.record_success()
+            self.outcomes["ok"] += 1
             self._api_snapshot = snap
             self._snapshot = snap
             self._last_api_ok = snap.fetched_at
@@ -269,6 +275,7 @@ class UsageEngine:
             return None
         error = result.error or FetchError(ErrorKind.BAD_RESPONSE, "No usage data in the response.")
         self.policy.record_failure(error.kind, creds.key, retry_at=error.retry_at, stamp=report.stamp)
+        self.outcomes[error.kind.value] += 1
         if error.kind is ErrorKind.RATE_LIMITED and error.retry_at is not None:
             await self._persist(self.repo.set_cooldown, creds.key, error.retry_at)
         self._error = error
