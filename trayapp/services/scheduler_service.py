@@ -19,6 +19,8 @@ Signals:
     plan_changed(object): the :class:`~trayapp.core.schedule.Plan` now in force (loaded or saved).
     attempts_changed(object): the recent :class:`~trayapp.core.schedule.Attempt` list, oldest first.
     start_running(bool): a start (automatic or by hand) began / ended.
+    state_seen(object): each usage state the scheduler was given (the panel follows it: the popup
+        may be built before the usage service exists).
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class SchedulerService(QObject):
     plan_changed = Signal(object)
     attempts_changed = Signal(object)
     start_running = Signal(bool)
+    state_seen = Signal(object)
 
     def __init__(
         self,
@@ -148,6 +151,7 @@ class SchedulerService(QObject):
 
     def on_state(self, state: AccountState) -> None:
         """A new usage state: tick now (a window that closed early, a wake the poller saw first)."""
+        self.state_seen.emit(state)
         runtime.try_spawn(self.tick(), "window scheduler tick", group=self)
 
     # ----- the tick

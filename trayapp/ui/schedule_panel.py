@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QTimer, Signal
@@ -185,10 +185,10 @@ class SchedulePanel(QWidget):
 
 
 def make_panel(
-    service: SchedulerService, clock: Clock, state_source: Any = None, state: Callable[[], Any] | None = None
+    service: SchedulerService, clock: Clock, state: Callable[[], AccountState | None] | None = None
 ) -> SchedulePanel:
-    """The panel wired to the scheduler service and (``state_source.state_changed``) the usage
-    service; ``state()`` gives the state at build time."""
+    """The panel wired to the scheduler service (plan, attempts, starts, and the usage states it is
+    given); ``state()`` gives the state at build time."""
     panel = SchedulePanel(clock, service.tz)
     panel.set_plan(service.plan)
     panel.set_attempts(service.attempts)
@@ -197,8 +197,7 @@ def make_panel(
     service.plan_changed.connect(panel.set_plan)
     service.attempts_changed.connect(panel.set_attempts)
     service.start_running.connect(panel.set_starting)
-    if state_source is not None:
-        state_source.state_changed.connect(panel.set_state)
+    service.state_seen.connect(panel.set_state)
     panel.set_starting(service.starting)
 
     async def save(plan: Plan) -> None:

@@ -1,0 +1,112 @@
+"""Builds the window scheduler's service for the tray app: its ports onto the schedule store (the
+plan file and the attempts log, :mod:`trayapp.store.schedule_store`) and onto the guarded, verified
+start (:mod:`trayapp.services.window_start`), or in demo mode a simulated start that never runs
+``claude``. The popup panel and the Settings page are attached by :mod:`trayapp.ui.schedule_feature`
+(the feature module listed in :mod:`trayapp.app_features`), which calls :func:`build_service`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from trayapp import runtime
+from trayapp.core.clock import Clock
+from trayapp.core.schedule import Attempt, Outcome, Plan
+from trayapp.services.scheduler_memory import local_zone
+from trayapp.services.scheduler_service import SchedulerPorts, SchedulerService
+
+if TYPE_CHECKING:
+    from trayapp.app import ClaudeWatch
+    from trayapp.store.schedule_store import ScheduleStore
+
+log = logging.getLogger(__name__)
+
+DEMO_START_SECONDS = 1.5  # long enough to see "Starting…" in the demo
+
+
+def simulated_start(clock: Clock, tz: ZoneInfo) -> Callable[[str | None], Awaitable[Attempt]]:
+    """Demo mode's start: nothing runs, a verified outcome after a short pause, labelled simulated."""
+
+    async def start(anchor_id: str | None) -> Attempt:
+        await asyncio.sleep(DEMO_START_SECONDS)
+        now = clock.now()
+        resets = (now + timedelta(hours=5)).astimezone(tz).strftime("%H:%M")
+        detail = f"simulated in demo mode (no claude run): resets at {resets}"
+        return Attempt(now, anchor_id, Outcome.VERIFIED, detail, extra={"simulated": "1"})
+
+    return start
+
+
+Start = Callable[[str | None], Awaitable[Attempt]]
+
+
+def real_start(cw: ClaudeWatch, store: ScheduleStore, tz: ZoneInfo) -> Start:
+    """The guarded, verified start of :mod:`trayapp.services.window_start` (it logs its attempt)."""
+
+    async def start(anchor_id: str | None) -> Attempt:
+        try:
+            window_start: Any = importlib.import_module("trayapp.services.window_start")
+        except ImportError as exc:  # TODO(S2): a direct import once services/window_start lands
+            attempt = Attempt(cw.clock.now(), anchor_id, Outcome.FAILED, f"the start is unavailable ({exc})")
+            await runtime.run_blocking(store.append, attempt, lane="io")
+            return attempt
+        result: Attempt = await window_start.start_window(
+            store=store,
+            clock=cw.clock,
+            tz=tz,
+            get_setting=cw.settings.get,
+            state=lambda: cw.state,
+            anchor_id=anchor_id,
+        )
+        return result
+
+    return start
+
+
+def ports_for(
+    store: ScheduleStore, start: Callable[[str | None], Awaitable[Attempt]], start_logs: bool
+) -> SchedulerPorts:
+    def save_plan(plan: Plan) -> None:
+        store.save_plan(plan)
+
+    return SchedulerPorts(
+        load_plan=store.load_plan,
+        save_plan=save_plan,
+        append_attempt=store.append,
+        read_attempts=lambda limit: store.attempts(limit),
+        start_window=start,
+        start_logs=start_logs,
+    )
+
+
+def build_service(cw: ClaudeWatch, tz: ZoneInfo | None = None) -> SchedulerService:
+    """The scheduler for this app (nothing read yet: :meth:`SchedulerService.load` does that on the
+    io lane when the feature starts)."""
+    from trayapp.store.schedule_store import ScheduleStore
+
+    zone = tz or local_zone()
+    store = ScheduleStore()
+    if cw.demo:
+        start, start_logs = simulated_start(cw.clock, zone), False
+    else:
+        start, start_logs = real_start(cw, store, zone), True
+
+    def alerts_paused() -> bool:
+        until: Any = getattr(cw.alerts, "paused_until", None)
+        return until is not None and until > cw.clock.now()
+
+    return SchedulerService(
+        ports_for(store, start, start_logs),
+        cw.dispatcher,
+        cw.clock,
+        cw.settings.get,
+        lambda: cw.state,
+        alerts_paused=alerts_paused,
+        tz=zone,
+    )
