@@ -11,18 +11,18 @@ import asyncio
 import importlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from trayapp import runtime
 from trayapp.core.clock import Clock
+from trayapp.core.models import AccountState
 from trayapp.core.schedule import Attempt, Outcome, Plan
 from trayapp.services.scheduler_memory import local_zone
 from trayapp.services.scheduler_service import SchedulerPorts, SchedulerService
 
 if TYPE_CHECKING:
-    from trayapp.app import ClaudeWatch
     from trayapp.store.schedule_store import ScheduleStore
 
 log = logging.getLogger(__name__)
@@ -46,32 +46,31 @@ def simulated_start(clock: Clock, tz: ZoneInfo) -> Callable[[str | None], Awaita
 Start = Callable[[str | None], Awaitable[Attempt]]
 
 
-def real_start(cw: ClaudeWatch, store: ScheduleStore, tz: ZoneInfo) -> Start:
+def real_start(
+    store: ScheduleStore,
+    clock: Clock,
+    tz: ZoneInfo,
+    get_setting: Callable[[str], Any],
+    state: Callable[[], AccountState | None],
+) -> Start:
     """The guarded, verified start of :mod:`trayapp.services.window_start` (it logs its attempt)."""
 
     async def start(anchor_id: str | None) -> Attempt:
         try:
             window_start: Any = importlib.import_module("trayapp.services.window_start")
         except ImportError as exc:  # TODO(S2): a direct import once services/window_start lands
-            attempt = Attempt(cw.clock.now(), anchor_id, Outcome.FAILED, f"the start is unavailable ({exc})")
+            attempt = Attempt(clock.now(), anchor_id, Outcome.FAILED, f"the start is unavailable ({exc})")
             await runtime.run_blocking(store.append, attempt, lane="io")
             return attempt
         result: Attempt = await window_start.start_window(
-            store=store,
-            clock=cw.clock,
-            tz=tz,
-            get_setting=cw.settings.get,
-            state=lambda: cw.state,
-            anchor_id=anchor_id,
+            store=store, clock=clock, tz=tz, get_setting=get_setting, state=state, anchor_id=anchor_id
         )
         return result
 
     return start
 
 
-def ports_for(
-    store: ScheduleStore, start: Callable[[str | None], Awaitable[Attempt]], start_logs: bool
-) -> SchedulerPorts:
+def ports_for(store: ScheduleStore, start: Start, start_logs: bool) -> SchedulerPorts:
     def save_plan(plan: Plan) -> None:
         store.save_plan(plan)
 
@@ -85,28 +84,37 @@ def ports_for(
     )
 
 
-def build_service(cw: ClaudeWatch, tz: ZoneInfo | None = None) -> SchedulerService:
-    """The scheduler for this app (nothing read yet: :meth:`SchedulerService.load` does that on the
-    io lane when the feature starts)."""
+def build_service(
+    *,
+    demo: bool,
+    clock: Clock,
+    get_setting: Callable[[str], Any],
+    dispatcher: Any,
+    state: Callable[[], AccountState | None],
+    alerts_paused_until: Callable[[], datetime | None],
+    tz: ZoneInfo | None = None,
+) -> SchedulerService:
+    """The app's scheduler (nothing read yet: :meth:`SchedulerService.load` does that on the io
+    lane when the feature starts). ``state()`` is the app's latest usage state."""
     from trayapp.store.schedule_store import ScheduleStore
 
     zone = tz or local_zone()
     store = ScheduleStore()
-    if cw.demo:
-        start, start_logs = simulated_start(cw.clock, zone), False
+    if demo:
+        start, start_logs = simulated_start(clock, zone), False
     else:
-        start, start_logs = real_start(cw, store, zone), True
+        start, start_logs = real_start(store, clock, zone, get_setting, state), True
 
     def alerts_paused() -> bool:
-        until: Any = getattr(cw.alerts, "paused_until", None)
-        return until is not None and until > cw.clock.now()
+        until = alerts_paused_until()
+        return until is not None and until > clock.now()
 
     return SchedulerService(
         ports_for(store, start, start_logs),
-        cw.dispatcher,
-        cw.clock,
-        cw.settings.get,
-        lambda: cw.state,
+        dispatcher,
+        clock,
+        get_setting,
+        state,
         alerts_paused=alerts_paused,
         tz=zone,
     )

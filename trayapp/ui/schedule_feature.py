@@ -34,7 +34,14 @@ def service_of(cw: ClaudeWatch) -> SchedulerService | None:
 def attach(cw: ClaudeWatch) -> None:
     from trayapp.services.scheduler_feature import build_service
 
-    service = build_service(cw)
+    service = build_service(
+        demo=cw.demo,
+        clock=cw.clock,
+        get_setting=cw.settings.get,
+        dispatcher=cw.dispatcher,
+        state=lambda: cw.state,
+        alerts_paused_until=lambda: cw.alerts.paused_until,
+    )
     _services[cw] = service
 
     def panel() -> QWidget:
