@@ -8,7 +8,8 @@ Tables (``store/db`` discipline: WAL, numbered migrations, a backup before migra
 - ``streams``: per (session, model, kind) the events' and the counters' running totals, and
   ``series``: per cumulative series (stream + start time) its last point: what keeps a restarted
   app from counting a token twice (``core/telemetry_fold``);
-- ``api_requests``: the raw events, kept :data:`RAW_DAYS` days.
+- ``api_requests``: the raw events, kept :data:`RAW_DAYS` days;
+- ``meta``: when the last post was counted (``claude-watch telemetry --status`` reads it).
 
 One :class:`TelemetryRepo` per process; its methods hold a lock, so the service may call them
 from any worker lane (never the GUI thread).
@@ -56,7 +57,8 @@ MIGRATIONS = [
         cache_creation INTEGER NOT NULL, cost REAL NOT NULL, duration_ms REAL, prompt_id TEXT
     );
     CREATE INDEX api_requests_at ON api_requests (at_ms);
-    CREATE INDEX api_requests_session ON api_requests (session, at_ms)
+    CREATE INDEX api_requests_session ON api_requests (session, at_ms);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
     """,
 ]
 
@@ -120,6 +122,20 @@ class TelemetryRepo:
                 ),
             )
 
+            fold.last_received_at = self._last_received()
+
+    def _last_received(self) -> datetime | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'last_received_at'").fetchone()
+        try:
+            return datetime.fromisoformat(row[0]) if row else None
+        except ValueError:
+            return None
+
+    def last_received_at(self) -> datetime | None:
+        """When the receiver last counted a post (None: never)."""
+        with self._lock:
+            return self._last_received()
+
     def save(self, changes: Changes, now: datetime) -> None:
         """Persist one ingest's changes in one transaction."""
         hour = hour_of(now)
@@ -149,6 +165,7 @@ class TelemetryRepo:
                     "INSERT INTO api_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (_event_row(r) for r in changes.events),
                 )
+                c.execute("INSERT OR REPLACE INTO meta VALUES ('last_received_at', ?)", (now.isoformat(),))
                 c.execute("COMMIT")
             except BaseException:
                 c.execute("ROLLBACK")
