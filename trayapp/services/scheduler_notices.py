@@ -26,7 +26,7 @@ def reminder(
     local_due = due_at.astimezone(tz)
     body = f"No 5-hour window is open. {coverage(anchor, local_due.date(), tz)}."
     if (now - due_at).total_seconds() >= 120:
-        body += f" (Due at {local_due.strftime('%H:%M')}: the computer was asleep.)"
+        body += f" (It was due at {local_due.strftime('%H:%M')}.)"
     return Alert(
         key=f"schedule:{key}",
         kind=AlertKind.WINDOW_REMINDER,

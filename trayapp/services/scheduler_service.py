@@ -60,6 +60,10 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 30.0
 SLEEP_GAP = timedelta(seconds=90)  # wall clock ahead of the monotonic one by more: a suspend
 MAX_ATTEMPTS_SHOWN = 50
+# Before the first usage state, whether a window is open is unknown: anchors wait (they are not
+# lost: the last tick stays put) for at most this long after the load, then a missing state
+# counts as a closed window.
+FIRST_STATE_WAIT = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,7 @@ class SchedulerService(QObject):
         self.attempts: list[Attempt] = []
         self.memory = SchedulerMemory()
         self._last_mono: float | None = None
+        self._loaded_mono: float | None = None
         self._lock = asyncio.Lock()
         self._loop_task: asyncio.Task[None] | None = None
         self._starting = False
@@ -125,6 +130,7 @@ class SchedulerService(QObject):
         self.plan = await runtime.run_blocking(self.ports.load_plan, lane="io")
         self.memory = await runtime.run_blocking(memory_io.load, self.memory_path, lane="io")
         await self._reload_attempts()
+        self._loaded_mono = self.clock.monotonic()
         self.plan_changed.emit(self.plan)
 
     def start(self, interval: float = TICK_SECONDS) -> None:
@@ -159,6 +165,11 @@ class SchedulerService(QObject):
         """Handle every anchor due since the previous tick; returns them (tests)."""
         async with self._lock:
             now, mono = self.clock.now(), self.clock.monotonic()
+            waited = mono - (self._loaded_mono if self._loaded_mono is not None else mono)
+            if self.window_state() is None and waited < FIRST_STATE_WAIT:
+                if self.memory.last_tick is None:  # a first run still starts counting from now
+                    self.memory = replace(self.memory, last_tick=now)
+                return []  # the first state's arrival ticks again
             last = self.memory.last_tick
             if last is not None and self._last_mono is not None:
                 gap = (now - last) - timedelta(seconds=mono - self._last_mono)

@@ -178,7 +178,7 @@ async def test_sleep_across_an_anchor_within_the_grace_reminds_once(make_rig) ->
     await rig.tick()
     assert rig.service.wakes == 1
     assert rig.shown() == ["Start your 5-hour window now?"]
-    assert "Due at 07:00: the computer was asleep" in rig.notifier.sent[0]["message"]
+    assert "(It was due at 07:00.)" in rig.notifier.sent[0]["message"]
     clock.advance(30)
     await rig.tick()
     assert len(rig.notifier.sent) == 1
@@ -347,3 +347,27 @@ async def test_a_wall_clock_set_back_across_an_anchor_does_not_repeat_it(make_ri
     await rig.tick()
     assert len(rig.notifier.sent) == 1
     assert rig.outcomes() == [("07:00", Outcome.REMINDED)]
+
+
+async def test_before_the_first_usage_state_anchors_wait_for_it(make_rig) -> None:
+    clock = FakeClock(START + timedelta(seconds=60))
+    state: list[AccountState] = []
+    rig = await started(make_rig(clock, state=lambda: state[-1] if state else None))
+    clock.advance(90)  # 07:00:30, no state yet: an open window is not ruled out
+    await rig.tick()
+    assert rig.notifier.sent == []
+    state.append(open_until(clock, 2))  # it comes: a window is open, nothing to do
+    await rig.tick()
+    assert rig.notifier.sent == []
+    assert rig.ports.attempts == []
+
+
+async def test_without_any_state_a_closed_window_is_assumed_after_a_while(make_rig) -> None:
+    clock = FakeClock(START + timedelta(seconds=60))
+    rig = await started(make_rig(clock, state=lambda: None))
+    clock.advance(90)
+    await rig.tick()
+    assert rig.notifier.sent == []
+    clock.advance(60)  # two and a half minutes after the start
+    await rig.tick()
+    assert rig.shown() == ["Start your 5-hour window now?"]
