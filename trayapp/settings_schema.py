@@ -50,12 +50,11 @@ class Setting:
         self.help = help
         self.minimum = minimum
         self.maximum = maximum
-        self.choices = choices
+        # A text setting's readable names are its choices (the file keeps the raw values).
+        self.choices = tuple(choice_labels) if choices is None and choice_labels and type is str else choices
         self.item_type = item_type
         self.validator = validator
-        # Readable names of the raw values (choices, or a list's items) for the Settings dialog;
-        # the file and `claude-watch config` keep the raw values.
-        self.choice_labels = choice_labels
+        self.choice_labels = choice_labels  # for the Settings dialog; `config` shows the raw values
 
     def __repr__(self) -> str:
         return f"Setting({self.key!r}, {self.type.__name__}, default={self.default!r})"
@@ -119,7 +118,18 @@ def _price_overrides(value: Any) -> str | None:
     return None
 
 
-STATUSLINE_SEGMENTS = ("model", "five_hour", "seven_day", "session_cost", "context", "today_cost")
+# Readable names of raw values, for the Settings dialog (``config`` and the file keep the raw ones).
+_THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+_RANGES = {"24h": "Last 24 hours", "7d": "Last 7 days"}
+_CLOSE = {"ask": "Ask each time", "quit": "Quit Claude Watch", "background": "Keep running in the background"}
+_COST = {
+    "auto": "Automatic (use Claude Code's cost when present)",
+    "calculate": "Calculate from token prices",
+    "display": "Claude Code's recorded cost only",
+}
+_SEGMENTS = {"model": "Model", "five_hour": "5-hour window %", "seven_day": "Weekly window %"}
+_SEGMENTS |= {"session_cost": "Session cost", "context": "Context used", "today_cost": "Today's cost"}
+STATUSLINE_SEGMENTS = tuple(_SEGMENTS)
 
 # The schema. Areas keep their keys together; add a key to your area's block.
 SCHEMA: tuple[Setting, ...] = (
@@ -147,24 +157,8 @@ SCHEMA: tuple[Setting, ...] = (
         "history.retention_days", int, 90, "Keep usage history for (days)", "Usage", minimum=1, maximum=3650
     ),
     # --- tray, popup and timeline
-    Setting(
-        "ui.theme",
-        str,
-        "system",
-        "Theme",
-        "Appearance",
-        choices=("system", "light", "dark"),
-        choice_labels={"system": "Follow the system", "light": "Light", "dark": "Dark"},
-    ),
-    Setting(
-        "ui.timeline_range",
-        str,
-        "24h",
-        "Timeline range",
-        "Appearance",
-        choices=("24h", "7d"),
-        choice_labels={"24h": "Last 24 hours", "7d": "Last 7 days"},
-    ),
+    Setting("ui.theme", str, "system", "Theme", "Appearance", choice_labels=_THEMES),
+    Setting("ui.timeline_range", str, "24h", "Timeline range", "Appearance", choice_labels=_RANGES),
     Setting(
         "ui.close_action",
         str,
@@ -172,12 +166,7 @@ SCHEMA: tuple[Setting, ...] = (
         "Closing the dashboard window (no tray)",
         "Appearance",
         "ask: choose each time; quit: stop Claude Watch; background: keep monitoring and alerting",
-        choices=("ask", "quit", "background"),
-        choice_labels={
-            "ask": "Ask each time",
-            "quit": "Quit Claude Watch",
-            "background": "Keep running in the background",
-        },
+        choice_labels=_CLOSE,
     ),
     Setting("app.start_at_login", bool, False, "Start Claude Watch at login", "General"),
     # --- alerts
@@ -225,19 +214,7 @@ SCHEMA: tuple[Setting, ...] = (
         "IANA name; empty means the system's local zone.",
         validator=_timezone,
     ),
-    Setting(
-        "tracking.cost_mode",
-        str,
-        "auto",
-        "Cost mode",
-        "Tracking",
-        choices=("auto", "calculate", "display"),
-        choice_labels={
-            "auto": "Automatic (use Claude Code's cost when present)",
-            "calculate": "Calculate from token prices",
-            "display": "Claude Code's recorded cost only",
-        },
-    ),
+    Setting("tracking.cost_mode", str, "auto", "Cost mode", "Tracking", choice_labels=_COST),
     Setting(
         "tracking.price_overrides",
         list,
@@ -262,14 +239,7 @@ SCHEMA: tuple[Setting, ...] = (
             if all(s in STATUSLINE_SEGMENTS for s in v)
             else "unknown segment; use " + ", ".join(STATUSLINE_SEGMENTS)
         ),
-        choice_labels={
-            "model": "Model",
-            "five_hour": "5-hour window %",
-            "seven_day": "Weekly window %",
-            "session_cost": "Session cost",
-            "context": "Context used",
-            "today_cost": "Today's cost",
-        },
+        choice_labels=_SEGMENTS,
     ),
     # --- alert channels (secrets live in the OS keyring, never here)
     Setting("telegram.enabled", bool, False, "Send alerts to Telegram", "Channels"),
