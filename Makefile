@@ -12,7 +12,7 @@ PKG_STAMP := $(VENV)/.stamp-package
 PYTEST_ARGS ?=
 ARGS ?=
 
-.PHONY: run test lint unit integration screenshots bench bench-scan format lock clean system-deps system-test-deps \
+.PHONY: run test lint unit integration otel-js screenshots bench bench-scan format lock clean system-deps system-test-deps \
 	package package-smoke bench-package
 
 $(PY):
@@ -49,14 +49,19 @@ lint: $(DEV_STAMP)
 # Unit and integration tests in one run, inside a private desktop session (D-Bus, Xvfb,
 # gnome-keyring, trayer, dunst). Unit tests render offscreen; integration tests start real
 # app processes on the virtual display.
-test: system-test-deps $(PKG_STAMP) lint
+test: system-test-deps $(PKG_STAMP) lint otel-js
 	QT_QPA_PLATFORM=offscreen tests/integration/with-services.sh $(PY) -m pytest -q -rs $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory package-smoke
+
+# The OpenTelemetry JavaScript SDK's OTLP exporters (pinned in tests/otel-js) that the telemetry
+# receiver's integration tests send through.
+otel-js: system-test-deps
+	cd tests/otel-js && npm ci --no-audit --no-fund --loglevel=error
 
 unit: $(DEV_STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -rs tests/unit $(PYTEST_ARGS)
 
-integration: system-test-deps $(DEV_STAMP)
+integration: system-test-deps $(DEV_STAMP) otel-js
 	tests/integration/with-services.sh $(PY) -m pytest -q -rs tests/integration $(PYTEST_ARGS)
 
 screenshots: system-test-deps $(DEV_STAMP)

@@ -25,6 +25,8 @@ DEBIAN_ONLY="chromium chromium-driver"
 
 want=$RUNTIME
 [ "${1:-runtime}" = "test" ] && want="$RUNTIME $TEST"
+# npm (tests/otel-js): its own package on Debian; NodeSource's nodejs bundles it.
+if [ "${1:-runtime}" = "test" ] && ! command -v npm >/dev/null; then want="$want npm"; fi
 
 missing=()
 for pkg in $want; do

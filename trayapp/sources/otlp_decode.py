@@ -47,7 +47,8 @@ class OtlpError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class LogRecord:
-    """One log record: its own attributes over its resource's."""
+    """One log record: its own attributes over its resource's (the record's ``event_name`` field,
+    when set, as the ``event.name`` attribute)."""
 
     time_ns: int  # timeUnixNano, else observedTimeUnixNano, else 0
     body: str | None
@@ -139,11 +140,14 @@ def logs_from_protobuf(body: bytes) -> list[LogRecord]:
         for scope_logs in resource_logs.scope_logs:
             for rec in scope_logs.log_records:
                 body_value = _pb_value(rec.body) if rec.HasField("body") else None
+                attrs = _pb_attrs(rec.attributes, dict(base))
+                if rec.event_name and len(rec.event_name) <= _MAX_KEY:
+                    attrs.setdefault("event.name", rec.event_name)
                 records.append(
                     LogRecord(
                         rec.time_unix_nano or rec.observed_time_unix_nano,
                         body_value if isinstance(body_value, str) else None,
-                        _pb_attrs(rec.attributes, dict(base)),
+                        attrs,
                     )
                 )
     return records
@@ -263,13 +267,11 @@ def logs_from_json(body: bytes) -> list[LogRecord]:
                 time_ns = _uint64(rec.get("timeUnixNano"), "timeUnixNano")
                 time_ns = time_ns or _uint64(rec.get("observedTimeUnixNano"), "observedTimeUnixNano")
                 body_value = _json_value(rec.get("body"))
-                records.append(
-                    LogRecord(
-                        time_ns,
-                        body_value if isinstance(body_value, str) else None,
-                        _json_attrs(rec.get("attributes"), dict(base), "attributes"),
-                    )
-                )
+                attrs = _json_attrs(rec.get("attributes"), dict(base), "attributes")
+                event_name = rec.get("eventName")
+                if isinstance(event_name, str) and event_name and len(event_name) <= _MAX_KEY:
+                    attrs.setdefault("event.name", event_name)
+                records.append(LogRecord(time_ns, body_value if isinstance(body_value, str) else None, attrs))
     return records
 
 
