@@ -1,0 +1,105 @@
+"""Memory over time: the tray app in demo mode (accelerated time: a 5-hour window passes in ten
+minutes, a poll every few seconds, resets, alerts, the dashboard open and repainting) next to a bare
+PySide6 tray, both sampled every ``--every`` seconds for ``--minutes``.
+
+Prints each process's resident memory at the start and end of the measured span, the slope of a
+least-squares line through the samples after the warm-up (MB per hour), and the app's thread and
+file-descriptor counts at both ends (a leak of either shows there first). Goal (issue 20): the
+app's slope flat within noise, i.e. no larger than the bare tray's slope plus the noise of the
+samples. Never asserts.
+
+    python bench/bench_soak.py [--minutes 60] [--every 10] [--warmup 5]
+
+Run it inside the private desktop session for a real tray (``make bench-soak`` does); without a
+tray it uses the offscreen platform (no tray icon, the dashboard as a window).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from bench_tray import PEER, env_for, have_tray, rss_mb, start, stop  # noqa: E402
+
+
+def slope_per_hour(samples: list[tuple[float, float]]) -> tuple[float, float]:
+    """Least-squares slope of (seconds, MB) in MB per hour, and the residuals' standard deviation."""
+    if len(samples) < 3:
+        return float("nan"), float("nan")
+    xs = [t for t, _ in samples]
+    ys = [m for _, m in samples]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    residuals = [y - (my + slope * (x - mx)) for x, y in zip(xs, ys, strict=True)]
+    return slope * 3600, statistics.pstdev(residuals)
+
+
+def count(pid: int, what: str) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/{what}"))
+    except OSError:
+        return -1
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--minutes", type=float, default=60.0, help="measured span after the warm-up")
+    ap.add_argument("--every", type=float, default=10.0, help="seconds between samples")
+    ap.add_argument("--warmup", type=float, default=5.0, help="minutes before sampling starts")
+    opts = ap.parse_args()
+    real = have_tray()
+    print(f"platform: {'xcb + system tray' if real else 'offscreen'}; demo mode, dashboard open")
+    with tempfile.TemporaryDirectory(prefix="cw-soak-") as tmp:
+        claude = Path(tmp) / "claude"
+        claude.mkdir()
+        env = env_for(Path(tmp) / "home", real, "http://127.0.0.1:9", claude)
+        env["CLAUDE_WATCH_SHOW_DASHBOARD"] = "1"
+        app, _ = start([sys.executable, "-m", "trayapp", "--demo"], env, real, "Claude Watch running")
+        peer, _ = start([sys.executable, "-c", PEER], env, real, "tray shown")
+        try:
+            time.sleep(opts.warmup * 60)
+            t0 = time.monotonic()
+            ours: list[tuple[float, float]] = []
+            theirs: list[tuple[float, float]] = []
+            first = (count(app.pid, "task"), count(app.pid, "fd"))
+            while (now := time.monotonic()) - t0 <= opts.minutes * 60:
+                if app.poll() is not None:
+                    print(f"the app exited early (status {app.returncode})")
+                    return 1
+                ours.append((now - t0, rss_mb(app.pid)))
+                theirs.append((now - t0, rss_mb(peer.pid)))
+                time.sleep(opts.every)
+            last = (count(app.pid, "task"), count(app.pid, "fd"))
+        finally:
+            stop(app)
+            stop(peer)
+    a_slope, a_noise = slope_per_hour(ours)
+    p_slope, p_noise = slope_per_hour(theirs)
+    span = ours[-1][0] / 60 if ours else 0.0
+    print(f"measured {span:.0f} min after a {opts.warmup:.0f} min warm-up, {len(ours)} samples")
+    print(
+        f"app: {ours[0][1]:.1f} -> {ours[-1][1]:.1f} MB, slope {a_slope:+.2f} MB/h "
+        f"(residual noise {a_noise:.2f} MB); threads {first[0]} -> {last[0]}, fds {first[1]} -> {last[1]}"
+    )
+    print(
+        f"bare PySide6 tray: {theirs[0][1]:.1f} -> {theirs[-1][1]:.1f} MB, slope {p_slope:+.2f} MB/h "
+        f"(noise {p_noise:.2f} MB)"
+    )
+    growth = a_slope * span / 60
+    verdict = "flat within noise" if abs(growth) <= max(2 * a_noise, 0.5) else "NOT flat"
+    print(f"app growth over the span from the slope: {growth:+.2f} MB: {verdict} (goal: flat within noise)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
