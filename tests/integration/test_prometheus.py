@@ -27,6 +27,10 @@ from tests.helpers.serve_process import ServeProcess
 from trayapp.core.prom_metrics import CONTENT_TYPE
 
 SCRAPE_SECONDS = 1
+FLEET = Path(__file__).resolve().parents[2] / "docs" / "fleet"
+FLEET_CONFIG = FLEET / "prometheus.yml"
+# Two names for this machine, so the relabelling gives each instance its own ``machine``.
+HOSTS = {"alpha": "localhost", "beta": "127.0.0.1"}
 
 
 def free_port() -> int:
@@ -55,17 +59,30 @@ def machines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tup
             proc.stop()
 
 
-def scrape_config(jobs: list[tuple[str, int, Path]]) -> str:
-    """Prometheus's YAML (JSON is YAML): one job per machine, its own token file, a machine label."""
+def fleet_relabelling() -> list[dict[str, Any]]:
+    """The ``machine`` relabelling of docs/fleet/prometheus.yml, taken from that file."""
+    text = FLEET_CONFIG.read_text("utf-8")
+    regex = re.search(r"regex: '(.+)'", text)
+    replacement = re.search(r"replacement: '(.+)'", text)
+    assert regex is not None
+    assert replacement is not None
+    return [{"source_labels": ["__address__"], "regex": regex.group(1), "target_label": "machine",
+             "replacement": replacement.group(1)}]  # fmt: skip
+
+
+def scrape_config(jobs: list[tuple[str, str, Path]]) -> str:
+    """Prometheus's YAML (JSON is YAML): one job per machine with its own token file, the target's
+    host name relabelled to ``machine`` as in the fleet example."""
     return json.dumps({
         "global": {"scrape_interval": f"{SCRAPE_SECONDS}s", "scrape_timeout": f"{SCRAPE_SECONDS}s"},
         "scrape_configs": [
             {
                 "job_name": f"claude-watch-{name}",
                 "authorization": {"type": "Bearer", "credentials_file": str(token)},
-                "static_configs": [{"targets": [f"127.0.0.1:{port}"], "labels": {"machine": name}}],
+                "static_configs": [{"targets": [target]}],
+                "relabel_configs": fleet_relabelling(),
             }
-            for name, port, token in jobs
+            for name, target, token in jobs
         ],
     })  # fmt: skip
 
@@ -75,15 +92,15 @@ def prometheus(
     machines: dict[str, tuple[ServeProcess, int]], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     work = tmp_path_factory.mktemp("prometheus")
-    jobs: list[tuple[str, int, Path]] = []
+    jobs: list[tuple[str, str, Path]] = []
     for name, (proc, port) in machines.items():
         token = work / f"{name}.token"
         token.write_text(proc.token() + "\n")
         token.chmod(0o600)
-        jobs.append((name, port, token))
+        jobs.append((name, f"{HOSTS[name]}:{port}", token))
     wrong = work / "wrong.token"
     wrong.write_text("not-the-token-not-the-token-not-the-token")
-    jobs.append(("intruder", machines["alpha"][1], wrong))
+    jobs.append(("intruder", f"127.0.0.1:{machines['alpha'][1]}", wrong))
     config = work / "prometheus.yml"
     config.write_text(scrape_config(jobs))
     check = subprocess.run([require("promtool"), "check", "config", str(config)], capture_output=True,
@@ -135,39 +152,58 @@ def query(base: str, promql: str) -> list[dict[str, Any]]:
     return list(body["data"]["result"])
 
 
-def by_machine(base: str, promql: str, want: set[str], timeout: float = 45) -> dict[str, float]:
-    """The query's value per ``machine`` once every wanted machine has a sample."""
+def by_label(
+    base: str, promql: str, want: set[str], label: str = "machine", timeout: float = 45
+) -> dict[str, float]:
+    """The query's value per ``label`` once every wanted value has a sample."""
     deadline = time.monotonic() + timeout
     got: dict[str, float] = {}
     while time.monotonic() < deadline:
-        got = {r["metric"].get("machine", "?"): float(r["value"][1]) for r in query(base, promql)}
+        got = {r["metric"].get(label, "?"): float(r["value"][1]) for r in query(base, promql)}
         if want <= set(got):
             return got
         time.sleep(0.5)
     raise AssertionError(f"{promql}: only {got} after {timeout} s")
 
 
+BOTH = set(HOSTS.values())
+
+
 def test_prometheus_scrapes_both_machines(prometheus: str) -> None:
-    both = {"alpha", "beta"}
-    up = by_machine(prometheus, "up", both | {"intruder"})
-    assert up == {"alpha": 1.0, "beta": 1.0, "intruder": 0.0}  # the wrong token: 401, not scraped
-    info = query(prometheus, "claude_watch_build_info")
-    assert {r["metric"]["machine"] for r in info} == both
-    assert all(r["metric"]["version"] and r["metric"]["qt"] and r["value"][1] == "1" for r in info)
-    five = by_machine(
-        prometheus, 'claude_watch_window_utilization_ratio{window="five_hour",account="default"}', both
+    jobs = {"claude-watch-alpha", "claude-watch-beta", "claude-watch-intruder"}
+    up = by_label(prometheus, "up", jobs, label="job")
+    # The wrong token's scrape is refused (401): that job is down, the two machines are up.
+    assert up == {"claude-watch-alpha": 1.0, "claude-watch-beta": 1.0, "claude-watch-intruder": 0.0}
+    info = by_label(prometheus, "claude_watch_build_info", BOTH)
+    assert set(info) == BOTH
+    assert all(
+        r["metric"]["version"] and r["metric"]["qt"] for r in query(prometheus, "claude_watch_build_info")
+    )
+    five = by_label(
+        prometheus, 'claude_watch_window_utilization_ratio{window="five_hour",account="default"}', BOTH
     )
     assert all(0.0 <= v <= 1.5 for v in five.values()), five
-    resets = by_machine(prometheus, 'claude_watch_window_time_to_reset_seconds{window="five_hour"}', both)
+    resets = by_label(prometheus, 'claude_watch_window_time_to_reset_seconds{window="five_hour"}', BOTH)
     assert all(v > 0 for v in resets.values()), resets
-    polls = by_machine(prometheus, 'sum by (machine) (claude_watch_polls_total{outcome="ok"})', both)
+    polls = by_label(prometheus, 'sum by (machine) (claude_watch_polls_total{outcome="ok"})', BOTH)
     assert all(v >= 1 for v in polls.values()), polls  # the demo account answered at least once
-    sessions = by_machine(prometheus, "sum by (machine) (claude_watch_sessions)", both)
-    assert set(sessions) == both
-    hooks = by_machine(prometheus, 'claude_watch_hook_events_total{event="Stop"}', both)
-    assert set(hooks) == both
-    series = query(prometheus, 'count by (machine) ({__name__=~"claude_watch_.+"})')
-    assert {r["metric"]["machine"] for r in series} == both
+    assert set(by_label(prometheus, "sum by (machine) (claude_watch_sessions)", BOTH)) == BOTH
+    assert set(by_label(prometheus, 'claude_watch_hook_events_total{event="Stop"}', BOTH)) == BOTH
+
+
+def test_every_dashboard_query_runs_and_the_limits_show_both_machines(prometheus: str) -> None:
+    by_label(prometheus, "claude_watch_window_utilization_ratio", BOTH)  # both scraped by now
+    board = json.loads((FLEET / "grafana-dashboard.json").read_text("utf-8"))
+    exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
+    for expr in exprs:
+        promql = expr.replace("$machine", ".*").replace("$account", ".*")
+        query(prometheus, promql)  # status success, or it raises
+    limits = next(e for e in exprs if "utilization_ratio" in e and "by (machine, account, window)" in e)
+    shown = {
+        r["metric"]["machine"]
+        for r in query(prometheus, limits.replace("$machine", ".*").replace("$account", ".*"))
+    }
+    assert shown == BOTH
 
 
 def test_served_metrics_pass_promtool_and_refuse_without_the_token(
