@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from trayapp.core import humanize
@@ -20,6 +20,9 @@ from trayapp.ui.theme import LIGHT, Theme
 
 PAD_X = 16
 TICKS = (50, 75, 90)
+PACE_LINE = 14  # pixels per extra line of the pace sentence
+PACE_LINES = 2  # at most this many; beyond, elided (the tooltip has it all)
+WIDTH = 378  # the popup's inner width (popup_layout.WIDTH less its border): a row's width until laid out
 
 
 def _font(px: int, bold: bool = False) -> QFont:
@@ -84,11 +87,16 @@ class GaugeRow(_Row):
 
     def set_value(self, ws: WindowState, now: datetime, stale: bool = False) -> None:
         self.ws, self.now, self.stale = ws, now, stale
+        self._update_tooltip()
         self.updateGeometry()
         self.update()
 
     def tick(self, now: datetime) -> None:
+        lines = self.pace_lines(self.width())
         self.now = now
+        if self.pace_lines(self.width()) != lines:
+            self.updateGeometry()  # the sentence moved to two lines (or back): the row's height changes
+        self._update_tooltip()
         self.update()
 
     # Texts, exposed for tests and accessibility.
@@ -110,8 +118,44 @@ class GaugeRow(_Row):
     def level(self) -> Level:
         return Level.STALE if self.stale else level_for(self.ws.window.utilization)
 
+    # The pace sentence ("at this pace: 100% at Fri 10:15, 23 h 33 min before reset") is the most
+    # useful line in the popup and can be wider than the row: it wraps to a second line (the row
+    # grows, height-for-width), and says it in full in the row's tooltip when even that is short.
+    def pace_warn(self) -> bool:
+        return self.ws.projected_full_at is not None or self.ws.window.utilization >= 100
+
+    def pace_lines(self, width: int) -> int:
+        """Lines the pace sentence takes in a row ``width`` pixels wide (0: none, at most 2)."""
+        pace = self.pace_text()
+        if not pace:
+            return 0
+        fm = QFontMetrics(_font(11, bold=self.pace_warn()))
+        return 1 if fm.horizontalAdvance(pace) <= width - 2 * PAD_X else 2
+
+    def pace_fits(self, width: int) -> bool:
+        """Whether the whole sentence is drawn at ``width`` (else it is elided, in the tooltip)."""
+        fm = QFontMetrics(_font(11, bold=self.pace_warn()))
+        rect = fm.boundingRect(0, 0, width - 2 * PAD_X, 1000, Qt.TextFlag.TextWordWrap, self.pace_text())
+        return rect.height() <= PACE_LINES * fm.lineSpacing()
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        lines = self.pace_lines(width)
+        return 60 + (18 + PACE_LINE * (lines - 1) if lines else 0)
+
     def sizeHint(self) -> QSize:
-        return QSize(320, 78 if self.pace_text() else 60)
+        width = self.width() if self.isVisible() else WIDTH
+        return QSize(320, self.heightForWidth(width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._update_tooltip()
+        super().resizeEvent(event)
+
+    def _update_tooltip(self) -> None:
+        pace = self.pace_text()
+        self.setToolTip(pace if pace and self.pace_lines(self.width()) > 1 else "")
 
     def paintEvent(self, event: QPaintEvent) -> None:
         t = self.theme
@@ -144,11 +188,16 @@ class GaugeRow(_Row):
             )
         pace = self.pace_text()
         if pace:
-            warn = self.ws.projected_full_at is not None or self.ws.window.utilization >= 100
+            warn = self.pace_warn()
             p.setPen(QColor(t.levels[Level.CRITICAL] if warn else t.muted))
             p.setFont(_font(11, bold=warn))
+            lines = self.pace_lines(self.width())
+            if lines > 1 and not self.pace_fits(self.width()):
+                pace = QFontMetrics(p.font()).elidedText(pace, Qt.TextElideMode.ElideRight, 2 * w - 40)
             p.drawText(
-                QRectF(PAD_X, 58, w, 16), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, pace
+                QRectF(PAD_X, 58, w, 16 + PACE_LINE * (lines - 1)),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                pace,
             )
         p.end()
 

@@ -33,9 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayapp.core import humanize
 from trayapp.core.clock import Clock, SystemClock
-from trayapp.core.models import AccountState, Level
+from trayapp.core.models import AccountState
 from trayapp.runtime import spawn
 from trayapp.settings import Settings
 from trayapp.ui import popup_layout
@@ -50,6 +49,7 @@ log = logging.getLogger(__name__)
 
 MIN_BODY = 160  # the least the scrolling body shrinks to (about two gauges)
 FOCUS_GRACE = 0.5  # seconds after opening during which a focus loss does not close the popup
+REFRESH_TIMEOUT_MS = 15_000  # a Refresh that never answers stops looking busy after this
 # Rows at once, or an awaitable of them (read off the GUI thread).
 HistoryLoader = Callable[[datetime], Sequence[Row] | Awaitable[Sequence[Row]]]
 # What :meth:`Popup.apply_settings` reads (checked against the schema when the popup follows).
@@ -110,6 +110,9 @@ class Popup(QWidget):
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self._tick)
+        self.refreshing = False  # from a Refresh click until the next reading (or a timeout)
+        self._refresh_timeout = QTimer(self, singleShot=True, interval=REFRESH_TIMEOUT_MS)
+        self._refresh_timeout.timeout.connect(lambda: self.set_refreshing(False))
         self.apply_theme()
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
 
@@ -124,6 +127,23 @@ class Popup(QWidget):
         )
 
     # ----- public API
+    def request_refresh(self) -> None:
+        """The Refresh button: busy until the reading that answers it arrives (:meth:`set_state`)."""
+        self.set_refreshing(True)
+        self.refresh_requested.emit()
+
+    def set_refreshing(self, on: bool) -> None:
+        """Show (or end) the busy state: the button is disabled and the footer says so."""
+        self.refreshing = on
+        self.refresh_button.setEnabled(not on)
+        self.refresh_button.setToolTip("Refreshing…" if on else "Refresh now")
+        if on:
+            self.footer.setText("Refreshing…")
+            self._refresh_timeout.start()
+        else:
+            self._refresh_timeout.stop()
+            self._tick()
+
     def add_panel(self, widget: QWidget) -> None:
         """Add a section below the timeline (local usage, live sessions...)."""
         rule = popup_layout.rule(self.theme)
@@ -144,24 +164,13 @@ class Popup(QWidget):
     def fit_height(self, max_height: int | None) -> None:
         """Give the body (gauges, timeline, panels) its natural height, or less so the whole popup
         stays within ``max_height`` pixels (remembered: a reading that adds gauges while the popup
-        is open keeps it on screen); the body then scrolls. A popup that is showing is placed
-        again next to its anchor when its height changed."""
+        is open keeps it on screen); the body then scrolls. Heights are measured for the popup's
+        width (wrapped text: the banner, a two-line pace sentence), so the header, banner, body and
+        footer never overlap. A popup that is showing is placed again when its height changed."""
         if max_height is not None:
             self._max_height = max_height
-        max_height = self._max_height
         before = self.height()
-        self.ensurePolished()  # style sheets change sizes: measure as they will be shown
-        layout = self.body.layout()
-        if layout is not None:
-            layout.activate()  # rows added while showing: the cached size hints are stale till now
-        natural = self.body.sizeHint().height()
-        self.body_scroll.setFixedHeight(natural)
-        self.adjustSize()
-        if max_height is not None:
-            overflow = self.sizeHint().height() - max_height
-            if overflow > 0:
-                self.body_scroll.setFixedHeight(max(MIN_BODY, natural - overflow))
-                self.adjustSize()
+        popup_layout.fit(self, self._max_height, MIN_BODY)
         if self.isVisible() and not self.window_mode and self.height() != before:
             self._place()
 
@@ -218,6 +227,7 @@ class Popup(QWidget):
 
     def set_state(self, state: AccountState) -> None:
         self.state = state
+        self.refreshing = False  # this reading answers a Refresh click, if one is pending
         now = self.clock.now()
         has_data = state.snapshot is not None
         self.placeholder.setVisible(not has_data)
@@ -255,6 +265,7 @@ class Popup(QWidget):
             self._drop(self._extra)
             self._extra = None
         self._update_texts(now)
+        self.set_refreshing(False)
         if self.isVisible():
             self.reload_history()
         self.fit_height(None)
@@ -357,26 +368,16 @@ class Popup(QWidget):
 
     # ----- text
     def _update_texts(self, now: datetime) -> None:
-        state = self.state
-        if state is None:
-            return
-        acct = state.account
-        bits = [b for b in ((acct.plan if acct else None), (acct.email if acct else None)) if b]
-        self.account.setText(" · ".join(bits) if bits else "Claude account")
-        banner = humanize.banner_text(state, now)
-        notices = [n for n in state.notices if n]
-        if not banner and notices:
-            banner = notices[0]
-        self.banner.setText(humanize.display_text(banner))
-        self.banner.setVisible(bool(banner))
-        self._banner_error = state.level is Level.ERROR or state.error is not None
-        popup_layout.style_banner(self)
-        source = state.snapshot.source if state.snapshot is not None else None
-        self.footer.setText(popup_layout.footer_text(state.age_seconds, source))
+        if self.state is not None:
+            popup_layout.update_texts(self, self.state, now)
 
     def _tick(self) -> None:
         now = self.clock.now()
-        if self.state is not None and self.state.age_seconds is not None and self.state.snapshot is not None:
+        if self.refreshing:
+            pass  # the footer says "Refreshing…" until the answer
+        elif (
+            self.state is not None and self.state.age_seconds is not None and self.state.snapshot is not None
+        ):
             age = (now - self.state.snapshot.fetched_at).total_seconds()
             self.footer.setText(popup_layout.footer_text(age, self.state.snapshot.source))
         for row in self._gauges.values():
@@ -401,8 +402,7 @@ class Popup(QWidget):
         p.end()
 
     def sizeHint(self) -> QSize:
-        hint = super().sizeHint()
-        return QSize(WIDTH, hint.height())
+        return QSize(WIDTH, popup_layout.needed_height(self))
 
     # ----- behaviour
     def showEvent(self, event: object) -> None:

@@ -6,6 +6,7 @@ focus, ticking); this module only makes and paints widgets.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QScrollArea,
     QToolButton,
@@ -22,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from trayapp.core import humanize
-from trayapp.core.models import Source
+from trayapp.core.models import AccountState, Level, Source
 from trayapp.ui.theme import Theme, muted_style, text_style
 from trayapp.ui.timeline import Timeline
 
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from trayapp.ui.popup import Popup
 
 WIDTH = 380
+THROTTLED = "refresh is allowed in"  # in the engine's notice for a Refresh too soon after the last
 SOURCE_WORDS = {
     Source.API: "usage API",
     Source.STATUSLINE: "Claude Code status line",
@@ -59,6 +62,9 @@ def build(popup: Popup) -> None:
     root = QVBoxLayout(popup)
     root.setContentsMargins(1, 1, 1, 1)
     root.setSpacing(0)
+    # :func:`fit` sizes the popup from the rows' heights at its width; the layout's own minimum
+    # (a wrapped banner's minimum is several lines at a minimum width) must not override that.
+    root.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
     header = QWidget(objectName="header")
     hl = QHBoxLayout(header)
     hl.setContentsMargins(16, 12, 10, 8)
@@ -71,7 +77,7 @@ def build(popup: Popup) -> None:
     hl.addLayout(titles, 1)
     popup.refresh_button = QToolButton(objectName="refresh", text="⟳")
     popup.refresh_button.setToolTip("Refresh now")
-    popup.refresh_button.clicked.connect(popup.refresh_requested)
+    popup.refresh_button.clicked.connect(popup.request_refresh)
     popup.settings_button = QToolButton(objectName="settings", text="⚙")
     popup.settings_button.setToolTip("Settings…")
     popup.settings_button.clicked.connect(popup.settings_requested)
@@ -149,6 +155,41 @@ def build(popup: Popup) -> None:
     popup.setFixedWidth(WIDTH)
 
 
+def body_height(popup: Popup) -> int:
+    """The scrolling body's natural height at the popup's width (wrapped lines included)."""
+    layout = popup.body.layout()
+    if layout is None:
+        return popup.body.sizeHint().height()
+    layout.invalidate()  # rows added or rewrapped while showing: the cached hints are stale
+    if layout.hasHeightForWidth():
+        return layout.totalHeightForWidth(WIDTH - 2)  # inside the popup's 1-pixel border
+    return popup.body.sizeHint().height()
+
+
+def needed_height(popup: Popup) -> int:
+    """The whole popup's height at its width: header, banner (wrapped), body, rule and footer."""
+    layout = popup.layout()
+    if layout is None:
+        return QWidget.sizeHint(popup).height()
+    layout.invalidate()  # a fixed height set just now is not in the cached hints yet
+    if layout.hasHeightForWidth():
+        return layout.totalHeightForWidth(WIDTH)
+    return layout.totalSizeHint().height()
+
+
+def fit(popup: Popup, max_height: int | None, min_body: int) -> None:
+    """Size the body to its content, or less (down to ``min_body``, then it scrolls) so the popup
+    stays within ``max_height``; then resize the popup to exactly what its rows need."""
+    popup.ensurePolished()  # style sheets change sizes: measure as they will be shown
+    natural = body_height(popup)
+    popup.body_scroll.setFixedHeight(natural)
+    if max_height is not None:
+        overflow = needed_height(popup) - max_height
+        if overflow > 0:
+            popup.body_scroll.setFixedHeight(max(min_body, natural - overflow))
+    popup.resize(WIDTH, needed_height(popup))
+
+
 def apply_look(popup: Popup) -> None:
     """Style every widget from ``popup.theme``. Each widget gets its own style sheet: a theme switch
     through one parent sheet does not reliably restyle children that another popup's identical
@@ -198,6 +239,26 @@ def apply_look(popup: Popup) -> None:
     if popup._extra is not None:
         popup._extra.set_theme(t)
     popup.timeline.set_theme(t)
+
+
+def update_texts(popup: Popup, state: AccountState, now: datetime) -> None:
+    """The account line, the banner (an error or staleness first, else the first notice) and the
+    footer for ``state``."""
+    acct = state.account
+    bits = [b for b in ((acct.plan if acct else None), (acct.email if acct else None)) if b]
+    popup.account.setText(" · ".join(bits) if bits else "Claude account")
+    banner = humanize.banner_text(state, now)
+    # A throttled Refresh says when the next one is allowed: that answers the click, so it comes first.
+    notices = sorted((n for n in state.notices if n), key=lambda n: THROTTLED not in n)
+    if not banner and notices:
+        banner = notices[0]
+    popup.banner.setText(humanize.display_text(banner))
+    popup.banner.setVisible(bool(banner))
+    popup._banner_error = state.level is Level.ERROR or state.error is not None
+    style_banner(popup)
+    source = state.snapshot.source if state.snapshot is not None else None
+    if not popup.refreshing:
+        popup.footer.setText(footer_text(state.age_seconds, source))
 
 
 def style_banner(popup: Popup) -> None:

@@ -192,4 +192,5 @@ class Tray(QObject):
     def show_message(self, title: str, body: str, critical: bool = False) -> None:
         """The tray's own balloon, used when no notification server is available."""
         icon = QSystemTrayIcon.MessageIcon.Warning if critical else QSystemTrayIcon.MessageIcon.Information
-        self.icon.showMessage(title, body, icon, 10000)
+        text = humanize.display_text  # "run `claude-watch hooks --install`": no literal backticks
+        self.icon.showMessage(text(title), text(body), icon, 10000)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from trayapp.core.humanize import format_money, format_tokens
+from trayapp.core.humanize import display_text, format_money, format_tokens
 from trayapp.runtime import spawn
 from trayapp.ui.panels import button_style
 from trayapp.ui.theme import Theme, muted_style, text_style
@@ -97,14 +97,12 @@ class LocalUsagePanel(QWidget):
         self.today = QLabel("Waiting for the first scan…")
         root.addWidget(self.today)
         self.block = QLabel("")
-        self.block.setWordWrap(True)
-        root.addWidget(self.block)
         self.sessions = QLabel("")
-        self.sessions.setWordWrap(True)
-        root.addWidget(self.sessions)
         self.projects = QLabel("")
-        self.projects.setWordWrap(True)
-        root.addWidget(self.projects)
+        for label in (self.block, self.sessions, self.projects):
+            label.setWordWrap(True)
+            label.setVisible(False)  # until a summary fills it
+            root.addWidget(label)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setVisible(False)
@@ -129,7 +127,7 @@ class LocalUsagePanel(QWidget):
         self.progress.setVisible(done < total)
 
     def set_message(self, text: str) -> None:
-        self.message.setText(text)
+        self.message.setText(display_text(text))
         self.message.setVisible(bool(text))
 
     def set_summary(self, summary: Any) -> None:
@@ -144,6 +142,8 @@ class LocalUsagePanel(QWidget):
         self.block.setText(self._block_text(summary))
         self._summary = summary
         self._show_lists(summary)
+        for label in (self.block, self.sessions, self.projects):
+            label.setVisible(bool(label.text()))  # an empty label still takes a line's spacing
         self.adjustSize()
 
     def _show_lists(self, summary: Any) -> None:
