@@ -16,8 +16,18 @@ environment variable ``FAKE_CLAUDE_SCRIPT`` (children inherit it):
 ``sleep``
     per command: seconds to sleep before answering (timeouts).
 
+``p``
+    the headless run (``-p PROMPT ... --output-format stream-json``), see :func:`_print`:
+    ``events`` (a list of stream-json objects, or raw strings printed as they are), or the default
+    ping stream made by :func:`ping_events` (``resets_in``: seconds from now to the 5-hour
+    ``resetsAt``, default 5 h; null: no ``rate_limit_event``; ``status``: its status);
+    ``delay`` (seconds before printing), ``crash`` (exit with this status after printing),
+    ``hang`` (ignore SIGTERM and sleep until killed), ``grandchild`` (start a ``sleep`` in the
+    same process group first, whose pid goes to the calls file as ``grandchild``).
+
 Every call is appended to the file named by ``FAKE_CLAUDE_CALLS`` (one JSON line: argv,
-``CLAUDE_CONFIG_DIR`` and the pid). Unknown commands print to stderr and exit 2.
+``CLAUDE_CONFIG_DIR``, the working folder, its entries and the pid). Unknown commands print to
+stderr and exit 2.
 
 Extending (the agents issue): add a handler to :data:`COMMANDS`, keyed by the first argument
 (``-p`` for headless stream-json runs goes there), taking ``(args, script)`` and returning the
@@ -28,7 +38,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -68,19 +80,109 @@ def _agents(args: list[str], script: dict[str, Any]) -> int:
     return 0
 
 
+def ping_events(resets_in: float | None = 5 * 3600, status: str = "allowed") -> list[Any]:
+    """The stream a real one-word haiku ping prints: init, assistant, rate_limit_event, result."""
+    sid = "8129eebb-0f2f-4067-af9c-d189154b6617"
+    events: list[Any] = [
+        {
+            "type": "system",
+            "subtype": "init",
+            "session_id": sid,
+            "model": "claude-haiku-4-5-20251001",
+            "cwd": os.getcwd(),
+            "tools": ["Bash", "Read"],
+        },
+        {
+            "type": "assistant",
+            "session_id": sid,
+            "message": {
+                "model": "claude-haiku-4-5-20251001",
+                "content": [{"type": "text", "text": "Hello!"}],
+                "usage": {"input_tokens": 3, "output_tokens": 1},
+            },
+        },
+    ]
+    if resets_in is not None:
+        info = {
+            "status": status,
+            "resetsAt": int(time.time() + resets_in),
+            "rateLimitType": "five_hour",
+            "overageStatus": "rejected",
+            "isUsingOverage": False,
+        }
+        events.append({"type": "rate_limit_event", "rate_limit_info": info, "session_id": sid})
+    events.append(
+        {
+            "type": "result",
+            "subtype": "success",
+            "is_error": False,
+            "result": "Hello!",
+            "session_id": sid,
+            "num_turns": 1,
+            "duration_ms": 900,
+            "total_cost_usd": 0.0004,
+            "usage": {"input_tokens": 3, "output_tokens": 5},
+        }
+    )
+    return events
+
+
+def _print(args: list[str], script: dict[str, Any]) -> int:
+    """``-p PROMPT [--model M] [--no-session-persistence] --output-format stream-json --verbose``."""
+    if "stream-json" not in args or "--verbose" not in args:
+        sys.stderr.write("fake claude: -p needs --output-format stream-json --verbose here\n")
+        return 2
+    run = script.get("p") or {}
+    if run.get("grandchild"):
+        child = subprocess.Popen(["sleep", "600"])  # same process group as this one
+        _record({"grandchild": child.pid})
+    if run.get("hang"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _out(json.dumps(ping_events(None)[0]) + "\n")
+        while True:
+            time.sleep(1)
+    time.sleep(float(run.get("delay", 0)))
+    if "events" in run:
+        events = run["events"]
+    else:
+        events = ping_events(run.get("resets_in", 5 * 3600), run.get("status", "allowed"))
+    for event in events:
+        _out((event if isinstance(event, str) else json.dumps(event)) + "\n")
+    return int(run.get("crash", 0))
+
+
+def _record(record: dict[str, Any]) -> None:
+    calls = os.environ.get(CALLS_ENV)
+    if calls:
+        with open(calls, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+
+def calls(path: Path) -> list[dict[str, Any]]:
+    """The recorded calls (grandchild records left out)."""
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in rows if "argv" in r]
+
+
 # First argument -> handler. The extension point for later commands (``-p`` stream-json, ...).
-COMMANDS: dict[str, Handler] = {"--version": _version, "-v": _version, "agents": _agents}
+COMMANDS: dict[str, Handler] = {"--version": _version, "-v": _version, "agents": _agents, "-p": _print}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     script_path = os.environ.get(SCRIPT_ENV)
     script: dict[str, Any] = json.loads(Path(script_path).read_text()) if script_path else {}
-    calls = os.environ.get(CALLS_ENV)
-    if calls:
-        with open(calls, "a", encoding="utf-8") as fh:
-            record = {"argv": args, "config_dir": os.environ.get("CLAUDE_CONFIG_DIR"), "pid": os.getpid()}
-            fh.write(json.dumps(record) + "\n")
+    _record(
+        {
+            "argv": args,
+            "config_dir": os.environ.get("CLAUDE_CONFIG_DIR"),
+            "pid": os.getpid(),
+            "cwd": os.getcwd(),
+            "cwd_entries": sorted(os.listdir(".")),
+        }
+    )
     command = args[0] if args else ""
     handler = COMMANDS.get(command)
     if handler is None:
