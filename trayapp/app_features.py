@@ -1,5 +1,6 @@
 """Optional subsystems of the tray app, each in a module of its own, so adding one never grows the
-composition root (:mod:`trayapp.app`).
+composition root (:mod:`trayapp.app`). Feature modules live in ``trayapp/features/`` (a room that,
+like the app, may import services, channels and ui; services never import the app or a feature).
 
 A feature module may define either or both of:
 

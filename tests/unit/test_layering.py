@@ -16,14 +16,28 @@ MAX_LINES = 450
 
 # room -> rooms it must never import
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "core": ("cli", "ui", "app", "services", "channels", "platform", "store", "sources", "statusline"),
-    "sources": ("cli", "ui", "app", "services", "channels"),
-    "store": ("cli", "ui", "app", "services", "channels"),
-    "platform": ("cli", "ui", "app", "services", "channels"),
-    "channels": ("cli", "ui", "app"),
-    "services": ("cli", "ui", "app"),
-    "statusline": ("cli", "ui", "app"),
-    "runtime": ("cli", "ui", "app", "services", "channels", "sources"),
+    "core": (
+        "cli",
+        "ui",
+        "app",
+        "features",
+        "services",
+        "channels",
+        "platform",
+        "store",
+        "sources",
+        "statusline",
+    ),
+    "sources": ("cli", "ui", "app", "features", "services", "channels"),
+    "store": ("cli", "ui", "app", "features", "services", "channels"),
+    "platform": ("cli", "ui", "app", "features", "services", "channels"),
+    "channels": ("cli", "ui", "app", "features"),
+    "services": ("cli", "ui", "app", "features"),
+    "statusline": ("cli", "ui", "app", "features"),
+    "runtime": ("cli", "ui", "app", "features", "services", "channels", "sources"),
+    "ui": ("cli", "features"),
+    # Feature modules (trayapp/features, listed in app_features) wire services to views, like app.
+    "features": ("cli",),
 }
 
 
