@@ -234,37 +234,48 @@ def format_value(value: float) -> str:
 
 
 class _Samples:
-    """Samples per family, keyed by their (escaped) label values: no duplicate series."""
+    """Samples per family, keyed by their rendered label pairs: no duplicate series. Rendered
+    pairs are remembered for the render (a model name appears in six series, an account in all)."""
 
     def __init__(self) -> None:
-        self.by_family: dict[str, dict[tuple[str, ...], float]] = {f.name: {} for f in FAMILIES}
+        self.by_family: dict[str, dict[str, float]] = {f.name: {} for f in FAMILIES}
+        self.counters = frozenset(f.name for f in FAMILIES if f.type == "counter")
+        self._pairs: dict[tuple[str, str], str] = {}
+
+    def pair(self, label: str, raw: str) -> str:
+        """``label="value"`` with the value escaped."""
+        found = self._pairs.get((label, raw))
+        if found is None:
+            found = self._pairs[(label, raw)] = f'{label}="{escape_label(raw)}"'
+        return found
 
     def add(self, name: str, labels: tuple[str, ...], value: float | None) -> None:
+        names = BY_NAME[name].labels
+        self.put(name, ",".join([self.pair(n, v) for n, v in zip(names, labels, strict=True)]), value)
+
+    def put(self, name: str, key: str, value: float | None) -> None:
+        """One sample under its rendered label pairs (``key``, in the family's label order)."""
         if value is None:
             return
-        family = BY_NAME[name]
-        if family.type == "counter" and (not math.isfinite(value) or value < 0):
-            return  # a counter is a finite count upwards; anything else is not one
-        key = tuple(escape_label(v) for v in labels)
         series = self.by_family[name]
-        if family.type == "counter" and key in series:
-            series[key] += value
-        else:
-            series[key] = value
+        if name in self.counters:
+            if not math.isfinite(value) or value < 0:
+                return  # a counter is a finite count upwards; anything else is not one
+            if key in series:
+                series[key] += value
+                return
+        series[key] = value
 
     def text(self) -> str:
         out: list[str] = []
         for family in FAMILIES:
-            out.append(f"# HELP {family.name} {escape_help(family.help)}")
-            out.append(f"# TYPE {family.name} {family.type}")
-            names = family.labels
-            for key in sorted(self.by_family[family.name]):
-                value = format_value(self.by_family[family.name][key])
-                if names:
-                    pairs = ",".join(f'{n}="{v}"' for n, v in zip(names, key, strict=True))
-                    out.append(f"{family.name}{{{pairs}}} {value}")
-                else:
-                    out.append(f"{family.name} {value}")
+            name = family.name
+            out.append(f"# HELP {name} {escape_help(family.help)}")
+            out.append(f"# TYPE {name} {family.type}")
+            series = self.by_family[name]
+            for key in sorted(series):
+                value = format_value(series[key])
+                out.append(f"{name}{{{key}}} {value}" if key else f"{name} {value}")
         out.append("")
         return "\n".join(out)
 
@@ -309,12 +320,15 @@ def _account(s: _Samples, a: AccountFigures) -> None:
     s.add("claude_watch_poll_consecutive_failures", (acc,), a.consecutive_failures)
     s.add("claude_watch_last_success_timestamp_seconds", (acc,), a.last_success_timestamp)
     s.add("claude_watch_reading_stale", (acc,), a.stale)
+    # The bulk of a scrape (models x types): the account's and each model's pair rendered once.
+    prefix = s.pair("account", acc)
     for (model, kind), tokens in a.tokens.items():
-        s.add("claude_watch_telemetry_tokens_total", (acc, model, kind), tokens)
+        key = f"{prefix},{s.pair('model', model)},{s.pair('type', kind)}"
+        s.put("claude_watch_telemetry_tokens_total", key, tokens)
     for model, cost in a.cost_usd.items():
-        s.add("claude_watch_telemetry_cost_usd_total", (acc, model), cost)
+        s.put("claude_watch_telemetry_cost_usd_total", f"{prefix},{s.pair('model', model)}", cost)
     for model, count in a.requests.items():
-        s.add("claude_watch_telemetry_requests_total", (acc, model), count)
+        s.put("claude_watch_telemetry_requests_total", f"{prefix},{s.pair('model', model)}", count)
 
 
 def parse_listen(value: str) -> tuple[str, int]:
