@@ -194,13 +194,12 @@ def shoot_settings(out: Path) -> list[Path]:
     from trayapp import settings as st
     from trayapp.ui.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog(st.load(), set_autostart=None)
-    dialog.tabs.setCurrentIndex([dialog.tabs.tabText(i) for i in range(dialog.tabs.count())].index("Alerts"))
-    dialog.set_editor_text("alerts.quiet_hours", "late")
-    dialog.apply()  # shows the validation message under the field
+    dialog = SettingsDialog(st.load(), set_autostart=None)  # every page: settings_screenshots.py
+    dialog.show_page("Tracking")
+    dialog.set_editor_text("tracking.timezone", "Mars/Olympus")  # the red hint under the field
     dialog.show()
     pump(0.3)
-    path = out / "settings-alerts.png"
+    path = out / "settings-validation.png"
     dialog.grab().save(str(path))
     dialog.close()
     return [path]
@@ -343,6 +342,12 @@ def root_capture(path: Path, crop: str | None = None, zoom: int = 1) -> bool:
     return True
 
 
+def tray_shown() -> bool:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    return os.environ.get("QT_QPA_PLATFORM") != "offscreen" and QSystemTrayIcon.isSystemTrayAvailable()
+
+
 def shoot_tray(out: Path) -> list[Path]:
     from PySide6.QtWidgets import QSystemTrayIcon
 
@@ -405,12 +410,26 @@ def shoot_tray(out: Path) -> list[Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "screenshots"))
+    parser.add_argument("--demo-only", action="store_true", help="only the seeded demo's pictures")
+    parser.add_argument("--suffix", default="", help="added to each demo file name (@2x)")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     saved = (
-        shoot_popups(out) + shoot_sessions(out) + shoot_timeline(out) + shoot_settings(out) + shoot_tray(out)
+        []
+        if args.demo_only
+        else (
+            shoot_popups(out)
+            + shoot_sessions(out)
+            + shoot_timeline(out)
+            + shoot_settings(out)
+            + shoot_tray(out)
+        )
     )
+    # Last: the README's pictures from the seeded demo (it moves the process into demo folders).
+    from tests.visual.demo_screenshots import shoot_demo
+
+    saved += shoot_demo(app, out, args.suffix, root_capture if tray_shown() else None)
     for p in saved:
         print(p)
     print(f"{len(saved)} screenshots in {out}")

@@ -1,7 +1,8 @@
-"""The "Alert channels" page of the settings dialog: secrets, Telegram chat linking, "Send test".
+"""The channel actions of the Settings dialog: secrets, Telegram chat linking, "Send test".
 
-The schema-driven tabs already edit the plain settings (``telegram.enabled``, ``quips.model``,
-``sound.volume``...); this page adds what a schema row cannot do. It is a view: it emits intents
+The dialog's Notifications page already edits the plain settings (``telegram.enabled``,
+``quips.model``, ``sound.volume``...); this page adds what a schema field cannot do, in one block
+per channel that the dialog places beside that channel's settings. It is a view: it emits intents
 and shows the outcomes that :class:`~trayapp.services.channels_service.ChannelsService` announces
 (:func:`make_page` wires the two). Secret fields hand their value to the service and clear
 themselves; a value is never read back into a widget: a row only shows whether the secret is set
@@ -12,16 +13,17 @@ Signals:
     remove_requested(str): remove a secret from the keyring (its name).
     refresh_requested(): re-check whether each secret is set (the page was shown).
     link_requested(): link the Telegram chat that last wrote to the bot.
-    test_requested(str): send the sample alert through a channel, or "all".
+    test_requested(str): send the sample alert through a channel, or "all" (each channel has its
+        own "Send test" button, its outcome shown beside it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -39,9 +41,9 @@ if TYPE_CHECKING:
     from trayapp.services.channels_service import ChannelsService
 
 LABELS = {
-    "telegram-bot-token": "Telegram bot token",
-    "slack-webhook-url": "Slack webhook URL",
-    "anthropic-api-key": "Anthropic API key (quips)",
+    "telegram-bot-token": "Bot token",
+    "slack-webhook-url": "Webhook URL",
+    "anthropic-api-key": "Anthropic API key",
 }
 
 
@@ -117,7 +119,24 @@ class SecretRow(QWidget):
 
 
 class ChannelsPage(QWidget):
-    """Secrets, Telegram linking and "Send test". Embed it as a tab of the settings dialog."""
+    """Secrets, Telegram linking and a "Send test" per channel.
+
+    The widgets come in blocks, one per channel (:attr:`BLOCKS`): :meth:`block_rows` gives a
+    block's labelled rows, which the Settings dialog places in its own channel groups (next to
+    the channel's on/off and settings); shown alone, the page lays the blocks out itself.
+    ``before_test`` (optional) runs before a test is sent: the dialog saves pending edits there,
+    so a test uses what the user sees; it returns a problem to show instead of sending, or None.
+    """
+
+    BLOCKS = {
+        "telegram": "Telegram",
+        "slack": "Slack",
+        "sound": "Sound",
+        "desktop": "Desktop notifications",
+        "quips": "Quips written by Claude",
+        "all": "Every channel",
+    }
+    SECRET_OF = {"telegram": "telegram-bot-token", "slack": "slack-webhook-url", "quips": "anthropic-api-key"}
 
     save_requested = Signal(str, str)
     remove_requested = Signal(str)
@@ -129,50 +148,62 @@ class ChannelsPage(QWidget):
         super().__init__(parent)
         self.setObjectName("channels-page")
         self.service: ChannelsService | None = None  # kept alive by the page (make_page)
+        self.before_test: Callable[[], str | None] | None = None
         self.rows = {name: SecretRow(name, self) for name in NAMES}
-
-        secrets_box = QGroupBox("Secrets (stored in the OS keyring, never in the settings file)")
-        form = QFormLayout(secrets_box)
-        for name, row in self.rows.items():
-            form.addRow(LABELS[name], row)
-
-        telegram_box = QGroupBox("Telegram")
-        tg = QVBoxLayout(telegram_box)
-        tg.addWidget(
-            QLabel("Create a bot with @BotFather, store its token above, send it any message, then:")
-        )
-        link_row = QHBoxLayout()
         self.link_button = QPushButton("Link chat")
         self.link_button.setObjectName("link-chat")
+        self.link_button.setToolTip(
+            "Create a bot with @BotFather, store its token, send it any message, then link."
+        )
         self.chat_label = QLabel()
         self.chat_label.setObjectName("chat-status")
         self.chat_label.setWordWrap(True)
-        link_row.addWidget(self.link_button)
-        link_row.addWidget(self.chat_label, 1)
-        tg.addLayout(link_row)
         self.link_button.clicked.connect(self._link)
-
-        test_box = QGroupBox("Try it")
-        tb = QHBoxLayout(test_box)
-        self.test_channel = QComboBox()
-        self.test_channel.setObjectName("test-channel")
-        self.test_channel.addItems(list(CHANNEL_CHOICES))
-        self.test_button = QPushButton("Send test")
-        self.test_button.setObjectName("send-test")
-        self.test_result = QLabel()
-        self.test_result.setObjectName("test-result")
-        self.test_result.setWordWrap(True)
-        tb.addWidget(self.test_channel)
-        tb.addWidget(self.test_button)
-        tb.addWidget(self.test_result, 1)
-        self.test_button.clicked.connect(self._test)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(secrets_box)
-        layout.addWidget(telegram_box)
-        layout.addWidget(test_box)
-        layout.addStretch(1)
+        self.test_buttons: dict[str, QPushButton] = {}
+        self.test_results: dict[str, QLabel] = {}
+        for channel in CHANNEL_CHOICES:
+            button = QPushButton(
+                "Send a test to every channel that is on" if channel == "all" else "Send test"
+            )
+            button.setObjectName(f"send-test:{channel}")
+            result = QLabel()
+            result.setObjectName(f"test-result:{channel}")
+            result.setWordWrap(True)
+            result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            button.clicked.connect(lambda _=False, c=channel: self._test(c))
+            self.test_buttons[channel] = button
+            self.test_results[channel] = result
+        self._testing: str | None = None
+        self._placed = False
         self.show_chat(None)
+
+    def block_rows(self, channel: str) -> list[tuple[str, QWidget]]:
+        """``channel``'s rows as (label, widget), for a form layout (they move to its parent)."""
+        rows: list[tuple[str, QWidget]] = []
+        secret = self.SECRET_OF.get(channel)
+        if secret is not None:
+            rows.append((LABELS[secret], self.rows[secret]))
+        if channel == "telegram":
+            rows.append(("", _line(self.link_button, self.chat_label)))
+        if channel in self.test_buttons:
+            rows.append(("", _line(self.test_buttons[channel], self.test_results[channel])))
+        return rows
+
+    def placed(self) -> None:
+        """The dialog took the blocks: the page itself stays empty (it keeps the signals)."""
+        self._placed = True
+
+    def lay_out_alone(self) -> None:
+        """Group boxes of every block, for the page shown on its own."""
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Secrets are stored in the OS keyring, never in the settings file."))
+        for channel, title in self.BLOCKS.items():
+            box = QGroupBox(title)
+            form = QFormLayout(box)
+            for label, widget in self.block_rows(channel):
+                form.addRow(label, widget)
+            layout.addWidget(box)
+        layout.addStretch(1)
 
     # --- intents
     def _link(self) -> None:
@@ -180,10 +211,17 @@ class ChannelsPage(QWidget):
         self.chat_label.setText("Looking for your message…")
         self.link_requested.emit()
 
-    def _test(self) -> None:
-        self.test_button.setEnabled(False)
-        self.test_result.setText("Sending…")
-        self.test_requested.emit(self.test_channel.currentText())
+    def _test(self, channel: str) -> None:
+        result = self.test_results[channel]
+        problem = self.before_test() if self.before_test is not None else None
+        if problem:
+            result.setText(problem)
+            return
+        self._testing = channel
+        for button in self.test_buttons.values():
+            button.setEnabled(False)  # one test at a time: its outcome goes under its button
+        result.setText("Sending…")
+        self.test_requested.emit(channel)
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -204,13 +242,28 @@ class ChannelsPage(QWidget):
         self.link_button.setEnabled(True)
 
     def show_test(self, outcome: SendOutcome) -> None:
-        self.test_result.setText(results_text(outcome))
-        self.test_button.setEnabled(True)
+        channel = self._testing or "all"
+        self._testing = None
+        self.test_results[channel].setText(results_text(outcome))
+        for button in self.test_buttons.values():
+            button.setEnabled(True)
 
 
-def make_page(service: ChannelsService) -> ChannelsPage:
-    """The page wired to ``service``: intents start its coroutines, its outcomes fill the page."""
+def _line(*widgets: QWidget) -> QWidget:
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    for i, w in enumerate(widgets):
+        row.addWidget(w, 1 if i == len(widgets) - 1 else 0)
+    return box
+
+
+def make_page(service: ChannelsService, alone: bool = True) -> ChannelsPage:
+    """The page wired to ``service``: intents start its coroutines, its outcomes fill the page.
+    ``alone``: lay the blocks out on the page (False when the Settings dialog places them)."""
     page = ChannelsPage()
+    if alone:
+        page.lay_out_alone()
     page.service = service
     page.save_requested.connect(lambda name, value: service.run(service.store_secret(name, value)))
     page.remove_requested.connect(lambda name: service.run(service.remove_secret(name)))

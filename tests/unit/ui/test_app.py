@@ -72,7 +72,7 @@ def test_without_the_full_channel_set_alerts_still_go_through_a_dispatcher(monke
     assert dispatcher.channels == [desktop]
 
 
-def test_settings_dialog_has_the_schema_tabs_and_the_channels_page(qapp) -> None:
+def test_settings_dialog_has_the_schema_pages_and_the_channels_page(qapp) -> None:
     from trayapp.app import ClaudeWatch
 
     cw = ClaudeWatch(qapp, demo=False, self_test=True)
@@ -82,9 +82,10 @@ def test_settings_dialog_has_the_schema_tabs_and_the_channels_page(qapp) -> None
     assert cw.popup.theme_setting == "dark"
     assert cw.popup.theme.dark
     cw.open_settings()
-    tabs = [cw.settings_dialog.tabs.tabText(i) for i in range(cw.settings_dialog.tabs.count())]
-    assert tabs[0] == "Usage"
-    assert tabs[-1] == "Alert channels"
+    pages = cw.settings_dialog.page_titles()
+    assert pages[0] == "General"
+    assert "Alert channels" not in pages  # its secrets and tests joined the Notifications page
+    assert cw.settings_dialog.page_of("telegram.enabled") == "Notifications"
     cw.settings_dialog.set_editor_text("ui.theme", "light")
     assert cw.settings_dialog.apply()
     assert not cw.popup.theme.dark

@@ -103,14 +103,15 @@ async def test_link_chat_then_send_test(
     assert "Linked to Ada (chat 4242)" in page.chat_label.text()
     assert page.link_button.isEnabled()
     assert st.load().get("telegram.chat_id") == "4242"
-    page.test_channel.setCurrentText("telegram")
-    qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
-    assert page.test_result.text() == "Sending…"
-    assert not page.test_button.isEnabled()
+    qtbot.mouseClick(page.test_buttons["telegram"], Qt.MouseButton.LeftButton)
+    assert page.test_results["telegram"].text() == "Sending…"
+    assert not page.test_buttons["telegram"].isEnabled()
+    assert not page.test_buttons["slack"].isEnabled()  # one test at a time
     await idle(page)
-    assert "telegram: delivered" in page.test_result.text()
-    assert page.test_button.isEnabled()
-    assert "Quip:" in page.test_result.text()  # canned here: no API key
+    assert "telegram: delivered" in page.test_results["telegram"].text()
+    assert page.test_results["slack"].text() == ""  # the outcome goes under its own button
+    assert page.test_buttons["telegram"].isEnabled()
+    assert "Quip:" in page.test_results["telegram"].text()  # canned here: no API key
     assert len(telegram.messages) == 1
     assert "5-hour window at 90%" in telegram.messages[0]["text"]
 
@@ -122,9 +123,9 @@ async def test_link_without_token(page: ChannelsPage, qtbot) -> None:
 
 
 async def test_send_test_with_nothing_turned_on(page: ChannelsPage, qtbot) -> None:
-    qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)  # "all", and telegram is off
+    qtbot.mouseClick(page.test_buttons["all"], Qt.MouseButton.LeftButton)  # and telegram is off
     await idle(page)
-    assert page.test_result.text() == "No channel is turned on."
+    assert page.test_results["all"].text() == "No channel is turned on."
 
 
 def test_showing_without_an_event_loop_is_harmless(page: ChannelsPage, qtbot) -> None:
@@ -153,6 +154,7 @@ async def test_showing_refreshes_the_status_off_thread(
 
 def test_the_page_alone_only_emits_intents(qtbot, keyring_backend: MemoryKeyring) -> None:
     page = ChannelsPage()  # no service: a view with nothing behind it
+    page.lay_out_alone()
     qtbot.addWidget(page)
     row = page.rows["telegram-bot-token"]
     with qtbot.waitSignal(page.save_requested, timeout=1000) as saved:
@@ -166,9 +168,8 @@ def test_the_page_alone_only_emits_intents(qtbot, keyring_backend: MemoryKeyring
     assert removed.args == ["telegram-bot-token"]
     with qtbot.waitSignal(page.link_requested, timeout=1000):
         qtbot.mouseClick(page.link_button, Qt.MouseButton.LeftButton)
-    page.test_channel.setCurrentText("slack")
     with qtbot.waitSignal(page.test_requested, timeout=1000) as test:
-        qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(page.test_buttons["slack"], Qt.MouseButton.LeftButton)
     assert test.args == ["slack"]
     with qtbot.waitSignal(page.refresh_requested, timeout=1000):
         page.show()
