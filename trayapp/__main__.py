@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "telegram": "trayapp.cli.telegram",
     "notify": "trayapp.cli.notify",
     "hooks": "trayapp.cli.hooks",
+    "telemetry": "trayapp.cli.telemetry",
     "sessions": "trayapp.cli.sessions",
     "serve": "trayapp.cli.serve",
 }

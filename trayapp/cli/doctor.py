@@ -435,6 +435,9 @@ def check_sessions(now: datetime) -> list[Check]:
                 "Hook receiver", WARN, f"nothing answers on 127.0.0.1:{endpoint.port}", "start the tray app"
             )
         )
+    from trayapp.cli.telemetry import doctor_check  # Claude Code's OpenTelemetry (issue 18)
+
+    checks.append(doctor_check(endpoint))
     saved = session_hooks.load()
     last = saved.last_event if saved is not None else None
     if saved is None or last is None:
