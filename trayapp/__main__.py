@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "telemetry": "trayapp.cli.telemetry",
     "sessions": "trayapp.cli.sessions",
     "serve": "trayapp.cli.serve",
+    "schedule": "trayapp.cli.schedule",
+    "window": "trayapp.cli.window",
 }
 
 
@@ -70,6 +72,9 @@ def _build_parser(only: str | None = None):  # type: ignore[no-untyped-def]
     parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     parser.add_argument(
         "--demo", action="store_true", help="use a simulated account (no Claude login needed)"
+    )
+    parser.add_argument(
+        "--no-color", action="store_true", help="no colours in any command's output (or set NO_COLOR)"
     )
     parser.add_argument(
         "--self-test", action="store_true", help="start, check the essentials, exit (packaging)"
@@ -120,6 +125,12 @@ def _main(argv: list[str] | None) -> int:
 
         multiprocessing.freeze_support()
     args_list = sys.argv[1:] if argv is None else list(argv)
+    if "--no-color" in args_list and args_list[:1] != ["statusline"]:
+        # Global, and accepted anywhere on the line (`claude-watch status --no-color`).
+        from trayapp.cli.term import disable_colour
+
+        disable_colour()
+        args_list = [a for a in args_list if a != "--no-color"]
     if args_list[:1] == ["statusline"]:
         from trayapp.cli.statusline import main as statusline_main
 

@@ -7,6 +7,7 @@ import sys
 import time
 from datetime import UTC, date, datetime
 
+from trayapp.cli.term import HEADER, Painter, table, terminal_width
 from trayapp.core.humanize import format_duration, format_money, format_tokens, short_model_name
 from trayapp.services.api_docs import periods_json
 from trayapp.services.ledger_service import Tracker, resolve_timezone
@@ -115,74 +116,6 @@ def scan_with_progress(tracker: Tracker) -> ScanStats | None:
         bar.finish()
 
 
-def terminal_width() -> int:
-    """The columns to fit: ``COLUMNS`` when set, the terminal's width when stdout is one, else 0
-    (no limit: piped output keeps every column)."""
-    import os
-
-    try:
-        columns = int(os.environ.get("COLUMNS") or 0)
-    except ValueError:
-        columns = 0
-    if columns > 0:
-        return columns
-    try:
-        return os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else 0
-    except (OSError, ValueError, AttributeError):
-        return 0
-
-
-def table(
-    headers: list[str],
-    rows: list[list[str]],
-    right: set[int],
-    *,
-    width: int = 0,
-    squeeze: int | None = None,
-    drop: tuple[str, ...] = (),
-) -> str:
-    """Aligned columns. With ``width``, a table wider than that first shortens column ``squeeze``
-    (cut with "…", down to 12 characters), then leaves out the columns named in ``drop``, in that
-    order, until it fits; the first column and the totals are never dropped."""
-    keep = list(range(len(headers)))
-
-    def widths_of(columns: list[int], cap: int | None) -> list[int]:
-        out = []
-        for i in columns:
-            w = max([len(headers[i]), *(len(r[i]) for r in rows if r)])
-            out.append(min(w, cap) if cap is not None and i == squeeze else w)
-        return out
-
-    def total(ws: list[int]) -> int:
-        return sum(ws) + 2 * (len(ws) - 1)
-
-    def fit() -> tuple[list[int], int | None]:
-        natural = widths_of(keep, None)
-        if width <= 0 or total(natural) <= width or squeeze not in keep:
-            return natural, None
-        cap = max(12, natural[keep.index(squeeze)] - (total(natural) - width))
-        return widths_of(keep, cap), cap
-
-    widths, cap = fit()
-    for name in drop if width > 0 else ():
-        if total(widths) <= width:
-            break
-        if name in headers and headers.index(name) in keep:
-            keep.remove(headers.index(name))
-            widths, cap = fit()
-
-    def cell(i: int, text: str, w: int) -> str:
-        if len(text) > w:
-            text = text[: w - 1] + "…"
-        return text.rjust(w) if i in right else text.ljust(w)
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(cell(i, cells[i], w) for i, w in zip(keep, widths, strict=True)).rstrip()
-
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([line(headers), sep, *(line(r) if r else sep for r in rows)])
-
-
 def _short_models(t: Tally) -> str:
     return ", ".join(sorted({short_model_name(n) for n in t.models}))
 
@@ -250,8 +183,27 @@ def periods(
         width=terminal_width(),
         squeeze=1 + shift,
         drop=("Cache write", "Cache read", "Input", "Output", "First", "Models"),
+        style=_row_style(rows),
     )
     return fitted + "\n" + "\n".join(notes)
+
+
+def _row_style(rows: list[list[str]]) -> Any:
+    """Bold headers and totals, dim model breakdowns and stats-cache days (only on a terminal)."""
+    paint = Painter()
+    if not paint.on:
+        return None
+    last = len(rows) - 1
+
+    def style(row: int, column: int, text: str) -> str:
+        if row == HEADER or row == last:
+            return paint.bold(text)
+        first = rows[row][0]
+        if first.startswith("  └ ") or first.endswith("(stats-cache)"):
+            return paint.dim(text)
+        return text
+
+    return style
 
 
 def _short_id(session: str) -> str:
@@ -368,7 +320,7 @@ def blocks(
             [
                 start,
                 status,
-                ", ".join(m.removeprefix("claude-") for m in b.models()),
+                ", ".join(short_model_name(m) for m in b.models()),
                 format_tokens(inp + out + cc + cr),
                 format_money(cost),
                 f"{format_tokens(round(rate.tokens_per_minute))} tok/min, "
@@ -381,4 +333,22 @@ def blocks(
                 else "",
             ]
         )
-    return table(headers, rows, right={3, 4}) + "\n" + LABEL
+    paint = Painter()
+
+    def style(row: int, column: int, text: str) -> str:
+        if row == HEADER:
+            return paint.bold(text)
+        if column == 1 and text == "ACTIVE":
+            return paint.level(text, "ok")
+        return paint.dim(text) if rows[row][1].startswith("idle") else text
+
+    fitted = table(
+        headers,
+        rows,
+        right={3, 4},
+        width=terminal_width(),
+        squeeze=2,
+        drop=("Burn rate", "Models", "Projected"),
+        style=style if paint.on else None,
+    )
+    return fitted + "\n" + LABEL

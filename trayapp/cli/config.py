@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("config", help="show or change settings")
@@ -31,19 +35,7 @@ def run(args: argparse.Namespace) -> int:
     for warning in cfg.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.action == "list":
-        print(f"# {cfg.path}")
-        section = None
-        for setting, value in cfg.items():
-            if setting.section != section:
-                section = setting.section
-                print(f"\n[{section}]")
-            marker = "" if cfg.is_default(setting.key) else "   (changed)"
-            print(f"{setting.key} = {st.format_value(value) or '(empty)'}{marker}")
-            extra = f" {setting.help}" if setting.help else ""
-            if setting.choices:
-                extra += f" Choices: {', '.join(setting.choices)}."
-            default = st.format_value(setting.default) or "(empty)"
-            print(f"    {setting.label}. Default {default}.{extra}")
+        print(_listing(cfg))
         return 0
     if args.key not in st.BY_KEY:
         print(
@@ -78,3 +70,25 @@ def run(args: argparse.Namespace) -> int:
     suffix = " (default)" if args.action == "reset" else ""
     print(f"{args.key} = {st.format_value(cfg.get(args.key))}{suffix}")
     return 0
+
+
+def _listing(cfg: Any) -> str:
+    """Every setting by section, its help wrapped to the terminal (keys bold, changes marked)."""
+    from trayapp import settings as st
+    from trayapp.cli.term import Painter, terminal_width, wrap
+
+    paint, width = Painter(), terminal_width()
+    lines = [paint.dim(f"# {cfg.path}")]
+    section = None
+    for setting, value in cfg.items():
+        if setting.section != section:
+            section = setting.section
+            lines.extend(("", paint.bold(f"[{section}]")))
+        marker = "" if cfg.is_default(setting.key) else "   " + paint.level("(changed)", "warning")
+        lines.append(f"{paint.bold(setting.key)} = {st.format_value(value) or '(empty)'}{marker}")
+        extra = f" {setting.help}" if setting.help else ""
+        if setting.choices:
+            extra += f" Choices: {', '.join(setting.choices)}."
+        default = st.format_value(setting.default) or "(empty)"
+        lines.append(wrap(f"    {setting.label}. Default {default}.{extra}", width, "    "))
+    return "\n".join(lines)

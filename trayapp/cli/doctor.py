@@ -66,11 +66,10 @@ def run(args: argparse.Namespace) -> int:
 
         print(json.dumps([_as_dict(c) for c in checks], indent=2))
     else:
-        print("Claude Watch doctor")
-        for c in checks:
-            print(f"{_MARK[c.status]} {c.name}: {c.detail}")
-            if c.fix:
-                print(f"    fix: {c.fix}")
+        from trayapp.cli.term import checklist
+
+        rows = [(_MARK[c.status], c.status, c.name, c.detail, c.fix) for c in checks]
+        print(checklist("Claude Watch doctor", rows))
     return 1 if any(c.status == FAIL for c in checks) else 0
 
 

@@ -107,7 +107,7 @@ def to_json(sessions: Sequence[Session], hooks: HookState | None, now: datetime)
 
 
 def row(s: Session, now: datetime) -> list[str]:
-    from trayapp.core.humanize import format_duration, format_money, format_percent
+    from trayapp.core.humanize import format_duration, format_money, format_percent, short_model_name
 
     since = s.state_since or s.started_at
     project = s.project if not s.name or s.name == s.project else f"{s.project} ({s.name})"
@@ -115,7 +115,7 @@ def row(s: Session, now: datetime) -> list[str]:
         STATE_WORDS.get(s.state.value, s.state.value),
         project,
         format_duration(now - since) if since is not None else "—",
-        s.model or "—",
+        short_model_name(s.model) if s.model else "—",
         format_percent(s.context_percent),
         format_money(s.cost_usd) if s.cost_usd is not None else "—",
     ]
@@ -125,21 +125,33 @@ def render(sessions: Sequence[Session], hooks: HookState | None, now: datetime) 
     """A table, needs-you first, with the reason under each session that waits."""
     if not sessions:
         tip = "" if hooks is not None else " (run `claude-watch hooks --install` for live states)"
-        return "No Claude Code sessions running." + tip
+        from trayapp.cli.term import terminal_width, wrap
+
+        return wrap("No Claude Code sessions running." + tip, terminal_width())
+    from trayapp.cli.term import HEADER, Painter, table, terminal_width
+
     header = ["STATE", "PROJECT", "FOR", "MODEL", "CONTEXT", "COST"]
     rows = [row(s, now) for s in sessions]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    right = {4, 5}
+    paint = Painter()
+    levels = {"Needs you": "warning", "Working": "ok", "Failed": "at_limit"}
 
-    def line(cells: list[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
+    def style(n: int, column: int, text: str) -> str:
+        if n == HEADER:
+            return paint.bold(text)
+        return paint.level(text, levels[text]) if column == 0 and text in levels else text
 
-    out = [line(header)]
-    for s, cells in zip(sessions, rows, strict=True):
-        out.append(line(cells))
+    fitted = table(
+        header,
+        rows,
+        right={4, 5},
+        width=terminal_width(),
+        squeeze=1,
+        drop=("CONTEXT", "FOR", "COST", "MODEL"),
+        style=style if paint.on else None,
+    ).splitlines()
+    out = fitted[:1]  # the header; no rule under it, as before
+    for s, line in zip(sessions, fitted[2:], strict=True):
+        out.append(line)
         if s.needs_you_reason:
             out.append(f"    ↳ {s.needs_you_reason}")
     if hooks is None:

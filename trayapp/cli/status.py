@@ -133,16 +133,26 @@ def bar(percent: float, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def render(state: Any, now: datetime) -> str:
-    """The human table, in the popup's wording (``core.humanize``)."""
+BAR_WIDTH = 20
+MIN_BAR = 6
+
+
+def render(state: Any, now: datetime, *, width: int | None = None, paint: Any = None) -> str:
+    """The human table, in the popup's wording (``core.humanize``), fitted to ``width`` (default:
+    the terminal's, else 80): a narrower bar, then without the pace, the bar and the projection.
+    Percentages and bars in the tray's level colours when ``paint`` (a ``cli.term.Painter``,
+    default: the one for stdout) is on."""
+    from trayapp.cli.term import Painter, terminal_width, wrap
     from trayapp.core.humanize import extra_usage_text, format_age, format_countdown
 
+    width = width or terminal_width() or 80
+    paint = paint if paint is not None else Painter()
     lines: list[str] = []
     account = state.account
     who = [x for x in ((account.plan if account else None), (account.email if account else None)) if x]
     if account and account.organization:
         who.append(account.organization)
-    lines.append("Claude Watch" + "".join(f" · {x}" for x in who))
+    lines.append(wrap(paint.bold("Claude Watch") + "".join(f" · {x}" for x in who), width, "  "))
     snap = state.snapshot
     if snap is None:
         lines.append("No usage data yet.")
@@ -150,34 +160,78 @@ def render(state: Any, now: datetime) -> str:
         lines.append("This plan reports no usage windows (credit-based plan).")
     else:
         lines.append("")
-        lines.append(f"{'Window':<22} {'Used':>5}  {'':<20}  {'Resets in':<12} {'Pace':>9}  {'At reset':>8}")
-        lines.append("─" * 86)
-        for ws in state.windows:
-            w = ws.window
-            pace = f"{ws.burn_rate_per_hour:.1f} %/h" if ws.burn_rate_per_hour is not None else "—"
-            proj = f"{ws.projected_at_reset:.0f}%" if ws.projected_at_reset is not None else "—"
-            ttr = format_countdown(ws.time_to_reset)
-            mark = " ◀" if state.binding is ws and len(state.windows) > 1 else ""
-            used = f"{w.utilization:>4.0f}%"
-            lines.append(
-                f"{w.label[:22]:<22} {used}  {bar(w.utilization)}  {ttr:<12} {pace:>9}  {proj:>8}{mark}"
-            )
-            if ws.projected_full_at is not None:
-                left = format_countdown(ws.projected_full_at - now)
-                lines.append(f"{'':<22}        at this pace 100% in {left}, before the reset")
+        lines.extend(_window_table(state, now, width, paint))
     if snap is not None and snap.extra_usage is not None and snap.extra_usage.is_enabled:
         e = snap.extra_usage
         pct = f" ({e.utilization:.1f}%)" if e.utilization is not None else ""
-        lines.append(f"\nExtra usage: {extra_usage_text(e)}{pct}")
+        lines.append("")
+        lines.append(wrap(f"Extra usage: {extra_usage_text(e)}{pct}", width, "  "))
     if snap is not None:
-        lines.append(
-            f"\nSource: {snap.source}, {format_age(state.age_seconds)}" + (" (stale)" if state.stale else "")
-        )
+        stale = " " + paint.level("(stale)", "stale") if state.stale else ""
+        lines.append("")
+        lines.append(f"Source: {snap.source}, {format_age(state.age_seconds)}{stale}")
     if state.error is not None:
         retry = ""
         if state.error.retry_at is not None:
             retry = f" Next try in {format_countdown(state.error.retry_at - now)}."
-        lines.append(f"Problem: {state.error.message}{retry}")
+        text = wrap(f"Problem: {state.error.message}{retry}", width, "  ")
+        lines.append(paint.level("Problem:", "critical") + text.removeprefix("Problem:"))
     for notice in state.notices:
-        lines.append(f"Note: {notice}")
+        lines.append(wrap(f"Note: {notice}", width, "  "))
     return "\n".join(lines)
+
+
+def _window_table(state: Any, now: datetime, width: int, paint: Any) -> list[str]:
+    """The windows' rows: label, used, bar, resets in, pace, at reset (``◀`` marks the binding)."""
+    from trayapp.core.humanize import format_countdown
+
+    rows = []
+    for ws in state.windows:
+        pace = f"{ws.burn_rate_per_hour:.1f} %/h" if ws.burn_rate_per_hour is not None else "—"
+        proj = f"{ws.projected_at_reset:.0f}%" if ws.projected_at_reset is not None else "—"
+        rows.append((ws, ws.window.label[:22], format_countdown(ws.time_to_reset), pace, proj))
+    label_w = max(len("Window"), *(len(r[1]) for r in rows))
+    reset_w = max(len("Resets in"), *(len(r[2]) for r in rows))
+    pace_w = max(len("Pace"), *(len(r[3]) for r in rows))
+    mark_w = 2 if len(state.windows) > 1 else 0
+    show = {"pace": True, "proj": True}
+    bar_w = BAR_WIDTH
+
+    def total() -> int:
+        used = label_w + 1 + 5 + (2 + bar_w if bar_w else 0) + 2 + reset_w
+        return used + (2 + pace_w if show["pace"] else 0) + (2 + 8 if show["proj"] else 0) + mark_w
+
+    bar_w = max(MIN_BAR, BAR_WIDTH - max(0, total() - width))
+    for step in ("pace", "bar", "proj"):
+        if total() <= width:
+            break
+        if step == "bar":
+            bar_w = 0
+        else:
+            show[step] = False
+
+    def line(label: str, used: str, gauge: str, resets: str, pace: str, proj: str, mark: str) -> str:
+        out = f"{label:<{label_w}} {used}"
+        if bar_w:
+            out += f"  {gauge}"
+        out += f"  {resets:<{reset_w}}"
+        if show["pace"]:
+            out += f"  {pace:>{pace_w}}"
+        if show["proj"]:
+            out += f"  {proj:>8}"
+        return (out + mark).rstrip()
+
+    head = line("Window", " Used", " " * bar_w, "Resets in", "Pace", "At reset", "")
+    out = [paint.bold(head), paint.dim("─" * min(width, total()))]
+    for ws, label, resets, pace, proj in rows:
+        level = ws.level.value
+        used = paint.level(f"{ws.window.utilization:>4.0f}%", level)
+        gauge = paint.level(bar(ws.window.utilization, bar_w), level) if bar_w else ""
+        mark = " ◀" if state.binding is ws and mark_w else ""
+        out.append(line(label, used, gauge, resets, pace, proj, mark))
+        if ws.projected_full_at is not None:
+            left = format_countdown(ws.projected_full_at - now)
+            words = f"at this pace 100% in {left}, before the reset"
+            indent = " " * min(label_w + 7, max(2, width - len(words)))
+            out.append(indent + words)
+    return out
