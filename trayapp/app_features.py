@@ -32,7 +32,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("theme", "trayapp.ui.theme"),
     ("demo sessions", "trayapp.services.demo_feature"),
     ("window scheduler", "trayapp.ui.schedule_feature"),
-    ("metrics listener", "trayapp.services.metrics_feature"),
+    ("metrics listener", "trayapp.features.metrics"),
 )
 
 

@@ -211,3 +211,23 @@ async def test_no_listener_by_default(hermetic_env: Path, api: tuple[LocalApi, s
 def test_the_loopback_server_still_refuses_other_addresses() -> None:
     with pytest.raises(ValueError, match="loopback"):
         LocalServer([], host="0.0.0.0")
+
+
+async def test_the_app_feature_follows_the_sessions_hubs_api(
+    hermetic_env: Path, api: tuple[LocalApi, str]
+) -> None:
+    from trayapp.features import metrics
+
+    settings = st.load()
+    port = free_port()
+    settings.update({"metrics.listen": f"0.0.0.0:{port}"})
+    cw = SimpleNamespace(settings=settings, sessions=SimpleNamespace(host=SimpleNamespace(api=api[0])))
+    stop = await metrics.start(cw)  # type: ignore[arg-type]
+    try:
+        async with httpx.AsyncClient(timeout=5) as c:
+            r = await c.get(f"http://127.0.0.1:{port}/metrics", headers=AUTH)
+            assert r.status_code == 200
+            cw.sessions.host = None  # the hub stopped its server
+            assert (await c.get(f"http://127.0.0.1:{port}/metrics", headers=AUTH)).status_code == 503
+    finally:
+        await stop()

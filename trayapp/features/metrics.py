@@ -1,4 +1,4 @@
-"""Feature module (``app_features``): the tray app's opt-in metrics listener.
+"""Feature module (``app_features``): the tray app's opt-in metrics listener (issue 18).
 
 Starts :class:`~trayapp.services.metrics_listener.MetricsListener`, which serves ``/metrics`` on
 ``metrics.listen`` (empty by default: nothing beyond loopback) with the token rules of the local API
