@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 FEATURES: tuple[tuple[str, str], ...] = (
     ("theme", "trayapp.ui.theme"),
     ("demo sessions", "trayapp.services.demo_feature"),
-    ("window scheduler", "trayapp.ui.schedule_feature"),
+    ("window scheduler", "trayapp.features.scheduler"),
     ("metrics listener", "trayapp.features.metrics"),
 )
 
