@@ -173,7 +173,7 @@ async def _start(
     if (snapshot is None or now - snapshot.fetched_at > FRESH) and poll is not None:
         snapshot = current_reading(await poll()) or snapshot
     # A start verified since the reading was taken knows better than a reading that is not fresh.
-    resets = _newest_reset(five_hour_reset(snapshot), await run_blocking(store.attempts, 50), account)
+    resets = newest_reset(five_hour_reset(snapshot), await run_blocking(store.attempts, 50), account)
     if window_open(resets, now):
         assert resets is not None
         return refused(f"a window is open until {resets.astimezone(tz):%H:%M}")
@@ -220,7 +220,7 @@ async def _start(
     return Attempt(started, anchor_id, Outcome.NOT_OPENED, f"{NOT_OPENED_TEXT}; {note}", account, key, extra)
 
 
-def _newest_reset(resets: datetime | None, attempts: list[Attempt], account: str) -> datetime | None:
+def newest_reset(resets: datetime | None, attempts: list[Attempt], account: str) -> datetime | None:
     """The newest 5-hour reset known: the reading's, or one a verified start reported since."""
     best = resets
     for attempt in attempts:
@@ -379,3 +379,15 @@ def _cleanup(scratch: Path, out_path: Path, err_path: Path) -> None:
             path.unlink()
         except OSError:
             pass
+
+
+def stored_reading(now: datetime, repo: Any) -> UsageSnapshot | None:
+    """The freshest reading without polling: a status line capture (younger than 10 minutes) or the
+    last stored reading (``repo`` a :class:`~trayapp.store.usage_repo.UsageRepo`), the newer."""
+    from trayapp.sources.statusline_capture import STALE_LIMIT, fresh_snapshot
+
+    best = fresh_snapshot(now, STALE_LIMIT)
+    stored = repo.latest_snapshot()
+    if stored is not None and (best is None or stored.fetched_at > best.fetched_at):
+        best = stored
+    return best

@@ -21,7 +21,7 @@ import pytest
 from tests.helpers.fake_claude import calls as read_calls
 from tests.helpers.fixtures_sessions import FakeClaude
 from tests.helpers.fixtures_usage import write_credentials
-from tests.helpers.loopback_servers import LoopbackServer
+from tests.helpers.usage_window_server import UsageWindowServer
 from trayapp.core.clock import FakeClock
 from trayapp.core.models import AccountState
 from trayapp.core.schedule import Anchor, AnchorMode, Attempt, Outcome, Plan, parse_at
@@ -29,50 +29,17 @@ from trayapp.services import window_start
 from trayapp.services.usage_engine import UsageEngine
 from trayapp.services.window_start import NOT_OPENED_TEXT, StartConfig, start_window
 from trayapp.sources.credentials import load_credentials
-from trayapp.sources.usage_api import USAGE_PATH, UsageClient
+from trayapp.sources.usage_api import UsageClient
 from trayapp.store.schedule_store import ScheduleStore
 from trayapp.store.usage_repo import UsageRepo
 
 TZ = ZoneInfo("Europe/Berlin")
 
 
-def iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when is not None else None
-
-
-class UsageServer(LoopbackServer):
-    """``GET /api/oauth/usage``: the 5-hour reset is ``five_reset`` (None: no window open); with
-    ``opens_on_ping`` a window opens at the fake claude's first call (as a working ping does)."""
-
-    def __init__(self, calls_path: Path) -> None:
-        super().__init__()
-        self.five_reset: datetime | None = None
-        self.opens_on_ping = False
-        self.calls_path = calls_path
-
-    def handle(
-        self, method: str, path: str, query: Any, body: Any, headers: Any
-    ) -> tuple[int, Any, dict[str, str]]:
-        if path != USAGE_PATH:
-            return 404, {"error": "not found"}, {}
-        reset = self.five_reset
-        if self.opens_on_ping and read_calls(self.calls_path):
-            reset = datetime.now(UTC) + timedelta(hours=5)
-        week = datetime.now(UTC) + timedelta(days=3)
-        return (
-            200,
-            {
-                "five_hour": {"utilization": 0.0 if reset is None else 4.0, "resets_at": iso(reset)},
-                "seven_day": {"utilization": 20.0, "resets_at": iso(week)},
-            },
-            {},
-        )
-
-
 @pytest.fixture
-def server(fake_claude: FakeClaude, claude_dir: Path) -> Iterator[UsageServer]:
+def server(fake_claude: FakeClaude, claude_dir: Path) -> Iterator[UsageWindowServer]:
     write_credentials(claude_dir, expires_at=datetime.now(UTC) + timedelta(hours=8))
-    srv = UsageServer(fake_claude.calls_path)
+    srv = UsageWindowServer(fake_claude.calls_path)
     srv.start()
     yield srv
     srv.stop()
@@ -81,7 +48,7 @@ def server(fake_claude: FakeClaude, claude_dir: Path) -> Iterator[UsageServer]:
 class Rig:
     """The engine, the store and the clock one test drives (``restart()``: new instances)."""
 
-    def __init__(self, server: UsageServer, fake: FakeClaude, tmp_path: Path, claude_dir: Path) -> None:
+    def __init__(self, server: UsageWindowServer, fake: FakeClaude, tmp_path: Path, claude_dir: Path) -> None:
         self.server, self.fake, self.tmp_path, self.claude_dir = server, fake, tmp_path, claude_dir
         self.clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
         self.settings: dict[str, Any] = {"alerts.quiet_hours": ""}
@@ -136,7 +103,7 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(server: UsageServer, fake_claude: FakeClaude, tmp_path: Path, claude_dir: Path) -> Any:
+async def rig(server: UsageWindowServer, fake_claude: FakeClaude, tmp_path: Path, claude_dir: Path) -> Any:
     r = Rig(server, fake_claude, tmp_path, claude_dir)
     yield r
     await r.close()
