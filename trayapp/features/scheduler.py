@@ -3,8 +3,7 @@
 ``attach`` builds the :class:`~trayapp.services.scheduler_service.SchedulerService` (nothing read
 yet) and registers the popup's "Window schedule" panel and the Settings page; ``start`` loads the
 plan, memory and attempts on the io lane, follows the usage states, routes the reminder's
-notification buttons to the service, and starts the tick. It lives in ``ui`` because it wires views
-to the service (``services`` may not import ``ui``); the service side is built by
+notification buttons to the service, and starts the tick. The service side is built by
 :func:`trayapp.services.scheduler_feature.build_service`.
 """
 
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from trayapp.app import ClaudeWatch
+    from trayapp.core.models import AccountState
     from trayapp.services.scheduler_service import SchedulerService
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,13 @@ def service_of(cw: ClaudeWatch) -> SchedulerService | None:
     return _services.get(cw)
 
 
+async def _poll(cw: ClaudeWatch) -> AccountState | None:
+    """One usage poll for the start's checks (a polite one: the usage service's own refresh)."""
+    if cw.usage is None:
+        return cw.state
+    return await cw.usage.refresh_now()
+
+
 def attach(cw: ClaudeWatch) -> None:
     from trayapp.services.scheduler_feature import build_service
 
@@ -41,6 +48,7 @@ def attach(cw: ClaudeWatch) -> None:
         dispatcher=cw.dispatcher,
         state=lambda: cw.state,
         alerts_paused_until=lambda: cw.alerts.paused_until,
+        poll=lambda: _poll(cw),
     )
     _services[cw] = service
 

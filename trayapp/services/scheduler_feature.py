@@ -1,21 +1,19 @@
 """Builds the window scheduler's service for the tray app: its ports onto the schedule store (the
 plan file and the attempts log, :mod:`trayapp.store.schedule_store`) and onto the guarded, verified
 start (:mod:`trayapp.services.window_start`), or in demo mode a simulated start that never runs
-``claude``. The popup panel and the Settings page are attached by :mod:`trayapp.ui.schedule_feature`
+``claude``. The popup panel and the Settings page are attached by :mod:`trayapp.features.scheduler`
 (the feature module listed in :mod:`trayapp.app_features`), which calls :func:`build_service`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from trayapp import runtime
 from trayapp.core.clock import Clock
 from trayapp.core.models import AccountState
 from trayapp.core.schedule import Attempt, Outcome, Plan
@@ -52,20 +50,26 @@ def real_start(
     tz: ZoneInfo,
     get_setting: Callable[[str], Any],
     state: Callable[[], AccountState | None],
+    poll: Callable[[], Awaitable[AccountState | None]] | None,
 ) -> Start:
     """The guarded, verified start of :mod:`trayapp.services.window_start` (it logs its attempt)."""
 
+    async def one_poll() -> AccountState:
+        fresh = await poll() if poll is not None else None
+        return fresh if fresh is not None else AccountState(snapshot=None)
+
     async def start(anchor_id: str | None) -> Attempt:
-        try:
-            window_start: Any = importlib.import_module("trayapp.services.window_start")
-        except ImportError as exc:  # TODO(S2): a direct import once services/window_start lands
-            attempt = Attempt(clock.now(), anchor_id, Outcome.FAILED, f"the start is unavailable ({exc})")
-            await runtime.run_blocking(store.append, attempt, lane="io")
-            return attempt
-        result: Attempt = await window_start.start_window(
-            store=store, clock=clock, tz=tz, get_setting=get_setting, state=state, anchor_id=anchor_id
+        from trayapp.services.window_start import start_window
+
+        return await start_window(
+            store=store,
+            clock=clock,
+            tz=tz,
+            get_setting=get_setting,
+            state=state,
+            anchor_id=anchor_id,
+            poll=one_poll if poll is not None else None,
         )
-        return result
 
     return start
 
@@ -92,10 +96,12 @@ def build_service(
     dispatcher: Any,
     state: Callable[[], AccountState | None],
     alerts_paused_until: Callable[[], datetime | None],
+    poll: Callable[[], Awaitable[AccountState | None]] | None = None,
     tz: ZoneInfo | None = None,
 ) -> SchedulerService:
     """The app's scheduler (nothing read yet: :meth:`SchedulerService.load` does that on the io
-    lane when the feature starts). ``state()`` is the app's latest usage state."""
+    lane when the feature starts). ``state()`` is the app's latest usage state; ``poll()`` one
+    usage poll, for a start whose reading is not fresh and to verify a start."""
     from trayapp.store.schedule_store import ScheduleStore
 
     zone = tz or local_zone()
@@ -103,7 +109,7 @@ def build_service(
     if demo:
         start, start_logs = simulated_start(clock, zone), False
     else:
-        start, start_logs = real_start(store, clock, zone, get_setting, state), True
+        start, start_logs = real_start(store, clock, zone, get_setting, state, poll), True
 
     def alerts_paused() -> bool:
         until = alerts_paused_until()
