@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         check_background_loops,
         check_updates,
         check_sessions,
+        check_schedule,
     )
     # Probes are independent and some wait on subprocesses: run them side by side on the io lane.
     futures = [submit(_guarded, probe, now, lane="io") for probe in probes]
@@ -448,3 +449,9 @@ def check_sessions(now: datetime) -> list[Check]:
         )
         checks.append(Check("Last hook event", INFO, detail))
     return checks
+
+
+def check_schedule(now: datetime) -> list[Check]:
+    from trayapp.cli.doctor_schedule import checks  # the window scheduler (issue 15)
+
+    return checks(now)

@@ -35,10 +35,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--cost-mode", choices=("auto", "calculate", "display"), help="how costs are computed")
     p.add_argument("--breakdown", action="store_true", help="one line per model under each row")
     p.add_argument("--no-scan", action="store_true", help="report from the ledger without scanning first")
+    p.add_argument(
+        "--source",
+        choices=("transcripts", "telemetry", "both"),
+        default="transcripts",
+        help="daily only: Claude Code's telemetry instead, or both with the difference per day and model",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.source != "transcripts":
+        from trayapp.cli import report_telemetry
+
+        return report_telemetry.run(args)
     from trayapp.cli import _report_render as render
 
     try:
