@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # (name, module), started in this order. Add yours here.
 FEATURES: tuple[tuple[str, str], ...] = (
     ("theme", "trayapp.ui.theme"),
-    ("demo sessions", "trayapp.services.demo_feature"),
+    ("demo sessions", "trayapp.features.demo"),
     ("window scheduler", "trayapp.features.scheduler"),
     ("metrics listener", "trayapp.features.metrics"),
 )

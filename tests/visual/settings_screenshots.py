@@ -1,8 +1,8 @@
 """Render every page of the Settings dialog, light and dark, into ./screenshots/ for a person to
 look at (``settings-<page>-<theme>.png``), plus the tray menu and a message box in each theme.
 
-The dialog is built as the app builds it (the channels page merged into Notifications, a feature
-page added with ``add_page``) on hermetic folders, with the app-wide theme of ``ui.theme``. Run
+The dialog is the app's own (a built, not started, app on hermetic folders: the channels page
+merged into Notifications, the pages features add), in the app-wide theme of ``ui.theme``. Run
 under the private desktop session for real fonts and window decorations
 (``tests/integration/with-services.sh .venv/bin/python tests/visual/settings_screenshots.py``);
 without a display it renders offscreen.
@@ -27,7 +27,7 @@ if not os.environ.get("DISPLAY"):
 elif os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = "xcb"
 
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QVBoxLayout, QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 app = QApplication.instance() or QApplication(["claude-watch-screenshots"])
 app.setApplicationName("Claude Watch")
@@ -46,25 +46,12 @@ def slug(title: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in title.lower()).replace("--", "-").strip("-")
 
 
-def feature_page() -> QWidget:
-    """A stand-in for a page a feature adds (the window scheduler's)."""
-    page = QWidget()
-    layout = QVBoxLayout(page)
-    layout.addWidget(QLabel("A feature's own page, added with SettingsDialog.add_page."))
-    layout.addStretch(1)
-    return page
-
-
 def shoot(out: Path, theme_name: str) -> list[Path]:
-    from trayapp import settings as st
-    from trayapp.services.channels_service import ChannelsService
+    from trayapp.app import ClaudeWatch
     from trayapp.ui import theme
-    from trayapp.ui.channels_page import make_page
-    from trayapp.ui.settings_dialog import SettingsDialog
-    from trayapp.ui.tray import Tray
 
-    cfg = st.load()
-    cfg.update(
+    cw = ClaudeWatch(app, demo=False, self_test=True)  # built, not started: nothing polls
+    cw.settings.update(
         {
             "ui.theme": theme_name,
             "alerts.quiet_hours": "22:00-07:00",
@@ -73,11 +60,10 @@ def shoot(out: Path, theme_name: str) -> list[Path]:
             "telegram.chat_id": "4242",
         }
     )
-    theme.follow(cfg)
-    dialog = SettingsDialog(cfg, set_autostart=None)
-    dialog.add_page(make_page(ChannelsService(cfg), alone=False), "Alert channels")
-    dialog.add_page(feature_page(), "Window schedule")
-    dialog.show()
+    cw.build()  # the theme follows ui.theme from here (a feature), and features add their pages
+    cw.open_settings()  # the dialog as the app builds it: channels merged, feature pages added
+    dialog = cw.settings_dialog
+    assert dialog is not None
     saved = []
     for title in dialog.page_titles():
         dialog.show_page(title)
@@ -85,6 +71,12 @@ def shoot(out: Path, theme_name: str) -> list[Path]:
         path = out / f"settings-{slug(title)}-{theme_name}.png"
         dialog.grab().save(str(path))
         saved.append(path)
+        scroll = dialog.stack.currentWidget()
+        content = scroll.widget()
+        if content.height() > scroll.viewport().height():  # the whole page, as it scrolls
+            path = out / f"settings-{slug(title)}-{theme_name}-full.png"
+            content.grab().save(str(path))
+            saved.append(path)
     dialog.show_page("Tracking")
     dialog.set_editor_text("tracking.timezone", "Mars/Olympus")
     pump(0.2)
@@ -92,7 +84,7 @@ def shoot(out: Path, theme_name: str) -> list[Path]:
     dialog.grab().save(str(path))
     saved.append(path)
     dialog.close()
-    tray = Tray()
+    tray = cw.tray
     tray.menu.popup(tray.menu.pos())
     pump(0.3)
     path = out / f"tray-menu-{theme_name}.png"
@@ -107,6 +99,7 @@ def shoot(out: Path, theme_name: str) -> list[Path]:
     box.grab().save(str(path))
     saved.append(path)
     box.close()
+    tray.hide()
     theme.reset_app()
     return saved
 

@@ -126,13 +126,18 @@ class SettingsDialog(QDialog):
                 extra.setdefault(page_for_section(s.section), {}).setdefault(s.section, []).append(s)
         for page in PAGES:
             content = self._new_page(page.title)
+            forms: dict[str, QFormLayout] = {}
             for group in page.groups:
                 settings = [schema[k] for k in group.keys if k in schema]
-                form = self._group(content, group.title, settings)
+                form = forms[group.title] = self._group(content, group.title, settings)
                 if group.channel:
                     self.channel_forms[group.channel] = form
             for section, settings in extra.pop(page.title, {}).items():
-                self._group(content, section, settings)
+                if section in forms:  # a group of that name: the new keys join it
+                    for s in settings:
+                        self._field(forms[section], s)
+                else:
+                    self._group(content, section, settings)
             if page.about:
                 self._about(content)
             content.addStretch(1)
@@ -182,7 +187,7 @@ class SettingsDialog(QDialog):
     def _field(self, form: QFormLayout, s: st.Setting, alone: bool = False) -> None:
         """A field: editor, hint and error; a wide editor alone in its group (a table, a list)
         takes the whole width under the group's title instead of a label."""
-        editor = make_editor(s)
+        editor = make_editor(s, LABELS.get(s.key))
         wide = alone and isinstance(editor, WIDE)
         box = QWidget()
         v = QVBoxLayout(box)
@@ -237,10 +242,7 @@ class SettingsDialog(QDialog):
     def _merge_channels(self, page: ChannelsPage) -> None:
         for channel, form in self.channel_forms.items():
             for label, row in page.block_rows(channel):
-                if label:
-                    form.addRow(label, row)
-                else:
-                    form.addRow(row)
+                form.addRow(QLabel(label), row)  # an action without a label sits under the fields
         page.placed()
         align_labels(self._pages["Notifications"])
         page.before_test = self._before_test
@@ -379,12 +381,17 @@ class SettingsDialog(QDialog):
         return label.text() if not label.isHidden() else ""
 
 
+LABEL_COLUMN = 230  # px at most: a longer label wraps rather than push every field aside
+
+
 def align_labels(page: QWidget) -> None:
     """One label column across a page's groups (each group is a form of its own)."""
     labels = [label for form in page.findChildren(QFormLayout) for label in _form_labels(form)]
-    width = max((label.sizeHint().width() for label in labels), default=0)
+    width = min(LABEL_COLUMN, max((label.sizeHint().width() for label in labels), default=0))
     for label in labels:
-        label.setMinimumWidth(width)
+        if isinstance(label, QLabel) and label.sizeHint().width() > width:
+            label.setWordWrap(True)  # never back: a wrapped label's size hint is narrower
+        label.setFixedWidth(width)
 
 
 def _form_labels(form: QFormLayout) -> list[QWidget]:

@@ -111,7 +111,7 @@ def palette_for(theme: Theme) -> QPalette:
         roles.LinkVisited: theme.series[2],
         roles.Light: theme.track if theme.dark else theme.bg,
         roles.Midlight: theme.border,
-        roles.Mid: theme.border,
+        roles.Mid: theme.muted,  # secondary text in style sheets (palette(mid)) must stay readable
         roles.Dark: theme.muted,
         roles.Shadow: theme.text if not theme.dark else theme.bg,
     }

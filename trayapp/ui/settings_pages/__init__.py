@@ -68,7 +68,7 @@ PAGES: tuple[Page, ...] = (
             Group("Slack", ("slack.enabled",), channel="slack"),
             Group("Sound", ("sound.enabled", "sound.volume"), channel="sound"),
             Group("Quips written by Claude", ("quips.enabled", "quips.model"), channel="quips"),
-            Group("Limits", ("channels.max_per_hour",), channel="all"),
+            Group("All channels", ("channels.max_per_hour",), channel="all"),
         ),
         ("Channels",),
     ),
@@ -101,7 +101,14 @@ PAGES: tuple[Page, ...] = (
 )
 
 # The dialog's own label where the schema's is long for a form (the hint says the rest).
-LABELS: dict[str, str] = {"alerts.quiet_hours": "Quiet hours"}
+LABELS: dict[str, str] = {
+    "alerts.quiet_hours": "Quiet hours",
+    "alerts.enabled": "Alert me as my usage crosses these thresholds",
+    "ui.close_action": "Closing the dashboard window",
+    "telegram.chat_id": "Chat id",
+    "sound.volume": "Volume",
+    "channels.max_per_hour": "Messages an hour, at most",
+}
 
 # The dialog's own hint where the schema's help speaks of raw values (the CLI's wording).
 HINTS: dict[str, str] = {
@@ -110,6 +117,7 @@ HINTS: dict[str, str] = {
         "Prices of a model missing from the price list, or replacing it. The cache prices may stay empty."
     ),
     "alerts.quiet_hours": "Alerts that are not critical wait until the quiet hours end.",
+    "ui.close_action": "Only without a system tray (stock GNOME), where the dashboard is a window.",
 }
 
 # A field that only matters while another is on is greyed out while it is off.

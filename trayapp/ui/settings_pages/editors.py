@@ -175,6 +175,7 @@ class TextEditor(Editor):
 
     def set_value(self, value: Any) -> None:
         self.line.setText(str(value))
+        self.line.setCursorPosition(0)  # a long address shows its start
 
 
 class LinesEditor(Editor):

@@ -321,9 +321,11 @@ SPECIAL: dict[str, type[Editor]] = {
 }
 
 
-def make_editor(setting: st.Setting) -> Editor:
-    """The editor for ``setting`` (see the module docstring)."""
-    label, unit = label_and_unit(setting)
+def make_editor(setting: st.Setting, label: str | None = None) -> Editor:
+    """The editor for ``setting`` (see the module docstring); ``label`` replaces the schema's on a
+    check box."""
+    schema_label, unit = label_and_unit(setting)
+    label = label or schema_label
     special = SPECIAL.get(setting.key)
     editor: Editor
     if special is not None:
