@@ -66,7 +66,15 @@ def _iso(when: datetime) -> str:
 class UsageSimulator:
     """The simulated account. ``speed`` = simulated seconds per real second."""
 
-    def __init__(self, *, speed: float = 30.0, rate_limit_every: int = 0, retry_after: int = 20) -> None:
+    def __init__(
+        self,
+        *,
+        speed: float = 30.0,
+        rate_limit_every: int = 0,
+        retry_after: int = 20,
+        phases: tuple[float, float] = (0.35, 0.4),
+        peaks: tuple[float, float] = (112.0, 80.0),
+    ) -> None:
         self.speed = speed
         self.rate_limit_every = rate_limit_every
         self.retry_after = retry_after
@@ -76,9 +84,10 @@ class UsageSimulator:
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self._count = 0
-        # Start partway into both windows so the first reading is interesting.
-        self._offset_5h = 0.35 * FIVE_HOURS
-        self._offset_week = 0.4 * WEEK
+        # Start partway into both windows (``phases``) so the first reading is interesting.
+        self._offset_5h = phases[0] * FIVE_HOURS
+        self._offset_week = phases[1] * WEEK
+        self._peaks = peaks  # what each window would reach at its end (before the wobble)
 
     def _sim_elapsed(self, now: float) -> float:
         return (now - self.started) * self.speed
@@ -99,8 +108,8 @@ class UsageSimulator:
             resets = wall + timedelta(seconds=(length - pos % length) / self.speed)
             return util, resets, instance
 
-        five, five_reset, _ = window(self._offset_5h, FIVE_HOURS, 0.9, 112.0)
-        week, week_reset, _ = window(self._offset_week, WEEK, 1.0, 80.0)
+        five, five_reset, _ = window(self._offset_5h, FIVE_HOURS, 0.9, self._peaks[0])
+        week, week_reset, _ = window(self._offset_week, WEEK, 1.0, self._peaks[1])
         sonnet = round(week * 0.3, 1)
         fable = round(min(100.0, week * 0.55), 1)
         used = round(1234.0 + (sim % WEEK) / 3600 * 9.0, 0)
@@ -258,9 +267,15 @@ def start_demo(
     retry_after: int = 20,
     config_dir: Path | None = None,
     port: int = 0,
+    phases: tuple[float, float] = (0.35, 0.4),
+    peaks: tuple[float, float] = (112.0, 80.0),
 ) -> DemoHandle:
-    """Start the simulated server and write demo credentials; call ``stop()`` when done."""
-    sim = UsageSimulator(speed=speed, rate_limit_every=rate_limit_every, retry_after=retry_after)
+    """Start the simulated server and write demo credentials; call ``stop()`` when done.
+    ``phases``: how far into its 5-hour and weekly windows the account starts (0 to 1);
+    ``peaks``: how hard it uses them (what each would reach by its end, about)."""
+    sim = UsageSimulator(
+        speed=speed, rate_limit_every=rate_limit_every, retry_after=retry_after, phases=phases, peaks=peaks
+    )
     server = _Server(("127.0.0.1", port), _Handler)
     server.sim = sim
     thread = threading.Thread(target=server.serve_forever, name="claude-watch-demo", daemon=True)

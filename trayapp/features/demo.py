@@ -8,12 +8,14 @@ is ever written where a real one would be read. Without ``--demo`` it does nothi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from trayapp.app import ClaudeWatch
 
 
-def attach(cw: Any) -> None:
-    """Swap the sessions service's reader for the demo's (before the service starts reading).
-    ``cw`` is the app's ``ClaudeWatch`` (services do not import the composition root)."""
+def attach(cw: ClaudeWatch) -> None:
+    """Swap the sessions service's reader for the demo's (before the service starts reading)."""
     if not cw.demo:
         return
     from trayapp.services.demo_seed import sessions_reader

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from trayapp import paths
 from trayapp.core.demo_history import Sample, usage_history
@@ -255,16 +256,17 @@ def seed(sim: UsageSimulator, now: datetime, claude_dir: Path, db: Path) -> Seed
     return SeedCounts(readings, files, requests)
 
 
-def start_seeded_demo(now: datetime | None = None) -> DemoHandle:
+def start_seeded_demo(now: datetime | None = None, **account: Any) -> DemoHandle:
     """Move the app into the demo folder (if not yet), start the simulated account there and seed
-    it. Blocking (SQLite, files): the app calls it on a worker lane."""
+    it. ``account``: :func:`trayapp.demo.start_demo`'s options (the screenshots take an account
+    near its limits). Blocking (SQLite, files): the app calls it on a worker lane."""
     root = enter_demo_home()
     claude_dir = paths.claude_config_dirs()[0]
     db = paths.database_file().with_name(DEMO_DB)
     for target in (claude_dir, db):
         if root not in target.parents:  # never seed a real folder
             raise RuntimeError(f"demo data would leave the demo folder {root}: {target}")
-    demo = start_demo(config_dir=claude_dir)
+    demo = start_demo(config_dir=claude_dir, **account)
     try:
         seed(demo.simulator, now or datetime.now(UTC), claude_dir, paths.ensure(db.parent) / DEMO_DB)
     except Exception:
