@@ -55,15 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def attempt_json(attempt: Attempt) -> dict[str, Any]:
-    return {
-        "at": attempt.at.isoformat(),
-        "anchor": attempt.anchor_id,
-        "outcome": attempt.outcome.value,
-        "detail": attempt.detail,
-        "account": attempt.account,
-        "window": attempt.window_key,
-        "extra": attempt.extra,
-    }
+    from trayapp.store.schedule_store import attempt_dict
+
+    return attempt_dict(attempt)
 
 
 def attempt_line(attempt: Attempt, tz: Any) -> str:

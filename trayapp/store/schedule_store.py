@@ -134,19 +134,21 @@ def _anchor(index: int, entry: Any) -> Anchor:
 # --- attempts as JSON lines ------------------------------------------------------------------------
 
 
+def attempt_dict(attempt: Attempt) -> dict[str, Any]:
+    """An attempt as a JSON object: the log's line, and the CLI's ``--json``."""
+    return {
+        "at": attempt.at.astimezone(UTC).isoformat(),
+        "anchor": attempt.anchor_id,
+        "outcome": attempt.outcome.value,
+        "detail": attempt.detail,
+        "account": attempt.account,
+        "window": attempt.window_key,
+        "extra": attempt.extra,
+    }
+
+
 def attempt_to_json(attempt: Attempt) -> str:
-    return json.dumps(
-        {
-            "at": attempt.at.astimezone(UTC).isoformat(),
-            "anchor": attempt.anchor_id,
-            "outcome": attempt.outcome.value,
-            "detail": attempt.detail,
-            "account": attempt.account,
-            "window": attempt.window_key,
-            "extra": attempt.extra,
-        },
-        separators=(",", ":"),
-    )
+    return json.dumps(attempt_dict(attempt), separators=(",", ":"))
 
 
 def attempt_from_json(line: str) -> Attempt | None:
