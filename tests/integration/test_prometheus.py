@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers.otlp_bodies import logs_message
 from tests.helpers.prometheus import promtool_check, require, series_keys
 from tests.helpers.serve_process import ServeProcess
 from trayapp.core.prom_metrics import CONTENT_TYPE
@@ -31,6 +32,7 @@ FLEET = Path(__file__).resolve().parents[2] / "docs" / "fleet"
 FLEET_CONFIG = FLEET / "prometheus.yml"
 # Two names for this machine, so the relabelling gives each instance its own ``machine``.
 HOSTS = {"alpha": "localhost", "beta": "127.0.0.1"}
+HOSTILE_MODEL = 'claude-"opus"\\4} 1\\nx{y="1"}'  # printable: the receiver refuses control characters
 
 
 def free_port() -> int:
@@ -53,10 +55,28 @@ def machines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tup
             proc.start()
             started.append(proc)
         beta.wait_for_line(re.compile(r"serving /metrics to other machines"))
+        post_api_request(alpha, HOSTILE_MODEL, cost="0.75", tokens="1200")
         yield {"alpha": (alpha, alpha.port), "beta": (beta, listen)}
     finally:
         for proc in started:
             proc.stop()
+
+
+def post_api_request(proc: ServeProcess, model: str, cost: str, tokens: str) -> None:
+    """One ``claude_code.api_request`` event, as Claude Code's OTLP exporter posts it (protobuf,
+    the hook token), so the telemetry counters have a model to show."""
+    endpoint = json.loads((proc.home / "state" / "local-server.json").read_text("utf-8"))
+    body = logs_message(time.time_ns(), model=model, input_tokens=tokens, output_tokens="10", cost_usd=cost)
+    r = httpx.post(
+        f"http://127.0.0.1:{proc.port}/v1/logs",
+        content=body.SerializeToString(),
+        headers={
+            "Authorization": f"Bearer {endpoint['hook_token']}",
+            "Content-Type": "application/x-protobuf",
+        },
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
 
 
 def fleet_relabelling() -> list[dict[str, Any]]:
@@ -169,6 +189,16 @@ def by_label(
 BOTH = set(HOSTS.values())
 
 
+def query_until(base: str, promql: str, timeout: float = 45) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = query(base, promql)
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"{promql}: nothing after {timeout} s")
+
+
 def test_prometheus_scrapes_both_machines(prometheus: str) -> None:
     jobs = {"claude-watch-alpha", "claude-watch-beta", "claude-watch-intruder"}
     up = by_label(prometheus, "up", jobs, label="job")
@@ -189,6 +219,13 @@ def test_prometheus_scrapes_both_machines(prometheus: str) -> None:
     assert all(v >= 1 for v in polls.values()), polls  # the demo account answered at least once
     assert set(by_label(prometheus, "sum by (machine) (claude_watch_sessions)", BOTH)) == BOTH
     assert set(by_label(prometheus, 'claude_watch_hook_events_total{event="Stop"}', BOTH)) == BOTH
+    # Telemetry from alpha: the hostile model name arrives intact, as one label value.
+    cost = query_until(prometheus, "claude_watch_telemetry_cost_usd_total")
+    assert [(r["metric"]["machine"], r["metric"]["model"], r["value"][1]) for r in cost] == [
+        ("localhost", HOSTILE_MODEL, "0.75")
+    ]
+    tokens = query(prometheus, 'claude_watch_telemetry_tokens_total{type="input"}')
+    assert [(r["metric"]["model"], r["value"][1]) for r in tokens] == [(HOSTILE_MODEL, "1200")]
 
 
 def test_every_dashboard_query_runs_and_the_limits_show_both_machines(prometheus: str) -> None:
