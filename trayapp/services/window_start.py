@@ -13,9 +13,11 @@ separately)".
 
 Guards, in order (a refusal runs nothing): a window is open (the freshest reading: the app's state,
 else the stored reading and the status line capture, else one poll); the last rate-limit status a
-run reported is not ``allowed``; quiet hours, unless the anchor allows them (a start by hand is
-not held); one attempt per (account, closed window) and two failures a day, claimed across
-processes before the run (:meth:`~trayapp.store.schedule_store.ScheduleStore.claim`). Every
+run reported is not ``allowed`` (``allowed_warning`` is allowed; a status holds until its reset);
+quiet hours, unless the anchor allows them (a start by hand is not held); one attempt per
+(account, closed window) and two failures a day, claimed across processes before the run
+(:meth:`~trayapp.store.schedule_store.ScheduleStore.claim`). With no reading at all the start
+goes ahead (the claim allows one such start a day) and the run's own report decides. Every
 attempt, refusals included, is logged with its outcome.
 
 The child is a real process in its own process group (a new session on POSIX, a new process group
@@ -213,11 +215,16 @@ async def _start(
         assert seen is not None
         detail = f"window opened: resets at {seen.astimezone(tz):%H:%M} ({how})"
         return Attempt(started, anchor_id, Outcome.VERIFIED, detail, account, key, extra)
-    if seen is None:
-        note = "no 5-hour reset was reported"
+    if seen is not None and started < seen < started + WINDOW:
+        # The reading before the run was out of date: a window was open all along.
+        detail = f"a window was already open (it resets at {seen.astimezone(tz):%H:%M}); nothing was started"
+    elif seen is None:
+        detail = f"{NOT_OPENED_TEXT}; no 5-hour reset was reported"
     else:
-        note = f"the 5-hour reset is {seen.astimezone(tz):%H:%M}, not about 5 h after the start"
-    return Attempt(started, anchor_id, Outcome.NOT_OPENED, f"{NOT_OPENED_TEXT}; {note}", account, key, extra)
+        detail = (
+            f"{NOT_OPENED_TEXT}; the 5-hour reset is {seen.astimezone(tz):%a %H:%M}, not 5 h after the start"
+        )
+    return Attempt(started, anchor_id, Outcome.NOT_OPENED, detail, account, key, extra)
 
 
 def newest_reset(resets: datetime | None, attempts: list[Attempt], account: str) -> datetime | None:

@@ -179,10 +179,17 @@ async def test_missing_reset_verified_by_one_poll(rig: Rig) -> None:
 
 
 async def test_sliding_reset_is_not_a_verified_start(rig: Rig) -> None:
-    rig.fake.script(p={"resets_in": 3 * 3600})  # a reset 3 h out: not a window this run opened
+    rig.fake.script(p={"resets_in": 3 * 3600})  # a reset 3 h out: a window open all along
     attempt = await rig.start()
     assert attempt.outcome is Outcome.NOT_OPENED
-    assert "not about 5 h after the start" in attempt.detail
+    assert attempt.detail.startswith("a window was already open (it resets at ")
+    rig.store.guard_path.unlink()
+    rig.store.attempts_path.unlink()
+    rig.fake.script(p={"resets_in": 6 * 3600})  # a reset that slid past five hours
+    attempt = await rig.start()
+    assert attempt.outcome is Outcome.NOT_OPENED
+    assert attempt.detail.startswith(NOT_OPENED_TEXT)
+    assert "not 5 h after the start" in attempt.detail
     # just inside the tolerance still counts
     rig.fake.script(p={"resets_in": 5 * 3600 + 8 * 60})
     rig.store.guard_path.unlink()
