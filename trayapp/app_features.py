@@ -33,6 +33,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("demo sessions", "trayapp.features.demo"),
     ("window scheduler", "trayapp.features.scheduler"),
     ("metrics listener", "trayapp.features.metrics"),
+    ("login freshness", "trayapp.features.login"),
 )
 
 

@@ -4,7 +4,10 @@ The notification carries our app name ("Claude Watch") and icon (never the Pytho
 buttons "Open dashboard" (for a Claude Code session notice, "Open": that session) and "Snooze 1 h"
 when the server supports buttons. An alert may name its own buttons instead
 (``extra["actions"]``, written by :func:`actions_extra`: the window scheduler's "Start now" and
-"Skip"); a press calls ``on_action(name, alert)``. Before each send the
+"Skip"); a press calls ``on_action(name, alert)``, or the handler registered for the name's
+prefix in ``action_routes`` (``"login"`` for ``"login.sign_in"``), so several features can each
+route their own buttons. Some kinds name buttons of their own (:data:`KIND_ACTIONS`: the signed-out
+notice's "Open sign-in"), shown when a handler for them is registered. Before each send the
 server's capabilities are asked for: desktop-notifier's ``send`` never raises when there is no
 server (it only logs), but ``get_capabilities`` does, which makes it the honest probe. With no
 server, or when anything fails, the alert goes to ``fallback`` (``QSystemTrayIcon.showMessage``);
@@ -23,7 +26,7 @@ from typing import Any
 from trayapp import runtime
 from trayapp.channels.base import Delivery
 from trayapp.core.humanize import display_text
-from trayapp.core.models import Alert
+from trayapp.core.models import Alert, AlertKind
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,10 @@ PROBE_TIMEOUT = 3.0
 Fallback = Callable[[str, str, bool], None]
 ActionHandler = Callable[[str, Alert], Any]
 ACTIONS_KEY = "actions"
+# Buttons an alert of this kind gets when it names none itself (routed through ``action_routes``).
+KIND_ACTIONS: dict[AlertKind, list[tuple[str, str]]] = {
+    AlertKind.SIGNED_OUT: [("login.sign_in", "Open sign-in")],
+}
 
 
 def actions_extra(actions: list[tuple[str, str]]) -> str:
@@ -80,6 +87,7 @@ class DesktopChannel:
         self.on_open_session = on_open_session
         self.on_snooze = on_snooze
         self.on_action = on_action  # set later by the feature that names actions (the scheduler)
+        self.action_routes: dict[str, ActionHandler] = {}  # button name prefix -> handler
         self.icon_path = icon_path or default_icon_path()
         self.icon_for = icon_for
         self._notifier = notifier
@@ -117,7 +125,11 @@ class DesktopChannel:
 
             buttons: list[Any] = []
             on_open, open_title = self._open_action(alert)
-            actions = parse_actions(alert) if self.on_action is not None else []
+            actions = [a for a in parse_actions(alert) if self._handler(a[0]) is not None]
+            if not actions:  # the kind's own buttons, only where a feature routes them
+                actions = [
+                    a for a in KIND_ACTIONS.get(alert.kind, []) if self._prefix(a[0]) in self.action_routes
+                ]
             if Capability.BUTTONS in caps and actions:
                 buttons = [Button(title=t, on_pressed=self._press(name, alert)) for name, t in actions]
             elif Capability.BUTTONS in caps:
@@ -141,12 +153,19 @@ class DesktopChannel:
         self.last_detail = "notification server"
         return Delivery(self.name, True, "notification server")
 
+    @staticmethod
+    def _prefix(name: str) -> str:
+        return name.partition(".")[0]
+
+    def _handler(self, name: str) -> ActionHandler | None:
+        return self.action_routes.get(self._prefix(name)) or self.on_action
+
     def _press(self, name: str, alert: Alert) -> Callable[[], None]:
-        """A button's callback: ``on_action(name, alert)``, guarded (a press never raises into
-        the notification backend)."""
+        """A button's callback: its route's handler (else ``on_action``) with ``(name, alert)``,
+        guarded (a press never raises into the notification backend)."""
 
         def pressed() -> None:
-            handler = self.on_action
+            handler = self._handler(name)
             if handler is None:
                 return
             try:

@@ -230,6 +230,8 @@ class AlertKind(StrEnum):
     # The window scheduler (services/scheduler_service): ``window_id`` is "five_hour".
     WINDOW_REMINDER = "window_reminder"  # "Start your 5-hour window now?" with Start now / Skip
     WINDOW_START = "window_start"  # how an automatic (or button) start ended: verified or not
+    # Claude Code's login nears its deadline (core/login_freshness): 7, 3 and 1 days before.
+    LOGIN_EXPIRING = "login_expiring"
 
 
 @dataclass(frozen=True, slots=True)

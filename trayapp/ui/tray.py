@@ -21,6 +21,7 @@ Signals:
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,8 @@ class Tray(QObject):
         self._alerts: AlertService | None = None
         self.template = sys.platform == "darwin"
         self.needs_you = 0
+        # Extra tooltip lines from features ("Login renews in 12 days"); None or "" adds nothing.
+        self.tooltip_lines: list[Callable[[], str | None]] = []
         self._icon_key: IconKey | None = None  # what the icon shows now: no repaint when unchanged
         self.icon = QSystemTrayIcon(self)
         self.icon.setObjectName("claude-watch-tray")
@@ -120,6 +123,10 @@ class Tray(QObject):
         if self.needs_you:
             n = self.needs_you
             text += f"\n{n} Claude Code session{'s need' if n > 1 else ' needs'} you"
+        for line in self.tooltip_lines:
+            extra = line()
+            if extra:
+                text += f"\n{extra}"
         return text
 
     def _paint(self) -> None:

@@ -1,0 +1,99 @@
+"""Opening a terminal running ``claude auth login``: the command line per platform (pure, every OS
+checked from Linux) and a real detached start on Linux with a stand-in terminal on PATH."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from trayapp.platform.terminal import NoTerminalError, open_terminal, terminal_command
+
+LOGIN = ["claude", "auth", "login"]
+
+
+def only(*names: str):
+    return lambda name: f"/usr/bin/{name}" if name in names else None
+
+
+def test_windows_prefers_windows_terminal_then_cmd_start() -> None:
+    wt = terminal_command(LOGIN, platform="win32", env={}, which=only("wt"))
+    assert wt is not None
+    assert wt.argv == ("wt", "cmd", "/k", "claude auth login")
+    cmd = terminal_command(LOGIN, platform="win32", env={}, which=only())
+    assert cmd is not None
+    assert cmd.argv == ("cmd", "/c", "start", "", "cmd", "/k", "claude auth login")
+
+
+def test_linux_order_terminal_variable_then_the_known_terminals() -> None:
+    shell = ("sh", "-c")
+    env = {"TERMINAL": "alacritty"}
+    first = terminal_command(LOGIN, platform="linux", env=env, which=only("alacritty", "xterm"))
+    assert first is not None
+    assert first.argv[:4] == ("alacritty", "-e", *shell)
+    assert first.argv[4].startswith("claude auth login; ")
+    # $TERMINAL naming a program that is not there is skipped.
+    missing = terminal_command(LOGIN, platform="linux", env={"TERMINAL": "nope"}, which=only("xterm"))
+    assert missing is not None
+    assert missing.argv[:2] == ("xterm", "-e")
+    expected = {
+        ("x-terminal-emulator", "gnome-terminal", "konsole", "xterm"): ("x-terminal-emulator", "-e"),
+        ("gnome-terminal", "konsole", "xterm"): ("gnome-terminal", "--"),
+        ("konsole", "xterm"): ("konsole", "-e"),
+        ("xterm",): ("xterm", "-e"),
+    }
+    for present, head in expected.items():
+        launch = terminal_command(LOGIN, platform="linux", env={}, which=only(*present))
+        assert launch is not None, present
+        assert launch.argv[:2] == head, present
+    assert terminal_command(LOGIN, platform="linux", env={}, which=only()) is None
+
+
+def test_macos_uses_terminal_with_a_command_script_or_osascript(tmp_path: Path) -> None:
+    script = tmp_path / "sign-in.command"
+    launch = terminal_command(LOGIN, platform="darwin", env={}, which=only(), script_path=script)
+    assert launch is not None
+    assert launch.argv == ("open", "-a", "Terminal", str(script))
+    assert launch.script is not None
+    assert "\nclaude auth login\n" in launch.script
+    osa = terminal_command(LOGIN, platform="darwin", env={}, which=only())
+    assert osa is not None
+    assert osa.argv[0] == "osascript"
+    assert 'do script "claude auth login"' in osa.argv[2]
+
+
+def test_arguments_are_quoted_for_the_shell() -> None:
+    launch = terminal_command(["claude", "it's"], platform="linux", env={}, which=only("xterm"))
+    assert launch is not None
+    assert launch.argv[4].startswith("claude 'it'\"'\"'s'; ")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a shell-script stand-in terminal")
+def test_a_real_stand_in_terminal_on_path_runs_the_command(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "ran.txt"
+    # The stand-in terminal runs what follows -e, as a real one would; "claude" records its args.
+    (bin_dir / "x-terminal-emulator").write_text(
+        '#!/bin/sh\n[ "$1" = "-e" ] && shift\nexec "$@" </dev/null\n'
+    )
+    (bin_dir / "claude").write_text(f'#!/bin/sh\necho "$@" > {record}\n')
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+    (bin_dir / "sh").symlink_to("/bin/sh")  # only the stand-ins and a shell on PATH
+    env = {"PATH": str(bin_dir)}
+    from shutil import which
+
+    launch = open_terminal(LOGIN, platform="linux", env=env, which=lambda n: which(n, path=env["PATH"]))
+    assert launch.argv[0] == "x-terminal-emulator"
+    deadline = time.monotonic() + 10
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert record.read_text().strip() == "auth login"
+
+
+def test_no_terminal_is_a_typed_error() -> None:
+    with pytest.raises(NoTerminalError):
+        open_terminal(LOGIN, platform="linux", env={}, which=only())
