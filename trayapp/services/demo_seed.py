@@ -14,7 +14,7 @@ a temporary one), writes:
   reaches a registry, a status line capture or a hook file.
 
 Everything is deterministic for a given ``now`` and takes well under a second (one SQLite
-transaction per reading, about 2,000 of them, and about 1 MB of transcript lines); the app runs it
+transaction for about 2,000 readings, and about 1 MB of transcript lines); the app runs it
 on a worker lane.
 """
 
@@ -103,9 +103,7 @@ class SeedCounts:
 def seed_usage(repo: UsageRepo, sim: UsageSimulator, now: datetime, days: float = HISTORY_DAYS) -> int:
     """Store ``days`` of readings ending at the simulator's answer at ``now``; returns how many."""
     current = parse_usage(sim.usage_body(now.timestamp()), now, Source.DEMO).snapshot
-    for snapshot in history_snapshots(current, now, days):
-        repo.save_snapshot(snapshot)
-    return int(days * 288) + 1
+    return len(repo.save_snapshots(history_snapshots(current, now, days)))  # one transaction
 
 
 def history_snapshots(current: UsageSnapshot, now: datetime, days: float) -> list[UsageSnapshot]:

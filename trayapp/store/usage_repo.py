@@ -128,6 +128,21 @@ class UsageRepo:
     # --- snapshots -----------------------------------------------------------------------------
 
     def save_snapshot(self, snap: UsageSnapshot) -> int:
+        return self.save_snapshots((snap,))[0]
+
+    def save_snapshots(self, snaps: Sequence[UsageSnapshot]) -> list[int]:
+        """Store readings in one transaction (a poll's one, or the demo's seeded week); their ids."""
+        with self._guard(), self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [self._insert_snapshot(snap) for snap in snaps]
+                self.conn.execute("COMMIT")
+            except BaseException:
+                rollback(self.conn)
+                raise
+        return ids
+
+    def _insert_snapshot(self, snap: UsageSnapshot) -> int:
         extra = None
         if snap.extra_usage is not None:
             e = snap.extra_usage
@@ -142,36 +157,29 @@ class UsageRepo:
                 }
             )
         t = _ts(snap.fetched_at)
-        with self._guard(), self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                cur = self.conn.execute(
-                    "INSERT INTO snapshots(fetched_at, source, client_version, extra_usage) VALUES (?,?,?,?)",
-                    (t, str(snap.source), snap.client_version, extra),
+        cur = self.conn.execute(
+            "INSERT INTO snapshots(fetched_at, source, client_version, extra_usage) VALUES (?,?,?,?)",
+            (t, str(snap.source), snap.client_version, extra),
+        )
+        snap_id = int(cur.lastrowid or 0)
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO window_samples(snapshot_id, fetched_at, source, window_id, label,"
+            " kind, utilization, resets_at, length_s) VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    snap_id,
+                    t,
+                    str(snap.source),
+                    w.id,
+                    w.label,
+                    str(w.kind),
+                    w.utilization,
+                    _ts(w.resets_at) if w.resets_at else None,
+                    w.length.total_seconds(),
                 )
-                snap_id = int(cur.lastrowid or 0)
-                self.conn.executemany(
-                    "INSERT OR REPLACE INTO window_samples(snapshot_id, fetched_at, source, window_id, label,"
-                    " kind, utilization, resets_at, length_s) VALUES (?,?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            snap_id,
-                            t,
-                            str(snap.source),
-                            w.id,
-                            w.label,
-                            str(w.kind),
-                            w.utilization,
-                            _ts(w.resets_at) if w.resets_at else None,
-                            w.length.total_seconds(),
-                        )
-                        for w in snap.windows
-                    ],
-                )
-                self.conn.execute("COMMIT")
-            except BaseException:
-                rollback(self.conn)
-                raise
+                for w in snap.windows
+            ],
+        )
         return snap_id
 
     def latest_snapshot(self, sources: Iterable[Source] | None = None) -> UsageSnapshot | None:
