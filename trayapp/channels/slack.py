@@ -103,5 +103,7 @@ class SlackChannel(SettingsChannel):
     async def transport(self) -> tuple[SlackTransport | None, str]:
         url = await self.secrets.aget_quietly(URL_SECRET)
         if not url:
-            return None, "no webhook URL: run `claude-watch secrets set slack-webhook-url`"
+            return None, self.secrets.why_missing(  # a locked or missing keyring says so
+                URL_SECRET, "no webhook URL: run `claude-watch secrets set slack-webhook-url`"
+            )
         return SlackTransport(url), ""

@@ -205,7 +205,10 @@ class TelegramChannel(SettingsChannel):
     async def transport(self) -> tuple[TelegramTransport | None, str]:
         token = await self.secrets.aget_quietly(TOKEN_SECRET)
         if not token:
-            return None, "no bot token: run `claude-watch secrets set telegram-bot-token`"
+            # a locked or missing keyring says so: the token may well be stored
+            return None, self.secrets.why_missing(
+                TOKEN_SECRET, "no bot token: run `claude-watch secrets set telegram-bot-token`"
+            )
         chat = self.chat_id()
         if not chat:
             return None, "no chat id: message your bot, then run `claude-watch telegram link`"

@@ -193,31 +193,9 @@ def check_settings(now: datetime) -> Check:
 
 
 def check_keyring(now: datetime) -> Check:
-    from trayapp.platform.secrets import NoKeyringBackend, pick_backend
-    from trayapp.runtime import call_with_timeout
+    from trayapp.platform.keyring_check import health
 
-    def probe() -> str:
-        kr = pick_backend()  # the backend the app really stores secrets in (file backends refused)
-        return f"{type(kr).__module__}.{type(kr).__name__}"
-
-    hint = (
-        "install and unlock a Secret Service provider (gnome-keyring or KeePassXC) on Linux"
-        if sys.platform.startswith("linux")
-        else "check the system keychain"
-    )
-    try:
-        name = call_with_timeout(probe, 5.0, lane="keyring")
-    except TimeoutError:
-        return Check("Keyring", WARN, "backend did not answer within 5 s (locked?)", hint)
-    except NoKeyringBackend as exc:
-        return Check("Keyring", WARN, f"{exc}; Telegram/Slack secrets cannot be stored", hint)
-    except Exception as exc:
-        return Check("Keyring", FAIL, f"cannot load a backend ({type(exc).__name__})", hint)
-    if name.rsplit(".", 1)[-1].lower().startswith(("fail", "null")) or ".fail." in name:
-        return Check(
-            "Keyring", WARN, f"no usable backend ({name}); Telegram/Slack secrets cannot be stored", hint
-        )
-    return Check("Keyring", OK, name)
+    return Check("Keyring", *health(5.0))  # locked (read without a prompt) is a warning, not ok
 
 
 def check_notifications(now: datetime) -> Check:

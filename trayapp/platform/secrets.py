@@ -46,11 +46,22 @@ T = TypeVar("T")
 
 
 class SecretsError(RuntimeError):
-    """A keyring operation failed; the message is safe to show (it never holds a value)."""
+    """A keyring operation failed; the message is safe to show (it never holds a value).
+
+    ``reason`` is what went wrong and ``fix`` what to do (``str()`` says both)."""
+
+    def __init__(self, reason: str, fix: str = "") -> None:
+        super().__init__(f"{reason}: {fix}" if fix else reason)
+        self.reason = reason
+        self.fix = fix
 
 
 class NoKeyringBackend(SecretsError):
     """No acceptable keyring backend exists on this system."""
+
+
+class KeyringLocked(SecretsError):
+    """The keyring is locked and stayed locked (no prompt could be shown, or it was dismissed)."""
 
 
 class KeyringTimeout(SecretsError):
@@ -73,6 +84,19 @@ def install_hint() -> str:
     )
 
 
+def unlock_hint() -> str:
+    """How to unlock the keyring on this platform."""
+    if sys.platform == "darwin":
+        return "unlock the login keychain (Keychain Access, or `security unlock-keychain`) and try again"
+    if sys.platform == "win32":
+        return "sign in to Windows again to unlock the Credential Manager, then try again"
+    return (
+        "unlock it and try again: log in to the desktop again, or open Passwords and Keys "
+        "(`seahorse`) and unlock the Login keyring; without a desktop, "
+        "`gnome-keyring-daemon --replace --unlock` reads the password on stdin"
+    )
+
+
 def _refusal(backend: Any) -> str | None:
     """Why ``backend`` is not acceptable, or None when it is a real OS keyring."""
     module = type(backend).__module__
@@ -89,7 +113,16 @@ def pick_backend() -> Any:
     import keyring
     from keyring.backends.chainer import ChainerBackend
 
-    current = keyring.get_keyring()
+    try:
+        current = keyring.get_keyring()
+    except ImportError as exc:
+        # PYTHON_KEYRING_BACKEND or keyringrc.cfg names a backend that is not installed (often the
+        # plaintext keyrings.alt one, which would be refused anyway).
+        raise NoKeyringBackend(
+            f"the keyring backend chosen by PYTHON_KEYRING_BACKEND or keyringrc.cfg cannot be loaded "
+            f"({exc.name or 'a module'} is missing; file backends are refused anyway)",
+            install_hint(),
+        ) from None
     candidates = list(current.backends) if isinstance(current, ChainerBackend) else [current]
     candidates.sort(key=lambda b: getattr(b, "priority", 0), reverse=True)
     refused: list[str] = []
@@ -100,7 +133,7 @@ def pick_backend() -> Any:
         if why != "no backend":
             refused.append(why)
     detail = f" ({'; '.join(refused)})" if refused else ""
-    raise NoKeyringBackend(f"no OS keyring available{detail}: {install_hint()}")
+    raise NoKeyringBackend(f"no OS keyring available{detail}", install_hint())
 
 
 def validate(name: str, value: str) -> str | None:
@@ -129,13 +162,13 @@ def _translate(exc: BaseException, what: str) -> SecretsError:
     from keyring import errors
 
     if isinstance(exc, errors.NoKeyringError):
-        return NoKeyringBackend(f"no OS keyring available: {install_hint()}")
+        return NoKeyringBackend("no OS keyring available", install_hint())
+    if isinstance(exc, ImportError):
+        return NoKeyringBackend(f"the keyring backend cannot be loaded ({what})", install_hint())
     if isinstance(exc, errors.KeyringLocked):
-        return SecretsError(f"the keyring is locked; unlock it and try again ({what})")
+        return KeyringLocked(f"the keyring is locked (trying to {what})", unlock_hint())
     if isinstance(exc, errors.InitError):
-        return SecretsError(
-            f"the keyring could not be opened ({what}): {type(exc).__name__}; {install_hint()}"
-        )
+        return SecretsError(f"the keyring could not be opened ({what}): {type(exc).__name__}", install_hint())
     if isinstance(exc, errors.PasswordDeleteError):
         return SecretsError(f"nothing to delete ({what})")
     # Never include str(exc): some backends echo arguments back.
@@ -159,6 +192,7 @@ class SecretStore:
     def __init__(self, backend: Any | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._backend = backend
         self.timeout = timeout
+        self._problems: dict[str, SecretsError] = {}  # name -> why the last quiet read found nothing
 
     @staticmethod
     def check_name(name: str) -> str:
@@ -208,10 +242,24 @@ class SecretStore:
     def get_quietly(self, name: str) -> str | None:
         """Like :meth:`get`, but a missing keyring means "not set" (logged once, by name)."""
         try:
-            return self.get(name)
+            value = self.get(name)
         except SecretsError as exc:
             log.info("secret %s unavailable: %s", name, exc)
+            self._problems[name] = exc
             return None
+        self._problems.pop(name, None)
+        return value
+
+    def why_missing(self, name: str, default: str) -> str:
+        """Why the last quiet read of ``name`` found nothing: ``default`` (not set: how to set it)
+        when the keyring answered; a locked or silent keyring alone (the secret may well be
+        stored); ``default`` and the keyring's problem otherwise (no usable keyring)."""
+        problem = self._problems.get(name)
+        if problem is None:
+            return default
+        if isinstance(problem, KeyringLocked | KeyringTimeout):
+            return str(problem)
+        return f"{default} ({problem})"
 
     def set(self, name: str, value: str) -> None:
         self.check_name(name)
@@ -256,6 +304,7 @@ class SecretStore:
             return await self._on_lane(f"read {name}", lambda: self.get_quietly(name))
         except SecretsError as exc:  # the timeout: get_quietly handles every other failure
             log.info("secret %s unavailable: %s", name, exc)
+            self._problems[name] = exc
             return None
 
     async def aset(self, name: str, value: str) -> None:
