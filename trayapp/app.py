@@ -216,7 +216,8 @@ class ClaudeWatch:
         from trayapp.platform.focus import focus_terminal_off_thread
         from trayapp.ui.panels.sessions import make_panel
 
-        self.sessions_panel = make_panel(self.sessions.service, self.clock, focus_terminal_off_thread)
+        hub = self.sessions  # its telemetry: each session's live cost and tokens
+        self.sessions_panel = make_panel(hub.service, self.clock, focus_terminal_off_thread, hub.telemetry)
         return self.sessions_panel
 
     def _local_usage_panel(self) -> QWidget | None:
@@ -225,7 +226,8 @@ class ClaudeWatch:
         from trayapp.services.ledger_service import resolve_timezone
         from trayapp.ui.panels.local_usage import make_panel
 
-        return make_panel(self.tracking, resolve_timezone(str(self.settings.get("tracking.timezone") or "")))
+        tz = resolve_timezone(str(self.settings.get("tracking.timezone") or ""))
+        return make_panel(self.tracking, tz, self.sessions.telemetry)  # telemetry: today between scans
 
     @property
     def popup(self) -> Popup:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from trayapp.core.sessions import Session
+    from trayapp.core.telemetry import TelemetryTotals
     from trayapp.services.ledger_service import Report
     from trayapp.store.session_hooks import HookState
 
@@ -138,6 +139,35 @@ def sessions_json(sessions: Sequence[Session], hooks: HookState | None, now: dat
         },
         "sessions": [session_json(s) for s in sessions],
     }
+
+
+def add_telemetry(document: dict[str, Any], totals: TelemetryTotals | None) -> dict[str, Any]:
+    """``document`` (the sessions JSON) with each session's Claude Code telemetry figures (None when
+    none arrived) and a top-level ``telemetry`` summary; unchanged when the receiver is off."""
+    if totals is None:
+        return document
+    from trayapp.core.telemetry import LABEL
+
+    for session in document["sessions"]:
+        figures = totals.sessions.get(session["session_id"])
+        session["telemetry"] = (
+            None
+            if figures is None
+            else {
+                "requests": figures.requests,
+                "tokens": figures.tokens,
+                "cost_usd": round(figures.cost_usd, 6),
+                "last_at": _iso(figures.last_at),
+                "last_model": figures.last_model,
+            }
+        )
+    document["telemetry"] = {
+        "label": LABEL,
+        "today_cost_usd": round(totals.today_cost_usd, 6),
+        "today_tokens": totals.today_tokens,
+        "last_received_at": _iso(totals.last_received_at),
+    }
+    return document
 
 
 def periods_json(kind: str, report: Report, projects: dict[str, str]) -> dict[str, Any]:

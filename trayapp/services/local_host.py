@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trayapp import runtime
-from trayapp.services.api_docs import periods_json, sessions_json
+from trayapp.services.api_docs import add_telemetry, periods_json, sessions_json
 from trayapp.services.hook_receiver import HookReceiver
 from trayapp.services.local_api import ApiSources, LocalApi, set_port
 from trayapp.services.local_server import Limits, LocalServer
@@ -68,8 +68,13 @@ class LocalHost:
         telemetry: TelemetryService | None = None,
     ) -> None:
         self.settings = settings
-        self.telemetry = telemetry or TelemetryService(_timezone(settings))
-        self.sources = dataclasses.replace(sources, telemetry=self.telemetry.totals)
+        self.telemetry = telemetry or TelemetryService(telemetry_timezone(settings))
+        documents = sources.sessions
+        self.sources = dataclasses.replace(
+            sources,
+            telemetry=self.telemetry.totals,
+            sessions=lambda: add_telemetry(documents(), self.telemetry.totals()),
+        )
         self.on_hook_event = on_hook_event
         self.force_api = force_api
         self.on_port_changed = on_port_changed
@@ -116,6 +121,9 @@ class LocalHost:
         if sessions is not None:
             sessions.sessions_changed.connect(lambda _list: self.publish_sessions(self.sources.sessions()))
             self.publish_sessions(self.sources.sessions())  # a client's first message, before any change
+            self._unsubscribe.append(
+                self.telemetry.subscribe(lambda: self.publish_sessions(self.sources.sessions()))
+            )
 
     def publish_state(self, state: Any) -> None:
         self._latest = (state, self._latest[1])
@@ -223,7 +231,8 @@ def app_sources(
                       get_setting=settings.get, activity=activity_source(usage, sessions))  # fmt: skip
 
 
-def _timezone(settings: Settings) -> Any:
+def telemetry_timezone(settings: Settings) -> Any:
+    """The day boundary of the telemetry's "today" (``tracking.timezone``, as the ledger's)."""
     from trayapp.services.ledger_service import resolve_timezone
 
     try:

@@ -1,10 +1,14 @@
-"""The app's sessions wiring in one object: the sessions service and the app's loopback server.
+"""The app's sessions wiring in one object: the sessions service, Claude Code's telemetry and the
+app's loopback server.
 
 :class:`SessionsHub` builds :class:`~trayapp.services.sessions_service.SessionsService` (its
 notifications take the alerts' path: the dispatcher, the alert service's pause, quiet hours) and
-hands its hook route to the app's one loopback server (``services/local_host``), which also
-carries the local API and runs while ``hooks.receiver`` or ``api.enabled`` is on, following the
-settings as they change. The tray's badge follows ``service.needs_you_changed``; its "Open in
+:class:`~trayapp.services.telemetry_service.TelemetryService` (live tokens and cost per session
+from Claude Code's OpenTelemetry: the sessions panel and the dashboard's "today" read
+:attr:`SessionsHub.telemetry`), and hands the hook and telemetry routes to the app's one loopback
+server (``services/local_host``), which also carries the local API and runs while
+``hooks.receiver``, ``telemetry.receiver`` or ``api.enabled`` is on, following the settings as
+they change. The tray's badge follows ``service.needs_you_changed``; its "Open in
 browser" opens the web dashboard through a one-time login link (:meth:`open_in_browser`). The
 composition root makes one and registers the stop :meth:`SessionsHub.start` returns: the server
 closes first, then the watcher, then notifications in flight (bounded).
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from trayapp.core.clock import Clock
 from trayapp.services.sessions_service import SessionsService
+from trayapp.services.telemetry_service import TelemetryService
 from trayapp.store import session_hooks
 
 if TYPE_CHECKING:
@@ -54,6 +59,10 @@ class SessionsHub:
             clock=clock,
             hooks_file=session_hooks.default_path(),
         )
+        from trayapp.services.local_host import telemetry_timezone
+
+        # Opened (on a worker lane) when the server first serves its routes.
+        self.telemetry = TelemetryService(telemetry_timezone(settings))
         self.service.needs_you_changed.connect(tray.set_needs_you)
         tray.open_in_browser_requested.connect(self.open_in_browser)
         self.host: LocalHost | None = None
@@ -86,6 +95,7 @@ class SessionsHub:
             sources,
             on_hook_event=self.service.on_hook_event,
             on_port_changed=self._port_changed,
+            telemetry=self.telemetry,
         )
         self.host.follow(usage, self.service)
         await self.host.start()
@@ -98,10 +108,15 @@ class SessionsHub:
         await self.service.stop_watching()
 
     def _port_changed(self, port: int) -> None:
-        if self.host is None or not self.host.wanted()[0]:
+        if self.host is None:
             return
-        log.warning("hook port changed to %d: run `claude-watch hooks --install` again", port)
+        hooks, _api, telemetry = self.host.wanted()
+        commands = [c for c, on in (("hooks", hooks), ("telemetry", telemetry)) if on]
+        if not commands:
+            return
+        again = " and ".join(f"`claude-watch {c} --install`" for c in commands)
+        log.warning("local server port changed to %d: run %s again", port, again)
         self.tray.show_message(
-            "Claude Code hooks need reinstalling",
-            f"The hook port is now {port}: run `claude-watch hooks --install` again.",
+            "Claude Code hooks need reinstalling" if hooks else "Claude Code telemetry needs reinstalling",
+            f"The app's port is now {port}: run {again} again.",
         )

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from trayapp.core.humanize import display_text, format_money, format_tokens
+from trayapp.core.telemetry import LABEL as TELEMETRY_LABEL
 from trayapp.runtime import spawn
 from trayapp.ui.panels import button_style
 from trayapp.ui.theme import Theme, muted_style, text_style
@@ -64,6 +65,7 @@ class LocalUsagePanel(QWidget):
         self.tz = tz
         self._muted = "palette(mid)"  # the popup's muted colour once set_theme ran
         self._summary: Any = None  # the last summary shown
+        self._telemetry: Any = None  # Claude Code's telemetry totals, when the receiver runs
         root = QVBoxLayout(self)
         root.setContentsMargins(16, 8, 16, 8)
         root.setSpacing(4)
@@ -134,17 +136,40 @@ class LocalUsagePanel(QWidget):
         """Show a :class:`~trayapp.services.ledger_service.TodaySummary`."""
         self.progress.setVisible(False)
         self.set_message("")
-        t = summary.tally
-        if t.entries == 0:
-            self.today.setText("No Claude Code requests today.")
-        else:
-            self.today.setText(f"<b>{_tokens(t.total)}</b> tokens · <b>{_cost(t)}</b> · {t.entries} requests")
-        self.block.setText(self._block_text(summary))
         self._summary = summary
+        self._show_today()
+        self.block.setText(self._block_text(summary))
         self._show_lists(summary)
         for label in (self.block, self.sessions, self.projects):
             label.setVisible(bool(label.text()))  # an empty label still takes a line's spacing
         self.adjustSize()
+
+    def set_telemetry(self, totals: Any) -> None:
+        """Claude Code's telemetry totals (``TelemetryTotals``; None: receiver off): between two
+        transcript scans its "today" is fresher, and shown when it is higher, saying so."""
+        self._telemetry = totals
+        self._show_today()
+
+    def _show_today(self) -> None:
+        t = self._summary.tally if self._summary is not None else None
+        tele = self._telemetry
+        fresher = tele is not None and tele.today_tokens > 0
+        fresher = fresher and (
+            t is None or tele.today_tokens > t.total or tele.today_cost_usd > t.cost + 0.005
+        )
+        if fresher:
+            source = f"<span style='color: {self._muted}'>Claude Code telemetry</span>"
+            tokens, cost = _tokens(tele.today_tokens), format_money(tele.today_cost_usd)
+            self.today.setText(f"<b>{tokens}</b> tokens · <b>{cost}</b> · {source}")
+            scanned = f"; the last transcript scan: {_tokens(t.total)} tokens, {_cost(t)}" if t else ""
+            self.today.setToolTip(f"{TELEMETRY_LABEL}, newer than the transcripts{scanned}")
+        elif t is None:
+            return
+        elif t.entries == 0:
+            self.today.setText("No Claude Code requests today.")
+        else:
+            self.today.setText(f"<b>{_tokens(t.total)}</b> tokens · <b>{_cost(t)}</b> · {t.entries} requests")
+            self.today.setToolTip("From this machine's Claude Code transcripts")
 
     def _show_lists(self, summary: Any) -> None:
         top = [(f"{short_path(p)} ({s[:8]})", tally) for s, p, tally in summary.top_sessions[:TOP]]
@@ -186,9 +211,14 @@ class LocalUsagePanel(QWidget):
             self.export_requested.emit(what, path)
 
 
-def make_panel(service: Any, tz: Any = None) -> LocalUsagePanel:
-    """The panel wired to a running :class:`TrackingService`: ``popup.add_panel(make_panel(svc))``."""
+def make_panel(service: Any, tz: Any = None, telemetry: Any = None) -> LocalUsagePanel:
+    """The panel wired to a running :class:`TrackingService`: ``popup.add_panel(make_panel(svc))``;
+    ``telemetry`` (a ``TelemetryService``) feeds :meth:`LocalUsagePanel.set_telemetry`."""
     panel = LocalUsagePanel(tz=tz)
+    if telemetry is not None:
+        unsubscribe = telemetry.subscribe(lambda: panel.set_telemetry(telemetry.totals()))
+        panel.destroyed.connect(lambda *_: unsubscribe())
+        panel.set_telemetry(telemetry.totals())
     service.summary_changed.connect(panel.set_summary)
     service.scan_progressed.connect(panel.set_progress)
     service.scan_failed.connect(panel.set_message)

@@ -3,7 +3,10 @@
 One row per :class:`~trayapp.core.sessions.Session`: the project in bold, a state chip (Working,
 Needs you, Idle, Done, Failed), how long it has been in that state, the model, the context fill
 as a bar and a percentage, the cost so far and, for a session that waits for you, the reason (the
-prompt's first line, elided). "Needs you" rows carry a filled chip and an accent stripe; the list
+prompt's first line, elided). When Claude Code's telemetry reaches the app (``claude-watch
+telemetry --install``), the cost and the tokens so far are its live figures, labelled "Claude
+Code telemetry (local estimate)" in a caption and in the row's tooltip (:meth:`set_telemetry`).
+"Needs you" rows carry a filled chip and an accent stripe; the list
 arrives sorted (needs-you first) and keeps that order. Each row has an "Open" button: the panel
 only emits ``open_requested(session_id)``; the app decides (focus the terminal, else
 :meth:`SessionsPanel.highlight` the row). With no session the panel says how to connect Claude
@@ -39,9 +42,10 @@ from PySide6.QtWidgets import (
 
 from trayapp import runtime
 from trayapp.core.clock import Clock, SystemClock
-from trayapp.core.humanize import format_duration, format_money, format_percent
+from trayapp.core.humanize import format_duration, format_money, format_percent, format_tokens
 from trayapp.core.models import Level
 from trayapp.core.sessions import Session, SessionState
+from trayapp.core.telemetry import LABEL, SessionFigures, TelemetryTotals
 from trayapp.ui.panels import button_style
 from trayapp.ui.panels.widgets import ContextBar, ElidedLabel
 from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
@@ -76,17 +80,30 @@ def state_colour(theme: Theme, state: SessionState) -> str:
     }[state]
 
 
-def detail_text(session: Session, now: datetime) -> str:
-    """The row's detail line: ``for 12 min · Opus 4.8 · $1.23`` (words from ``core.humanize``)."""
+def detail_text(session: Session, now: datetime, figures: SessionFigures | None = None) -> str:
+    """The row's detail line: ``for 12 min · Opus 4.8 · $1.23`` (words from ``core.humanize``);
+    with telemetry ``figures``, their cost and tokens: ``$1.25 · 1.2M tokens``."""
     parts: list[str] = []
     since = session.state_since or session.last_activity or session.started_at
     if since is not None:
         parts.append(f"for {format_duration(now - since)}")
     if session.model:
         parts.append(session.model)
-    if session.cost_usd is not None:
+    if figures is not None:
+        parts.append(
+            f"{format_money(figures.cost_usd)} \u00b7 {format_tokens(figures.tokens, compact=True)} tokens"
+        )
+    elif session.cost_usd is not None:
         parts.append(format_money(session.cost_usd))
     return " \u00b7 ".join(parts)
+
+
+def figures_tip(figures: SessionFigures | None) -> str:
+    """The detail line's tooltip: where the figures come from."""
+    if figures is None:
+        return ""
+    requests = f"{figures.requests} request{'s' if figures.requests != 1 else ''}"
+    return f"{LABEL}: {requests}, {format_tokens(figures.tokens)} tokens, {format_money(figures.cost_usd)}"
 
 
 class SessionRow(QWidget):
@@ -94,9 +111,16 @@ class SessionRow(QWidget):
 
     open_clicked = Signal(str)
 
-    def __init__(self, session: Session, now: datetime, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        now: datetime,
+        parent: QWidget | None = None,
+        figures: SessionFigures | None = None,
+    ) -> None:
         super().__init__(parent)
         self.session = session
+        self.figures = figures
         self.theme = LIGHT
         self.highlighted = False
         self.setObjectName("session-row")
@@ -130,6 +154,7 @@ class SessionRow(QWidget):
         self.ctx_box.setVisible(session.context_percent is not None)
         box.addWidget(self.ctx_box)
         self.detail = ElidedLabel("")
+        self.detail.setToolTip(figures_tip(figures))
         box.addWidget(self.detail)
         self.reason = ElidedLabel(session.needs_you_reason or "")
         self.reason.setToolTip(session.needs_you_reason or "")
@@ -143,7 +168,15 @@ class SessionRow(QWidget):
 
     def tick(self, now: datetime) -> None:
         """Recompute the time-dependent text ("for 3 min")."""
-        self.detail.setText(detail_text(self.session, now))
+        self.detail.setText(detail_text(self.session, now, self.figures))
+
+    def set_figures(self, figures: SessionFigures | None, now: datetime) -> None:
+        """Show this session's telemetry figures (None: none arrived)."""
+        if figures == self.figures:
+            return
+        self.figures = figures
+        self.detail.setToolTip(figures_tip(figures))
+        self.tick(now)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -196,12 +229,20 @@ class SessionsPanel(QWidget):
         self.service: Any = None  # kept alive by the panel (make_panel)
         self.sessions: list[Session] = []
         self.rows: list[SessionRow] = []
+        self.telemetry: dict[str, SessionFigures] = {}  # session id -> live figures
         self.theme: Theme = LIGHT
         root = QVBoxLayout(self)
         root.setContentsMargins(16, 8, 16, 10)
         root.setSpacing(4)
         self.heading = QLabel(HEADING)
         root.addWidget(self.heading)
+        self.caption = QLabel(f"Costs and tokens: {LABEL}")
+        self.caption.setToolTip(
+            "Live figures Claude Code exports with OpenTelemetry (claude-watch telemetry --install); "
+            "dollar figures are Claude Code's own estimates at list price."
+        )
+        self.caption.hide()
+        root.addWidget(self.caption)
         self.list_scroll = QScrollArea()
         self.list_scroll.setObjectName("sessions-scroll")
         self.list_scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -237,6 +278,7 @@ class SessionsPanel(QWidget):
         self.theme = theme
         self.heading.setStyleSheet(text_style(theme, "font-weight: 600;"))
         self.empty.setStyleSheet(muted_style(theme))
+        self.caption.setStyleSheet(muted_style(theme, "font-size: 11px;"))
         self.more.setStyleSheet(muted_style(theme, "font-size: 11px;"))
         self.list_scroll.setStyleSheet("QScrollArea, #sessions-list { background: transparent; }")
         for row in self.rows:
@@ -256,7 +298,7 @@ class SessionsPanel(QWidget):
         now = self.clock.now()
         self.rows = []
         for i, session in enumerate(self.sessions):
-            row = SessionRow(session, now, self.list_widget)
+            row = SessionRow(session, now, self.list_widget, self.telemetry.get(session.session_id))
             row.set_theme(self.theme)
             row.open_clicked.connect(self.open_requested)
             self.list_box.insertWidget(i, row)
@@ -274,7 +316,24 @@ class SessionsPanel(QWidget):
         self.more.setVisible(hidden > 0)
         self.empty.setVisible(not self.rows)
         self.list_scroll.setVisible(bool(self.rows))
+        self._show_caption()
         self._fit()
+
+    def set_telemetry(self, totals: TelemetryTotals | None) -> None:
+        """Claude Code's telemetry totals (None: the receiver is off): each listed session's live
+        cost and tokens, without rebuilding the rows."""
+        self.telemetry = dict(totals.sessions) if totals is not None else {}
+        now = self.clock.now()
+        for row in self.rows:
+            row.set_figures(self.telemetry.get(row.session.session_id), now)
+        self._show_caption()
+
+    def figures_for(self, session_id: str) -> SessionFigures | None:
+        row = self.row_for(session_id)
+        return row.figures if row is not None else None
+
+    def _show_caption(self) -> None:
+        self.caption.setVisible(any(row.figures is not None for row in self.rows))
 
     def highlight(self, session_id: str) -> bool:
         """Scroll to the row of ``session_id`` and mark it for a moment; False when not listed."""
@@ -333,6 +392,7 @@ def make_panel(
     service: Any,
     clock: Clock | None = None,
     focus: Callable[[int | None], Awaitable[bool]] | None = None,
+    telemetry: Any = None,
 ) -> SessionsPanel:
     """The panel as the app wires it: ``popup.add_panel(make_panel(service))``.
 
@@ -341,6 +401,8 @@ def make_panel(
     visibility starts and stops the service when it has ``start``/``stop``. "Open" awaits
     ``focus(pid)`` (the app passes ``platform.focus.focus_terminal_off_thread``) and shows the
     row with :meth:`SessionsPanel.highlight` when that answers False or there is no ``focus``.
+    ``telemetry`` (a ``TelemetryService``): its totals now and after every change feed
+    :meth:`SessionsPanel.set_telemetry` (its listeners are called on the loop: the GUI thread).
     """
     panel = SessionsPanel(clock or getattr(service, "clock", None))
     panel.service = service
@@ -355,6 +417,10 @@ def make_panel(
     current = getattr(service, "sessions", None)
     if isinstance(current, list | tuple):
         panel.set_sessions(current)
+    if telemetry is not None:
+        unsubscribe = telemetry.subscribe(lambda: panel.set_telemetry(telemetry.totals()))
+        panel.destroyed.connect(lambda *_: unsubscribe())
+        panel.set_telemetry(telemetry.totals())
     start, stop = getattr(service, "start", None), getattr(service, "stop", None)
     if callable(start) and callable(stop):
         panel.visibility_changed.connect(lambda shown: start() if shown else stop())
