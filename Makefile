@@ -83,6 +83,7 @@ bench: system-test-deps $(DEV_STAMP)
 	$(PY) bench/bench_statusbar.py
 	$(PY) bench/bench_session_sources.py
 	$(PY) bench/bench_sessions_panel.py
+	$(PY) bench/bench_popup_paint.py
 	$(PY) bench/bench_stream_json.py
 	tests/integration/with-services.sh $(PY) bench/bench_tray.py
 	tests/integration/with-services.sh $(PY) bench/bench_sessions.py

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -123,14 +123,15 @@ def history_snapshots(current: UsageSnapshot, now: datetime, days: float) -> lis
         days=days,
     )
 
-    def at(w: Window, s: Sample) -> Window:
+    def at(w: Window, s: Sample) -> Window:  # the constructor: dataclasses.replace costs 3x more
         if w.kind is WindowKind.FIVE_HOUR:
-            return replace(w, utilization=s.five, resets_at=s.five_reset)
+            return Window(w.id, w.label, w.kind, s.five, s.five_reset, w.length)
         share = w.utilization / week.utilization if week.utilization else 1.0
-        return replace(w, utilization=round(min(100.0, s.week * share), 1), resets_at=s.week_reset)
+        return Window(w.id, w.label, w.kind, round(min(100.0, s.week * share), 1), s.week_reset, w.length)
 
+    extra = current.extra_usage
     return [
-        replace(current, fetched_at=s.at, windows=tuple(at(w, s) for w in current.windows)) for s in samples
+        UsageSnapshot(s.at, current.source, tuple(at(w, s) for w in current.windows), extra) for s in samples
     ]
 
 
@@ -152,7 +153,8 @@ def write_transcripts(projects_dir: Path, now: datetime, days: int = 7, seed: in
             sid = session.session_id if back == 0 else f"{session.session_id[:-4]}{back:02d}{k:02d}"
             folder = projects_dir / session.project_dir.replace("/", "-")
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{sid}.jsonl").write_text("".join(_line(sid, session, *x) for x in lines), "utf-8")
+            text = "".join(_line(rng, sid, session, *x) for x in lines)
+            (folder / f"{sid}.jsonl").write_text(text, "utf-8")
             files += 1
             requests += len(lines)
     return files, requests
@@ -177,8 +179,7 @@ def _day_lines(
     return [x for x in out if x[0] <= now]
 
 
-def _line(sid: str, session: DemoSession, at: datetime, n: int, model: str) -> str:
-    rng = random.Random(f"{sid}:{n}")
+def _line(rng: random.Random, sid: str, session: DemoSession, at: datetime, n: int, model: str) -> str:
     usage = {
         "input_tokens": rng.randint(3, 60),
         "cache_creation_input_tokens": rng.choice((0, 0, rng.randint(500, 30_000))),
