@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "telemetry": "trayapp.cli.telemetry",
     "sessions": "trayapp.cli.sessions",
     "serve": "trayapp.cli.serve",
+    "login": "trayapp.cli.login",
     "schedule": "trayapp.cli.schedule",
     "window": "trayapp.cli.window",
 }

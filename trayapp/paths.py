@@ -26,6 +26,8 @@ data    ledger.sqlite3.scan.lock                   services/ledger_writer.py (on
 state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
 state   alerts.json (fired alerts, the pause)      services/alerts.py
 state   today-cost.json                            services/ledger_service.py, after each app scan
+state   login-freshness.json (warnings sent)       services/login_watch.py (per account and login deadline)
+cache   claude-watch-sign-in.command (macOS)       platform/terminal.py ("Open sign-in", `login open`)
 state   loop-health.json                           runtime.py (LoopHealth; the tray app only)
 state   claude-watch-<user>-<hash>.lock            platform/single_instance.py (QLockFile: who runs)
 state   session-hooks.json                         store/session_hooks.py, for services/sessions_service.py

@@ -1,0 +1,93 @@
+"""``claude-watch login status [--json]`` as a process over real credential files: signed in with
+days left (exit 0), emptied credentials (signed out, exit 1), a lapsed login (exit 1); and ``login
+open`` with a stand-in terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.helpers.fixtures_usage import write_credentials
+
+
+def login(home: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["HOME"] = str(home.parent / "fake-home")
+    env.pop("TERMINAL", None)
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run(
+        [sys.executable, "-m", "trayapp", "login", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_signed_in_with_twelve_days_left(hermetic_env: Path, claude_dir: Path) -> None:
+    now = datetime.now(UTC)
+    write_credentials(
+        claude_dir, expires_at=now + timedelta(hours=3), login_expires_at=now + timedelta(days=12, hours=6)
+    )
+    text = login(hermetic_env, "status")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.startswith("Login renews in 12 days (run `claude auth login` before ")
+    assert "access token" in text.stdout
+    out = login(hermetic_env, "status", "--json")
+    data = json.loads(out.stdout)
+    assert out.returncode == 0
+    assert data["signed_in"] is True
+    assert data["ok"] is True
+    assert data["days_left"] == 12
+    assert data["schema_version"] == 1
+    assert data["account"] == "default"
+    assert datetime.fromisoformat(data["deadline"]) > now
+
+
+def test_emptied_credentials_are_signed_out(hermetic_env: Path, claude_dir: Path) -> None:
+    (claude_dir / ".credentials.json").write_text(
+        '{"claudeAiOauth": {"accessToken": "", "refreshToken": "", "expiresAt": 0}}'
+    )
+    out = login(hermetic_env, "status", "--json")
+    data = json.loads(out.stdout)
+    assert out.returncode == 1
+    assert data["signed_in"] is False
+    assert data["text"] == "Signed out: run `claude auth login`"
+    assert "rejected" in data["reason"]
+
+
+def test_a_lapsed_login_exits_1(hermetic_env: Path, claude_dir: Path) -> None:
+    now = datetime.now(UTC)
+    write_credentials(
+        claude_dir, expires_at=now + timedelta(hours=3), login_expires_at=now - timedelta(hours=2)
+    )
+    out = login(hermetic_env, "status")
+    assert out.returncode == 1
+    assert out.stdout.startswith("Login lapsed on ")
+
+
+def test_login_open_runs_claude_auth_login_in_a_terminal(hermetic_env: Path, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "ran.txt"
+    (bin_dir / "konsole").write_text('#!/bin/sh\n[ "$1" = "-e" ] && shift\nexec "$@" </dev/null\n')
+    (bin_dir / "claude").write_text(f'#!/bin/sh\necho "$@" > {record}\n')
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+    (bin_dir / "sh").symlink_to("/bin/sh")
+    out = login(hermetic_env, "open", path=str(bin_dir))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Opened konsole")
+    deadline = time.monotonic() + 10
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert record.read_text().strip() == "auth login"
+    none = login(hermetic_env, "open", path=str(tmp_path / "nothing"))
+    assert none.returncode == 1
+    assert "Run `claude auth login` yourself" in none.stderr
