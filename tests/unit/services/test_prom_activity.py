@@ -57,3 +57,30 @@ def test_hook_events_are_counted_by_name(tmp_path: Path) -> None:
     text = render(snapshot(None, seen, None, build_info(), now))
     assert 'claude_watch_hook_events_total{event="Stop"} 2\n' in text
     assert 'claude_watch_hook_events_total{event="Notification"} 0\n' in text
+
+
+def test_telemetry_counters_do_not_go_backwards_across_a_restart(tmp_path: Path) -> None:
+    from tests.helpers.otlp_bodies import T_NS, logs_message
+    from trayapp.services.telemetry_service import TelemetryService
+    from trayapp.sources.otlp_decode import PROTOBUF
+
+    path = tmp_path / "telemetry.sqlite3"
+    now = datetime.fromtimestamp(T_NS / 1e9, UTC) + timedelta(seconds=5)
+
+    def scrape(svc: TelemetryService) -> list[str]:
+        text = render(snapshot(None, activity_source(None, None)(), svc.totals(), build_info(), now))
+        return [line for line in text.splitlines() if line.startswith("claude_watch_telemetry_")]
+
+    first = TelemetryService(UTC, path=path, clock=lambda: now)
+    first.open_blocking()
+    body = logs_message(T_NS, input_tokens="100", output_tokens="10", cost_usd="0.5").SerializeToString()
+    first.ingest_body("logs", body, PROTOBUF, None)
+    before = scrape(first)
+    assert 'claude_watch_telemetry_cost_usd_total{account="default",model="opus"} 0.5' in before
+    assert first.repo is not None
+    first.repo.close()
+    second = TelemetryService(UTC, path=path, clock=lambda: now)  # the app restarted
+    second.open_blocking()
+    assert scrape(second) == before
+    assert second.repo is not None
+    second.repo.close()
