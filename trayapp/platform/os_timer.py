@@ -69,9 +69,12 @@ def _systemd_word(arg: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def systemd_files(plan: Plan, command: list[str]) -> dict[str, str]:
-    """``{unit file name: contents}``: a ``.service`` and a ``.timer`` per auto anchor."""
+def systemd_files(plan: Plan, command: list[str], path_env: str | None = None) -> dict[str, str]:
+    """``{unit file name: contents}``: a ``.service`` and a ``.timer`` per auto anchor. ``path_env``
+    becomes the service's PATH (a user service gets a minimal one, without ``~/.local/bin`` where
+    ``claude`` usually is)."""
     files: dict[str, str] = {}
+    env = f"Environment={_systemd_word('PATH=' + path_env)}\n" if path_env else ""
     for anchor in timer_anchors(plan):
         name = PREFIX + _slug(anchor)
         days = ",".join(DAY_NAMES[d] for d in sorted(anchor.days))
@@ -82,6 +85,7 @@ def systemd_files(plan: Plan, command: list[str]) -> dict[str, str]:
             "\n"
             "[Service]\n"
             "Type=oneshot\n"
+            f"{env}"
             f"ExecStart={exec_start}\n"
             "TimeoutStartSec=300\n"
         )
@@ -104,8 +108,9 @@ def systemd_files(plan: Plan, command: list[str]) -> dict[str, str]:
 # --- macOS: LaunchAgents ---------------------------------------------------------------------------
 
 
-def launchd_files(plan: Plan, command: list[str]) -> dict[str, bytes]:
-    """``{plist file name: contents}``: a LaunchAgent per auto anchor (launchd's Weekday: 0 = Sunday)."""
+def launchd_files(plan: Plan, command: list[str], path_env: str | None = None) -> dict[str, bytes]:
+    """``{plist file name: contents}``: a LaunchAgent per auto anchor (launchd's Weekday: 0 = Sunday;
+    ``path_env``: the job's PATH, launchd's own lacks Homebrew and ``~/.local/bin``)."""
     files: dict[str, bytes] = {}
     for anchor in timer_anchors(plan):
         label = LAUNCHD_LABEL + _slug(anchor)
@@ -113,13 +118,15 @@ def launchd_files(plan: Plan, command: list[str]) -> dict[str, bytes]:
             {"Weekday": (d + 1) % 7, "Hour": anchor.at.hour, "Minute": anchor.at.minute}
             for d in sorted(anchor.days)
         ]
-        data = {
+        data: dict[str, object] = {
             "Label": label,
             "ProgramArguments": [*command, *start_args(anchor)],
             "StartCalendarInterval": times,
             "RunAtLoad": False,
             "ProcessType": "Background",
         }
+        if path_env:
+            data["EnvironmentVariables"] = {"PATH": path_env}
         files[label + ".plist"] = plistlib.dumps(data)
     return files
 
@@ -198,10 +205,11 @@ def install(plan: Plan, command: list[str] | None = None, *, run: Runner = _run)
     if not gone.ok:
         return gone
     cmd = command or launcher_command(gui=sys.platform == "win32")
+    path_env = os.environ.get("PATH")  # the PATH `claude` is found on now, for the timer's runs
     folder = timer_dir()
     written: list[Path] = []
     if sys.platform == "darwin":
-        for name, data in launchd_files(plan, cmd).items():
+        for name, data in launchd_files(plan, cmd, path_env).items():
             atomic_write(folder / name, data, mode=0o644)
             written.append(folder / name)
             run(["launchctl", "bootstrap", f"gui/{os.getuid()}", str(folder / name)])
@@ -216,7 +224,7 @@ def install(plan: Plan, command: list[str] | None = None, *, run: Runner = _run)
                     False, f"schtasks refused the task: {done.stderr.strip()[:200]}", tuple(written)
                 )
     else:
-        files = systemd_files(plan, cmd)
+        files = systemd_files(plan, cmd, path_env)
         for name, text in files.items():
             atomic_write(folder / name, text, mode=0o644)
             written.append(folder / name)

@@ -260,7 +260,7 @@ def _failure(run: RunResult, cfg: StartConfig) -> str | None:
 
 async def run_claude(cfg: StartConfig) -> RunResult:
     """Run the one headless ping and read its stream; never raises for the child's faults."""
-    exe = cfg.claude or shutil.which("claude")
+    exe = cfg.claude or find_claude()
     if exe is None:
         return RunResult(None, missing=True)
     argv = [exe, "-p", cfg.prompt, "--model", cfg.model, "--no-session-persistence"]
@@ -283,6 +283,27 @@ async def run_claude(cfg: StartConfig) -> RunResult:
     finally:
         _kill_group(proc, hard=True)  # leftovers of a finished run (its helpers) go too
         await run_blocking(_cleanup, scratch, out_path, err_path)
+
+
+def find_claude() -> str | None:
+    """``claude`` on PATH, else where its installers put it (a timer's PATH is often minimal)."""
+    found = shutil.which("claude")
+    if found is not None:
+        return found
+    home = Path.home()
+    places = [home / ".local" / "bin" / "claude", home / ".claude" / "local" / "claude"]
+    places += [
+        home / ".npm-global" / "bin" / "claude",
+        Path("/opt/homebrew/bin/claude"),
+        Path("/usr/local/bin/claude"),
+    ]
+    if sys.platform == "win32":
+        appdata = os.environ.get("APPDATA", "")
+        places = [home / ".local" / "bin" / "claude.exe", Path(appdata) / "npm" / "claude.cmd"]
+    for place in places:
+        if place.is_file() and os.access(place, os.X_OK):
+            return str(place)
+    return None
 
 
 def _default_work_dir() -> Path:

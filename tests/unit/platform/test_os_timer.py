@@ -53,6 +53,11 @@ def test_systemd_units() -> None:
         'ExecStart="/opt/Claude Watch/claude-watch" 100%% window start --verify --anchor 07:00\n' in service
     )
     assert "Type=oneshot\n" in service
+    assert "Environment" not in service
+    with_path = os_timer.systemd_files(PLAN, CMD, "/home/a b/.local/bin:/usr/bin")
+    assert (
+        'Environment="PATH=/home/a b/.local/bin:/usr/bin"\n' in with_path["claude-watch-window-0700.service"]
+    )
 
 
 def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
@@ -65,7 +70,9 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         pytest.skip("systemd-analyze is not installed here (package systemd)")
     unit_dir = tmp_path / "units"
     unit_dir.mkdir()
-    for name, text in os_timer.systemd_files(PLAN, [sys.executable, "-m", "trayapp"]).items():
+    for name, text in os_timer.systemd_files(
+        PLAN, [sys.executable, "-m", "trayapp"], "/usr/bin:/bin"
+    ).items():
         (unit_dir / name).write_text(text)
     units = sorted(str(p) for p in unit_dir.iterdir())
     done = subprocess.run(
@@ -92,6 +99,11 @@ def test_launch_agents() -> None:
     weekend = plistlib.loads(files["com.claudewatch.window-1230.plist"])["StartCalendarInterval"]
     assert weekend == [{"Weekday": 6, "Hour": 12, "Minute": 30}, {"Weekday": 0, "Hour": 12, "Minute": 30}]
     assert data["RunAtLoad"] is False
+    assert "EnvironmentVariables" not in data
+    with_path = os_timer.launchd_files(PLAN, CMD, "/opt/homebrew/bin:/usr/bin")[
+        "com.claudewatch.window-0700.plist"
+    ]
+    assert plistlib.loads(with_path)["EnvironmentVariables"] == {"PATH": "/opt/homebrew/bin:/usr/bin"}
 
 
 def test_scheduled_task_xml() -> None:
@@ -148,6 +160,8 @@ def test_install_replace_and_uninstall_on_linux(systemctl: Path, tmp_path: Path)
     assert report.ok, report.message
     assert sorted(p.name for p in unit_dir.iterdir()) == sorted(os_timer.systemd_files(PLAN, CMD))
     assert all(p.stat().st_mode & 0o777 == 0o644 for p in unit_dir.iterdir())
+    service = (unit_dir / "claude-watch-window-0700.service").read_text()
+    assert f"PATH={os.environ['PATH']}" in service  # the PATH claude was found on at install time
     assert [
         "--user",
         "enable",

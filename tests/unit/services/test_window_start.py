@@ -307,3 +307,18 @@ def test_is_verified_bounds() -> None:
     assert window_start.is_verified(t + timedelta(hours=4, minutes=50), t, tol)
     assert not window_start.is_verified(t + timedelta(hours=5, minutes=11), t, tol)
     assert not window_start.is_verified(None, t, tol)
+
+
+def test_find_claude_outside_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A timer's PATH lacks ~/.local/bin, where the native installer puts claude."""
+    if any(Path(p).exists() for p in ("/opt/homebrew/bin/claude", "/usr/local/bin/claude")):
+        pytest.skip("a system-wide claude is installed here")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert window_start.find_claude() is None
+    exe = tmp_path / ".local" / "bin" / "claude"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    assert window_start.find_claude() is None  # not executable
+    exe.chmod(0o755)
+    assert window_start.find_claude() == str(exe)
