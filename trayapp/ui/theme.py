@@ -133,6 +133,7 @@ QMenu {{ background: {t.bg}; color: {t.text}; border: 1px solid {t.border}; padd
 QMenu::item {{ padding: 5px 24px 5px 20px; background: transparent; }}
 QMenu::item:selected {{ background: {t.surface}; color: {t.text}; }}
 QMenu::item:disabled {{ color: {t.muted}; }}
+QMenu::item:default {{ font-weight: bold; }}
 QMenu::separator {{ height: 1px; background: {t.border}; margin: 4px 8px; }}
 QLabel[cwRole="hint"] {{ color: {t.muted}; font-size: 11px; }}
 QLabel[cwRole="error"] {{ color: {t.levels[Level.AT_LIMIT]}; font-size: 11px; }}
