@@ -60,9 +60,9 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 30.0
 SLEEP_GAP = timedelta(seconds=90)  # wall clock ahead of the monotonic one by more: a suspend
 MAX_ATTEMPTS_SHOWN = 50
-# Before the first usage state, whether a window is open is unknown: anchors wait (they are not
-# lost: the last tick stays put) for at most this long after the load, then a missing state
-# counts as a closed window.
+# Before the first usage reading, whether a window is open is unknown: anchors wait (they are not
+# lost: the last tick stays put) for at most this long after the load, then a missing reading
+# counts as a closed window (signed out, offline: a reminder is still better than nothing).
 FIRST_STATE_WAIT = 120.0
 
 
@@ -166,7 +166,8 @@ class SchedulerService(QObject):
         async with self._lock:
             now, mono = self.clock.now(), self.clock.monotonic()
             waited = mono - (self._loaded_mono if self._loaded_mono is not None else mono)
-            if self.window_state() is None and waited < FIRST_STATE_WAIT:
+            state = self.window_state()
+            if (state is None or state.snapshot is None) and waited < FIRST_STATE_WAIT:
                 if self.memory.last_tick is None:  # a first run still starts counting from now
                     self.memory = replace(self.memory, last_tick=now)
                 return []  # the first state's arrival ticks again

@@ -351,8 +351,8 @@ async def test_a_wall_clock_set_back_across_an_anchor_does_not_repeat_it(make_ri
 
 async def test_before_the_first_usage_state_anchors_wait_for_it(make_rig) -> None:
     clock = FakeClock(START + timedelta(seconds=60))
-    state: list[AccountState] = []
-    rig = await started(make_rig(clock, state=lambda: state[-1] if state else None))
+    state: list[AccountState] = [account_state(no_snapshot=True, now=clock.now())]  # before any reading
+    rig = await started(make_rig(clock, state=lambda: state[-1]))
     clock.advance(90)  # 07:00:30, no state yet: an open window is not ruled out
     await rig.tick()
     assert rig.notifier.sent == []
