@@ -13,33 +13,14 @@ without a display it renders offscreen.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("CLAUDE_WATCH_HOME", tempfile.mkdtemp(prefix="cw-settings-shots-"))
-if not os.environ.get("DISPLAY"):
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-elif os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from PySide6.QtWidgets import QMessageBox
 
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
-
-app = QApplication.instance() or QApplication(["claude-watch-screenshots"])
-app.setApplicationName("Claude Watch")
-
-import trayapp.ui  # noqa: E402,F401  (None-reference guard)
-
-
-def pump(seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.02)
+# The same hermetic folders, display choice, QApplication and event pump as the other pictures.
+from tests.visual.make_screenshots import REPO, app, pump
 
 
 def slug(title: str) -> str:
