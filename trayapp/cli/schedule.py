@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     note = ""
     try:
         if args.action == "timer":
-            note = _timer(args.state, plan)
+            plan, note = _timer(store, args.state, plan)
         elif args.action != "list":
             plan = store.save_plan(_changed(args, plan, tz))
             note = _refresh_timer(plan)
@@ -122,25 +122,30 @@ def _changed(args: argparse.Namespace, plan: Plan, tz: ZoneInfo) -> Plan:
 
 
 def _refresh_timer(plan: Plan) -> str:
-    """An installed OS timer follows the plan."""
+    """With the OS timer on, its timers follow the plan."""
     from trayapp.platform import os_timer
 
-    if not os_timer.installed():
+    if not plan.os_timer and not os_timer.installed():
         return ""
-    return os_timer.install(plan).message
+    report = os_timer.install(plan) if plan.os_timer else os_timer.uninstall()
+    return report.message
 
 
-def _timer(state: str, plan: Plan) -> str:
+def _timer(store: ScheduleStore, state: str, plan: Plan) -> tuple[Plan, str]:
+    from dataclasses import replace
+
     from trayapp.core.schedule import PlanError
     from trayapp.platform import os_timer
 
     if state == "status":
         files = os_timer.installed()
-        return f"OS timer: {len(files)} file(s) installed." if files else "OS timer: off."
-    report = os_timer.install(plan) if state == "on" else os_timer.uninstall()
+        word = "on" if plan.os_timer else "off"
+        return plan, f"OS timer: {word}, {len(files)} file(s) installed." if files else f"OS timer: {word}."
+    plan = store.save_plan(replace(plan, os_timer=state == "on"))
+    report = os_timer.install(plan) if plan.os_timer else os_timer.uninstall()
     if not report.ok:
         raise PlanError(report.message)
-    return report.message
+    return plan, report.message
 
 
 def plan_json(store: ScheduleStore, plan: Plan, tz: ZoneInfo) -> dict[str, Any]:
@@ -176,6 +181,8 @@ def _print(store: ScheduleStore, plan: Plan, tz: ZoneInfo, as_json: bool, note: 
     from trayapp.core.schedule import format_days
 
     lines = [f"Plan: {data['preset_label']}" + ("" if plan.enabled else " (off)")]
+    if plan.os_timer:
+        lines.append("OS timer: on (auto anchors run even when the app is not running)")
     if plan.paused_until is not None and plan.paused_until > datetime.now(plan.paused_until.tzinfo):
         lines.append(f"Paused until {plan.paused_until.astimezone(tz):%a %d %b %H:%M}")
     for anchor in sorted(plan.anchors, key=lambda a: a.id):

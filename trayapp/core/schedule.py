@@ -51,6 +51,7 @@ class Plan:
     preset: str = "custom"  # a key of PRESETS, or "custom"
     paused_until: datetime | None = None  # aware; None: not paused
     enabled: bool = True
+    os_timer: bool = False  # auto anchors also run from the OS timer (platform/os_timer) when the app is not
 
 
 class PlanError(ValueError):

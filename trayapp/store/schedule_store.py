@@ -66,6 +66,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "version": 1,
         "enabled": plan.enabled,
         "preset": plan.preset,
+        "os_timer": plan.os_timer,
         "paused_until": plan.paused_until.astimezone(UTC).isoformat() if plan.paused_until else None,
         "anchors": [
             {
@@ -86,8 +87,9 @@ def plan_from_json(data: Any) -> Plan:
     if data.get("version", 1) != 1:
         raise ScheduleFileError(f"version {data.get('version')!r} is newer than this Claude Watch")
     enabled, preset = data.get("enabled", True), data.get("preset", "custom")
-    if type(enabled) is not bool or type(preset) is not str:
-        raise ScheduleFileError("'enabled' must be true/false and 'preset' a name")
+    os_timer = data.get("os_timer", False)
+    if type(enabled) is not bool or type(os_timer) is not bool or type(preset) is not str:
+        raise ScheduleFileError("'enabled' and 'os_timer' must be true/false and 'preset' a name")
     paused = data.get("paused_until")
     paused_until: datetime | None = None
     if paused is not None:
@@ -102,7 +104,7 @@ def plan_from_json(data: Any) -> Plan:
         raise ScheduleFileError("'anchors' must be a list")
     anchors = tuple(_anchor(i, entry) for i, entry in enumerate(raw))
     try:
-        return validate(Plan(anchors, preset, paused_until, enabled))
+        return validate(Plan(anchors, preset, paused_until, enabled, os_timer))
     except PlanError as exc:
         raise ScheduleFileError(str(exc)) from None
 

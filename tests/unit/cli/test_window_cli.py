@@ -142,3 +142,36 @@ def test_broken_plan_file_is_reported_and_not_overwritten(hermetic_env: Path) ->
     refused = cli("schedule", "add", "12:00")
     assert refused.returncode == 2
     assert plan_file.read_text() == "{broken"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="systemd user units: Linux")
+def test_schedule_timer_follows_the_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.unit.platform.test_os_timer import RECORDER
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "systemctl").write_text(RECORDER.format(python=sys.executable))
+    (bin_dir / "systemctl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_SYSTEMCTL_CALLS", str(tmp_path / "systemctl.jsonl"))
+    unit_dir = tmp_path / "xdg-config" / "systemd" / "user"
+    assert cli("schedule", "add", "07:00", "--auto").returncode == 0
+    on = cli("schedule", "timer", "on")
+    assert on.returncode == 0, on.stderr
+    assert "OS timer installed for 1 auto-start anchor(s)." in on.stdout
+    assert sorted(p.name for p in unit_dir.iterdir()) == [
+        "claude-watch-window-0700.service",
+        "claude-watch-window-0700.timer",
+    ]
+    moved = cli("schedule", "add", "13:00", "--auto", "--json")
+    assert len(json.loads(moved.stdout)["os_timer"]) == 4  # the timer follows the plan
+    assert cli("schedule", "remove", "all").returncode == 0
+    assert list(unit_dir.iterdir()) == []
+    back = cli("schedule", "add", "14:00", "--auto")  # still on: the new anchor gets its timer
+    assert "OS timer installed for 1 auto-start anchor(s)." in back.stdout
+    assert "OS timer: on, 2 file(s) installed." in cli("schedule", "timer", "status").stdout
+    off = cli("schedule", "timer", "off")
+    assert "OS timer removed (2 file(s))." in off.stdout
+    assert list(unit_dir.iterdir()) == []
+    assert cli("schedule", "add", "20:00", "--auto").returncode == 0
+    assert list(unit_dir.iterdir()) == []  # off stays off

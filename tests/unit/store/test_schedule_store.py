@@ -39,12 +39,14 @@ def test_plan_round_trip_private(store: ScheduleStore) -> None:
         "custom",
         NOW + timedelta(days=1),
         True,
+        True,
     )
     store.save_plan(plan)
     assert store.plan_path.stat().st_mode & 0o777 == 0o600
     loaded = fresh(store).load_plan()
     assert set(loaded.anchors) == set(plan.anchors)
     assert loaded.paused_until == plan.paused_until
+    assert loaded.os_timer is True
     data = json.loads(store.plan_path.read_text())
     assert data["anchors"][0] == {
         "at": "07:00",
@@ -70,7 +72,8 @@ def test_plan_round_trip_private(store: ScheduleStore) -> None:
         ('{"anchors": [{"at": "07:00", "in_quiet_hours": 1}]}', "'in_quiet_hours' must be true/false"),
         ('{"anchors": [{"at": "07:00"}, {"at": "08:00"}]}', "are 1 h apart"),
         ('{"paused_until": "2026-12-03T09:00"}', "is not a time with a zone"),
-        ('{"enabled": "yes"}', "'enabled' must be true/false"),
+        ('{"enabled": "yes"}', "'enabled' and 'os_timer' must be true/false"),
+        ('{"os_timer": 1}', "'enabled' and 'os_timer' must be true/false"),
     ],
 )
 def test_bad_plan_file_keeps_last_good(store: ScheduleStore, content: str, message: str) -> None:
