@@ -175,3 +175,11 @@ def test_schedule_timer_follows_the_plan(tmp_path: Path, monkeypatch: pytest.Mon
     assert list(unit_dir.iterdir()) == []
     assert cli("schedule", "add", "20:00", "--auto").returncode == 0
     assert list(unit_dir.iterdir()) == []  # off stays off
+
+
+def test_endpoint_off_never_asks_the_server(server: UsageWindowServer, fake_claude: FakeClaude) -> None:
+    assert cli("config", "set", "poll.endpoint", "false").returncode == 0
+    done = cli("window", "start", "--verify", "--json")
+    assert done.returncode == 0, done.stderr  # the run's own rate-limit event verifies it
+    assert server.requests == []
+    assert len(read_calls(fake_claude.calls_path)) == 1
