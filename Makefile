@@ -76,6 +76,7 @@ bench: system-test-deps $(DEV_STAMP)
 	$(PY) bench/bench_statusline.py
 	$(PY) bench/bench_channels.py
 	$(PY) bench/bench_hooks.py
+	$(PY) bench/bench_telemetry.py
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_metrics.py
 	$(PY) bench/bench_web_dashboard.py
