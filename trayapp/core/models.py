@@ -232,6 +232,8 @@ class AlertKind(StrEnum):
     WINDOW_START = "window_start"  # how an automatic (or button) start ended: verified or not
     # Claude Code's login nears its deadline (core/login_freshness): 7, 3 and 1 days before.
     LOGIN_EXPIRING = "login_expiring"
+    # Achievements unlocked (core/achievements; opt-in): one alert for everything new at once.
+    ACHIEVEMENT = "achievement"
 
 
 @dataclass(frozen=True, slots=True)
