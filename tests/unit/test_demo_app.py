@@ -5,29 +5,19 @@ nothing in the user's folders."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.async_wait import until
 from trayapp.demo import DEMO_ROOT_ENV, enter_demo_home
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-async def until(check: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        await asyncio.sleep(0.05)
-    return check()
 
 
 @pytest.mark.qt_loop

@@ -13,23 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.async_wait import until
+
 RELAXED: dict[str, Any] = {}  # the demo as it starts: 37 % of the 5-hour window, 27 % of the week
 # A heavy user at real speed: 86 % with 1.5 h to go (the pace runs out first), 73 % of the week.
 NEAR_LIMIT: dict[str, Any] = {"speed": 1.0, "phases": (0.7, 0.9), "peaks": (140.0, 95.0)}
-
-
-async def until(check: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        await asyncio.sleep(0.05)
-    return check()
 
 
 async def demo_app(app: Any, account: dict[str, Any], theme: str) -> Any:
