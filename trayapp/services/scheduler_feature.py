@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -74,7 +75,21 @@ def real_start(
     return start
 
 
-def ports_for(store: ScheduleStore, start: Start, start_logs: bool) -> SchedulerPorts:
+def sync_os_timer(plan: Plan) -> tuple[bool, str]:
+    """The OS timer follows the plan (installed for its auto anchors when ``plan.os_timer``, removed
+    when off), as ``claude-watch schedule`` does; nothing to do: ("", ok)."""
+    from trayapp.platform import os_timer
+
+    if not plan.os_timer and not os_timer.installed():
+        return True, ""
+    try:
+        report = os_timer.install(plan) if plan.os_timer else os_timer.uninstall()
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, f"the OS timer could not be changed: {exc}"
+    return report.ok, report.message
+
+
+def ports_for(store: ScheduleStore, start: Start, start_logs: bool, timer: bool = False) -> SchedulerPorts:
     def save_plan(plan: Plan) -> None:
         store.save_plan(plan)
 
@@ -85,6 +100,7 @@ def ports_for(store: ScheduleStore, start: Start, start_logs: bool) -> Scheduler
         read_attempts=lambda limit: store.attempts(limit),
         start_window=start,
         start_logs=start_logs,
+        sync_timer=sync_os_timer if timer else None,
     )
 
 
@@ -116,7 +132,7 @@ def build_service(
         return until is not None and until > clock.now()
 
     return SchedulerService(
-        ports_for(store, start, start_logs),
+        ports_for(store, start, start_logs, timer=not demo),  # a demo never touches the system
         dispatcher,
         clock,
         get_setting,

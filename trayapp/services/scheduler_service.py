@@ -19,6 +19,7 @@ Signals:
     plan_changed(object): the :class:`~trayapp.core.schedule.Plan` now in force (loaded or saved).
     attempts_changed(object): the recent :class:`~trayapp.core.schedule.Attempt` list, oldest first.
     start_running(bool): a start (automatic or by hand) began / ended.
+    timer_synced(bool, str): the OS timer followed a saved plan (ok, what it did).
     state_seen(object): each usage state the scheduler was given (the panel follows it: the popup
         may be built before the usage service exists).
 """
@@ -72,7 +73,8 @@ class SchedulerPorts:
 
     The four plain functions block (files) and run on the io lane; ``start_window(anchor_id)`` is the
     guarded, verified start (a coroutine; it runs ``claude -p`` or, in demo mode, simulates it).
-    ``start_logs`` says whether ``start_window`` appends its attempt to the log itself.
+    ``start_logs`` says whether ``start_window`` appends its attempt to the log itself;
+    ``sync_timer(plan)`` (blocking) makes the OS timer follow a saved plan: (ok, what it did).
     """
 
     load_plan: Callable[[], Plan]
@@ -81,6 +83,7 @@ class SchedulerPorts:
     read_attempts: Callable[[int], list[Attempt]]
     start_window: Callable[[str | None], Awaitable[Attempt]]
     start_logs: bool = False
+    sync_timer: Callable[[Plan], tuple[bool, str]] | None = None  # the OS timer follows the plan
 
 
 class SchedulerService(QObject):
@@ -90,6 +93,7 @@ class SchedulerService(QObject):
     attempts_changed = Signal(object)
     start_running = Signal(bool)
     state_seen = Signal(object)
+    timer_synced = Signal(bool, str)
 
     def __init__(
         self,
@@ -295,6 +299,11 @@ class SchedulerService(QObject):
             self.memory = replace(self.memory, demoted=self.memory.demoted & ids)
             await self._save_memory()
         self.plan_changed.emit(plan)
+        if self.ports.sync_timer is not None:
+            ok, message = await runtime.run_blocking(self.ports.sync_timer, plan, lane="io")
+            if message:
+                (log.info if ok else log.warning)("OS timer: %s", message)
+            self.timer_synced.emit(ok, message)
         return plan
 
     # ----- helpers

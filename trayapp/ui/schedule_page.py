@@ -8,8 +8,8 @@ A view: every change is a new :class:`~trayapp.core.schedule.Plan` sent as ``pla
 inline. The page redraws from ``plan_changed``, so it always shows the plan in force.
 
 Signals:
-    plan_requested(object): the plan the user asked for.
-    os_timer_requested(bool): install (True) or remove the OS timer.
+    plan_requested(object): the plan the user asked for (the OS timer switch is part of it: the
+        service makes the timer follow each saved plan).
 """
 
 from __future__ import annotations
@@ -78,7 +78,6 @@ class SchedulePage(QWidget):
     """The page (see the module docstring)."""
 
     plan_requested = Signal(object)
-    os_timer_requested = Signal(bool)
 
     def __init__(self, tz: ZoneInfo, now: Callable[[], datetime], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,9 +115,17 @@ class SchedulePage(QWidget):
         self.pause.activated.connect(self._pause_changed)
         self.pause_date.dateChanged.connect(self._pause_changed)
         form.addRow("Pause", pause_row)
-        self.os_timer = QCheckBox("Also when Claude Watch is not running (a system timer runs the start)")
-        self.os_timer.toggled.connect(lambda on: None if self._loading else self.os_timer_requested.emit(on))
+        self.os_timer = QCheckBox("Auto-start even when Claude Watch is not running (a system timer)")
+        self.os_timer.setToolTip(
+            "A systemd user timer, LaunchAgent or scheduled task per auto-start anchor runs "
+            "`claude-watch window start --verify` (the same guarded start); removed when off"
+        )
+        self.os_timer.toggled.connect(lambda on: self._request(replace(self.plan, os_timer=on)))
         form.addRow(self.os_timer)
+        self.timer_note = QLabel("")
+        self.timer_note.setWordWrap(True)
+        self.timer_note.setVisible(False)
+        form.addRow(self.timer_note)
         root.addLayout(form)
         self.anchors_box = QGroupBox("Anchors (at least 5 hours apart, up to 4 a day)")
         self.anchor_rows = QVBoxLayout(self.anchors_box)
@@ -154,6 +161,7 @@ class SchedulePage(QWidget):
         try:
             self.plan = plan
             self.enabled.setChecked(plan.enabled)
+            self.os_timer.setChecked(plan.os_timer)
             index = self.preset.findData(plan.preset)
             self.preset.setCurrentIndex(max(0, index))
             self._show_pause(plan)
@@ -161,15 +169,15 @@ class SchedulePage(QWidget):
         finally:
             self._loading = False
 
-    def set_os_timer(self, installed: bool, available: bool = True, why: str = "") -> None:
-        self._loading = True
-        try:
-            self.os_timer.setChecked(installed)
-            self.os_timer.setEnabled(available)
-            if why:
-                self.os_timer.setToolTip(why)
-        finally:
-            self._loading = False
+    def set_timer_note(self, ok: bool, message: str) -> None:
+        """What the OS timer did after a save ("OS timer installed for 2 auto-start anchor(s).")."""
+        self.timer_note.setText(message)
+        self.timer_note.setStyleSheet("" if ok else "color: #cf222e;")
+        self.timer_note.setVisible(bool(message))
+
+    def disable_os_timer(self, why: str) -> None:
+        self.os_timer.setEnabled(False)
+        self.os_timer.setToolTip(why)
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)
@@ -200,7 +208,7 @@ class SchedulePage(QWidget):
             mode.addItem(label, value)
         mode.setCurrentIndex(mode.findData(anchor.mode))
         mode.activated.connect(
-            lambda _i, a=anchor, m=mode: self._replace(a, replace(a, mode=m.currentData()))
+            lambda _i, a=anchor, m=mode: self._replace(a, replace(a, mode=AnchorMode(m.currentData())))
         )
         line.addWidget(mode)
         quiet = QCheckBox("in quiet hours")
@@ -230,9 +238,6 @@ class SchedulePage(QWidget):
     def _replace(self, old: Anchor, new: Anchor) -> None:
         anchors = tuple(new if a == old else a for a in self.plan.anchors)
         self._request(replace(self.plan, anchors=anchors, preset="custom"))
-
-    def _set_mode(self, anchor: Anchor, mode: AnchorMode) -> None:
-        self._replace(anchor, replace(anchor, mode=mode))
 
     def _remove(self, anchor: Anchor) -> None:
         anchors = tuple(a for a in self.plan.anchors if a != anchor)
@@ -289,6 +294,9 @@ def make_page(service: SchedulerService, now: Callable[[], datetime]) -> Schedul
     page = SchedulePage(service.tz, now)
     page.set_plan(service.plan)
     service.plan_changed.connect(page.set_plan)
+    service.timer_synced.connect(page.set_timer_note)
+    if service.ports.sync_timer is None:
+        page.disable_os_timer("Not in demo mode: the demo never installs system timers")
 
     async def save(plan: Plan) -> None:
         try:
