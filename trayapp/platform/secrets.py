@@ -102,7 +102,7 @@ def _refusal(backend: Any) -> str | None:
     module = type(backend).__module__
     name = type(backend).__name__
     if module.startswith("keyrings.alt"):
-        return f"{name} refused: keyrings.alt keeps secrets in a file"
+        return f"{module}.{name} stores secrets in a file: refused"
     if module in ("keyring.backends.fail", "keyring.backends.null"):
         return "no backend"
     return None
