@@ -207,6 +207,27 @@ def test_start_at_login_calls_autostart(dialog) -> None:
     assert st.load().get("app.start_at_login") is True
 
 
+def test_save_errors_are_shown_on_their_page(qtbot) -> None:
+    def refuse(on: bool) -> None:
+        raise OSError("read-only autostart folder")
+
+    dialog = SettingsDialog(st.load(), set_autostart=refuse)
+    qtbot.addWidget(dialog)
+    dialog.show_page("Tracking")
+    dialog.set_editor_text("app.start_at_login", "true")
+    assert not dialog.apply()
+    assert "read-only autostart folder" in dialog.visible_error("app.start_at_login")
+    assert dialog.current_page() == "General"  # where the field is
+    assert not paths.settings_file().exists()  # the effect failed: nothing saved
+    paths.settings_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.settings_file().write_text("this is [ not toml")  # the file does not parse: refused
+    dialog.set_editor_text("app.start_at_login", "false")
+    dialog.set_editor_text("poll.interval_minutes", "10")
+    assert not dialog.apply()
+    assert dialog.visible_error("poll.interval_minutes").startswith("Not saved")
+    assert dialog.current_page() == "Usage & alerts"
+
+
 def test_about_says_version_and_where_files_are(dialog) -> None:
     from PySide6.QtWidgets import QLabel
 
