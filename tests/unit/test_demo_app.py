@@ -60,8 +60,25 @@ async def test_the_demo_app_shows_a_week_sessions_and_local_usage(qapp, monkeypa
         assert await until(lambda: "tokens" in local.today.text())
         assert "$" in local.today.text()
         assert "Top projects" in local.projects.text()
+        # No GUI text shows Markdown backticks ("run `claude` and sign in"): every label, button
+        # and tooltip of the dashboard as the app builds it (feature panels have tests of their own).
+        others = [p for p in popup._panels if p is not panel and p is not local]
+        assert [t for t in gui_texts(popup, skip=others) if "`" in t] == []
     finally:
         await cw.shutdown()
+
+
+def gui_texts(root, skip=()) -> list[str]:
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
+
+    texts = []
+    for widget in [root, *root.findChildren(QWidget)]:
+        if any(w is widget or w.isAncestorOf(widget) for w in skip):
+            continue
+        if isinstance(widget, QLabel | QAbstractButton):
+            texts.append(widget.text())
+        texts.append(widget.toolTip())
+    return [t for t in texts if t]
 
 
 def snapshot(*folders: Path) -> dict[str, int]:
