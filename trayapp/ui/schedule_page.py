@@ -146,7 +146,7 @@ class SchedulePage(QWidget):
         root.addLayout(add)
         self.cost = QLabel(COST_LINE)
         self.cost.setWordWrap(True)
-        self.cost.setStyleSheet("color: palette(mid); font-size: 11px;")
+        self.cost.setStyleSheet("font-size: 11px;")
         root.addWidget(self.cost)
         self.error = QLabel("")
         self.error.setWordWrap(True)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 
 from trayapp.core.models import AccountState
 from trayapp.core.schedule import (
+    WINDOW,
     AnchorMode,
     Attempt,
     Outcome,
@@ -33,6 +34,7 @@ from trayapp.core.schedule import (
     coverage,
     is_paused,
     next_anchor,
+    plan_from_reset,
     preset_label,
     weekly_pace,
 )
@@ -68,8 +70,9 @@ def weekly_advice(state: AccountState | None, now: datetime, tz: ZoneInfo) -> st
     return weekly_pace(w.utilization, w.resets_at, weekly.burn_rate_per_hour, now, tz).text
 
 
-def next_text(plan: Plan, now: datetime, tz: ZoneInfo) -> str:
-    """ "Next: 12:00 -> window 12:00-17:00, next free at 17:00" (or why there is none)."""
+def next_text(plan: Plan, now: datetime, tz: ZoneInfo, resets_at: datetime | None = None) -> str:
+    """ "Next: 12:00 -> window 12:00-17:00, next free at 17:00" (or why there is none). An anchor
+    that falls inside the open window (``resets_at``) says when its window can really start."""
     if not plan.enabled:
         return "The scheduler is off (Settings, Window schedule)."
     if not plan.anchors:
@@ -84,7 +87,13 @@ def next_text(plan: Plan, now: datetime, tz: ZoneInfo) -> str:
     paused = ""
     if is_paused(plan, now) and plan.paused_until is not None:
         paused = f" (paused until {plan.paused_until.astimezone(tz).strftime('%a %H:%M')})"
-    return f"Next: {day}{coverage(anchor, local.date(), tz)}{mode}{paused}"
+    text = coverage(anchor, local.date(), tz)
+    starts = {a.id: start for a, start, _ in plan_from_reset(plan, resets_at, now, tz)}
+    later = starts.get(anchor.id)
+    if later is not None and later > at:  # it waits for the open window to end
+        start, end = (t.astimezone(tz).strftime("%H:%M") for t in (later, later + WINDOW))
+        text = f"{anchor.id} -> window {start}-{end} (after the open one), next free at {end}"
+    return f"Next: {day}{text}{mode}{paused}"
 
 
 def last_text(attempts: Sequence[Attempt], tz: ZoneInfo) -> str:
@@ -175,7 +184,7 @@ class SchedulePanel(QWidget):
         now = self.clock.now().astimezone(UTC)
         self.view.set_data(self.plan, self.state, self.attempts, now, self.tz)
         self.preset.setText(preset_label(self.plan))
-        self.next_label.setText(next_text(self.plan, now, self.tz))
+        self.next_label.setText(next_text(self.plan, now, self.tz, self.view.resets_at))
         last = last_text(self.attempts, self.tz)
         self.last_label.setText(last)
         self.last_label.setVisible(bool(last))

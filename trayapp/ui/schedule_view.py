@@ -38,6 +38,7 @@ from trayapp.core.schedule import (
     PlanError,
     anchor_instant,
     anchors_on,
+    plan_from_reset,
     validate,
 )
 from trayapp.ui.theme import LIGHT, Theme
@@ -267,35 +268,46 @@ class ScheduleView(QWidget):
         return (x0, x1) if x1 > x0 else None
 
     def _paint_window(self, p: QPainter, ax: Axis) -> None:
-        """The 5-hour window the server reports: a band to its projected reset, which is marked."""
+        """The 5-hour window the server reports (the lower half, green): a band to its projected
+        reset, marked with a dashed line and labelled inside the band."""
         if self.resets_at is None or self.resets_at <= self.now:
             return
         span = self._clip(ax, self.resets_at - WINDOW, self.resets_at)
         if span is None:
             return
-        color = QColor(self.theme.series[0])
+        color = QColor(self.theme.levels[Level.OK])
         fill = QColor(color)
-        fill.setAlpha(70)
-        top = ax.top + ax.height * 0.55
-        p.fillRect(QRectF(span[0], top, span[1] - span[0], ax.height * 0.45 - 1), fill)
+        fill.setAlpha(60)
+        top, height = ax.top + ax.height * 0.55, ax.height * 0.45 - 1
+        p.fillRect(QRectF(span[0], top, span[1] - span[0], height), fill)
         reset_x = ax.x(self.resets_at.timestamp())
         if ax.left <= reset_x <= ax.left + ax.width:
             p.setPen(QPen(color, 1.5, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(reset_x, ax.top), QPointF(reset_x, ax.top + ax.height))
-            label = f"resets {self.resets_at.astimezone(self.tz).strftime('%H:%M')}"
-            p.setPen(color)
-            box = QRectF(reset_x + 3, top, 80, ax.height * 0.45)
-            if reset_x + 80 > ax.left + ax.width:
-                box = QRectF(reset_x - 83, top, 80, ax.height * 0.45)
+        clock = self.resets_at.astimezone(self.tz).strftime("%H:%M")
+        for label in (f"resets {clock}", clock):  # inside the band, against its end, if it fits
+            width = p.fontMetrics().horizontalAdvance(label) + 8
+            if span[1] - span[0] >= width:
+                p.setPen(color)
+                box = QRectF(span[1] - width, top, width - 4, height - 10)
                 p.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
-            else:
-                p.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label)
+                break
+
+    def bands(self) -> dict[str, tuple[datetime, datetime]]:
+        """Each of today's anchors' window: from its instant, or for one still ahead from where the
+        server's window lets it start (:func:`core.schedule.plan_from_reset`: an anchor inside the
+        open window starts at its reset)."""
+        out = {a.id: (at, at + WINDOW) for a, at in self.today()}
+        for anchor, start, end in plan_from_reset(self.plan, self.resets_at, self.now, self.tz):
+            out[anchor.id] = (start, end)
+        return out
 
     def _paint_anchors(self, p: QPainter, ax: Axis) -> None:
         accent = QColor(self.theme.accent)
+        bands = self.bands()
         for anchor, at in self.today():
             dragging = self._press is not None and self._press[1] == anchor.id and self._drag_x is not None
-            cover = self._clip(ax, at, at + WINDOW)
+            cover = self._clip(ax, *bands.get(anchor.id, (at, at + WINDOW)))
             if cover is not None:
                 fill = QColor(accent)
                 fill.setAlpha(28 if dragging else 55)

@@ -147,6 +147,11 @@ def test_panel_texts(qtbot) -> None:
     plan = Plan((Anchor(time(7, 0)), Anchor(time(12, 0), mode=AnchorMode.AUTO)))
     assert next_text(plan, NOW, TZ) == "Next: 12:00 -> window 12:00-17:00, next free at 17:00 · auto-start"
     assert next_text(Plan(), NOW, TZ) == "No anchors yet."
+    # The server's window (opened 07:02) lasts past the 12:00 anchor: its window starts at the reset.
+    resets = datetime(2026, 8, 10, 10, 2, tzinfo=UTC)
+    assert next_text(plan, NOW, TZ, resets) == (
+        "Next: 12:00 -> window 12:02-17:02 (after the open one), next free at 17:02 · auto-start"
+    )
     attempts = [Attempt(NOW, "07:00", Outcome.NOT_OPENED, "no window opened")]
     assert last_text(attempts, TZ) == "Last: Mon 09:30 did not open the window: no window opened"
     weekly = window_state("seven_day", 60.0, timedelta(days=3), NOW, rate=1.0)
