@@ -259,14 +259,17 @@ class ScheduleStore:
     # --- attempts ---------------------------------------------------------------------------------
 
     def append(self, attempt: Attempt) -> None:
-        """Add one attempt to the log (trimmed to the newest lines when it grows too big)."""
-        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Add one attempt to the log (trimmed to the newest lines when it grows too big), under
+        the guard's lock: a trim in one process never drops another's line."""
         line = attempt_to_json(attempt) + "\n"
-        with open(self.attempts_path, "a", encoding="utf-8", opener=_private) as fh:
-            fh.write(line)
-            size = fh.tell()
-        if size > MAX_LOG_BYTES:
-            self._trim()
+        with self._lock():
+            with open(self.attempts_path, "a", encoding="utf-8", opener=_private) as fh:
+                fh.write(line)
+                size = fh.tell()
+            if size > MAX_LOG_BYTES:
+                lines = self.attempts_path.read_bytes().splitlines(keepends=True)
+                if len(lines) > KEEP_ATTEMPTS:
+                    atomic_write(self.attempts_path, b"".join(lines[-KEEP_ATTEMPTS:]))
 
     def attempts(self, last: int = 10) -> list[Attempt]:
         """The newest ``last`` attempts, oldest first; unreadable lines skipped."""
@@ -286,12 +289,6 @@ class ScheduleStore:
                     break
         out.reverse()
         return out
-
-    def _trim(self) -> None:
-        with self._lock():
-            lines = self.attempts_path.read_bytes().splitlines(keepends=True)
-            if len(lines) > KEEP_ATTEMPTS:
-                atomic_write(self.attempts_path, b"".join(lines[-KEEP_ATTEMPTS:]))
 
     # --- the guard --------------------------------------------------------------------------------
 

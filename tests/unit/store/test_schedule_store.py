@@ -197,3 +197,36 @@ def test_claim_is_exclusive_across_processes(store: ScheduleStore) -> None:
     ]
     results = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
     assert results == ["lost"] * 5 + ["won"]
+
+
+APPENDER = """
+import sys
+from datetime import datetime, UTC
+from pathlib import Path
+from trayapp.core.schedule import Attempt, Outcome
+from trayapp.store import schedule_store as ss
+ss.MAX_LOG_BYTES, ss.KEEP_ATTEMPTS = 6000, 30
+s = ss.ScheduleStore(Path(sys.argv[1]), Path(sys.argv[2]))
+for i in range(150):
+    s.append(Attempt(datetime.now(UTC), None, Outcome.REFUSED, f"{sys.argv[3]}-{i}"))
+"""
+
+
+def test_appends_and_trims_from_many_processes(store: ScheduleStore) -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPENDER, str(store.config_dir), str(store.state_dir), f"p{n}"]
+        )
+        for n in range(4)
+    ]
+    for p in procs:
+        assert p.wait(timeout=120) == 0
+    lines = store.attempts_path.read_text().splitlines()
+    assert all(ss.attempt_from_json(line) is not None for line in lines)  # nothing torn
+    # The file is the newest lines of all appends in order: from each process, nothing or an
+    # unbroken run of its lines up to its last one (a trim that raced an append would leave a gap).
+    kept = [a.detail for a in store.attempts(1000)]
+    assert len(kept) >= 30
+    for n in range(4):
+        mine = [int(d.split("-")[1]) for d in kept if d.startswith(f"p{n}-")]
+        assert mine == list(range(150 - len(mine), 150)), (n, mine)
