@@ -59,7 +59,7 @@ PAGES: tuple[Page, ...] = (
             ),
             Group("Desktop notifications", ("alerts.desktop", "alerts.desktop_quips"), channel="desktop"),
         ),
-        ("Usage", "Alerts"),
+        ("Usage", "Alerts", "Achievements"),
     ),
     Page(
         "Notifications",

@@ -240,7 +240,13 @@ class TimezoneEditor(Editor):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.combo.setCompleter(completer)
         self.setLayout(_row(self.combo))
-        self.combo.editTextChanged.connect(self.changed)
+        self.combo.editTextChanged.connect(self._typed)
+
+    def _typed(self, text: str) -> None:
+        if text != LOCAL_ZONE and text.startswith(LOCAL_ZONE):  # typed after "Local (...)": replace it
+            with QSignalBlocker(self.combo):
+                self.combo.setEditText(text[len(LOCAL_ZONE) :])
+        self.changed.emit()
 
     def value(self) -> str:
         text = self.combo.currentText().strip()
