@@ -260,6 +260,8 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("quips.model", str, "claude-haiku-4-5", "Model for quips", "Channels"),
     Setting("sound.enabled", bool, False, "Sound effects", "Channels"),
     Setting("sound.volume", int, 60, "Sound volume (%)", "Channels", minimum=0, maximum=100),
+    Setting("achievements.enabled", bool, False, "Achievements for good pacing (local only)", "Achievements"),
+    Setting("achievements.remote", bool, False, "Also tell Telegram and Slack about unlocks", "Achievements"),
     # --- Claude Code sessions (services/sessions_service.py) and the hook receiver
     Setting(
         "sessions.notify_needs_you",
