@@ -66,6 +66,7 @@ integration: system-test-deps $(DEV_STAMP) otel-js
 
 screenshots: system-test-deps $(DEV_STAMP)
 	tests/integration/with-services.sh $(PY) tests/visual/make_screenshots.py
+	tests/integration/with-services.sh $(PY) tests/visual/settings_screenshots.py
 	$(PY) tests/visual/make_web_screenshots.py
 
 # Benchmarks print figures and ratios against a peer run in the same process; they never assert.
