@@ -35,6 +35,7 @@ state   claude-watch-<user>-<hash>.lock            platform/single_instance.py (
 state   session-hooks.json                         store/session_hooks.py, for services/sessions_service.py
 state   schedule-attempts.jsonl (capped),          store/schedule_store.py, for services/window_start.py
         schedule-guard.json (+ .lock)              (one start per closed window, across processes)
+state   scheduler.json                             services/scheduler_memory.py (last tick, anchors handled)
 state   local-server.json (local server port,      store/local_endpoint.py (the tray app; `hooks --install`
         hook token)                                creates it when the app never ran)
 state   api-token, api-clients.json (0600)         store/api_token.py (the tray app, `serve --new-token`)
