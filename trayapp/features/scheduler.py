@@ -70,6 +70,12 @@ async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[object]] | None:
     service = _services.get(cw)
     if service is None:
         return None
+    if cw.demo:  # a plan and a start to look at (the demo's folders are temporary)
+        from trayapp import runtime
+        from trayapp.services.scheduler_feature import seed_demo
+        from trayapp.store.schedule_store import ScheduleStore
+
+        await runtime.run_blocking(seed_demo, ScheduleStore(), cw.clock.now(), service.tz, lane="io")
     await service.load()
     if cw.usage is not None:
         cw.usage.state_changed.connect(service.on_state)

@@ -11,13 +11,13 @@ import asyncio
 import logging
 import subprocess
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from trayapp.core.clock import Clock
 from trayapp.core.models import AccountState
-from trayapp.core.schedule import Attempt, Outcome, Plan
+from trayapp.core.schedule import Anchor, AnchorMode, Attempt, Outcome, Plan
 from trayapp.services.scheduler_memory import local_zone
 from trayapp.services.scheduler_service import SchedulerPorts, SchedulerService
 
@@ -102,6 +102,23 @@ def ports_for(store: ScheduleStore, start: Start, start_logs: bool, timer: bool 
         start_logs=start_logs,
         sync_timer=sync_os_timer if timer else None,
     )
+
+
+def seed_demo(store: ScheduleStore, now: datetime, tz: ZoneInfo) -> bool:
+    """Demo mode's plan and today's history, when the (temporary) demo folders have none: anchors at
+    07:00, 12:00 (auto-start) and 17:00 every day, and the starts of today that already passed
+    (07:00 verified, simulated). Returns whether it seeded."""
+    if store.load_plan().anchors:
+        return False
+    plan = Plan((Anchor(time(7, 0)), Anchor(time(12, 0), mode=AnchorMode.AUTO), Anchor(time(17, 0))))
+    store.save_plan(plan)
+    today = now.astimezone(tz).date()
+    morning = datetime.combine(today, time(7, 1), tz)
+    if morning < now and not store.attempts(1):
+        resets = (morning + timedelta(hours=5)).strftime("%H:%M")
+        detail = f"simulated in demo mode (no claude run): resets at {resets}"
+        store.append(Attempt(morning, "07:00", Outcome.VERIFIED, detail, extra={"simulated": "1"}))
+    return True
 
 
 def build_service(
