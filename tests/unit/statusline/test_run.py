@@ -133,7 +133,7 @@ def test_hot_path_imports_nothing_heavy(tmp_path: Path) -> None:
         "from trayapp.__main__ import main\n"
         "sys.stdin = io.TextIOWrapper(io.BytesIO(open(sys.argv[1], 'rb').read()))\n"
         "rc = main(['statusline'])\n"
-        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+        "print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)), file=sys.stderr)\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("CLAUDE_WATCH_HOME",)}
     env.update(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "xdg-state"))
