@@ -18,7 +18,7 @@ libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 l
 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 libxrender1 libpulse0 fonts-dejavu-core"
 TEST="xvfb xauth x11-utils xdotool imagemagick trayer dunst libnotify-bin dbus dbus-x11 gnome-keyring
 libsecret-tools pulseaudio pulseaudio-utils appstream desktop-file-utils nsis chromium chromium-driver nodejs
-prometheus"
+prometheus systemd"
 # Debian packages Chromium; Ubuntu ships it as a snap (no `chromium` deb): there these are skipped
 # with a note, and the browser tests take CW_CHROMIUM and CW_CHROMEDRIVER (e.g. Google Chrome).
 DEBIAN_ONLY="chromium chromium-driver"
