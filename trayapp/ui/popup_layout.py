@@ -187,7 +187,9 @@ def fit(popup: Popup, max_height: int | None, min_body: int) -> None:
         overflow = needed_height(popup) - max_height
         if overflow > 0:
             popup.body_scroll.setFixedHeight(max(min_body, natural - overflow))
-    popup.resize(WIDTH, needed_height(popup))
+    height = needed_height(popup)
+    popup.setMinimumHeight(height)  # a window (no tray) cannot be shrunk over its rows either
+    popup.resize(WIDTH, height)
 
 
 def apply_look(popup: Popup) -> None:
