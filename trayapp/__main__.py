@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "sessions": "trayapp.cli.sessions",
     "serve": "trayapp.cli.serve",
     "login": "trayapp.cli.login",
+    "achievements": "trayapp.cli.achievements",
     "schedule": "trayapp.cli.schedule",
     "window": "trayapp.cli.window",
 }

@@ -34,6 +34,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("window scheduler", "trayapp.features.scheduler"),
     ("metrics listener", "trayapp.features.metrics"),
     ("login freshness", "trayapp.features.login"),
+    ("achievements", "trayapp.features.achievements"),
 )
 
 
