@@ -23,7 +23,7 @@ data    claude-watch-demo.sqlite3                  --demo: services/demo_seed.py
                                                    every --demo file, in a temp folder (demo.py)
 data    ledger.sqlite3                             store/ledger/, for services/tracking_service.py
 data    ledger.sqlite3.scan.lock                   services/ledger_writer.py (one scan at a time, any process)
-data    achievements.json (unlocks per account)   store/achievements_repo.py, for services/achievements_service.py
+data    achievements.json (unlocks per account)    store/achievements_repo.py, for services/achievements_service.py
 data    telemetry.sqlite3                          store/telemetry_repo.py, for services/telemetry_service.py
                                                    (Claude Code's OpenTelemetry received by the app)
 state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
