@@ -30,7 +30,6 @@ state   outbox.sqlite3                             store/outbox_repo.py (channel
 state   alerts.json (fired alerts, the pause)      services/alerts.py
 state   today-cost.json                            services/ledger_service.py, after each app scan
 state   login-freshness.json (warnings sent)       services/login_watch.py (per account and login deadline)
-cache   claude-watch-sign-in.command (macOS)       platform/terminal.py ("Open sign-in", `login open`)
 state   loop-health.json                           runtime.py (LoopHealth; the tray app only)
 state   claude-watch-<user>-<hash>.lock            platform/single_instance.py (QLockFile: who runs)
 state   session-hooks.json                         store/session_hooks.py, for services/sessions_service.py
@@ -45,6 +44,7 @@ state   statusline/sessions/<session>.json,        statusline/capture.py (the `s
         statusline/.pruned
 cache   transcript-dirs.json                       sources/transcripts/discovery.py
 cache   claude-version.json                        sources/claude_version.py
+cache   claude-watch-sign-in.command (macOS)       platform/terminal.py ("Open sign-in", `login open`)
 cache   notification-icons/<level>-<percent>.png   ui/icon.py (an alert's gauge, for its notification)
 logs    claude-watch.log (+ 3 rotated)             logging_setup.py (the tray app)
 logs    statusline.log (+ 1 rotated)               statusline/log.py (appended, size-capped)
