@@ -185,7 +185,7 @@ async def test_start_now_on_the_reminder_runs_one_verified_start_with_the_fake_c
             lambda: engine.state,
             tz=tz,
         )
-        desktop.on_action = service.on_action
+        desktop.action_routes["schedule"] = service.on_action
         anchor = plan_an_anchor_that_just_passed()
         before = {n["id"]["data"] for n in ours()}
         await service.load()

@@ -79,7 +79,7 @@ async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[object]] | None:
     await service.load()
     if cw.usage is not None:
         cw.usage.state_changed.connect(service.on_state)
-    cw.desktop.on_action = service.on_action
+    cw.desktop.action_routes["schedule"] = service.on_action  # "schedule.start", "schedule.skip"
     service.start()
     log.info("window scheduler running (%d anchors, time zone %s)", len(service.plan.anchors), service.tz)
     return service.stop

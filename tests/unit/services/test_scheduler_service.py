@@ -119,7 +119,7 @@ def make_rig(tmp_path: Path) -> Callable[..., Rig]:
             tz=TZ,
             memory_path=tmp_path / "scheduler.json",
         )
-        desktop.on_action = service.on_action
+        desktop.action_routes["schedule"] = service.on_action
         return Rig(service, notifier, desktop, ports, clock)
 
     return make
