@@ -371,3 +371,33 @@ async def test_without_any_state_a_closed_window_is_assumed_after_a_while(make_r
     clock.advance(60)  # two and a half minutes after the start
     await rig.tick()
     assert rig.shown() == ["Start your 5-hour window now?"]
+
+
+async def test_the_reminder_also_reaches_telegram_once_as_text_without_a_quip(
+    make_rig, telegram, tmp_path: Path
+) -> None:
+    from tests.helpers.fake_keyring import MemoryKeyring
+    from trayapp.channels.outbox import Outbox
+    from trayapp.channels.telegram import TelegramChannel
+    from trayapp.platform.secrets import SecretStore
+
+    cfg = SettingsDict({"telegram.enabled": True, "telegram.chat_id": "4242"})
+    secrets = SecretStore(backend=MemoryKeyring(), timeout=2.0)
+    secrets.set("telegram-bot-token", telegram.token)
+    clock = FakeClock(START)
+    outbox = Outbox(tmp_path / "outbox.sqlite3", clock=clock)
+    try:
+        rig = make_rig(clock, settings=cfg)
+        writer = QuipWriter(cfg.get, secrets, now=clock.now)
+        channel = TelegramChannel(outbox, cfg.get, secrets, clock=clock, quips=writer)
+        rig.service.dispatcher = Dispatcher([rig.desktop, channel], writer, cfg.get)
+        await started(rig)
+        clock.advance(180)
+        await rig.tick()
+        clock.advance(30)
+        await rig.tick()
+        assert rig.shown() == ["Start your 5-hour window now?"]
+        (message,) = telegram.messages
+        assert message["text"].startswith("Start your 5-hour window now?\nNo 5-hour window is open.")
+    finally:
+        outbox.close()
