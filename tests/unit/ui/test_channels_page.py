@@ -13,16 +13,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.helpers.channel_dispatchers import dispatcher_factory
 from tests.helpers.fake_keyring import MemoryKeyring
 from tests.helpers.loopback_servers import TelegramServer
 from trayapp import runtime
 from trayapp import settings as st
-from trayapp.channels.dispatcher import Dispatcher
-from trayapp.channels.quips import QuipWriter
-from trayapp.channels.telegram import TelegramChannel
 from trayapp.platform.secrets import SecretStore
 from trayapp.services.channels_service import ChannelsService
-from trayapp.store.outbox_repo import Outbox
 from trayapp.ui.channels_page import ChannelsPage, make_page
 
 TOKEN = "123456:TEST-token_abcdef"
@@ -31,19 +28,10 @@ TOKEN = "123456:TEST-token_abcdef"
 @pytest.fixture
 def page(qtbot, store: SecretStore, tmp_path: Path):
     cfg = st.load()
-    boxes: list[Outbox] = []
-
-    def factory() -> Dispatcher:
-        box = Outbox(tmp_path / "outbox.sqlite3")
-        boxes.append(box)
-        writer = QuipWriter(cfg.get, store)
-        return Dispatcher([TelegramChannel(box, cfg.get, store, quips=writer)], writer, cfg.get)
-
-    p = make_page(ChannelsService(cfg, store, factory))
-    qtbot.addWidget(p)
-    yield p
-    for box in boxes:
-        box.close()
+    with dispatcher_factory(cfg, store, tmp_path) as factory:
+        p = make_page(ChannelsService(cfg, store, factory))
+        qtbot.addWidget(p)
+        yield p
 
 
 async def idle(page: ChannelsPage) -> None:

@@ -9,16 +9,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.helpers.channel_dispatchers import dispatcher_factory
 from tests.helpers.fake_keyring import MemoryKeyring
 from tests.helpers.loopback_servers import SlackServer, TelegramServer
 from trayapp import settings as st
-from trayapp.channels.dispatcher import Dispatcher
-from trayapp.channels.quips import QuipWriter
-from trayapp.channels.slack import SlackChannel
-from trayapp.channels.telegram import TelegramChannel
 from trayapp.platform.secrets import SecretStore
 from trayapp.services.channels_service import ChannelsService
-from trayapp.store.outbox_repo import Outbox
 from trayapp.ui.channels_page import ChannelsPage, make_page
 from trayapp.ui.settings_dialog import SettingsDialog
 
@@ -28,21 +24,11 @@ TOKEN = "123456:TEST-token_abcdef"
 @pytest.fixture
 def dialog(qtbot, store: SecretStore, tmp_path: Path):
     cfg = st.load()
-    boxes: list[Outbox] = []
-
-    def factory() -> Dispatcher:
-        box = Outbox(tmp_path / "outbox.sqlite3")
-        boxes.append(box)
-        writer = QuipWriter(cfg.get, store)
-        channels = [TelegramChannel(box, cfg.get, store, quips=writer), SlackChannel(box, cfg.get, store)]
-        return Dispatcher(channels, writer, cfg.get)
-
-    d = SettingsDialog(cfg, set_autostart=None)
-    d.add_page(make_page(ChannelsService(cfg, store, factory), alone=False), "Alert channels")
-    qtbot.addWidget(d)
-    yield d
-    for box in boxes:
-        box.close()
+    with dispatcher_factory(cfg, store, tmp_path, slack=True) as factory:
+        d = SettingsDialog(cfg, set_autostart=None)
+        d.add_page(make_page(ChannelsService(cfg, store, factory), alone=False), "Alert channels")
+        qtbot.addWidget(d)
+        yield d
 
 
 def channels(dialog: SettingsDialog) -> ChannelsPage:
