@@ -88,9 +88,10 @@ def muted_style(theme: Theme, extra: str = "") -> str:
 
 
 def palette_for(theme: Theme) -> QPalette:
-    """A whole application palette from ``theme`` (dialogs and menus; fields on ``surface`` in the
-    dark theme, on ``bg`` in the light one, windows the other way round)."""
-    window, base = (theme.bg, theme.surface) if theme.dark else (theme.surface, theme.bg)
+    """A whole application palette from ``theme`` (dialogs and menus). Light: windows on
+    ``surface``, fields on ``bg``; dark: windows on ``bg``, fields and check boxes on the lighter
+    ``track``, or an unticked box would vanish into the window."""
+    window, base = (theme.bg, theme.track) if theme.dark else (theme.surface, theme.bg)
     p = QPalette()
     roles = QPalette.ColorRole
     colours = {

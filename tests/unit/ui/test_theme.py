@@ -35,7 +35,7 @@ def test_dark_reaches_the_dialog_the_menu_and_a_message_box(qapp, qtbot) -> None
     assert qapp.palette().color(WINDOW).name() == DARK.bg
     assert window_of(dialog) == DARK.bg
     assert dialog.palette().color(TEXT).name() == DARK.text
-    assert dialog.editors["quips.model"].line.palette().color(BASE).name() == DARK.surface
+    assert dialog.editors["quips.model"].line.palette().color(BASE).name() == DARK.track
     assert window_of(tray.menu) == DARK.bg
     assert tray.menu.palette().color(TEXT).name() == DARK.text
     assert window_of(box) == DARK.bg
