@@ -111,22 +111,28 @@ class Rule:
 
 
 # ----- history shapes ------------------------------------------------------------------------------
-def instances(samples: Iterable[Sample], window_id: str) -> list[Instance]:
-    """The window's instances, oldest first (readings whose resets agree within 10 minutes)."""
-    out: list[Instance] = []
+def instances(samples: Sequence[Sample], window_id: str) -> list[Instance]:
+    """The window's instances, oldest first (readings whose resets agree within 10 minutes).
+    Remembered for the last ``samples`` seen: several rules ask for the same ones."""
+    key = (id(samples), len(samples), window_id)
+    cached = _instances_memo.get(key)
+    if cached is not None and cached[0] is samples:
+        return cached[1]
+    groups: list[tuple[datetime, list[tuple[datetime, float]]]] = []
     for s in sorted((s for s in samples if s.window_id == window_id and s.resets_at), key=lambda s: s.at):
         assert s.resets_at is not None
-        last = out[-1] if out else None
-        if last is not None and abs(last.resets_at - s.resets_at) < INSTANCE_TOLERANCE:
-            out[-1] = Instance(
-                window_id,
-                last.resets_at,
-                max(last.peak, s.utilization),
-                (*last.readings, (s.at, s.utilization)),
-            )
+        if groups and abs(groups[-1][0] - s.resets_at) < INSTANCE_TOLERANCE:
+            groups[-1][1].append((s.at, s.utilization))
         else:
-            out.append(Instance(window_id, s.resets_at, s.utilization, ((s.at, s.utilization),)))
+            groups.append((s.resets_at, [(s.at, s.utilization)]))
+    out = [Instance(window_id, r, max(u for _, u in rs), tuple(rs)) for r, rs in groups]
+    if len(_instances_memo) >= 4:  # one history's windows at a time: never grows
+        _instances_memo.clear()
+    _instances_memo[key] = (samples, out)
     return out
+
+
+_instances_memo: dict[tuple[int, int, str], tuple[Sequence[Sample], list[Instance]]] = {}
 
 
 def finished(items: Iterable[Instance], now: datetime) -> list[Instance]:
@@ -234,11 +240,19 @@ def _local_weeks(h: History) -> list[tuple[datetime, datetime]]:
 
 
 def _calm_weeks(h: History) -> list[tuple[bool, datetime]]:
+    """Per complete local week: polled on at least 5 days and never a 429 (and the week's end)."""
+    polled: dict[date, set[date]] = {}
+    limited: set[date] = set()
+    for p in h.polls:
+        d = p.at.astimezone(h.tz or UTC).date()
+        monday = d - timedelta(days=d.weekday())
+        polled.setdefault(monday, set()).add(d)
+        if p.rate_limited:
+            limited.add(monday)
     flags = []
     for start, end in _local_weeks(h):
-        week = [p for p in h.polls if start <= p.at < end]
-        days = {p.at.astimezone(h.tz).date() for p in week}
-        flags.append((len(days) >= 5 and not any(p.rate_limited for p in week), end))
+        monday = start.date()
+        flags.append((len(polled.get(monday, ())) >= 5 and monday not in limited, end))
     return flags
 
 
