@@ -9,28 +9,16 @@ Settings page. Made-up values only (no login, no network).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("CLAUDE_WATCH_HOME", tempfile.mkdtemp(prefix="cw-shots-"))
-if not os.environ.get("DISPLAY"):
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-elif not os.environ.get("QT_QPA_PLATFORM") or os.environ["QT_QPA_PLATFORM"] == "offscreen":
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
-
-app = QApplication.instance() or QApplication(["claude-watch-screenshots"])
-app.setApplicationName("Claude Watch")
-
-import trayapp.ui  # noqa: E402,F401  (None-reference guard)
+# The same private folders, display choice, QApplication and helpers as the main screenshot script.
 from tests.helpers.states import account_state, window_state  # noqa: E402
+from tests.visual.make_screenshots import pump, settings_getter  # noqa: E402
 from trayapp.core.clock import FakeClock  # noqa: E402
 from trayapp.core.schedule import PRESETS, Attempt, Outcome, Plan  # noqa: E402
 from trayapp.services.scheduler_memory import local_zone  # noqa: E402
@@ -44,13 +32,6 @@ LOCAL_NOW = datetime.now(TZ).replace(hour=9, minute=40, second=0, microsecond=0)
 LOCAL_NOW += timedelta(days=(2 - LOCAL_NOW.weekday()) % 7)
 NOW = LOCAL_NOW.astimezone(UTC)
 PLAN = Plan(PRESETS["work_day"][1], preset="work_day")
-
-
-def pump(seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.02)
 
 
 def state() -> object:
@@ -69,16 +50,6 @@ def attempts() -> list[Attempt]:
         Attempt(NOW - timedelta(hours=8), None, Outcome.NOT_OPENED, "did not open the window"),
         Attempt(at, "07:00", Outcome.VERIFIED, f"resets at {(at + timedelta(hours=5)).astimezone(TZ):%H:%M}"),
     ]
-
-
-def settings_getter(theme: str):
-    values = {
-        "ui.theme": theme,
-        "ui.timeline_range": "24h",
-        "alerts.five_hour_thresholds": [50, 75, 90, 100],
-        "alerts.weekly_thresholds": [50, 75, 90, 100],
-    }
-    return values.__getitem__
 
 
 def shoot_popup(out: Path) -> list[Path]:
