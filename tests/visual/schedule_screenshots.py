@@ -16,9 +16,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-# The same private folders, display choice, QApplication and helpers as the main screenshot script.
 from tests.helpers.states import account_state, window_state  # noqa: E402
-from tests.visual.make_screenshots import pump, settings_getter  # noqa: E402
+from tests.visual.make_screenshots import pump, settings_getter  # noqa: E402  (its folders, display, app)
 from trayapp.core.clock import FakeClock  # noqa: E402
 from trayapp.core.schedule import PRESETS, Attempt, Outcome, Plan  # noqa: E402
 from trayapp.services.scheduler_memory import local_zone  # noqa: E402
