@@ -36,6 +36,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_hooks import bare_peer  # noqa: E402  (the same bare asyncio peer as the hook receiver's)
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 T0_NS = int(time.time()) * 10**9
@@ -122,24 +126,6 @@ async def probe(stop: asyncio.Event, worst: list[float]) -> None:
         t0 = time.perf_counter()
         await asyncio.sleep(0.010)
         worst[0] = max(worst[0], time.perf_counter() - t0 - 0.010)
-
-
-async def bare_peer() -> tuple[asyncio.Server, int]:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, limit=64 * 1024 * 1024)
-    return server, int(server.sockets[0].getsockname()[1])
 
 
 async def run_load(port: int, token: str, posts: list[bytes], media: str, tmp: Path) -> tuple[float, float]:

@@ -8,11 +8,11 @@ while the API token, which reads everything, never goes into Claude Code's setti
 Each post: the token (401 before the body is read), the content type (``application/json`` or
 ``application/x-protobuf``, else 415), the body under :data:`MAX_BODY` bytes on the wire (413;
 chunked bodies too: Node sends them so) and under ``MAX_INFLATED`` once un-gzipped (413), then
-decoded, folded and stored on a worker lane (``services/telemetry_service``). A body that does
-not decode is a 400 with nothing stored. Success is a 200 carrying an empty
-``Export{Logs,Metrics}ServiceResponse`` in the request's encoding, with ``partialSuccess`` when
-some of Claude Code's records were refused (absurd values). Every refusal is counted in
-``TelemetryTotals.rejected_posts``.
+decoded in slices on the loop, folded, and stored on a worker lane
+(``services/telemetry_service``). A body that does not decode is a 400 with nothing stored.
+Success is a 200 carrying an empty ``Export{Logs,Metrics}ServiceResponse`` in the request's
+encoding, with ``partialSuccess`` when some of Claude Code's records were refused (absurd values).
+Every refusal is counted in ``TelemetryTotals.rejected_posts``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import hmac
 import logging
 
-from trayapp import runtime
 from trayapp.services.local_server import Request, Response, Route
 from trayapp.services.telemetry_service import TelemetryService
 from trayapp.sources.otlp_decode import OtlpError, content_type, empty_reply
@@ -69,9 +68,7 @@ class TelemetryReceiver:
             return Response.text(415, "send application/json or application/x-protobuf")
         encoding = request.headers.get("content-encoding")
         try:
-            result = await runtime.run_blocking(
-                self.service.ingest_body, signal, request.body, media, encoding
-            )
+            result = await self.service.ingest(signal, request.body, media, encoding)
         except OtlpError as exc:
             self.service.reject()
             return Response.text(exc.status, f"bad OTLP {signal} request: {exc.reason}")

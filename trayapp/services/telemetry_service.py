@@ -2,12 +2,15 @@
 
 :class:`TelemetryService` owns the fold (``core/telemetry_fold``: events and counters counted
 once) and the store (``store/telemetry_repo``, ``data/telemetry.sqlite3``). The receiver's routes
-(``services/telemetry_receiver``) hand it request bodies; :meth:`TelemetryService.ingest_body`
-decompresses, decodes (``sources/otlp_decode``, ``sources/otlp_claude``), folds and persists on a
-worker lane, under one lock, so the totals in memory and on disk move together and nothing of it
-runs on the GUI thread. Listeners (:meth:`subscribe`, plain callables, no Qt) are told on the
-loop, at most every :data:`NOTIFY_S` seconds while posts keep coming: the sessions panel and the
-dashboard read :meth:`totals`, the Prometheus exporter too. Totals survive a restart
+(``services/telemetry_receiver``) hand it request bodies: :meth:`TelemetryService.ingest`
+inflates a gzip body on a worker lane, decodes it (``sources/otlp_decode``, ``sources/otlp_claude``)
+on the loop in slices of at most :data:`SLICE_S` (a 500-record batch is some 25 ms of Python: run
+on a worker thread it would fight the GUI thread for the GIL, stalling it for longer), folds it
+and saves the changes on a worker lane, one post at a time, so the totals in memory and on disk
+move together. :meth:`ingest_body` does the same synchronously (the CLI, tests). Listeners
+(:meth:`subscribe`, plain callables, no Qt) are told on the loop, at most every :data:`NOTIFY_S`
+seconds while posts keep coming: the sessions panel and the dashboard read :meth:`totals`, the
+Prometheus exporter too. Totals survive a restart
 (:meth:`open` loads them); raw events are kept ``RAW_DAYS`` days.
 
 All dollar figures are Claude Code's own local estimates: :data:`~trayapp.core.telemetry.LABEL`.
@@ -18,10 +21,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 from trayapp import runtime
 from trayapp.core.telemetry import TelemetryTotals
@@ -32,6 +37,7 @@ from trayapp.store.telemetry_repo import TelemetryRepo
 log = logging.getLogger(__name__)
 
 MAX_INFLATED = 32 * 1024 * 1024  # a gzip body inflates to at most this (Claude Code: well under 1 MiB)
+SLICE_S = 0.004  # decoding yields to the loop this often
 NOTIFY_S = 0.2
 PRUNE_EVERY_S = 3600.0
 
@@ -70,6 +76,7 @@ class TelemetryService:
         self._snapshot: TelemetryTotals | None = None
         self._listeners: list[Callable[[], object]] = []
         self._open_lock: asyncio.Lock | None = None
+        self._ingest_lock: asyncio.Lock | None = None
         self._notify: asyncio.TimerHandle | None = None
         self._notified_at = 0.0
         self._pruned_at = 0.0
@@ -102,6 +109,7 @@ class TelemetryService:
                 raise
             self.fold.prune(now)
             self.repo, self._snapshot = repo, None
+        otlp_decode.preload()
 
     async def close(self) -> None:
         if self._notify is not None:
@@ -140,6 +148,73 @@ class TelemetryService:
             self.fold.rejected_posts += 1
             self._snapshot = None
 
+    async def ingest(self, signal: str, body: bytes, media: str, encoding: str | None) -> Ingested:
+        """Ingest one post on the loop (see the module docstring); posts are folded in order.
+
+        Raises:
+            OtlpError: the body is not what ``signal`` (``logs``/``metrics``) takes; nothing was
+                stored.
+        """
+        if (encoding or "identity").strip().lower() != "identity":
+            body = await runtime.run_blocking(otlp_decode.decompress, body, encoding, MAX_INFLATED)
+        now = self.clock()
+        found: list[Any] = []
+        refused = 0
+        if signal == "logs":
+            items: Iterator[Any] = otlp_decode.iter_logs(body, media)
+        else:
+            items = otlp_decode.iter_sums(body, media, otlp_claude.METRICS)
+        deadline = time.perf_counter() + SLICE_S
+        value: Any
+        for item in items:
+            if signal == "logs":
+                value = otlp_claude.api_request(item, now) if otlp_claude.is_api_request(item) else False
+            else:
+                value = otlp_claude.counter_point(item) if item.metric in otlp_claude.METRICS else False
+            if value is None:
+                refused += 1
+            elif value is not False:
+                found.append(value)
+            if time.perf_counter() > deadline:
+                await asyncio.sleep(0)
+                deadline = time.perf_counter() + SLICE_S
+        if self._ingest_lock is None:
+            self._ingest_lock = asyncio.Lock()
+        async with self._ingest_lock:
+            changes = Changes()
+            with self._lock:
+                if self.repo is None:
+                    raise RuntimeError("the telemetry store is not open")
+                if signal == "logs":
+                    self.fold.add_requests(found, now, changes)
+                else:
+                    self.fold.add_points(found, now, changes)
+                self._snapshot = None
+            await runtime.run_blocking(self._save, changes, now)
+        return Ingested(len(found), refused, changes.duplicates, changes.counted)
+
+    def _save(self, changes: Changes, now: datetime) -> None:
+        """Persist one ingest's changes (a worker lane); on failure the fold reloads from disk."""
+        with self._lock:
+            repo = self.repo
+            if repo is None:
+                return
+            if changes.counted or changes.streams or changes.series:
+                try:
+                    repo.save(changes, now)
+                except Exception:
+                    # Memory and disk disagree now: reload from disk, so a retry of the post
+                    # counts it again rather than never.
+                    log.exception("telemetry could not be saved; reloading the stored totals")
+                    self.fold = _reloaded(self.fold, repo, now)
+                    self._snapshot = None
+                    raise
+            if now.timestamp() - self._pruned_at > PRUNE_EVERY_S:
+                self._pruned_at = now.timestamp()
+                repo.prune(now)
+                self.fold.prune(now)
+                self._snapshot = None
+
     def ingest_body(self, signal: str, body: bytes, media: str, encoding: str | None) -> Ingested:
         """Decompress, decode, fold and persist one post (blocking: call it on a worker lane).
 
@@ -164,20 +239,8 @@ class TelemetryService:
             if self.repo is None:
                 raise RuntimeError("the telemetry store is not open")
             fold(changes)
-            if changes.counted or changes.streams or changes.series:
-                try:
-                    self.repo.save(changes, now)
-                except Exception:
-                    # Memory and disk disagree now: reload from disk, so a retry of the post
-                    # counts it again rather than never.
-                    log.exception("telemetry could not be saved; reloading the stored totals")
-                    self.fold = _reloaded(self.fold, self.repo, now)
-                    raise
-            if now.timestamp() - self._pruned_at > PRUNE_EVERY_S:
-                self._pruned_at = now.timestamp()
-                self.repo.prune(now)
-                self.fold.prune(now)
             self._snapshot = None
+        self._save(changes, now)
         return Ingested(accepted, refused, changes.duplicates, changes.counted)
 
     # ----- change notification (the loop)

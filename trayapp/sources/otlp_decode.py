@@ -3,13 +3,13 @@
 Claude Code exports its telemetry through the OpenTelemetry JavaScript SDK's OTLP exporters,
 ``http/json`` or ``http/protobuf``. Protobuf bodies are parsed by the maintained
 ``opentelemetry-proto`` package's generated messages (upb underneath), never by hand; JSON bodies
-follow the OTLP/JSON mapping (lowerCamelCase keys, 64-bit integers as decimal strings or numbers,
-enums as integers, ids as hex) and are walked strictly: a level of the wrong JSON type is a
-:class:`OtlpError` (the receiver answers 400 and stores nothing), unknown fields are ignored.
+follow the OTLP/JSON mapping (``sources/otlp_json``: typed structs, strictly checked): a level of
+the wrong JSON type is a :class:`OtlpError` (the receiver answers 400 and stores nothing),
+unknown fields are ignored.
 Only scalar attribute values are kept (arrays, maps and bytes become None). Bodies may come
 gzip-compressed: :func:`decompress` inflates them under a cap, so a gzip bomb is refused early.
 
-Pure functions over bytes: no I/O, no clock. ``core/otlp_claude`` turns the records into
+Pure functions over bytes: no I/O, no clock. ``sources/otlp_claude`` turns the records into
 Claude Code's requests and counters.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +29,11 @@ Attrs = dict[str, Value]
 JSON = "application/json"
 PROTOBUF = "application/x-protobuf"
 DELTA, CUMULATIVE = 1, 2  # AggregationTemporality
-_TEMPORALITY_NAMES = {
+TEMPORALITY_NAMES = {
     "AGGREGATION_TEMPORALITY_DELTA": DELTA,
     "AGGREGATION_TEMPORALITY_CUMULATIVE": CUMULATIVE,
 }
-_MAX_KEY = 256
-_JSON_DECODER = msgspec.json.Decoder()
+MAX_KEY = 256
 
 
 class OtlpError(Exception):
@@ -66,6 +66,13 @@ class SumPoint:
     value: float | None  # None: not a finite number
     temporality: int  # DELTA, CUMULATIVE, 0 unspecified
     monotonic: bool
+
+
+def preload() -> None:
+    """Import the generated protobuf modules now (about 50 ms, once): on a worker lane at start,
+    rather than inside the first post, where it would hold the GIL the GUI thread waits for."""
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2  # noqa: F401
+    from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2  # noqa: F401
 
 
 def content_type(header: str | None) -> str | None:
@@ -116,7 +123,7 @@ def _pb_value(value: Any) -> Value:
 
 def _pb_attrs(pairs: Any, into: Attrs) -> Attrs:
     for kv in pairs:
-        if len(kv.key) <= _MAX_KEY:
+        if len(kv.key) <= MAX_KEY:
             into[kv.key] = _pb_value(kv.value)
     return into
 
@@ -130,34 +137,31 @@ def _parse_protobuf(message: Any, body: bytes) -> Any:
         raise OtlpError(f"not an {message.__name__}") from None
 
 
-def logs_from_protobuf(body: bytes) -> list[LogRecord]:
+def logs_from_protobuf(body: bytes) -> Iterator[LogRecord]:
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
     request = _parse_protobuf(ExportLogsServiceRequest, body)
-    records: list[LogRecord] = []
     for resource_logs in request.resource_logs:
         base = _pb_attrs(resource_logs.resource.attributes, {})
         for scope_logs in resource_logs.scope_logs:
             for rec in scope_logs.log_records:
                 body_value = _pb_value(rec.body) if rec.HasField("body") else None
                 attrs = _pb_attrs(rec.attributes, dict(base))
-                if rec.event_name and len(rec.event_name) <= _MAX_KEY:
+                if rec.event_name and len(rec.event_name) <= MAX_KEY:
                     attrs.setdefault("event.name", rec.event_name)
-                records.append(
+                yield (
                     LogRecord(
                         rec.time_unix_nano or rec.observed_time_unix_nano,
                         body_value if isinstance(body_value, str) else None,
                         attrs,
                     )
                 )
-    return records
 
 
-def sums_from_protobuf(body: bytes, wanted: frozenset[str] | None = None) -> list[SumPoint]:
+def sums_from_protobuf(body: bytes, wanted: frozenset[str] | None = None) -> Iterator[SumPoint]:
     from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
     request = _parse_protobuf(ExportMetricsServiceRequest, body)
-    points: list[SumPoint] = []
     for resource_metrics in request.resource_metrics:
         base = _pb_attrs(resource_metrics.resource.attributes, {})
         for scope_metrics in resource_metrics.scope_metrics:
@@ -168,7 +172,7 @@ def sums_from_protobuf(body: bytes, wanted: frozenset[str] | None = None) -> lis
                 for dp in total.data_points:
                     kind = dp.WhichOneof("value")
                     raw = float(dp.as_double) if kind == "as_double" else float(dp.as_int) if kind else None
-                    points.append(
+                    yield (
                         SumPoint(
                             metric.name,
                             _pb_attrs(dp.attributes, dict(base)),
@@ -179,164 +183,35 @@ def sums_from_protobuf(body: bytes, wanted: frozenset[str] | None = None) -> lis
                             bool(total.is_monotonic),
                         )
                     )
-    return points
 
 
-# ----- JSON (the OTLP/JSON mapping)
+def iter_logs(body: bytes, media: str) -> Iterator[LogRecord]:
+    """The records of an ``ExportLogsServiceRequest`` in ``media`` (JSON or PROTOBUF), one at a
+    time, so a caller on the GUI loop can pause between them; a malformed body raises on the way."""
+    if media == PROTOBUF:
+        return logs_from_protobuf(body)
+    from trayapp.sources.otlp_json import logs_from_json
+
+    return logs_from_json(body)
 
 
-def _obj(value: Any, where: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise OtlpError(f"{where} is not a JSON object")
-    return value
+def iter_sums(body: bytes, media: str, wanted: frozenset[str] | None = None) -> Iterator[SumPoint]:
+    """The Sum data points of an ``ExportMetricsServiceRequest`` (only ``wanted`` metric names)."""
+    if media == PROTOBUF:
+        return sums_from_protobuf(body, wanted)
+    from trayapp.sources.otlp_json import sums_from_json
 
-
-def _list(value: Any, where: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise OtlpError(f"{where} is not a JSON array")
-    return value
-
-
-def _uint64(value: Any, where: str) -> int:
-    """A fixed64/int64 field: a decimal string or a number (0 when absent)."""
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        raise OtlpError(f"{where} is not an integer")
-    if isinstance(value, str) and value.isdigit() and len(value) <= 20:
-        return int(value)
-    if isinstance(value, int) and value >= 0:
-        return value
-    raise OtlpError(f"{where} is not an integer")
-
-
-def _json_value(value: Any) -> Value:
-    if not isinstance(value, dict):
-        return None
-    if "stringValue" in value:
-        text = value["stringValue"]
-        return text if isinstance(text, str) else None
-    if "intValue" in value:
-        raw = value["intValue"]
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw.lstrip("-").isdigit() and len(raw) <= 20:
-            return int(raw)
-        return None
-    if "doubleValue" in value:
-        raw = value["doubleValue"]
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
-            return float(raw)
-        return None
-    if "boolValue" in value:
-        raw = value["boolValue"]
-        return raw if isinstance(raw, bool) else None
-    return None
-
-
-def _json_attrs(pairs: Any, into: Attrs, where: str) -> Attrs:
-    for kv in _list(pairs, where):
-        if not isinstance(kv, dict) or not isinstance(kv.get("key"), str):
-            raise OtlpError(f"{where} holds something that is not a key/value")
-        if len(kv["key"]) <= _MAX_KEY:
-            into[kv["key"]] = _json_value(kv.get("value"))
-    return into
-
-
-def _json_document(body: bytes, top: str) -> list[Any]:
-    try:
-        document = _JSON_DECODER.decode(body)
-    except (msgspec.DecodeError, ValueError, RecursionError):
-        raise OtlpError("not valid JSON") from None
-    return _list(_obj(document, "the body").get(top), top)
-
-
-def logs_from_json(body: bytes) -> list[LogRecord]:
-    records: list[LogRecord] = []
-    for resource_logs in _json_document(body, "resourceLogs"):
-        resource_logs = _obj(resource_logs, "resourceLogs[]")
-        resource = _obj(resource_logs.get("resource"), "resource")
-        base = _json_attrs(resource.get("attributes"), {}, "resource.attributes")
-        for scope_logs in _list(resource_logs.get("scopeLogs"), "scopeLogs"):
-            for rec in _list(_obj(scope_logs, "scopeLogs[]").get("logRecords"), "logRecords"):
-                rec = _obj(rec, "logRecords[]")
-                time_ns = _uint64(rec.get("timeUnixNano"), "timeUnixNano")
-                time_ns = time_ns or _uint64(rec.get("observedTimeUnixNano"), "observedTimeUnixNano")
-                body_value = _json_value(rec.get("body"))
-                attrs = _json_attrs(rec.get("attributes"), dict(base), "attributes")
-                event_name = rec.get("eventName")
-                if isinstance(event_name, str) and event_name and len(event_name) <= _MAX_KEY:
-                    attrs.setdefault("event.name", event_name)
-                records.append(LogRecord(time_ns, body_value if isinstance(body_value, str) else None, attrs))
-    return records
-
-
-def _temporality(value: Any) -> int:
-    if isinstance(value, str):
-        return _TEMPORALITY_NAMES.get(value, 0)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise OtlpError("aggregationTemporality is not an enum value")
-
-
-def _json_number(point: dict[str, Any]) -> float | None:
-    if "asDouble" in point:
-        raw = point["asDouble"]
-        ok = isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
-        return float(raw) if ok else None
-    raw = point.get("asInt")
-    if isinstance(raw, str) and raw.lstrip("-").isdigit() and len(raw) <= 20:
-        return float(int(raw))
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return float(raw)
-    return None
-
-
-def sums_from_json(body: bytes, wanted: frozenset[str] | None = None) -> list[SumPoint]:
-    points: list[SumPoint] = []
-    for resource_metrics in _json_document(body, "resourceMetrics"):
-        resource_metrics = _obj(resource_metrics, "resourceMetrics[]")
-        resource = _obj(resource_metrics.get("resource"), "resource")
-        base = _json_attrs(resource.get("attributes"), {}, "resource.attributes")
-        for scope_metrics in _list(resource_metrics.get("scopeMetrics"), "scopeMetrics"):
-            for metric in _list(_obj(scope_metrics, "scopeMetrics[]").get("metrics"), "metrics"):
-                metric = _obj(metric, "metrics[]")
-                name = metric.get("name")
-                if not isinstance(name, str):
-                    raise OtlpError("a metric without a name")
-                if "sum" not in metric or (wanted is not None and name not in wanted):
-                    continue
-                total = _obj(metric["sum"], "sum")
-                temporality = _temporality(total.get("aggregationTemporality", 0))
-                monotonic = total.get("isMonotonic") is True
-                for dp in _list(total.get("dataPoints"), "dataPoints"):
-                    dp = _obj(dp, "dataPoints[]")
-                    points.append(
-                        SumPoint(
-                            name,
-                            _json_attrs(dp.get("attributes"), dict(base), "attributes"),
-                            _uint64(dp.get("startTimeUnixNano"), "startTimeUnixNano"),
-                            _uint64(dp.get("timeUnixNano"), "timeUnixNano"),
-                            _json_number(dp),
-                            temporality,
-                            monotonic,
-                        )
-                    )
-    return points
+    return sums_from_json(body, wanted)
 
 
 def decode_logs(body: bytes, media: str) -> list[LogRecord]:
-    """The records of an ``ExportLogsServiceRequest`` in ``media`` (JSON or PROTOBUF)."""
-    return logs_from_protobuf(body) if media == PROTOBUF else logs_from_json(body)
+    """:func:`iter_logs`, all at once."""
+    return list(iter_logs(body, media))
 
 
 def decode_sums(body: bytes, media: str, wanted: frozenset[str] | None = None) -> list[SumPoint]:
-    """The Sum data points of an ``ExportMetricsServiceRequest`` (only ``wanted`` metric names)."""
-    return sums_from_protobuf(body, wanted) if media == PROTOBUF else sums_from_json(body, wanted)
+    """:func:`iter_sums`, all at once."""
+    return list(iter_sums(body, media, wanted))
 
 
 def empty_reply(signal: str, media: str, rejected: int = 0, message: str = "") -> bytes:

@@ -147,3 +147,9 @@ def test_counter_points_keep_temporality_and_refuse_absurd_values() -> None:
     for value in (-1.0, 2.5, float("inf")):
         points = decode_sums(metrics_message(value).SerializeToString(), PROTOBUF)
         assert otlp_claude.counter_points(points) == ([], 1), value
+
+
+def test_json_non_finite_numbers_refuse_the_point_not_the_body() -> None:
+    (point,) = decode_sums(as_json(metrics_message(float("nan"))), JSON)  # protobuf's JSON: "NaN"
+    assert point.value is None
+    assert otlp_claude.counter_points([point]) == ([], 1)
