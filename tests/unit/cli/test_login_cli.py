@@ -8,11 +8,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.helpers.fixtures_usage import write_credentials
+from tests.helpers.login_support import ran, stand_in_terminal
 
 
 def login(home: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -74,20 +74,11 @@ def test_a_lapsed_login_exits_1(hermetic_env: Path, claude_dir: Path) -> None:
 
 def test_login_open_runs_claude_auth_login_in_a_terminal(hermetic_env: Path, tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    record = tmp_path / "ran.txt"
-    (bin_dir / "konsole").write_text('#!/bin/sh\n[ "$1" = "-e" ] && shift\nexec "$@" </dev/null\n')
-    (bin_dir / "claude").write_text(f'#!/bin/sh\necho "$@" > {record}\n')
-    for f in bin_dir.iterdir():
-        f.chmod(0o755)
-    (bin_dir / "sh").symlink_to("/bin/sh")
+    record = stand_in_terminal(bin_dir, "konsole")
     out = login(hermetic_env, "open", path=str(bin_dir))
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("Opened konsole")
-    deadline = time.monotonic() + 10
-    while not record.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert record.read_text().strip() == "auth login"
+    assert ran(record) == "auth login"
     none = login(hermetic_env, "open", path=str(tmp_path / "nothing"))
     assert none.returncode == 1
     assert "Run `claude auth login` yourself" in none.stderr

@@ -4,11 +4,11 @@ checked from Linux) and a real detached start on Linux with a stand-in terminal 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.login_support import ran, stand_in_terminal
 from trayapp.platform.terminal import NoTerminalError, open_terminal, terminal_command
 
 LOGIN = ["claude", "auth", "login"]
@@ -73,25 +73,13 @@ def test_arguments_are_quoted_for_the_shell() -> None:
 @pytest.mark.skipif(os.name != "posix", reason="a shell-script stand-in terminal")
 def test_a_real_stand_in_terminal_on_path_runs_the_command(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    record = tmp_path / "ran.txt"
-    # The stand-in terminal runs what follows -e, as a real one would; "claude" records its args.
-    (bin_dir / "x-terminal-emulator").write_text(
-        '#!/bin/sh\n[ "$1" = "-e" ] && shift\nexec "$@" </dev/null\n'
-    )
-    (bin_dir / "claude").write_text(f'#!/bin/sh\necho "$@" > {record}\n')
-    for f in bin_dir.iterdir():
-        f.chmod(0o755)
-    (bin_dir / "sh").symlink_to("/bin/sh")  # only the stand-ins and a shell on PATH
+    record = stand_in_terminal(bin_dir, "x-terminal-emulator")
     env = {"PATH": str(bin_dir)}
     from shutil import which
 
     launch = open_terminal(LOGIN, platform="linux", env=env, which=lambda n: which(n, path=env["PATH"]))
     assert launch.argv[0] == "x-terminal-emulator"
-    deadline = time.monotonic() + 10
-    while not record.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert record.read_text().strip() == "auth login"
+    assert ran(record) == "auth login"
 
 
 def test_no_terminal_is_a_typed_error() -> None:

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from trayapp.channels.base import Delivery
+from tests.helpers.login_support import Recorder
 from trayapp.channels.dispatcher import Dispatcher
 from trayapp.channels.quips import QuipWriter
 from trayapp.core import achievements as ach
 from trayapp.core.clock import FakeClock
-from trayapp.core.models import Alert, ErrorKind, FetchError, Source, UsageSnapshot, Window, WindowKind
+from trayapp.core.models import ErrorKind, FetchError, Source, UsageSnapshot, Window, WindowKind
 from trayapp.core.schedule import Attempt, Outcome
 from trayapp.services.achievements_service import AchievementsService, load_history
 from trayapp.store.achievements_repo import AchievementsStore, unlocks_file
@@ -25,19 +25,6 @@ from trayapp.store.usage_repo import UsageRepo
 
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
 RESET = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
-
-
-class Recorder:
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.alerts: list[Alert] = []
-
-    def enabled(self) -> bool:
-        return True
-
-    async def send(self, alert: Alert, quip: str | None = None) -> Delivery:
-        self.alerts.append(alert)
-        return Delivery(self.name, True)
 
 
 def settings(**values: Any):

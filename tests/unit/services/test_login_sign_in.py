@@ -5,7 +5,6 @@ press opens a (stand-in) terminal running ``claude auth login``."""
 from __future__ import annotations
 
 import os
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from desktop_notifier import Capability
 
 from tests.helpers.fake_notifier import FakeNotifier
+from tests.helpers.login_support import ran, stand_in_terminal
 from trayapp.channels.desktop import DesktopChannel
 from trayapp.core import login_freshness as lf
 from trayapp.core.alert_policy import PolicyConfig, PolicyMemory, evaluate
@@ -87,19 +87,10 @@ async def test_open_sign_in_starts_a_terminal_running_claude_auth_login(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    record = tmp_path / "ran.txt"
-    (bin_dir / "xterm").write_text('#!/bin/sh\n[ "$1" = "-e" ] && shift\nexec "$@" </dev/null\n')
-    (bin_dir / "claude").write_text(f'#!/bin/sh\necho "$@" > {record}\n')
-    for f in bin_dir.iterdir():
-        f.chmod(0o755)
-    (bin_dir / "sh").symlink_to("/bin/sh")  # only the stand-ins and a shell on PATH
+    record = stand_in_terminal(bin_dir, "xterm")
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.delenv("TERMINAL", raising=False)
     assert await open_sign_in()
-    deadline = time.monotonic() + 10
-    while not record.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert record.read_text().strip() == "auth login"
+    assert ran(record) == "auth login"
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert not await open_sign_in()  # no terminal: logged, False, never raised

@@ -16,31 +16,17 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.fixtures_usage import write_credentials
-from trayapp.channels.base import Delivery
+from tests.helpers.login_support import Recorder
 from trayapp.channels.dispatcher import Dispatcher
 from trayapp.channels.quips import QuipWriter
 from trayapp.core.clock import FakeClock
 from trayapp.core.login_freshness import LoginStatus
-from trayapp.core.models import AccountState, Alert, ErrorKind, FetchError
+from trayapp.core.models import AccountState, ErrorKind, FetchError
 from trayapp.services.login_watch import LoginMemoryStore, LoginWatch, memory_file
 from trayapp.sources.credentials import load_credentials
 
 START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 DAY = 86400
-
-
-class Recorder:
-    name = "desktop"
-
-    def __init__(self) -> None:
-        self.alerts: list[Alert] = []
-
-    def enabled(self) -> bool:
-        return True
-
-    async def send(self, alert: Alert, quip: str | None = None) -> Delivery:
-        self.alerts.append(alert)
-        return Delivery(self.name, True)
 
 
 def make_watch(claude_dir: Path, clock: FakeClock, recorder: Recorder, **kw) -> LoginWatch:

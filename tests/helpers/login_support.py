@@ -1,0 +1,47 @@
+"""Shared by the login and achievements tests: a channel that records what it is sent, and a
+stand-in terminal (a script on PATH that runs what follows ``-e``, as a real one does) with a
+stand-in ``claude`` that writes its arguments to a file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from trayapp.channels.base import Delivery
+from trayapp.core.models import Alert
+
+
+class Recorder:
+    """An always-enabled channel named ``name`` keeping every alert it is sent."""
+
+    def __init__(self, name: str = "desktop") -> None:
+        self.name = name
+        self.alerts: list[Alert] = []
+
+    def enabled(self) -> bool:
+        return True
+
+    async def send(self, alert: Alert, quip: str | None = None) -> Delivery:
+        self.alerts.append(alert)
+        return Delivery(self.name, True)
+
+
+def stand_in_terminal(bin_dir: Path, terminal: str) -> Path:
+    """``bin_dir`` with the terminal ``terminal``, ``claude`` and ``sh`` (nothing else: put it alone
+    on PATH); returns the file the stand-in claude writes its arguments to."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    record = bin_dir.parent / "claude-ran.txt"
+    (bin_dir / terminal).write_text('#!/bin/sh\n[ "$1" = "-e" ] && shift\nexec "$@" </dev/null\n')
+    (bin_dir / "claude").write_text(f'#!/bin/sh\necho "$@" > {record}\n')
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+    (bin_dir / "sh").symlink_to("/bin/sh")
+    return record
+
+
+def ran(record: Path, timeout: float = 10.0) -> str:
+    """What the stand-in claude was run with (waits for the detached terminal)."""
+    deadline = time.monotonic() + timeout
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return record.read_text().strip()
