@@ -1,7 +1,7 @@
 """OTLP ingest throughput, the loop's worst stall and receive-to-visible latency, next to peers.
 
 The telemetry receiver (``services/local_host`` serving ``services/telemetry_receiver``: token,
-content type, decode on a worker lane, the fold, SQLite in ``data/telemetry.sqlite3``) runs on
+content type, decode in slices on the loop, the fold, SQLite on a worker lane) runs on
 this process's asyncio loop as on the app's qasync loop; a probe task on the same loop sleeps
 10 ms at a time and records how late it wakes (the GUI would stall as long). The load comes from
 a separate client process posting Claude-Code-shaped ``ExportLogsServiceRequest`` bodies (500
