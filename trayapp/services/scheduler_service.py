@@ -65,6 +65,9 @@ MAX_ATTEMPTS_SHOWN = 50
 # lost: the last tick stays put) for at most this long after the load, then a missing reading
 # counts as a closed window (signed out, offline: a reminder is still better than nothing).
 FIRST_STATE_WAIT = 120.0
+# A tick with nothing due saves its time at most this often (a handled anchor is saved at once, so
+# a crash between saves repeats nothing; it only looks again at a few quiet minutes).
+SAVE_EVERY = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,7 @@ class SchedulerService(QObject):
         self.memory = SchedulerMemory()
         self._last_mono: float | None = None
         self._loaded_mono: float | None = None
+        self._saved_mono: float | None = None
         self._lock = asyncio.Lock()
         self._loop_task: asyncio.Task[None] | None = None
         self._starting = False
@@ -147,6 +151,8 @@ class SchedulerService(QObject):
             self._loop_task.cancel()
             self._loop_task = None
         await runtime.drain(2.0, group=self, cancel_after=True)
+        if self.memory.last_tick is not None:
+            await self._save_memory()  # the last look, for the next start
 
     async def _run(self, interval: float) -> None:
         health = runtime.LoopHealth("window scheduler")
@@ -187,7 +193,8 @@ class SchedulerService(QObject):
             self.memory = replace(self.memory, last_tick=now)
             for due in dues:
                 await self._handle(due, now)
-            await self._save_memory()
+            if dues or self._saved_mono is None or mono - self._saved_mono >= SAVE_EVERY:
+                await self._save_memory()
             return dues
 
     async def _handle(self, due: Due, now: datetime) -> None:
@@ -336,6 +343,7 @@ class SchedulerService(QObject):
         self.attempts_changed.emit(list(self.attempts))
 
     async def _save_memory(self) -> None:
+        self._saved_mono = self.clock.monotonic()
         try:
             await runtime.run_blocking(memory_io.save, self.memory, self.memory_path, lane="io")
         except OSError as exc:

@@ -401,3 +401,26 @@ async def test_the_reminder_also_reaches_telegram_once_as_text_without_a_quip(
         assert message["text"].startswith("Start your 5-hour window now?\nNo 5-hour window is open.")
     finally:
         outbox.close()
+
+
+async def test_quiet_ticks_save_their_time_only_every_few_minutes(make_rig, tmp_path: Path) -> None:
+    clock = FakeClock(START - timedelta(hours=1))  # 05:58: nothing due for an hour
+    rig = await started(make_rig(clock))
+    path = tmp_path / "scheduler.json"
+
+    def saved_tick() -> datetime | None:
+        return scheduler_memory.load(path).last_tick
+
+    first = saved_tick()
+    await rig.service.tick()
+    for _ in range(4):
+        clock.advance(30)
+        await rig.service.tick()
+    assert saved_tick() == first  # two minutes of quiet ticks: no write
+    clock.advance(200)
+    await rig.service.tick()
+    assert saved_tick() == clock.now()  # five minutes on: written
+    clock.advance(30)
+    await rig.service.tick()
+    await rig.service.stop()  # and at stop, the last look
+    assert saved_tick() == clock.now()
