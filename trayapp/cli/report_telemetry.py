@@ -97,12 +97,12 @@ def table(doc: dict[str, Any]) -> str:
             row["date"],
             row["model"],
             f"{tel.get('totalTokens', 0):,}",
-            f"{tel.get('costUSD', 0.0):.2f}",
+            f"{tel.get('costUSD', 0.0):.4f}",
         ]
         if both:
             diff = row["difference"]
-            cells += [f"{tr.get('totalTokens', 0):,}", f"{tr.get('costUSD', 0.0):.2f}",
-                      f"{diff['totalTokens']:+,}", f"{diff['costUSD']:+.2f}"]  # fmt: skip
+            cells += [f"{tr.get('totalTokens', 0):,}", f"{tr.get('costUSD', 0.0):.4f}",
+                      f"{diff['totalTokens']:+,}", f"{diff['costUSD']:+.4f}"]  # fmt: skip
         lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = [
