@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 FEATURES: tuple[tuple[str, str], ...] = (
     ("theme", "trayapp.ui.theme"),
     ("demo sessions", "trayapp.features.demo"),
+    ("refresh feedback", "trayapp.features.refresh_feedback"),
     ("window scheduler", "trayapp.features.scheduler"),
     ("metrics listener", "trayapp.features.metrics"),
     ("login freshness", "trayapp.features.login"),
