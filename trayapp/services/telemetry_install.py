@@ -240,6 +240,9 @@ def install(settings: Path, endpoint: LocalEndpoint, *, alongside: bool = False)
     if backup:
         message += f"\nbackup: {backup}"
     message += "\nClaude Code sessions started from now on send their telemetry to Claude Watch."
+    overridden = managed_telemetry(managed_settings_path())
+    if overridden:
+        message += f"\nwarning: managed settings set {', '.join(overridden)}, which win over these"
     return Result(0, message, changed=True, installed=True, backup=backup, details={"signals": signals})
 
 
@@ -281,12 +284,34 @@ def uninstall(settings: Path, endpoint: LocalEndpoint | None = None) -> Result:
     return Result(0, message, changed=True, backup=backup)
 
 
+def managed_settings_path() -> Path:
+    """Where an administrator's managed settings live; they override the user's settings."""
+    import sys
+
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support/ClaudeCode/managed-settings.json")
+    if sys.platform == "win32":
+        return Path("C:/ProgramData/ClaudeCode/managed-settings.json")
+    return Path("/etc/claude-code/managed-settings.json")
+
+
+def managed_telemetry(path: Path) -> list[str]:
+    """The telemetry variables an administrator's managed settings set (read only; [] if none)."""
+    try:
+        data, _ = claude_settings.read(path)
+        env = _env(data or {})
+    except InvalidSettings:
+        return []
+    return sorted(k for k in env if _relevant(k))
+
+
 def status(
     settings: Path,
     endpoint: LocalEndpoint | None,
     *,
     last_received: str | None = None,
     probe: bool = True,
+    managed: Path | None = None,
 ) -> Result:
     """Installed or not, up to date, another collector, whether the app listens and has received."""
     try:
@@ -294,6 +319,8 @@ def status(
         env = _env(data or {})
     except InvalidSettings as exc:
         return Result(2, f"error: {exc}")
+    managed = managed or managed_settings_path()
+    overridden = managed_telemetry(managed)
     written = _written(claude_settings.read_sidecar(sidecar_for(settings)))
     ours = ours_in(env, endpoint, written) - {ENABLE}
     other = foreign({k: v for k, v in env.items() if k not in ours and k != ENABLE}, {})
@@ -321,6 +348,7 @@ def status(
         "app_listening": listening,
         "last_received_at": last_received,
         "prompt_logging": {k: env.get(k) for k in NEVER_SET if k in env},
+        "managed_settings": {"path": str(managed), "telemetry_variables": overridden} if overridden else None,
     }
     lines = [
         f"telemetry installed in {settings}: {' and '.join(signals) or 'partly'} to Claude Watch"
@@ -329,6 +357,8 @@ def status(
     ]
     if other.keys:
         lines.append(f"another collector is configured: {other.describe()}")
+    if overridden:
+        lines.append(f"managed settings ({managed}) set {', '.join(overridden)}, which win over these")
     if stale:
         lines.append("the settings carry an old port or token: run `claude-watch telemetry --install` again")
     if endpoint is None:

@@ -138,3 +138,14 @@ def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert (status["installed"], status["up_to_date"], status["last_received_at"]) == (True, True, None)
     assert main(["telemetry", "--uninstall", "--settings", str(path)]) == 0
     assert path.read_bytes() == (FIXTURES / "plain.json").read_bytes()
+
+
+def test_status_names_managed_settings_that_override_the_users(tmp_path: Path) -> None:
+    path = copy(tmp_path, "plain.json")
+    ti.install(path, ENDPOINT)
+    managed = tmp_path / "managed-settings.json"
+    assert ti.status(path, ENDPOINT, probe=False, managed=managed).details["managed_settings"] is None
+    shutil.copy(FIXTURES / "company-collector.json", managed)
+    status = ti.status(path, ENDPOINT, probe=False, managed=managed)
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" in status.details["managed_settings"]["telemetry_variables"]
+    assert "managed settings" in status.message
