@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-THROTTLED = "refresh is allowed in"  # in the usage engine's notice for a refresh too soon
-
 
 def attach(cw: ClaudeWatch) -> None:
     """Follow each "Refresh now" of the menu (connected after the app's own slot, which starts it)."""
@@ -42,6 +40,8 @@ def follow(cw: ClaudeWatch) -> None:
 def answered(cw: ClaudeWatch, task: asyncio.Task[AccountState], shown: bool) -> None:
     if task.cancelled() or task.exception() is not None or shown:
         return  # a visible dashboard says it in its banner
+    from trayapp.ui.popup_layout import THROTTLED  # the mark of the engine's "too soon" notice
+
     notice = next((n for n in task.result().notices if THROTTLED in n), None)
     if notice is not None:
         log.info("refresh from the menu not sent: %s", notice)
