@@ -194,11 +194,34 @@ class ScheduleView(QWidget):
             self.selected = grabbed
             self.update()
 
+    def hover_text(self, x: float, y: float) -> str:
+        """The tooltip at (x, y): a marker's window and how to edit it, a start's outcome, or ""."""
+        ax = self.axis()
+        if y >= ax.top + ax.height - 14:  # the row of attempt dots
+            for attempt in reversed(self.attempts):
+                if abs(ax.x(attempt.at.timestamp()) - x) <= 5:
+                    when = attempt.at.astimezone(self.tz).strftime("%H:%M")
+                    detail = f": {attempt.detail}" if attempt.detail else ""
+                    return f"{when} {attempt.outcome.value.replace('_', ' ')}{detail}"
+        anchor_id = self.anchor_near(x)
+        if anchor_id is None:
+            return ""
+        start, end = self.bands()[anchor_id]
+        local = [t.astimezone(self.tz).strftime("%H:%M") for t in (start, end)]
+        mode = next(a.mode for a in self.plan.anchors if a.id == anchor_id)
+        what = "starts a window" if mode is AnchorMode.AUTO else "reminds you"
+        return (
+            f"{anchor_id} {what}: window {local[0]}-{local[1]}, next free at {local[1]}\n"
+            "Drag to move; right-click (or Delete) to remove"
+        )
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         x = event.position().x()
         self._hover_x = x
         if self._press is not None:
             self._drag_x = x
+        else:
+            self.setToolTip(self.hover_text(x, event.position().y()))
         self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:

@@ -163,3 +163,17 @@ def test_panel_texts(qtbot) -> None:
     panel.set_state(account_state(weekly, now=NOW))
     assert panel.pace_label.text() == advice
     assert panel.next_label.text().startswith("Next: 12:00")
+
+
+def test_hovering_a_marker_or_a_start_explains_it(view) -> None:
+    attempt = Attempt(datetime(2026, 8, 10, 5, 1, tzinfo=UTC), "07:00", Outcome.NOT_OPENED, "no window")
+    state = account_state(window_state("five_hour", 20.0, timedelta(hours=2, minutes=50), NOW), now=NOW)
+    view.set_data(PLAN, state, [attempt], NOW, TZ)
+    ax = view.axis()
+    middle = ax.top + ax.height / 2
+    # The 12:00 anchor falls inside the open window (reset 12:20 Berlin): it starts at the reset.
+    first, second = view.hover_text(x_at(view, 12), middle).splitlines()
+    assert first == "12:00 reminds you: window 12:20-17:20, next free at 17:20"
+    assert second == "Drag to move; right-click (or Delete) to remove"
+    assert view.hover_text(x_at(view, 7, 1), ax.top + ax.height - 7) == "07:01 not opened: no window"
+    assert view.hover_text(x_at(view, 20), middle) == ""
