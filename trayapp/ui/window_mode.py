@@ -54,7 +54,12 @@ class WindowMode(QObject):
         window.installEventFilter(self)
         app = QCoreApplication.instance()
         if app is not None:  # quitting closes nothing to ask about
-            app.aboutToQuit.connect(lambda: window.removeEventFilter(self))
+            # A method of this child of the window, not a lambda holding the window: Qt drops the
+            # connection when the window (and so this object) is deleted before the app quits.
+            app.aboutToQuit.connect(self._stop_asking)
+
+    def _stop_asking(self) -> None:
+        self.window.removeEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is not self.window or event.type() != QEvent.Type.Close:
