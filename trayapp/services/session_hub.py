@@ -63,6 +63,7 @@ class SessionsHub:
 
         # Opened (on a worker lane) when the server first serves its routes.
         self.telemetry = TelemetryService(telemetry_timezone(settings))
+        self._unfollow_tz: Callable[[], None] | None = None
         self.service.needs_you_changed.connect(tray.set_needs_you)
         tray.open_in_browser_requested.connect(self.open_in_browser)
         self.host: LocalHost | None = None
@@ -86,7 +87,7 @@ class SessionsHub:
     async def start(self, usage: UsageService | None = None) -> Callable[[], Awaitable[None]]:
         """Watch the sessions and serve the hook route and the local API (settings on), the API
         reading ``usage``'s states; returns the stop."""
-        from trayapp.services.local_host import LocalHost, app_sources
+        from trayapp.services.local_host import LocalHost, app_sources, telemetry_timezone
 
         self.service.start_watching()
         sources = app_sources(self.settings, usage, self.service)
@@ -98,10 +99,16 @@ class SessionsHub:
             telemetry=self.telemetry,
         )
         self.host.follow(usage, self.service)
+        self._unfollow_tz = self.settings.subscribe(
+            "tracking.timezone", lambda _keys, s: self.telemetry.set_timezone(telemetry_timezone(s))
+        )
         await self.host.start()
         return self.stop
 
     async def stop(self) -> None:
+        if self._unfollow_tz is not None:
+            self._unfollow_tz()
+            self._unfollow_tz = None
         host, self.host = self.host, None
         if host is not None:
             await host.stop()

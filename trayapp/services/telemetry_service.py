@@ -111,6 +111,13 @@ class TelemetryService:
             self.repo, self._snapshot = repo, None
         otlp_decode.preload()
 
+    def set_timezone(self, tz: tzinfo | None) -> None:
+        """Days of the "today" figures in ``tz`` from now on (``tracking.timezone`` changed)."""
+        with self._lock:
+            self.fold.tz = tz
+            self._snapshot = None
+        self._changed()
+
     async def close(self) -> None:
         if self._notify is not None:
             self._notify.cancel()

@@ -103,3 +103,19 @@ def test_raw_events_are_pruned_and_the_daily_report_reads_the_cells(tmp_path: Pa
     assert svc.repo.prune(NOW + timedelta(days=RAW_DAYS + 1)) == 1
     assert svc.repo.counts()["api_requests"] == 0
     assert svc.repo.daily(UTC, None, None)[day.isoformat()]["opus"]["requests"] == 1  # counters stay
+
+
+def test_today_follows_a_new_time_zone(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    clock = Clock()
+    day = datetime.fromtimestamp(T_NS / 1e9, UTC).replace(hour=21, minute=30, second=0, microsecond=0)
+    clock.now = day + timedelta(hours=1)  # 22:30 UTC, 00:30 the next day in UTC+2
+    svc = service(tmp_path / "t.sqlite3", clock)
+    svc.ingest_body("logs", request_body(int(day.timestamp()) * S), PROTOBUF, None)
+    assert svc.totals().today_tokens == 110  # type: ignore[union-attr]
+    told: list[int] = []
+    svc.subscribe(lambda: told.append(1))
+    svc.set_timezone(ZoneInfo("Etc/GMT-2"))
+    assert svc.totals().today_tokens == 0  # type: ignore[union-attr]
+    assert told == [1]
