@@ -32,13 +32,15 @@ from trayapp.settings_schema import (
     SCHEMA,
     STATUSLINE_SEGMENTS,
     Setting,
+)
+from trayapp.settings_values import (
     SettingEffectError,
     SettingsError,
     format_value,
     parse_text,
     parse_value,
 )
-from trayapp.settings_schema import _check as _check
+from trayapp.settings_values import _check as _check
 from trayapp.store import settings_file
 from trayapp.store.settings_file import SettingsFileError as SettingsFileError
 

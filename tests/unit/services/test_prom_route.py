@@ -24,7 +24,7 @@ from trayapp.services import metrics_api
 from trayapp.services.local_api import ApiSources, LocalApi
 from trayapp.services.local_server import Limits, LocalServer
 from trayapp.services.metrics_listener import MetricsListener, host_checker
-from trayapp.settings_schema import SettingsError
+from trayapp.settings_values import SettingsError
 from trayapp.store import api_token
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
