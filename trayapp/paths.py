@@ -17,13 +17,15 @@ temp-file writes). The two logs are appended. SQLite files have their
 Folder  File                                       Written by
 ======  =========================================  ========================================================
 config  settings.toml, .settings.toml.lock         settings.py (settings dialog, `config set`)
-config  schedule.json, schedule.json.good          store/schedule_store.py (the window plan: `schedule`, the app)
+config  schedule.json, schedule.json.good          store/schedule_store.py (the window plan: `schedule`,
+                                                   the app)
 data    claude-watch.sqlite3                       store/usage_repo.py, for services/usage_engine.py
 data    claude-watch-demo.sqlite3                  --demo: services/demo_seed.py, then the engine; like
                                                    every --demo file, in a temp folder (demo.py)
 data    ledger.sqlite3                             store/ledger/, for services/tracking_service.py
 data    ledger.sqlite3.scan.lock                   services/ledger_writer.py (one scan at a time, any process)
-data    achievements.json (unlocks per account)    store/achievements_repo.py, for services/achievements_service.py
+data    achievements.json (unlocks per account)    store/achievements_repo.py, for
+                                                   services/achievements_service.py
 data    telemetry.sqlite3                          store/telemetry_repo.py, for services/telemetry_service.py
                                                    (Claude Code's OpenTelemetry received by the app)
 state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
