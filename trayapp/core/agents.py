@@ -1,0 +1,161 @@
+"""Agents: Claude Code runs started, queued, watched, stopped and resumed by Claude Watch, as plain
+typed records and the queue's pure decision (no I/O, no Qt, clock injected).
+
+Two kinds of run (wave2-research §(b)):
+
+- ``BACKGROUND``: a Claude Code background session (``claude --bg -n NAME [-w NAME] ...``). Claude Code
+  owns the process; it survives our restart; ``claude attach ID`` works; stopped with ``claude stop ID``.
+- ``HEADLESS``: ``claude -p --output-format stream-json --verbose --session-id UUID ...`` as our own
+  child in its own process group (a Job Object on Windows), parsed line by line
+  (:mod:`trayapp.core.stream_json`); stopped by stdin EOF, then SIGTERM to the group, then SIGKILL.
+
+A task runs on a *slot* of the pool: the local machine (``local``) or a container slot
+(``docker:<name>``), each with its own cap. The queue holds a task while the binding limit is above
+the threshold or the last ``rate_limit_event`` status is not ``allowed``, and releases it after the
+reset.
+
+CONTRACT shared by the queue service, the runner, the store, the CLI and the views: names and
+fields below are fixed; add fields only with defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class RunKind(StrEnum):
+    BACKGROUND = "background"
+    HEADLESS = "headless"
+
+
+class TaskState(StrEnum):
+    """What the agents list shows (its words: "Queued", "Held: near limit", "Running", ...)."""
+
+    QUEUED = "queued"
+    HELD = "held"  # near the limit, or the last rate-limit status not allowed; resumes after reset
+    STARTING = "starting"
+    RUNNING = "running"
+    NEEDS_YOU = "needs_you"  # a background session waiting for permission or input
+    DONE = "done"
+    FAILED = "failed"
+    STOPPED = "stopped"  # stopped by the user
+    LOST = "lost"  # our child vanished while Claude Watch was not running (found at restart)
+
+
+FINISHED = frozenset({TaskState.DONE, TaskState.FAILED, TaskState.STOPPED, TaskState.LOST})
+ACTIVE = frozenset({TaskState.STARTING, TaskState.RUNNING, TaskState.NEEDS_YOU})
+
+
+class PermissionMode(StrEnum):
+    """Claude Code's ``--permission-mode`` values; bypass only when the user ticks it, with a warning."""
+
+    DEFAULT = "default"
+    ACCEPT_EDITS = "acceptEdits"
+    PLAN = "plan"
+    BYPASS = "bypassPermissions"  # = --dangerously-skip-permissions: never a default
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """What the user asked for (the "New agent" dialog, ``agents run``)."""
+
+    prompt: str
+    folder: str  # the project folder (absolute)
+    kind: RunKind = RunKind.HEADLESS
+    name: str = ""  # shown in lists; for BACKGROUND also ``-n NAME``
+    worktree: bool = False  # ``-w NAME`` (BACKGROUND) / a git worktree made for the task (HEADLESS)
+    model: str | None = None
+    permission_mode: PermissionMode = PermissionMode.DEFAULT
+    max_turns: int | None = None
+    budget_usd: float | None = None
+    priority: int = 0  # larger runs first; FIFO within a priority
+    slot: str | None = None  # None: any slot with room; "local"; "docker:<name>"
+    image: str | None = None  # container image for a docker slot (else the slot's default)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One task and everything known about its run (persisted in SQLite)."""
+
+    id: str  # short, unique, stable ("t-7f3a9c")
+    spec: TaskSpec
+    state: TaskState = TaskState.QUEUED
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    slot: str | None = None  # where it runs or ran
+    session_id: str | None = None  # Claude Code's session id (chosen by us for HEADLESS)
+    job_id: str | None = None  # Claude Code's background job id (BACKGROUND)
+    pid: int | None = None
+    pgid: int | None = None  # recorded so `agents stop ID` from another terminal can stop it
+    container_id: str | None = None
+    exit_code: int | None = None
+    held_reason: str = ""  # "5-hour at 91% (holds above 85%) until 14:03"
+    resume_at: datetime | None = None  # when a held task may go again
+    last_line: str = ""  # the last activity line (assistant text or tool use), one line
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+    cost_usd: float | None = None  # from the result event (or telemetry)
+    turns: int | None = None
+    error: str = ""  # one line for people when FAILED
+    ours: bool = True  # False: a session we observe but did not start (never stopped unless asked)
+    restarted_from: str | None = None  # the task this one resumes (--resume <session id>)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A place tasks run: ``local`` or ``docker:<name>``, each with its own cap."""
+
+    name: str
+    cap: int = 2
+    image: str | None = None  # docker slots: the default image
+
+
+@dataclass(frozen=True, slots=True)
+class LimitView:
+    """What the queue needs to know about the plan's limits (from the usage engine's state and
+    the last rate_limit_event of any run)."""
+
+    binding_utilization: float | None = None  # percent, the highest window; None unknown
+    binding_resets_at: datetime | None = None
+    binding_label: str = ""  # "5-hour", "Weekly"
+    rate_limit_status: str | None = None  # last rate_limit_event status: allowed, allowed_warning, rejected
+    rate_limit_resets_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePolicy:
+    threshold: float = 85.0  # hold while the binding limit is above this (percent)
+    default_cap: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The queue's answer for one moment: which queued/held tasks start on which slot, which are
+    (still) held and why, and when to look again."""
+
+    start: tuple[tuple[str, str], ...] = ()  # (task id, slot name)
+    hold: tuple[tuple[str, str, datetime | None], ...] = ()  # (task id, reason, resume at)
+    wake_at: datetime | None = None  # the earliest resume time, for the service's timer
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def decide(
+    tasks: list[Task], slots: list[Slot], limits: LimitView, policy: QueuePolicy, now: datetime
+) -> Decision:
+    """The queue's pure decision: highest priority first, FIFO (created_at) within one; a task
+    pinned to a slot waits for that slot; no slot over its cap (counting ACTIVE tasks on it);
+    everything waiting is held (with the reason and the reset as resume time) while the binding
+    utilization is above ``policy.threshold`` or the rate-limit status is not ``allowed``; a held
+    task whose resume time has passed is released (it queues again with its old place)."""
+    raise NotImplementedError
+
+
+def estimate_cost(history: list[Task], folder: str) -> float | None:
+    """The estimated cost of a new task in ``folder``: the median cost of finished tasks of the
+    same project (at least 2), else of all finished tasks (at least 3), else None."""
+    raise NotImplementedError
