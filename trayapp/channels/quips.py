@@ -60,6 +60,9 @@ NO_QUIP_KINDS = frozenset(
         AlertKind.SESSION_STARTED,
         AlertKind.WINDOW_REMINDER,
         AlertKind.WINDOW_START,
+        AlertKind.AGENT_STARTED,
+        AlertKind.AGENT_DONE,
+        AlertKind.AGENT_FAILED,
     }
 )
 

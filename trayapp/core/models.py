@@ -234,6 +234,11 @@ class AlertKind(StrEnum):
     LOGIN_EXPIRING = "login_expiring"
     # Achievements unlocked (core/achievements; opt-in): one alert for everything new at once.
     ACHIEVEMENT = "achievement"
+    # Agents started by Claude Watch (features/agents): ``window_id`` is "agents", the key names the
+    # task, so a restart (of the task or the app) never repeats one.
+    AGENT_STARTED = "agent_started"
+    AGENT_DONE = "agent_done"
+    AGENT_FAILED = "agent_failed"
 
 
 @dataclass(frozen=True, slots=True)
