@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from statistics import median
 
 
 class RunKind(StrEnum):
@@ -144,6 +145,28 @@ class Decision:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _hold_cause(limits: LimitView, policy: QueuePolicy, now: datetime) -> tuple[str, datetime | None] | None:
+    """Why everything waiting holds now, and until when; None when nothing holds. A reading whose
+    reset has passed no longer holds (the window it measured is over, even before a fresh reading)."""
+    util = limits.binding_utilization
+    if util is not None and util > policy.threshold:
+        resets = limits.binding_resets_at
+        if resets is None or now < resets:
+            label = limits.binding_label or "Limit"
+            return f"{label} at {util:.0f}% (holds above {policy.threshold:.0f}%)", resets
+    status = limits.rate_limit_status
+    if status is not None and status != "allowed":
+        resets = limits.rate_limit_resets_at
+        if resets is None or now < resets:
+            return f"Claude Code reports rate limit {status}", resets
+    return None
+
+
+def _order_key(task: Task) -> tuple[int, float, str]:
+    created = task.created_at.timestamp() if task.created_at is not None else 0.0
+    return (-task.spec.priority, created, task.id)
+
+
 def decide(
     tasks: list[Task], slots: list[Slot], limits: LimitView, policy: QueuePolicy, now: datetime
 ) -> Decision:
@@ -152,10 +175,42 @@ def decide(
     everything waiting is held (with the reason and the reset as resume time) while the binding
     utilization is above ``policy.threshold`` or the rate-limit status is not ``allowed``; a held
     task whose resume time has passed is released (it queues again with its old place)."""
-    raise NotImplementedError
+    waiting = sorted((t for t in tasks if t.state in (TaskState.QUEUED, TaskState.HELD)), key=_order_key)
+    if not waiting:
+        return Decision()
+    cause = _hold_cause(limits, policy, now)
+    if cause is not None:
+        reason, resume = cause
+        return Decision(hold=tuple((t.id, reason, resume) for t in waiting), wake_at=resume)
+    used = {s.name: 0 for s in slots}
+    for t in tasks:
+        if t.state in ACTIVE and t.slot in used:
+            used[t.slot] += 1
+    caps = {s.name: max(0, s.cap) for s in slots}
+    start: list[tuple[str, str]] = []
+    notes: list[str] = []
+    for t in waiting:
+        pinned = t.spec.slot
+        if pinned is not None and pinned not in caps:
+            notes.append(f"{t.id}: no slot named {pinned!r}; it waits")
+            continue
+        names = [pinned] if pinned is not None else [s.name for s in slots]
+        chosen = next((n for n in names if used[n] < caps[n]), None)
+        if chosen is None:
+            continue
+        used[chosen] += 1
+        start.append((t.id, chosen))
+    return Decision(start=tuple(start), notes=tuple(notes))
 
 
 def estimate_cost(history: list[Task], folder: str) -> float | None:
     """The estimated cost of a new task in ``folder``: the median cost of finished tasks of the
     same project (at least 2), else of all finished tasks (at least 3), else None."""
-    raise NotImplementedError
+    costs = [t for t in history if t.state in FINISHED and t.cost_usd is not None]
+    same = [t.cost_usd for t in costs if t.spec.folder == folder and t.cost_usd is not None]
+    if len(same) >= 2:
+        return float(median(same))
+    every = [t.cost_usd for t in costs if t.cost_usd is not None]
+    if len(every) >= 3:
+        return float(median(every))
+    return None
