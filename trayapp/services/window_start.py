@@ -32,7 +32,6 @@ import asyncio
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time as monotonic_time
@@ -49,6 +48,7 @@ from trayapp.core.clock import Clock
 from trayapp.core.models import AccountState, UsageSnapshot
 from trayapp.core.schedule import WINDOW, AnchorMode, Attempt, Outcome, window_key, window_open
 from trayapp.core.stream_json import ParseError, RateLimitEvent, ResultEvent, parse_lines
+from trayapp.platform.process_group import kill_popen_group, popen_group_kwargs
 from trayapp.runtime import run_blocking
 from trayapp.store.schedule_store import LastStatus, ScheduleStore
 
@@ -317,13 +317,14 @@ def _spawn(
 ) -> subprocess.Popen[bytes]:
     scratch.mkdir(parents=True, mode=0o700)  # empty, outside any repository
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        kwargs: dict[str, Any] = {}
-        if sys.platform == "win32":
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
-        else:
-            kwargs["start_new_session"] = True  # its own process group, killed whole
         return subprocess.Popen(
-            argv, cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, **kwargs
+            argv,
+            cwd=scratch,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            **popen_group_kwargs(),
         )
 
 
@@ -357,17 +358,7 @@ async def _stop(proc: subprocess.Popen[bytes], cfg: StartConfig) -> None:
 
 def _kill_group(proc: subprocess.Popen[bytes], hard: bool) -> None:
     """Signal the child's whole group: SIGTERM (``hard``: SIGKILL); Windows: ``taskkill /T``."""
-    if sys.platform == "win32":
-        if proc.poll() is None:  # after the exit its pid may be someone else's
-            force = ["/F"] if hard else []
-            subprocess.run(
-                ["taskkill", "/T", *force, "/PID", str(proc.pid)], capture_output=True, check=False
-            )
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGKILL if hard else signal.SIGTERM)  # its pid is the group's id
-    except (ProcessLookupError, PermissionError):
-        pass
+    kill_popen_group(proc, hard)
 
 
 def _size(path: Path) -> int:
