@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 
+from trayapp.cli import _installer
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -22,23 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "session and can tell you when one needs you. Other tools' hooks are left alone."
         ),
     )
-    action = p.add_mutually_exclusive_group(required=True)
-    action.add_argument("--install", action="store_const", const="install", dest="action")
-    action.add_argument("--uninstall", action="store_const", const="uninstall", dest="action")
-    action.add_argument("--status", action="store_const", const="status", dest="action")
-    p.add_argument(
-        "--settings",
-        metavar="PATH",
-        help="Claude Code settings file (default: settings.json in CLAUDE_CONFIG_DIR or ~/.claude)",
-    )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _installer.add_actions(p)
+    _installer.add_json(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-    import sys
-
     from trayapp.services import hooks_install
     from trayapp.store import claude_settings, local_endpoint
 
@@ -49,18 +40,4 @@ def run(args: argparse.Namespace) -> int:
         result = hooks_install.uninstall(path)
     else:
         result = hooks_install.status(path, local_endpoint.load())
-    if args.json:
-        out = {
-            "ok": result.code == 0,
-            "action": args.action,
-            "settings": str(path),
-            "changed": result.changed,
-            "installed": result.installed,
-            "backup": str(result.backup) if result.backup else None,
-            "message": result.message,
-            **result.details,
-        }
-        print(json.dumps(out, indent=2))
-    else:
-        print(result.message, file=sys.stdout if result.code == 0 else sys.stderr)
-    return result.code
+    return _installer.report(args, path, result)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from trayapp.cli import _installer
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
@@ -25,21 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             "details are never logged. Another collector's settings are left alone."
         ),
     )
-    action = p.add_mutually_exclusive_group(required=True)
-    action.add_argument("--install", action="store_const", const="install", dest="action")
-    action.add_argument("--uninstall", action="store_const", const="uninstall", dest="action")
-    action.add_argument("--status", action="store_const", const="status", dest="action")
-    p.add_argument(
-        "--settings",
-        metavar="PATH",
-        help="Claude Code settings file (default: settings.json in CLAUDE_CONFIG_DIR or ~/.claude)",
-    )
+    _installer.add_actions(p)
     p.add_argument(
         "--alongside",
         action="store_true",
         help="beside another collector: add Claude Watch for the signal (metrics or logs) it does not take",
     )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _installer.add_json(p)
     p.set_defaults(func=run)
 
 
@@ -62,9 +56,6 @@ def last_received() -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-    import sys
-
     from trayapp.services import telemetry_install
     from trayapp.store import claude_settings, local_endpoint
 
@@ -75,21 +66,7 @@ def run(args: argparse.Namespace) -> int:
         result = telemetry_install.uninstall(path, local_endpoint.load())
     else:
         result = telemetry_install.status(path, local_endpoint.load(), last_received=last_received())
-    if args.json:
-        out = {
-            "ok": result.code == 0,
-            "action": args.action,
-            "settings": str(path),
-            "changed": result.changed,
-            "installed": result.installed,
-            "backup": str(result.backup) if result.backup else None,
-            "message": result.message,
-            **result.details,
-        }
-        print(json.dumps(out, indent=2))
-    else:
-        print(result.message, file=sys.stdout if result.code == 0 else sys.stderr)
-    return result.code
+    return _installer.report(args, path, result)
 
 
 def doctor_check(endpoint: Any) -> Any:

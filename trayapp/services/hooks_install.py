@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,18 +170,7 @@ def install(settings: Path, endpoint: LocalEndpoint) -> Result:
     _, had_ours = _without_ours(data)
     pre_install = (sidecar or {}).get("pre_install_text") if had_ours and sidecar else text
     new_text = claude_settings.render(new, text)
-    backup = claude_settings.backup(settings)
-    claude_settings.write_sidecar(
-        sidecar_for(settings),
-        {
-            "schema": 1,
-            "settings": str(settings),
-            "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "pre_install_text": pre_install,
-            "written_sha256": claude_settings.digest(new_text),
-        },
-    )
-    claude_settings.write(settings, new_text)
+    backup = claude_settings.commit_install(settings, sidecar_for(settings), new_text, pre_install, {})
     verb = "updated" if had_ours else "installed"
     message = f"hooks {verb} in {settings} ({len(HookEventName)} events, port {endpoint.port})"
     if backup:
@@ -202,10 +190,7 @@ def uninstall(settings: Path) -> Result:
     if not removed:
         return Result(0, f"not installed in {settings}; nothing changed")
     sidecar = claude_settings.read_sidecar(sidecar_for(settings))
-    backup = claude_settings.backup(settings)
-    exact = claude_settings.exact_restore(sidecar, text, new)
-    claude_settings.write(settings, exact if exact is not None else claude_settings.render(new, text))
-    sidecar_for(settings).unlink(missing_ok=True)
+    backup = claude_settings.commit_uninstall(settings, sidecar_for(settings), sidecar, text, new)
     message = f"hooks uninstalled from {settings}"
     if backup:
         message += f"\nbackup: {backup}"

@@ -24,7 +24,6 @@ from a 0600 sidecar (``claude-watch-telemetry.json``).
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,20 +219,8 @@ def install(settings: Path, endpoint: LocalEndpoint, *, alongside: bool = False)
     had_ours = bool(written) and any(data.get("env", {}).get(k) == v for k, v in written.items())
     pre_install = (sidecar or {}).get("pre_install_text") if had_ours else text
     new_text = claude_settings.render(new, text)
-    backup = claude_settings.backup(settings)
-    claude_settings.write_sidecar(
-        sidecar_for(settings),
-        {
-            "schema": 1,
-            "settings": str(settings),
-            "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "pre_install_text": pre_install,
-            "written_sha256": claude_settings.digest(new_text),
-            "written": plan,
-            "previous": {k: v for k, v in previous.items() if k in plan},
-        },
-    )
-    claude_settings.write(settings, new_text)
+    record = {"written": plan, "previous": {k: v for k, v in previous.items() if k in plan}}
+    backup = claude_settings.commit_install(settings, sidecar_for(settings), new_text, pre_install, record)
     signals = [s for s in SIGNALS if f"OTEL_EXPORTER_OTLP_{s.upper()}_ENDPOINT" in plan] or list(SIGNALS)
     verb = "updated" if had_ours else "installed"
     message = f"telemetry {verb} in {settings}: {' and '.join(signals)} to {base_url(endpoint)}"
@@ -274,10 +261,7 @@ def uninstall(settings: Path, endpoint: LocalEndpoint | None = None) -> Result:
     if new == data:
         sidecar_for(settings).unlink(missing_ok=True)
         return Result(0, f"not installed in {settings}; nothing changed")
-    backup = claude_settings.backup(settings)
-    exact = claude_settings.exact_restore(sidecar, text, new)
-    claude_settings.write(settings, exact if exact is not None else claude_settings.render(new, text))
-    sidecar_for(settings).unlink(missing_ok=True)
+    backup = claude_settings.commit_uninstall(settings, sidecar_for(settings), sidecar, text, new)
     message = f"telemetry uninstalled from {settings}"
     if backup:
         message += f"\nbackup: {backup}"

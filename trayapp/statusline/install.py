@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,24 +106,13 @@ def install(settings: Path, command: str | None = None) -> Result:
         new_value = dict(current)  # keep what the user tuned since (padding, refreshInterval)
     new_value["type"] = "command"
     new_value["command"] = wanted
-    backup = claude_settings.backup(settings)
     data["statusLine"] = new_value
     new_text = claude_settings.render(data, text)
-    record = {
-        "schema": 1,
-        "settings": str(settings),
-        "command": wanted,
-        "had_original": had_original,
-        "original": original,
-        "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        # Lets uninstall put back the pre-install bytes when nothing else changed meanwhile.
-        "pre_install_text": text
-        if sidecar is None or not is_ours(current, sidecar)
-        else (sidecar or {}).get("pre_install_text"),
-        "written_sha256": claude_settings.digest(new_text),
-    }
-    claude_settings.write_sidecar(sidecar_for(settings), record)
-    claude_settings.write(settings, new_text)
+    # Lets uninstall put back the pre-install bytes when nothing else changed meanwhile.
+    fresh = sidecar is None or not is_ours(current, sidecar)
+    pre_install = text if fresh else (sidecar or {}).get("pre_install_text")
+    record = {"command": wanted, "had_original": had_original, "original": original}
+    backup = claude_settings.commit_install(settings, sidecar_for(settings), new_text, pre_install, record)
     message = f"installed in {settings}"
     if chained:
         message += f"\nyour previous status line still runs and is shown: {chained}"
@@ -142,7 +130,6 @@ def uninstall(settings: Path) -> Result:
     sidecar = claude_settings.read_sidecar(sidecar_for(settings))
     if data is None or not is_ours(data.get("statusLine"), sidecar):
         return Result(0, f"not installed in {settings}; nothing changed")
-    backup = claude_settings.backup(settings)
     restored = ""
     if sidecar and sidecar.get("had_original"):
         data["statusLine"] = sidecar.get("original")
@@ -150,9 +137,7 @@ def uninstall(settings: Path) -> Result:
     else:
         del data["statusLine"]
     # Untouched since install: the very bytes come back.
-    exact = claude_settings.exact_restore(sidecar, text, data)
-    claude_settings.write(settings, exact if exact is not None else claude_settings.render(data, text))
-    sidecar_for(settings).unlink(missing_ok=True)
+    backup = claude_settings.commit_uninstall(settings, sidecar_for(settings), sidecar, text, data)
     message = f"uninstalled from {settings}{restored}"
     if backup:
         message += f"\nbackup: {backup}"

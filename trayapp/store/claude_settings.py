@@ -152,3 +152,37 @@ def exact_restore(sidecar: dict[str, Any] | None, current_text: str, data: dict[
         return before if parse(before) == data else None
     except (ValueError, RecursionError):
         return None
+
+
+def commit_install(
+    settings: Path, sidecar: Path, new_text: str, pre_install_text: str | None, record: dict[str, Any]
+) -> Path | None:
+    """The end of every install: back the file up, remember what uninstall needs in the sidecar
+    (``record`` plus the pre-install bytes and the digest of what is written now), then write.
+    Returns the backup's path (None when there was no file)."""
+    taken = backup(settings)
+    write_sidecar(
+        sidecar,
+        {
+            "schema": 1,
+            "settings": str(settings),
+            "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **record,
+            "pre_install_text": pre_install_text,
+            "written_sha256": digest(new_text),
+        },
+    )
+    write(settings, new_text)
+    return taken
+
+
+def commit_uninstall(
+    settings: Path, sidecar_path: Path, sidecar: dict[str, Any] | None, text: str, data: dict[str, Any]
+) -> Path | None:
+    """The end of every uninstall: back the file up, write ``data`` (the pre-install bytes exactly
+    when nothing else changed since the install), forget the sidecar. Returns the backup's path."""
+    taken = backup(settings)
+    exact = exact_restore(sidecar, text, data)
+    write(settings, exact if exact is not None else render(data, text))
+    sidecar_path.unlink(missing_ok=True)
+    return taken
