@@ -7,7 +7,9 @@
 #                                      for the browser extension's script tests
 #                                      and the Prometheus server and promtool for the /metrics tests
 #                                      and the validators the package build runs (appstream, desktop-file-utils,
-#                                      nsis for the Windows installer script check)
+#                                      nsis for the Windows installer script check),
+#                                      and Docker's engine (docker.io) and a static busybox for the
+#                                      container tests (they start a private dockerd, no registry)
 # Installs only what is missing, so a second run costs a dpkg query. Elsewhere (not root, no apt)
 # it prints what to install and exits 0; `make test` then skips the integration tests with a reason
 # (under CI=true they fail instead).
@@ -18,7 +20,7 @@ libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 l
 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 libxrender1 libpulse0 fonts-dejavu-core"
 TEST="xvfb xauth x11-utils xdotool imagemagick trayer dunst libnotify-bin dbus dbus-x11 gnome-keyring
 libsecret-tools pulseaudio pulseaudio-utils appstream desktop-file-utils nsis chromium chromium-driver nodejs
-prometheus systemd"
+prometheus systemd docker.io busybox-static"
 # Debian packages Chromium; Ubuntu ships it as a snap (no `chromium` deb): there these are skipped
 # with a note, and the browser tests take CW_CHROMIUM and CW_CHROMEDRIVER (e.g. Google Chrome).
 DEBIAN_ONLY="chromium chromium-driver"
