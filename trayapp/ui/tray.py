@@ -65,6 +65,8 @@ class Tray(QObject):
         self.needs_you = 0
         # Extra tooltip lines from features ("Login renews in 12 days"); None or "" adds nothing.
         self.tooltip_lines: list[Callable[[], str | None]] = []
+        # Extra menu entries from features, after "Refresh now": (text, what it does) ("Agents…").
+        self.menu_entries: list[tuple[str, Callable[[], object]]] = []
         self._icon_key: IconKey | None = None  # what the icon shows now: no repaint when unchanged
         self.icon = QSystemTrayIcon(self)
         self.icon.setObjectName("claude-watch-tray")
@@ -163,6 +165,10 @@ class Tray(QObject):
         refresh = QAction("Refresh now", m)
         refresh.triggered.connect(self.refresh_requested)
         m.addAction(refresh)
+        for text, run in self.menu_entries:
+            entry = QAction(text, m)
+            entry.triggered.connect(lambda _checked=False, run=run: run())
+            m.addAction(entry)
         m.addSeparator()
         now = self.clock.now()
         pause = m.addMenu("Pause alerts")

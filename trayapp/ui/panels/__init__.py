@@ -18,3 +18,12 @@ def button_style(theme: Theme) -> str:
         f"QToolButton:hover {{ background: {theme.surface}; }}"
         "QToolButton::menu-indicator { image: none; width: 0; }"
     )
+
+
+def chip_style(theme: Theme, colour: str, filled: bool = False) -> str:
+    """A state chip ("Working", "Needs you", "Held: near limit"): outlined in ``colour``, or filled
+    with it for what waits for the user (the sessions and agents rows share it)."""
+    chip = "border-radius: 8px; padding: 1px 7px; font-size: 11px; font-weight: 600;"
+    if filled:
+        return f"background: {colour}; color: {theme.bg}; border: 1px solid {colour}; {chip}"
+    return f"background: transparent; color: {colour}; border: 1px solid {colour}; {chip}"

@@ -46,7 +46,7 @@ from trayapp.core.humanize import format_duration, format_money, format_percent,
 from trayapp.core.models import Level
 from trayapp.core.sessions import Session, SessionState
 from trayapp.core.telemetry import LABEL, SessionFigures, TelemetryTotals
-from trayapp.ui.panels import button_style
+from trayapp.ui.panels import button_style, chip_style
 from trayapp.ui.panels.widgets import ContextBar, ElidedLabel
 from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
 
@@ -182,15 +182,7 @@ class SessionRow(QWidget):
         self.theme = theme
         colour = state_colour(theme, self.session.state)
         self.title.setStyleSheet(text_style(theme, "font-weight: 600;"))
-        chip = "border-radius: 8px; padding: 1px 7px; font-size: 11px; font-weight: 600;"
-        if self.needs_you:
-            self.chip.setStyleSheet(
-                f"background: {colour}; color: {theme.bg}; border: 1px solid {colour}; {chip}"
-            )
-        else:
-            self.chip.setStyleSheet(
-                f"background: transparent; color: {colour}; border: 1px solid {colour}; {chip}"
-            )
+        self.chip.setStyleSheet(chip_style(theme, colour, filled=self.needs_you))
         self.open_button.setStyleSheet(button_style(theme))
         self.percent.setStyleSheet(muted_style(theme, "font-size: 11px;"))
         self.detail.setStyleSheet(muted_style(theme))

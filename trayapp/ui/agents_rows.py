@@ -1,0 +1,361 @@
+"""What the agents views share: one list item per agent, its words, its row, and the coalescer that
+keeps repaints bounded.
+
+An :class:`AgentItem` is one agent as the views show it: one of ours (a :class:`Task` from the
+agent queue) or a Claude Code session we did not start (from the sessions service; ``ours`` is
+False, so it is shown, and stopped only after a confirmation that names it). :func:`agent_items`
+merges both lists (a background session we started is also a Claude Code session: it is listed
+once, as ours) and sorts them: what needs you, what runs, what waits, then what ended (newest
+first). Words for durations, money and tokens come from ``core.humanize``; colours from the theme.
+
+:class:`Coalescer` takes every change as it comes and hands the latest one on at most every
+:data:`COALESCE_MS` (about five repaints a second, whatever the stream rate): a flood of queue
+events costs a bounded number of repaints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+from trayapp.core.agents import ACTIVE, FINISHED, RunKind, Task, TaskSpec, TaskState
+from trayapp.core.humanize import format_clock, format_duration, format_money, format_tokens
+from trayapp.core.models import Level
+from trayapp.core.sessions import Session, SessionState
+from trayapp.ui.panels import button_style, chip_style
+from trayapp.ui.panels.widgets import ElidedLabel
+from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
+
+COALESCE_MS = 200  # at most ~5 repaints a second
+FOREIGN_PREFIX = "session:"  # ids of sessions we did not start: "session:<session id>"
+
+STATE_WORDS = {
+    TaskState.QUEUED: "Queued",
+    TaskState.HELD: "Held: near limit",
+    TaskState.STARTING: "Starting",
+    TaskState.RUNNING: "Running",
+    TaskState.NEEDS_YOU: "Needs you",
+    TaskState.DONE: "Done",
+    TaskState.FAILED: "Failed",
+    TaskState.STOPPED: "Stopped",
+    TaskState.LOST: "Lost",
+}
+_SESSION_STATES = {
+    SessionState.WORKING: TaskState.RUNNING,
+    SessionState.NEEDS_YOU: TaskState.NEEDS_YOU,
+    SessionState.IDLE: TaskState.RUNNING,  # alive, between prompts: shown as "Idle"
+    SessionState.DONE: TaskState.DONE,
+    SessionState.FAILED: TaskState.FAILED,
+}
+_ORDER = {
+    TaskState.NEEDS_YOU: 0,
+    TaskState.RUNNING: 1,
+    TaskState.STARTING: 1,
+    TaskState.HELD: 2,
+    TaskState.QUEUED: 3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentItem:
+    """One row: the task, its word, and for a queued one the estimated cost (``est. $X``)."""
+
+    task: Task
+    word: str
+    estimate: float | None = None
+
+    @property
+    def id(self) -> str:
+        return self.task.id
+
+    @property
+    def ours(self) -> bool:
+        return self.task.ours
+
+
+def item_for(task: Task, estimate: float | None = None) -> AgentItem:
+    waiting = task.state in (TaskState.QUEUED, TaskState.HELD)
+    return AgentItem(task, STATE_WORDS[task.state], estimate if waiting else None)
+
+
+def foreign_task(session: Session) -> Task:
+    """A Claude Code session we did not start, as a task record (``ours=False``)."""
+    kind = RunKind.BACKGROUND if session.job_id else RunKind.HEADLESS
+    spec = TaskSpec(
+        prompt="", folder=session.project_dir or "", kind=kind, name=session.name or session.project
+    )
+    finished = session.state in (SessionState.DONE, SessionState.FAILED)
+    return Task(
+        id=FOREIGN_PREFIX + session.session_id,
+        spec=spec,
+        state=_SESSION_STATES[session.state],
+        started_at=session.started_at,
+        finished_at=session.state_since if finished else None,
+        session_id=session.session_id,
+        job_id=session.job_id,
+        pid=session.pid,
+        last_line=session.needs_you_reason or "",
+        cost_usd=session.cost_usd,
+        ours=False,
+    )
+
+
+def _sort_key(item: AgentItem) -> tuple[int, int, float]:
+    task = item.task
+    rank = _ORDER.get(task.state, 4)
+    when = task.finished_at or task.started_at or task.created_at
+    stamp = when.timestamp() if when is not None else 0.0
+    # Waiting: oldest first (the queue's order); running and ended: newest first.
+    return (rank, 0 if task.ours else 1, stamp if rank in (2, 3) else -stamp)
+
+
+def agent_items(
+    tasks: Iterable[Task],
+    sessions: Iterable[Session] = (),
+    estimate: Callable[[Task], float | None] | None = None,
+) -> list[AgentItem]:
+    """Ours and the sessions we did not start, one row each, in the views' order."""
+    ours = list(tasks)
+    known = {t.session_id for t in ours if t.session_id} | {t.job_id for t in ours if t.job_id}
+    items = [item_for(t, estimate(t) if estimate is not None else None) for t in ours]
+    for s in sessions:
+        if s.session_id in known or (s.job_id and s.job_id in known):
+            continue
+        item = item_for(foreign_task(s))
+        items.append(replace(item, word="Idle") if s.state is SessionState.IDLE else item)
+    return sorted(items, key=_sort_key)
+
+
+def title_text(task: Task) -> str:
+    """The row's title: the task's name, else its prompt's first line, else its folder."""
+    first = next((line.strip() for line in task.spec.prompt.splitlines() if line.strip()), "")
+    return task.spec.name or first or task.spec.folder.rstrip("/").rsplit("/", 1)[-1] or task.id
+
+
+def tokens_of(task: Task) -> int:
+    return task.input_tokens + task.output_tokens + task.cache_read_tokens + task.cache_creation_tokens
+
+
+def detail_text(item: AgentItem, now: datetime) -> str:
+    """``for 12 min · 45.1k tokens · $0.42``; held: the reason and the resume time; queued: the
+    estimate ("est. $0.40")."""
+    task = item.task
+    parts: list[str] = []
+    if task.state is TaskState.HELD:
+        parts.append(task.held_reason or "near the limit")
+        if task.resume_at is not None:
+            parts.append(f"resumes {format_clock(task.resume_at, now)}")
+    elif task.started_at is not None:
+        end = task.finished_at if task.state in FINISHED and task.finished_at else now
+        parts.append(("ran " if task.state in FINISHED else "for ") + format_duration(end - task.started_at))
+    elif task.created_at is not None and task.state is TaskState.QUEUED:
+        parts.append(f"waiting {format_duration(now - task.created_at)}")
+    tokens = tokens_of(task)
+    if tokens:
+        parts.append(f"{format_tokens(tokens, compact=True)} tokens")
+    if task.cost_usd is not None:
+        parts.append(format_money(task.cost_usd))
+    elif item.estimate is not None:
+        parts.append(f"est. {format_money(item.estimate)}")
+    if not task.ours:
+        parts.append("not started here")
+    return " \u00b7 ".join(parts)
+
+
+def activity_text(task: Task) -> str:
+    """The last activity line; a failure's error first."""
+    if task.state is TaskState.FAILED and task.error:
+        return task.error
+    return task.last_line
+
+
+def state_colour(theme: Theme, state: TaskState) -> str:
+    return {
+        TaskState.QUEUED: theme.muted,
+        TaskState.HELD: theme.levels[Level.WARNING],
+        TaskState.STARTING: theme.series[1],
+        TaskState.RUNNING: theme.series[1],
+        TaskState.NEEDS_YOU: theme.accent,
+        TaskState.DONE: theme.levels[Level.OK],
+        TaskState.FAILED: theme.levels[Level.AT_LIMIT],
+        TaskState.STOPPED: theme.muted,
+        TaskState.LOST: theme.levels[Level.CRITICAL],
+    }[state]
+
+
+class AgentRow(QWidget):
+    """One agent: title with its state chip (and, in the popup, an "Open" button), the detail line
+    and the last activity line. Clicking the row selects it (the window).
+
+    Signals:
+        clicked(str): the row was clicked (its task id).
+        open_clicked(str): its "Open" button (the popup: the agents window at this task).
+    """
+
+    clicked = Signal(str)
+    open_clicked = Signal(str)
+
+    def __init__(self, item: AgentItem, now: datetime, *, open_button: bool = False) -> None:
+        super().__init__()
+        self.item = item
+        self.theme = LIGHT
+        self.selected = False
+        self.setObjectName("agent-row")
+        box = QVBoxLayout(self)
+        box.setContentsMargins(10, 5, 6, 5)
+        box.setSpacing(2)
+        top = QHBoxLayout()
+        top.setSpacing(6)
+        self.title = ElidedLabel("")
+        self.chip = QLabel("")
+        self.chip.setObjectName("state-chip")
+        top.addWidget(self.title, 1)
+        top.addWidget(self.chip, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.open_button: QToolButton | None = None
+        if open_button:
+            self.open_button = QToolButton(text="Open")
+            self.open_button.setToolTip("Open the agents window at this agent")
+            self.open_button.clicked.connect(lambda: self.open_clicked.emit(self.item.id))
+            top.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        box.addLayout(top)
+        self.detail = ElidedLabel("")
+        box.addWidget(self.detail)
+        self.activity = ElidedLabel("")
+        box.addWidget(self.activity)
+        self.set_item(item, now)
+
+    def set_item(self, item: AgentItem, now: datetime) -> None:
+        changed_state = item.task.state is not self.item.task.state
+        self.item = item
+        task = item.task
+        self.title.setText(title_text(task))
+        self.title.setToolTip(f"{task.spec.folder}\n{task.spec.prompt[:500]}".strip())
+        self.chip.setText(item.word)
+        self.chip.setToolTip(task.held_reason if task.state is TaskState.HELD else "")
+        line = activity_text(task)
+        self.activity.setText(line)
+        self.activity.setToolTip(line[:1000])
+        self.activity.setVisible(bool(line))
+        self.tick(now)
+        if changed_state:
+            self.set_theme(self.theme)
+
+    def tick(self, now: datetime) -> None:
+        self.detail.setText(detail_text(self.item, now))
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        state = self.item.task.state
+        self.title.setStyleSheet(text_style(theme, "font-weight: 600;"))
+        colour = state_colour(theme, state)
+        self.chip.setStyleSheet(chip_style(theme, colour, filled=state is TaskState.NEEDS_YOU))
+        self.detail.setStyleSheet(muted_style(theme, "font-size: 11px;"))
+        failed = state is TaskState.FAILED and bool(self.item.task.error)
+        self.activity.setStyleSheet(
+            f"background: transparent; color: {theme.levels[Level.AT_LIMIT]}; font-size: 11px;"
+            if failed
+            else text_style(theme, "font-size: 11px;")
+        )
+        if self.open_button is not None:
+            self.open_button.setStyleSheet(button_style(theme))
+        self.update()
+
+    def set_selected(self, on: bool) -> None:
+        if on != self.selected:
+            self.selected = on
+            self.update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(self.item.id)
+        super().mousePressEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        needs_you = self.item.task.state is TaskState.NEEDS_YOU
+        if not (needs_you or self.selected):
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QColor(self.theme.accent) if self.selected else Qt.PenStyle.NoPen)
+        p.setBrush(QColor(self.theme.banner_bg if self.selected else self.theme.surface))
+        p.drawRoundedRect(self.rect().adjusted(1, 1, -1, -1), 6, 6)
+        if needs_you:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(self.theme.accent))
+            p.drawRoundedRect(1, 3, 3, self.height() - 6, 1.5, 1.5)
+        p.end()
+
+
+def sync_rows(
+    rows: list[AgentRow],
+    items: Sequence[AgentItem],
+    now: datetime,
+    make: Callable[[AgentItem], AgentRow],
+    drop: Callable[[AgentRow], None],
+) -> tuple[list[AgentRow], bool]:
+    """Update ``rows`` to show ``items`` in order, reusing the rows of the same ids (a flood of
+    updates to one task changes text, not widgets). Returns the rows and whether the order
+    changed (the caller re-lays them out)."""
+    by_id = {row.item.id: row for row in rows}
+    out: list[AgentRow] = []
+    for item in items:
+        row = by_id.pop(item.id, None)
+        if row is None:
+            row = make(item)
+        elif row.item != item:
+            row.set_item(item, now)
+        out.append(row)
+    for row in by_id.values():
+        drop(row)
+    moved = [r.item.id for r in out] != [r.item.id for r in rows]
+    return out, moved
+
+
+class Coalescer(QObject):
+    """Hands the latest value pushed on to ``deliver`` at most every ``interval_ms``; the first
+    after a quiet spell goes at once (a single change shows without delay).
+
+    Attributes:
+        delivered: how many times ``deliver`` ran (tests count repaints with it).
+    """
+
+    def __init__(
+        self, deliver: Callable[[Any], None], interval_ms: int = COALESCE_MS, parent: QObject | None = None
+    ):
+        super().__init__(parent)
+        self.deliver = deliver
+        self.delivered = 0
+        self._pending: Any = None
+        self._has_pending = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._fire)
+
+    def push(self, value: Any) -> None:
+        self._pending, self._has_pending = value, True
+        if not self._timer.isActive():
+            self._fire()
+
+    def flush(self) -> None:
+        """Deliver what is pending now (tests; the window opening)."""
+        if self._has_pending:
+            self._timer.stop()
+            self._fire()
+
+    def _fire(self) -> None:
+        if not self._has_pending:
+            return
+        value, self._pending, self._has_pending = self._pending, None, False
+        self.delivered += 1
+        self._timer.start()  # the next change waits for the interval
+        self.deliver(value)
+
+
+__all__ = ["ACTIVE", "AgentItem", "AgentRow", "Coalescer", "agent_items", "sync_rows"]
