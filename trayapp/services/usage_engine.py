@@ -80,8 +80,11 @@ class UsageEngine:
         rng: random.Random | None = None,
         probe_version: bool = True,
         min_interval: timedelta | None = None,
+        label: str | None = None,
     ) -> None:
         self.repo = repo
+        self.label = label  # the account's, in logs and loop health (None: the only account)
+        self.standard_captures = False  # reads every status line capture (see usage_accounts)
         self.clock = clock or SystemClock()
         self.client = client or UsageClient()
         self.retention_days = retention_days
@@ -117,7 +120,7 @@ class UsageEngine:
         cooldown = max(self.policy.cooldowns().values(), default=None)
         if cooldown is not None and self._error is None:
             self._error = FetchError(ErrorKind.RATE_LIMITED, "The usage endpoint is rate-limiting.", cooldown)
-        self.health = LoopHealth("usage poller")
+        self.health = LoopHealth("usage poller" if label is None else f"usage poller ({label})")
         self._disk_full: DiskFull | None = None  # the latest write that met a full disk, this poll
         self._full_logged = False
         self._state = self._derive(now, self._snapshot, self._error)
@@ -412,6 +415,9 @@ def create_engine(
         from trayapp.sources.statusline_capture import STALE_LIMIT, local_source
 
         local_sources = [local_source(STALE_LIMIT)]
+        standard = True
+    else:
+        standard = False
     engine = UsageEngine(
         UsageRepo.open(),
         clock=clock,
@@ -421,4 +427,5 @@ def create_engine(
         probe_version=probe_version,
     )
     engine.use_endpoint = bool(cfg.get("poll.endpoint"))
+    engine.standard_captures = standard
     return engine

@@ -6,8 +6,17 @@ loop wakes at least every :data:`TICK` seconds so sleep/wake and credential chan
 quickly). Every poll result arrives as a value through ``state_changed``; nothing here touches
 widgets, and blocking work (credential reads, the timeline query) runs in worker threads.
 
+Several accounts (issue 16): :meth:`UsageService.add_account` adds an engine per account. One loop
+polls them in turn, never two at once and never closer than :func:`~trayapp.core.accounts.min_gap`
+apart, their first polls spread over one interval; each engine keeps its own policy (cooldowns and
+backoff per token), so one account cooling down never holds another back. ``states`` has every
+account's latest state; ``state`` (and ``state_changed``) is the binding account's (the tightest
+limit), so every view written for one account works unchanged. With one account nothing differs.
+
 Signals:
-    state_changed(object): a new :class:`~trayapp.core.models.AccountState` after every poll.
+    state_changed(object): the binding account's :class:`~trayapp.core.models.AccountState`,
+        after every poll.
+    account_state_changed(str, object): one account's label and its new state, after its poll.
     poll_failed(object): the :class:`~trayapp.core.models.FetchError` when an attempt failed.
 """
 
@@ -22,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from trayapp.core import accounts as ac
 from trayapp.core.clock import Clock
 from trayapp.core.models import AccountState
 from trayapp.runtime import LoopHealth, run_blocking, spawn
@@ -39,6 +49,7 @@ MIN_TURN = 1.0  # seconds: the loop's floor, whatever the policy says
 
 class UsageService(QObject):
     state_changed = Signal(object)
+    account_state_changed = Signal(str, object)
     poll_failed = Signal(object)
 
     def __init__(
@@ -55,7 +66,11 @@ class UsageService(QObject):
             self._unfollow = settings.subscribe(
                 ("poll.interval_minutes", "poll.endpoint"), self._settings_changed
             )
-        self.engine: UsageEngine = engine
+        self.engine: UsageEngine = engine  # the default account's
+        self.engines: dict[str, UsageEngine] = {ac.DEFAULT_LABEL: engine}
+        self._checked: dict[str, datetime] = {}  # each account's last poll (blocked: re-read pace)
+        self._not_before: dict[str, datetime] = {}  # an added account's first poll, staggered
+        self._last_poll: datetime | None = None
         self._task: asyncio.Task[None] | None = None
         self._manual: asyncio.Task[AccountState] | None = None
         self._wake = asyncio.Event()
@@ -74,11 +89,46 @@ class UsageService(QObject):
 
     @property
     def state(self) -> AccountState:
-        """The latest state (the stored snapshot before the first poll)."""
-        return self.engine.state
+        """The binding account's latest state (the stored snapshot before the first poll)."""
+        return self.engines[self.binding_label].state
+
+    @property
+    def states(self) -> dict[str, AccountState]:
+        """Every account's latest state, by label, in account order."""
+        return {label: engine.state for label, engine in self.engines.items()}
+
+    @property
+    def binding_label(self) -> str:
+        return ac.binding_label(self.states, list(self.engines)) or next(iter(self.engines))
 
     def next_poll_at(self) -> datetime | None:
-        return self.engine.next_poll_at()
+        return self.engines[self.binding_label].next_poll_at()
+
+    def add_account(self, label: str, engine: UsageEngine, *, default: bool = False) -> None:
+        """Poll ``engine`` as account ``label`` from now on (``default``: it replaces the default
+        account's label). Its first poll is staggered after the others'."""
+        if default:
+            first = next(iter(self.engines))
+            self.engines = {label if k == first else k: e for k, e in self.engines.items()}
+            self._wake.set()
+            return
+        self.engines[label] = engine
+        labels = list(self.engines)
+        offsets = ac.stagger_offsets(labels, engine.interval)
+        self._not_before[label] = engine.clock.now() + offsets[label]
+        self._wake.set()
+
+    async def remove_account(self, label: str) -> None:
+        """Stop polling account ``label`` (never the default); its history stays in the store."""
+        engine = self.engines.get(label)
+        if engine is None or engine is self.engine:
+            return
+        async with self._lock:
+            del self.engines[label]
+        self._checked.pop(label, None)
+        self._not_before.pop(label, None)
+        await engine.aclose()
+        self._wake.set()
 
     def start(self) -> None:
         """Start polling on the running asyncio (qasync) loop; emits the stored state first."""
@@ -102,25 +152,30 @@ class UsageService(QObject):
                 except Exception:
                     log.exception("usage task failed while stopping")
         self._task = self._manual = None
-        await self.engine.aclose()
+        for engine in self.engines.values():
+            await engine.aclose()
 
-    def refresh_now(self) -> asyncio.Task[AccountState]:
-        """Fetch now if allowed (throttled to once per 30 s, never during a 429 cooldown).
+    def refresh_now(self, account: str | None = None) -> asyncio.Task[AccountState]:
+        """Fetch now if allowed (throttled to once per 30 s, never during a 429 cooldown), for
+        ``account`` (default: the binding account: the others keep their staggered turns).
 
         Returns the task; its result is the new state (also emitted via ``state_changed``).
         """
         if self._manual is not None and not self._manual.done():
             return self._manual
-        self._manual = spawn(self._poll(manual=True), name="usage-refresh")
+        label = account if account in self.engines else self.binding_label
+        self._manual = spawn(self._poll(manual=True, label=label), name="usage-refresh")
         return self._manual
 
     def set_interval(self, minutes: int) -> None:
-        self.engine.set_interval(timedelta(minutes=minutes))
+        for engine in self.engines.values():
+            engine.set_interval(timedelta(minutes=minutes))
         self._wake.set()
 
     def _settings_changed(self, keys: list[str], settings: Settings) -> None:
         if "poll.endpoint" in keys:
-            self.engine.use_endpoint = bool(settings.get("poll.endpoint"))
+            for engine in self.engines.values():
+                engine.use_endpoint = bool(settings.get("poll.endpoint"))
             log.info("usage endpoint polling %s", "on" if self.engine.use_endpoint else "off")
         if "poll.interval_minutes" in keys:
             minutes = int(settings.get("poll.interval_minutes"))
@@ -146,44 +201,75 @@ class UsageService(QObject):
 
     # --- internals ---------------------------------------------------------------------------
 
-    async def _poll(self, manual: bool = False) -> AccountState:
-        async with self._lock:
-            state = await self.engine.poll(manual=manual)
-        self.state_changed.emit(state)
+    async def _poll(self, manual: bool = False, label: str | None = None) -> AccountState:
+        label = label if label is not None else next(iter(self.engines))
+        async with self._lock:  # one account at a time, ever
+            engine = self.engines.get(label)
+            if engine is None:  # removed while waiting for its turn
+                return self.state
+            state = await engine.poll(manual=manual)
+            self._last_poll = self._checked[label] = engine.clock.now()
+            self._not_before.pop(label, None)
+        several = len(self.engines) > 1
+        if several:
+            self.account_state_changed.emit(label, state)
+        binding = self.state if several else state
+        self.state_changed.emit(binding)
         if state.error is not None and state.error is not self._last_emitted_error:
             self.poll_failed.emit(state.error)
         self._last_emitted_error = state.error
         return state
 
     async def _run(self) -> None:
+        label = next(iter(self.engines))
         while True:
             started = time.monotonic()
             try:
-                await self._poll()
+                await self._poll(label=label)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug in one poll must not stop polling, nor spin
                 await self._nap(self._health.failed(exc))
                 continue
             self._health.succeeded()
-            await self._sleep_until_due()
+            label = await self._sleep_until_due()
             # Belt and braces: whatever the policy says, this loop never turns faster than once a
             # second (the policy's own steps are minutes; this only stops a runaway bug).
             spare = MIN_TURN - (time.monotonic() - started)
             if spare > 0:
                 await asyncio.sleep(spare)
 
-    async def _sleep_until_due(self) -> None:
+    def _dues(self) -> dict[str, datetime | None]:
+        """When each account wants its next poll. Stopped for credentials (None), it is looked at
+        again every TICK (the poll re-reads them, without a request); a new account not before
+        its staggered start."""
+        out: dict[str, datetime | None] = {}
+        for label, engine in self.engines.items():
+            due = engine.next_poll_at()
+            if due is None:
+                checked = self._checked.get(label)
+                due = checked + timedelta(seconds=TICK) if checked is not None else engine.clock.now()
+            start = self._not_before.get(label)
+            out[label] = max(due, start) if start is not None else due
+        return out
+
+    async def _sleep_until_due(self) -> str:
+        """Sleep until the next account's turn; its label."""
         while True:
-            due = self.engine.next_poll_at()
             now = self.engine.clock.now()
-            # None: stopped until the credentials change; the poll re-reads them every TICK.
-            wait = TICK if due is None else (due - now).total_seconds()
-            if wait <= 0 or due is None:
-                if due is None:
-                    await self._nap(TICK)
-                return
+            gap = ac.min_gap(len(self.engines), self.engine.interval)
+            turn = ac.next_turn(self._dues(), self._last_poll, gap)
+            if turn is None:
+                await self._nap(TICK)
+                continue
+            label, due = turn
+            wait = (due - now).total_seconds()
+            if wait <= 0:
+                return label
             await self._nap(min(wait, TICK))
+            engine = self.engines.get(label)
+            if engine is not None and engine.next_poll_at() is None:
+                return label  # stopped for credentials: re-read them after a real TICK
             if self._wake.is_set():
                 self._wake.clear()
 

@@ -154,11 +154,21 @@ def snapshot_from(data: dict[str, Any]) -> UsageSnapshot | None:
     )
 
 
-def fresh_snapshot(now: datetime, max_age: timedelta, directory: Path | None = None) -> UsageSnapshot | None:
-    """The newest captured account usage, if younger than ``max_age`` (and 10 minutes)."""
+def fresh_snapshot(
+    now: datetime,
+    max_age: timedelta,
+    directory: Path | None = None,
+    belongs: Callable[[str | None], bool] | None = None,
+) -> UsageSnapshot | None:
+    """The newest captured account usage, if younger than ``max_age`` (and 10 minutes).
+
+    ``belongs``: with several accounts, keeps only captures whose ``config_dir`` (the session's
+    ``CLAUDE_CONFIG_DIR``, None for the default folder) is the account's."""
     limit = min(max_age, STALE_LIMIT)
     best: UsageSnapshot | None = None
     for data in _records(directory or capture_dir(), now - limit):
+        if belongs is not None and not belongs(_str(data.get("config_dir"))):
+            continue
         snap = snapshot_from(data)
         if snap is None:
             continue
@@ -225,15 +235,18 @@ def live_sessions(now: datetime, max_age: timedelta, directory: Path | None = No
 
 
 def local_source(
-    max_age: Callable[[], timedelta] | timedelta, directory: Path | None = None
+    max_age: Callable[[], timedelta] | timedelta,
+    directory: Path | None = None,
+    belongs: Callable[[str | None], bool] | None = None,
 ) -> Callable[[datetime], UsageSnapshot | None]:
     """A ``(now) -> UsageSnapshot | None`` callable for the usage engine's ``local_sources``.
 
-    ``max_age`` may be a callable so that a changed poll interval applies without rebuilding.
+    ``max_age`` may be a callable so that a changed poll interval applies without rebuilding;
+    ``belongs`` picks one account's captures (see :func:`fresh_snapshot`).
     """
 
     def source(now: datetime) -> UsageSnapshot | None:
         age = max_age() if callable(max_age) else max_age
-        return fresh_snapshot(now, age, directory)
+        return fresh_snapshot(now, age, directory, belongs)
 
     return source

@@ -142,8 +142,17 @@ def limits_at(prev: dict[str, Any] | None, capture: dict[str, Any]) -> float:
     return now
 
 
+def config_dir_of_process() -> str | None:
+    """The Claude Code config folder of the session that runs us (its ``CLAUDE_CONFIG_DIR``, which
+    the status line command inherits; None: the default ``~/.claude``), so the app can file the
+    capture under its account."""
+    raw = os.environ.get("CLAUDE_CONFIG_DIR", "").strip()
+    return raw.split(",")[0].strip() or None if raw else None
+
+
 def write_session(state_dir: str, capture: dict[str, Any], day: str, day_start: float) -> dict[str, Any]:
     """Store ``capture`` as its session's file (unless a newer one is already there); return it."""
+    capture.setdefault("config_dir", config_dir_of_process())
     directory = os.path.join(capture_dir(state_dir), SESSIONS)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     path = os.path.join(directory, safe_name(capture["session_id"]) + ".json")
@@ -169,6 +178,7 @@ def update_latest(state_dir: str, capture: dict[str, Any]) -> bool:
         "session_id": capture.get("session_id"),
         "version": capture.get("version"),
         "rate_limits": capture["rate_limits"],
+        "config_dir": capture.get("config_dir", config_dir_of_process()),
     }
     written = False
     for _ in range(3):

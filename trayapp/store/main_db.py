@@ -56,6 +56,16 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     )
     """,
+    # 2: several accounts (issue 16): every reading and outcome is filed under an account key;
+    # rows recorded before accounts existed belong to the default account.
+    """
+    ALTER TABLE snapshots ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
+    ALTER TABLE window_samples ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
+    ALTER TABLE poll_outcomes ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
+    CREATE INDEX snapshots_account ON snapshots(account, fetched_at);
+    CREATE INDEX window_samples_account ON window_samples(account, window_id, fetched_at);
+    CREATE INDEX poll_outcomes_account ON poll_outcomes(account, at)
+    """,
 ]
 
 

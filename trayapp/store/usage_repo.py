@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -23,29 +22,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from trayapp.core.models import (
-    EARLIEST_RESET,
-    LATEST_RESET,
-    ErrorKind,
-    ExtraUsage,
-    FetchError,
-    Source,
-    UsageSnapshot,
-    Window,
-    WindowKind,
-    reset_is_plausible,
-)
+from trayapp.core.accounts import DEFAULT_KEY
+from trayapp.core.models import EARLIEST_RESET, LATEST_RESET, ErrorKind, FetchError, Source, UsageSnapshot
 from trayapp.store.db import database_file, open_in_memory, open_read_only, rollback
 from trayapp.store.errors import DiskFull, WriteGuard
 from trayapp.store.main_db import MIGRATIONS, open_main
+from trayapp.store.usage_rows import (
+    MAX_UTILIZATION,
+    HistoryRow,
+    dt_or_none,
+    extra_from,
+    history_row,
+    window_from_row,
+)
 
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY = timedelta(days=1)
-# Utilization is a percentage; overage can push it a little past 100, never this far.
-MAX_UTILIZATION = 1000.0
-
-HistoryRow = tuple[datetime, str, float, datetime | None]
+__all__ = ["MAX_UTILIZATION", "HistoryRow", "PollOutcome", "UsageRepo"]
 
 
 def _ts(when: datetime) -> float:
@@ -53,7 +47,7 @@ def _ts(when: datetime) -> float:
 
 
 def _dt(value: float | None) -> datetime | None:
-    return None if value is None else _dt_or_none(value)
+    return None if value is None else dt_or_none(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +58,57 @@ class PollOutcome:
     http_status: int | None
 
 
-class UsageRepo:
-    """The usage tables. ``read_only``: opened on a full disk (:meth:`open`); reads work, every
-    write raises :class:`~trayapp.store.errors.DiskFull` until :meth:`reopen_writable` succeeds.
-    Any write that meets a full disk raises ``DiskFull`` too, and leaves what is committed intact."""
+class _Handle:
+    """The connection, its lock and its mode, shared by every account's view of one database."""
 
-    def __init__(self, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
+    __slots__ = ("conn", "lock", "path", "read_only")
+
+    def __init__(self, conn: sqlite3.Connection, read_only: bool) -> None:
         self.conn = conn
         self.path = database_file(conn)
         self.read_only = read_only
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
+
+
+class UsageRepo:
+    """The usage tables, as seen by one account (``account``: the key its rows are filed under;
+    :meth:`for_account` gives another account's view of the same connection). ``read_only``:
+    opened on a full disk (:meth:`open`); reads work, every write raises
+    :class:`~trayapp.store.errors.DiskFull` until :meth:`reopen_writable` succeeds. Any write that
+    meets a full disk raises ``DiskFull`` too, and leaves what is committed intact. Cooldowns are
+    keyed by token and pruning is global: both are shared by every account."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, *, read_only: bool = False, account: str = DEFAULT_KEY
+    ) -> None:
+        self._h = _Handle(conn, read_only)
+        self.account = account
+
+    def for_account(self, key: str) -> UsageRepo:
+        """The same database filed under account ``key`` (shares the connection and its lock)."""
+        view = UsageRepo.__new__(UsageRepo)
+        view._h, view.account = self._h, key
+        return view
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self._h.conn
+
+    @property
+    def _lock(self) -> threading.Lock:
+        return self._h.lock
+
+    @property
+    def path(self) -> Path | None:
+        return self._h.path
+
+    @path.setter
+    def path(self, value: Path | None) -> None:
+        self._h.path = value
+
+    @property
+    def read_only(self) -> bool:
+        return self._h.read_only
 
     @classmethod
     def open(cls, path: Path | None = None, *, read_only_when_full: bool = True) -> UsageRepo:
@@ -108,8 +143,8 @@ class UsageRepo:
         except DiskFull:
             return False
         with self._lock:
-            self.conn.close()
-            self.conn, self.read_only = conn, False
+            self._h.conn.close()
+            self._h.conn, self._h.read_only = conn, False
         return True
 
     def close(self) -> None:
@@ -158,13 +193,14 @@ class UsageRepo:
             )
         t = _ts(snap.fetched_at)
         cur = self.conn.execute(
-            "INSERT INTO snapshots(fetched_at, source, client_version, extra_usage) VALUES (?,?,?,?)",
-            (t, str(snap.source), snap.client_version, extra),
+            "INSERT INTO snapshots(fetched_at, source, client_version, extra_usage, account)"
+            " VALUES (?,?,?,?,?)",
+            (t, str(snap.source), snap.client_version, extra, self.account),
         )
         snap_id = int(cur.lastrowid or 0)
         self.conn.executemany(
             "INSERT OR REPLACE INTO window_samples(snapshot_id, fetched_at, source, window_id, label,"
-            " kind, utilization, resets_at, length_s) VALUES (?,?,?,?,?,?,?,?,?)",
+            " kind, utilization, resets_at, length_s, account) VALUES (?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     snap_id,
@@ -176,6 +212,7 @@ class UsageRepo:
                     w.utilization,
                     _ts(w.resets_at) if w.resets_at else None,
                     w.length.total_seconds(),
+                    self.account,
                 )
                 for w in snap.windows
             ],
@@ -184,11 +221,11 @@ class UsageRepo:
 
     def latest_snapshot(self, sources: Iterable[Source] | None = None) -> UsageSnapshot | None:
         """The newest stored snapshot (optionally only from ``sources``), rebuilt in full."""
-        sql = "SELECT id, fetched_at, source, client_version, extra_usage FROM snapshots"
-        params: list[Any] = []
+        sql = "SELECT id, fetched_at, source, client_version, extra_usage FROM snapshots WHERE account = ?"
+        params: list[Any] = [self.account]
         if sources is not None:
             wanted = [str(s) for s in sources]
-            sql += f" WHERE source IN ({','.join('?' * len(wanted))})"
+            sql += f" AND source IN ({','.join('?' * len(wanted))})"
             params += wanted
         sql += " ORDER BY fetched_at DESC, id DESC LIMIT 1"
         with self._lock:
@@ -200,13 +237,13 @@ class UsageRepo:
                 " WHERE snapshot_id = ?",
                 (row["id"],),
             ).fetchall()
-        fetched_at = _dt_or_none(row["fetched_at"])
+        fetched_at = dt_or_none(row["fetched_at"])
         if fetched_at is None:
             log.warning("stored reading %s has an unreadable time; ignored", row["id"])
             return None
         windows = []
         for r in rows:
-            window = _window_from_row(r)
+            window = window_from_row(r)
             if window is None:
                 # Written by an older version that stored whatever the server said: skip the row
                 # (doctor counts these) instead of failing every start.
@@ -223,7 +260,7 @@ class UsageRepo:
             fetched_at=fetched_at,
             source=source,
             windows=tuple(windows),
-            extra_usage=_extra(row["extra_usage"]),
+            extra_usage=extra_from(row["extra_usage"]),
             client_version=row["client_version"],
         )
 
@@ -239,11 +276,12 @@ class UsageRepo:
             for wid in window_ids:
                 rows = self.conn.execute(
                     "SELECT fetched_at, utilization, resets_at FROM window_samples"
-                    " WHERE window_id = ? AND fetched_at >= ? AND fetched_at <= ? ORDER BY fetched_at",
-                    (wid, _ts(since), hi),
+                    " WHERE account = ? AND window_id = ? AND fetched_at >= ? AND fetched_at <= ?"
+                    " ORDER BY fetched_at",
+                    (self.account, wid, _ts(since), hi),
                 ).fetchall()
                 for r in rows:
-                    item = _history_row(wid, r)
+                    item = history_row(wid, r)
                     if item is not None:
                         out.append(item)
         if len(window_ids) > 1:
@@ -272,9 +310,9 @@ class UsageRepo:
         with self._lock:
             rows = self.conn.execute(
                 "SELECT fetched_at, source, window_id, label, kind, utilization, resets_at"
-                " FROM window_samples WHERE fetched_at >= ? AND fetched_at < ?"
+                " FROM window_samples WHERE account = ? AND fetched_at >= ? AND fetched_at < ?"
                 " ORDER BY fetched_at, window_id",
-                (since, until),
+                (self.account, since, until),
             ).fetchall()
         return [tuple(r) for r in rows]
 
@@ -282,8 +320,8 @@ class UsageRepo:
 
     def record_outcome(self, at: datetime, error: FetchError | None, http_status: int | None = None) -> None:
         self._write(
-            "INSERT INTO poll_outcomes(at, ok, error_kind, http_status, message, retry_at)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT INTO poll_outcomes(at, ok, error_kind, http_status, message, retry_at, account)"
+            " VALUES (?,?,?,?,?,?,?)",
             (
                 _ts(at),
                 0 if error else 1,
@@ -291,6 +329,7 @@ class UsageRepo:
                 http_status,
                 error.message if error else None,
                 _ts(error.retry_at) if error and error.retry_at else None,
+                self.account,
             ),
         )
 
@@ -298,7 +337,8 @@ class UsageRepo:
         with self._lock:
             row = self.conn.execute(
                 "SELECT at, ok, error_kind, http_status, message, retry_at FROM poll_outcomes"
-                " ORDER BY at DESC, id DESC LIMIT 1"
+                " WHERE account = ? ORDER BY at DESC, id DESC LIMIT 1",
+                (self.account,),
             ).fetchone()
         if row is None:
             return None
@@ -328,7 +368,7 @@ class UsageRepo:
         latest = now + timedelta(days=1)
         out: dict[str, datetime] = {}
         for key, until in rows:
-            when = _dt_or_none(until)
+            when = dt_or_none(until)
             out[str(key)] = latest if when is None or when > latest else when
         return out
 
@@ -343,15 +383,20 @@ class UsageRepo:
             (key, value),
         )
 
+    @property
+    def _attempt_key(self) -> str:
+        # The default account keeps the key it had before accounts existed.
+        return "usage.last_attempt" if self.account == DEFAULT_KEY else f"usage.last_attempt.{self.account}"
+
     def last_attempt(self) -> datetime | None:
-        raw = self.kv_get("usage.last_attempt")
+        raw = self.kv_get(self._attempt_key)
         try:
             return datetime.fromisoformat(raw) if raw else None
         except ValueError:
             return None
 
     def set_last_attempt(self, when: datetime) -> None:
-        self.kv_set("usage.last_attempt", when.isoformat())
+        self.kv_set(self._attempt_key, when.isoformat())
 
     # --- retention -----------------------------------------------------------------------------
 
@@ -383,64 +428,3 @@ class UsageRepo:
         removed = self.prune(now, retention_days)
         self.kv_set("usage.last_prune", now.isoformat())
         return removed
-
-
-def _dt_or_none(value: Any) -> datetime | None:
-    """A stored epoch as a datetime; None when it is not a number or out of range."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    try:
-        return datetime.fromtimestamp(value, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def _window_from_row(r: sqlite3.Row) -> Window | None:
-    """A stored window, or None when the row is corrupt or not believable."""
-    util = r["utilization"]
-    if isinstance(util, bool) or not isinstance(util, int | float) or not 0 <= util <= MAX_UTILIZATION:
-        return None
-    length_s = r["length_s"]
-    if not isinstance(length_s, int | float) or not 0 < length_s <= 30 * 86400:
-        return None
-    resets_at = None
-    if r["resets_at"] is not None:
-        resets_at = _dt_or_none(r["resets_at"])
-        if resets_at is None:
-            return None
-    length = timedelta(seconds=float(length_s))
-    if not reset_is_plausible(resets_at):
-        return None
-    try:
-        kind = WindowKind(r["kind"])
-    except ValueError:
-        kind = WindowKind.WEEKLY_SCOPED
-    return Window(str(r["window_id"]), str(r["label"]), kind, float(util), resets_at, length)
-
-
-def _history_row(window_id: str, r: sqlite3.Row) -> HistoryRow | None:
-    at = _dt_or_none(r[0])
-    util = r[1]
-    if at is None or isinstance(util, bool) or not isinstance(util, int | float) or not math.isfinite(util):
-        return None
-    resets_at = _dt_or_none(r[2]) if r[2] is not None else None
-    if not reset_is_plausible(resets_at):
-        resets_at = None  # the timeline still draws the sample; an absurd reset has no place on it
-    return (at, window_id, float(util), resets_at)
-
-
-def _extra(raw: str | None) -> ExtraUsage | None:
-    if not raw:
-        return None
-    try:
-        d = json.loads(raw)
-        return ExtraUsage(
-            is_enabled=bool(d["is_enabled"]),
-            monthly_limit_minor=d.get("monthly_limit_minor"),
-            used_minor=d.get("used_minor"),
-            utilization=d.get("utilization"),
-            currency=str(d.get("currency") or "USD"),
-            decimal_places=int(d.get("decimal_places", 2)),
-        )
-    except (ValueError, KeyError, TypeError):
-        return None
