@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-_NAMES = ("telegram-bot-token", "slack-webhook-url", "anthropic-api-key")
+_NAMES = ("telegram-bot-token", "slack-webhook-url", "anthropic-api-key", "claude-oauth-token")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "secrets",
-        help="store or remove the Telegram, Slack and Anthropic secrets in the OS keyring",
+        help="store or remove the Telegram, Slack, Anthropic and container-token secrets in the OS keyring",
         description="Secrets live in the OS keyring only (never in the settings file). Names: "
         + ", ".join(_NAMES),
     )
@@ -42,9 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
     store = sec.default_store()
     if args.action == "list":
-        width = max(len(n) for n in sec.NAMES)
+        width = max(len(n) for n in sec.ALL_NAMES)
         unavailable = None
-        for name in sec.NAMES:
+        for name in sec.ALL_NAMES:
             st = store.status(name)
             if st.origin.startswith("keyring unavailable"):
                 unavailable = st.origin

@@ -1,4 +1,5 @@
-"""Our own secrets (Telegram bot token, Slack webhook URL, Anthropic API key) in the OS keyring.
+"""Our own secrets (Telegram bot token, Slack webhook URL, Anthropic API key, the Claude Code token
+for agents in containers) in the OS keyring.
 
 Everything goes through :class:`SecretStore`, which wraps the ``keyring`` library and runs every
 call on the runtime's ``keyring`` lane (one daemon worker thread of its own) with a timeout: an
@@ -33,12 +34,17 @@ ENV_OVERRIDES: dict[str, str] = {
     "telegram-bot-token": "CLAUDE_WATCH_TELEGRAM_BOT_TOKEN",
     "slack-webhook-url": "CLAUDE_WATCH_SLACK_WEBHOOK_URL",
     "anthropic-api-key": "ANTHROPIC_API_KEY",
+    "claude-oauth-token": "CLAUDE_CODE_OAUTH_TOKEN",
 }
-NAMES: tuple[str, ...] = tuple(ENV_OVERRIDES)
+ALL_NAMES: tuple[str, ...] = tuple(ENV_OVERRIDES)
+# The secrets of the alert channels (their Settings page has a row for each); the container token
+# belongs to the agents (services.agent_containers) and is set with `claude-watch secrets set`.
+NAMES: tuple[str, ...] = tuple(n for n in ALL_NAMES if n != "claude-oauth-token")
 DESCRIPTIONS: dict[str, str] = {
     "telegram-bot-token": "Telegram bot token (from @BotFather)",
     "slack-webhook-url": "Slack incoming webhook URL",
     "anthropic-api-key": "Anthropic API key for quips (console.anthropic.com; not your Claude login)",
+    "claude-oauth-token": "Claude Code token for agents in containers (from `claude setup-token`)",
 }
 
 DEFAULT_TIMEOUT = 10.0
@@ -146,6 +152,8 @@ def validate(name: str, value: str) -> str | None:
         return "a Telegram bot token looks like 123456789:AA... (ask @BotFather)"
     if name == "anthropic-api-key" and value.startswith("sk-ant-oat"):
         return "that is a Claude subscription (OAuth) token; quips need an API key from console.anthropic.com"
+    if name == "claude-oauth-token" and value.startswith("sk-ant-api"):
+        return "that is an API key; containers need the long-lived token `claude setup-token` prints"
     return None
 
 
@@ -197,7 +205,7 @@ class SecretStore:
     @staticmethod
     def check_name(name: str) -> str:
         if name not in ENV_OVERRIDES:
-            raise UnknownSecret(f"unknown secret {name!r}; known: {', '.join(NAMES)}")
+            raise UnknownSecret(f"unknown secret {name!r}; known: {', '.join(ALL_NAMES)}")
         return name
 
     def backend(self) -> Any:
