@@ -25,6 +25,18 @@ environment variable ``FAKE_CLAUDE_SCRIPT`` (children inherit it):
     ``hang`` (ignore SIGTERM and sleep until killed), ``grandchild`` (start a ``sleep`` in the
     same process group first, whose pid goes to the calls file as ``grandchild``).
 
+    ``flood`` (print this many small assistant events, then the result), ``stdin`` (read stdin
+    to its end before printing: a run that ends at stdin EOF). A dict event whose ``session_id``
+    is ``"$SID"`` gets the run's session: ``--session-id``'s or ``--resume``'s value.
+
+``help_flags``
+    the options ``--help`` lists (default none, so ``--max-budget-usd`` is not offered).
+``bg``
+    ``--bg -n NAME ... PROMPT`` prints ``backgrounded · <8-hex id>`` and writes
+    ``$CLAUDE_CONFIG_DIR/jobs/<id>/state.json`` (state ``working``); ``bg_id`` fixes the id.
+    ``stop ID`` marks that job ``stopped`` (exit 1 with a message when there is no such job).
+    With ``jobs_in_agents``, ``agents --json`` also lists the jobs folder's jobs.
+
 Every call is appended to the file named by ``FAKE_CLAUDE_CALLS`` (one JSON line: argv,
 ``CLAUDE_CONFIG_DIR``, the working folder, its entries and the pid). Unknown commands print to
 stderr and exit 2.
@@ -76,6 +88,8 @@ def _agents(args: list[str], script: dict[str, Any]) -> int:
         rows = script["agents_all"]
     else:
         rows = script.get("agents", [])
+    if script.get("jobs_in_agents"):
+        rows = [*rows, *_job_rows()]
     _out(json.dumps(rows) + "\n")
     return 0
 
@@ -141,14 +155,107 @@ def _print(args: list[str], script: dict[str, Any]) -> int:
         _out(json.dumps(ping_events(None)[0]) + "\n")
         while True:
             time.sleep(1)
+    if run.get("stdin"):
+        sys.stdin.read()
     time.sleep(float(run.get("delay", 0)))
+    sid = _flag(args, "--session-id") or _flag(args, "--resume") or "no-session"
+    if "flood" in run:
+        _flood(int(run["flood"]), sid)
+        return int(run.get("crash", 0))
     if "events" in run:
         events = run["events"]
     else:
         events = ping_events(run.get("resets_in", 5 * 3600), run.get("status", "allowed"))
     for event in events:
+        if isinstance(event, dict) and event.get("session_id") == "$SID":
+            event = {**event, "session_id": sid}
         _out((event if isinstance(event, str) else json.dumps(event)) + "\n")
     return int(run.get("crash", 0))
+
+
+def _flag(args: list[str], name: str) -> str | None:
+    return args[args.index(name) + 1] if name in args and args.index(name) + 1 < len(args) else None
+
+
+def _flood(count: int, sid: str) -> None:
+    line = json.dumps(
+        {
+            "type": "assistant",
+            "session_id": sid,
+            "message": {"content": [{"type": "text", "text": "line"}], "usage": {"output_tokens": 1}},
+        }
+    )
+    block = (line + "\n") * 1000
+    for _ in range(count // 1000):
+        sys.stdout.write(block)
+    sys.stdout.write((line + "\n") * (count % 1000))
+    result = {
+        "type": "result",
+        "subtype": "success",
+        "is_error": False,
+        "session_id": sid,
+        "total_cost_usd": 0.5,
+        "num_turns": 1,
+        "usage": {"input_tokens": 1, "output_tokens": count},
+    }
+    _out(json.dumps(result) + "\n")
+
+
+def _jobs_dir() -> Path:
+    base = os.environ.get("CLAUDE_CONFIG_DIR") or str(Path.home() / ".claude")
+    return Path(base) / "jobs"
+
+
+def _background(args: list[str], script: dict[str, Any]) -> int:
+    """``--bg -n NAME [-w NAME] [--model M] [--permission-mode MODE] PROMPT``."""
+    name = _flag(args, "-n")
+    if not name or not args or args[-1].startswith("-"):
+        sys.stderr.write("fake claude: --bg needs -n NAME and a prompt\n")
+        return 2
+    job_id = str(script.get("bg_id") or os.urandom(4).hex())
+    folder = _jobs_dir() / job_id
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {
+        "state": "working",
+        "name": name,
+        "sessionId": f"bg-session-{job_id}",
+        "cwd": os.getcwd(),
+        "detail": "starting",
+        "createdAt": int(time.time() * 1000),
+    }
+    (folder / "state.json").write_text(json.dumps(state))
+    _out(f"backgrounded \u00b7 {job_id}\n")
+    return 0
+
+
+def _stop(args: list[str], script: dict[str, Any]) -> int:
+    path = _jobs_dir() / (args[0] if args else "") / "state.json"
+    if not args or not path.is_file():
+        sys.stderr.write(f"fake claude: no background session {args[:1]}\n")
+        return 1
+    state = json.loads(path.read_text())
+    state["state"] = "stopped"
+    path.write_text(json.dumps(state))
+    _out(f"stopped {args[0]}\n")
+    return 0
+
+
+def _job_rows() -> list[dict[str, Any]]:
+    rows = []
+    folder = _jobs_dir()
+    for state_file in sorted(folder.glob("*/state.json")) if folder.is_dir() else []:
+        state = json.loads(state_file.read_text())
+        rows.append(
+            {
+                "id": state_file.parent.name,
+                "name": state.get("name"),
+                "state": state.get("state"),
+                "sessionId": state.get("sessionId"),
+                "cwd": state.get("cwd"),
+                "kind": "background",
+            }
+        )
+    return rows
 
 
 def _record(record: dict[str, Any]) -> None:
@@ -167,7 +274,17 @@ def calls(path: Path) -> list[dict[str, Any]]:
 
 
 # First argument -> handler. The extension point for later commands (``-p`` stream-json, ...).
-COMMANDS: dict[str, Handler] = {"--version": _version, "-v": _version, "agents": _agents, "-p": _print}
+COMMANDS: dict[str, Handler] = {
+    "--version": _version,
+    "-v": _version,
+    "agents": _agents,
+    "-p": _print,
+    "--bg": _background,
+    "stop": _stop,
+    "--help": lambda args, script: (
+        _out("Usage: claude [options]\n" + "".join(f"  {f}\n" for f in script.get("help_flags", []))) or 0
+    ),
+}
 
 
 def main(argv: list[str] | None = None) -> int:

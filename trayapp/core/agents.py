@@ -20,10 +20,12 @@ fields below are fixed; add fields only with defaults.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from statistics import median
+
+from trayapp.core.stream_json import AssistantEvent, Event, ResultEvent, SystemEvent, ToolUse
 
 
 class RunKind(StrEnum):
@@ -105,6 +107,10 @@ class Task:
     error: str = ""  # one line for people when FAILED
     ours: bool = True  # False: a session we observe but did not start (never stopped unless asked)
     restarted_from: str | None = None  # the task this one resumes (--resume <session id>)
+    pid_start: int | None = None  # the child's start time (clock ticks), to tell a reused pid
+    note: str = ""  # one line about the run itself ("reattached after a restart: no live output")
+    model: str | None = None  # the model the run reported (init event)
+    workdir: str | None = None  # where it ran (the worktree made for it, else the folder)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,3 +220,73 @@ def estimate_cost(history: list[Task], folder: str) -> float | None:
     if len(every) >= 3:
         return float(median(every))
     return None
+
+
+LINE_MAX = 200  # characters of an activity line
+_TOOL_KEYS = ("command", "file_path", "path", "pattern", "url", "query", "description")
+
+
+def one_line(text: str, limit: int = LINE_MAX) -> str:
+    """The first non-blank line of ``text``, cut to ``limit`` characters."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
+def tool_line(tool: ToolUse) -> str:
+    """``Bash: npm test``, ``Edit: src/app.py``; the tool's name alone when no input says more."""
+    for key in _TOOL_KEYS:
+        value = tool.input.get(key)
+        if type(value) is str and value.strip():
+            return one_line(f"{tool.name}: {value}")
+    return one_line(tool.name)
+
+
+def apply_event(task: Task, event: Event) -> Task:
+    """The task after one stream-json event of its run: ``init`` -> session id and model,
+    ``assistant`` -> the activity line and tokens (summed; the result's totals replace them),
+    ``result`` -> cost, turns, totals and DONE/FAILED. Other events leave the task as it is
+    (``rate_limit_event`` goes to the queue's limits, not to one task)."""
+    if isinstance(event, SystemEvent):
+        if event.subtype != "init":
+            return task
+        return replace(task, session_id=event.session_id or task.session_id, model=event.model or task.model)
+    if isinstance(event, AssistantEvent):
+        line = task.last_line
+        for block in event.blocks:
+            text = tool_line(block) if isinstance(block, ToolUse) else one_line(block.text)
+            line = text or line
+        usage = event.usage
+        if usage is None:
+            return replace(task, last_line=line, model=task.model or event.model)
+        return replace(
+            task,
+            last_line=line,
+            model=task.model or event.model,
+            input_tokens=task.input_tokens + usage.input_tokens,
+            output_tokens=task.output_tokens + usage.output_tokens,
+            cache_read_tokens=task.cache_read_tokens + usage.cache_read_input_tokens,
+            cache_creation_tokens=task.cache_creation_tokens + usage.cache_creation_input_tokens,
+        )
+    if isinstance(event, ResultEvent):
+        out = replace(
+            task,
+            state=TaskState.FAILED if event.is_error else TaskState.DONE,
+            session_id=task.session_id or event.session_id,
+            cost_usd=event.total_cost_usd if event.total_cost_usd is not None else task.cost_usd,
+            turns=event.num_turns if event.num_turns is not None else task.turns,
+            error=one_line(event.result or event.subtype or "failed") if event.is_error else "",
+        )
+        if event.usage is not None:
+            u = event.usage
+            out = replace(
+                out,
+                input_tokens=u.input_tokens,
+                output_tokens=u.output_tokens,
+                cache_read_tokens=u.cache_read_input_tokens,
+                cache_creation_tokens=u.cache_creation_input_tokens,
+            )
+        return out
+    return task

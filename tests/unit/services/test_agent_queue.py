@@ -1,0 +1,282 @@
+"""The agents queue with real parts: the scripted fake ``claude`` on PATH (real child processes in
+their own process groups), real SQLite, real log files. Stream events fold into the task; three
+tasks under a cap of two; a hold at 90% released after the reset; restart with ``--resume``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers.fixtures_sessions import FakeClaude
+from trayapp.core.agents import LimitView, QueuePolicy, Task, TaskSpec, TaskState
+from trayapp.core.clock import FakeClock
+from trayapp.core.stream_json import RateLimitEvent
+from trayapp.services.agent_queue import AgentQueue
+from trayapp.services.agent_runner import LocalExecutor, RunnerConfig
+from trayapp.store.agents_repo import AgentsRepo
+
+SID = "$SID"
+
+
+def init() -> dict[str, Any]:
+    return {"type": "system", "subtype": "init", "session_id": SID, "model": "claude-sonnet-4-5", "tools": []}
+
+
+def assistant(*blocks: dict[str, Any], out: int = 0) -> dict[str, Any]:
+    message = {"content": list(blocks), "usage": {"input_tokens": 10, "output_tokens": out}}
+    return {"type": "assistant", "session_id": SID, "message": message}
+
+
+def rate_limit(status: str, utilization: float | None = None) -> dict[str, Any]:
+    info: dict[str, Any] = {"status": status, "resetsAt": int(datetime.now(UTC).timestamp()) + 3600}
+    info["rateLimitType"] = "five_hour"
+    if utilization is not None:
+        info["utilization"] = utilization
+    return {"type": "rate_limit_event", "rate_limit_info": info, "session_id": SID}
+
+
+def result(*, error: bool = False, cost: float = 0.12, text: str = "all good") -> dict[str, Any]:
+    return {
+        "type": "result",
+        "subtype": "error_during_execution" if error else "success",
+        "is_error": error,
+        "result": text,
+        "session_id": SID,
+        "total_cost_usd": cost,
+        "num_turns": 3,
+        "usage": {"input_tokens": 1200, "output_tokens": 340, "cache_read_input_tokens": 50},
+    }
+
+
+class Rig:
+    def __init__(self, tmp_path: Path, fake: FakeClaude) -> None:
+        self.tmp_path, self.fake = tmp_path, fake
+        self.folder = tmp_path / "project"
+        self.folder.mkdir()
+        self.clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+        self.queues: list[AgentQueue] = []
+        self.changes: list[Task] = []
+
+    async def queue(self, *, cap: int = 2) -> AgentQueue:
+        config = RunnerConfig(eof_grace=0.3, term_grace=0.5, worktrees=self.tmp_path / "worktrees")
+        q = AgentQueue(
+            AgentsRepo(self.tmp_path / "agents.sqlite3"),
+            clock=self.clock,
+            policy=QueuePolicy(default_cap=cap),
+            local=LocalExecutor(config),
+            logs=self.tmp_path / "logs",
+        )
+        q.subscribe(self.changes.append)
+        await q.start()
+        self.queues.append(q)
+        return q
+
+    def spec(self, prompt: str = "fix the tests", **kw: Any) -> TaskSpec:
+        return TaskSpec(prompt=prompt, folder=str(self.folder), **kw)
+
+    def script(self, **p: Any) -> None:
+        self.fake.script(p=p)
+
+    def argvs(self, first: str = "-p") -> list[list[str]]:
+        return [c["argv"] for c in self.fake.calls() if "argv" in c and c["argv"][:1] == [first]]
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, fake_claude: FakeClaude) -> AsyncIterator[Rig]:
+    r = Rig(tmp_path, fake_claude)
+    yield r
+    for q in r.queues:
+        await q.stop_all()
+        q.repo.close()
+
+
+async def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not check():
+        assert loop.time() < end, "timed out"
+        await asyncio.sleep(0.02)
+
+
+def finished(q: AgentQueue, task_id: str) -> Callable[[], bool]:
+    return lambda: q.get(task_id) is not None and q.get(task_id).state in (  # type: ignore[union-attr]
+        TaskState.DONE,
+        TaskState.FAILED,
+        TaskState.STOPPED,
+    )
+
+
+async def test_stream_events_update_the_task(rig: Rig) -> None:
+    events = [
+        init(),
+        assistant({"type": "text", "text": "Looking at the tests\nmore"}, out=5),
+        assistant({"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "npm test"}}, out=7),
+        "this is {not json",
+        {"type": "stream_event", "event": {"x": 1}},
+        rate_limit("allowed_warning"),
+        rate_limit("allowed", utilization=0.91),
+        result(),
+    ]
+    rig.script(events=events)
+    q = await rig.queue()
+    seen: list[RateLimitEvent] = []
+    q.on_rate_limit.append(seen.append)
+    task = await q.submit(rig.spec())
+    await until(finished(q, task.id))
+    done = q.get(task.id)
+    assert done is not None
+    argv = rig.argvs()[0]
+    sid = argv[argv.index("--session-id") + 1]
+    assert str(uuid.UUID(sid)) == sid
+    assert done.state is TaskState.DONE
+    assert done.session_id == sid
+    assert done.model == "claude-sonnet-4-5"
+    assert done.last_line == "Bash: npm test"
+    assert (done.cost_usd, done.turns, done.exit_code) == (0.12, 3, 0)
+    assert (done.input_tokens, done.output_tokens, done.cache_read_tokens) == (1200, 340, 50)
+    assert [e.status for e in seen] == ["allowed_warning", "allowed"]
+    assert q.limits.rate_limit_status == "allowed"
+    assert q.limits.binding_utilization == pytest.approx(91.0)
+    assert q.tail(task.id) == ["Looking at the tests", "Bash: npm test"]
+    await until(lambda: q.log_path(task.id).is_file() and b"result" in q.log_path(task.id).read_bytes())
+    logged = q.log_path(task.id).read_text().splitlines()
+    assert "this is {not json" in logged
+    assert len(logged) == len(events)
+    stored = AgentsRepo(rig.tmp_path / "agents.sqlite3")
+    await until(lambda: (t := stored.get(task.id)) is not None and t.state is TaskState.DONE)
+    stored.close()
+
+
+async def test_error_result_and_crash_fail_with_a_reason(rig: Rig) -> None:
+    rig.script(events=[init(), result(error=True, text="Tool permission denied\nlong trace")])
+    q = await rig.queue()
+    task = await q.submit(rig.spec())
+    await until(finished(q, task.id))
+    failed = q.get(task.id)
+    assert failed is not None
+    assert failed.state is TaskState.FAILED
+    assert failed.error == "Tool permission denied"
+    rig.script(events=[init()], crash=3)
+    crashed = await q.submit(rig.spec())
+    await until(finished(q, crashed.id))
+    after = q.get(crashed.id)
+    assert after is not None
+    assert after.state is TaskState.FAILED
+    assert after.exit_code == 3
+    assert "status 3" in after.error
+
+
+async def test_a_flood_of_lines_is_parsed_and_coalesced(rig: Rig) -> None:
+    rig.script(flood=100_000)
+    q = await rig.queue()
+    task = await q.submit(rig.spec())
+    await until(finished(q, task.id), timeout=90)
+    done = q.get(task.id)
+    assert done is not None
+    assert done.state is TaskState.DONE
+    assert done.output_tokens == 100_000
+    assert done.cost_usd == 0.5
+    updates = [c for c in rig.changes if c.id == task.id]
+    assert len(updates) < 2000  # 100k lines, updates coalesced
+    log = q.log_path(task.id)
+    rotated = log.with_name(log.name + ".1")
+    await until(lambda: b'"result"' in log.read_bytes()[-400:])
+    assert rotated.is_file()  # over the cap: one rotation, the newest lines in the live file
+    assert log.stat().st_size + rotated.stat().st_size > 100_000 * 100
+
+
+async def test_three_tasks_cap_two_run_two_and_queue_one(rig: Rig) -> None:
+    rig.script(delay=1.5)
+    q = await rig.queue(cap=2)
+    tasks = [await q.submit(rig.spec(f"task {i}")) for i in range(3)]
+    await until(lambda: sum(1 for t in q.tasks() if t.state is TaskState.RUNNING) == 2)
+    third = q.get(tasks[2].id)
+    assert third is not None
+    assert third.state is TaskState.QUEUED
+    await until(lambda: all(finished(q, t.id)() for t in tasks))
+    assert [q.get(t.id).state for t in tasks] == [TaskState.DONE] * 3  # type: ignore[union-attr]
+    starts = {t.id: q.get(t.id).started_at for t in tasks}  # type: ignore[union-attr]
+    assert len(rig.argvs()) == 3
+    assert all(s is not None for s in starts.values())
+
+
+async def test_held_at_90_percent_released_after_the_reset(rig: Rig) -> None:
+    rig.script()
+    q = await rig.queue()
+    reset = rig.clock.now() + timedelta(hours=1)
+    q.set_limits(LimitView(binding_utilization=90.0, binding_resets_at=reset, binding_label="5-hour"))
+    task = await q.submit(rig.spec())
+    held = q.get(task.id)
+    assert held is not None
+    assert held.state is TaskState.HELD
+    assert held.held_reason == "5-hour at 90% (holds above 85%)"
+    assert held.resume_at == reset
+    assert q.wake_at == reset
+    await asyncio.sleep(0.3)
+    assert rig.argvs() == []
+    rig.clock.advance(3601)
+    q.reconsider()  # what the wake timer does at wake_at
+    await until(finished(q, task.id))
+    assert q.get(task.id).state is TaskState.DONE  # type: ignore[union-attr]
+    assert len(rig.argvs()) == 1
+
+
+async def test_rate_limit_rejected_from_a_run_holds_the_rest(rig: Rig) -> None:
+    rig.script(events=[init(), rate_limit("rejected"), result()], delay=0.2)
+    q = await rig.queue(cap=1)
+    first = await q.submit(rig.spec("one"))
+    second = await q.submit(rig.spec("two"))
+    await until(finished(q, first.id))
+    await until(lambda: q.get(second.id).state is TaskState.HELD)  # type: ignore[union-attr]
+    assert "rejected" in q.get(second.id).held_reason  # type: ignore[union-attr]
+    q.set_limits(LimitView(rate_limit_status="allowed"))
+    await until(finished(q, second.id))
+
+
+async def test_restart_resumes_the_session(rig: Rig) -> None:
+    rig.script(events=[init(), assistant({"type": "text", "text": "hi"}), result()])
+    q = await rig.queue()
+    first = await q.submit(rig.spec())
+    await until(finished(q, first.id))
+    sid = q.get(first.id).session_id  # type: ignore[union-attr]
+    again = await q.restart(first.id)
+    assert again.restarted_from == first.id
+    await until(finished(q, again.id))
+    argv = rig.argvs()[-1]
+    assert argv[argv.index("--resume") + 1] == sid
+    assert "--session-id" not in argv
+    assert q.get(again.id).session_id == sid  # type: ignore[union-attr]
+
+
+async def test_budget_flag_passed_when_claude_offers_it(rig: Rig) -> None:
+    rig.fake.script(p={}, help_flags=["--max-budget-usd <amount>"])
+    q = await rig.queue()
+    task = await q.submit(rig.spec(budget_usd=0.5, max_turns=4, model="haiku"))
+    await until(finished(q, task.id))
+    argv = rig.argvs()[0]
+    assert argv[argv.index("--max-budget-usd") + 1] == "0.5"
+    assert argv[argv.index("--max-turns") + 1] == "4"
+    assert argv[argv.index("--model") + 1] == "haiku"
+
+
+async def test_tasks_come_back_from_the_store(rig: Rig) -> None:
+    rig.script()
+    q = await rig.queue()
+    task = await q.submit(rig.spec())
+    await until(finished(q, task.id))
+    await q.stop_all()
+    q.repo.close()
+    rig.queues.remove(q)
+    again = await rig.queue()
+    back = again.get(task.id)
+    assert back is not None
+    assert back.state is TaskState.DONE
+    assert back.spec.prompt == "fix the tests"
+    assert json.loads(json.dumps(back.cost_usd)) == 0.0004
