@@ -118,6 +118,16 @@ def _price_overrides(value: Any) -> str | None:
     return None
 
 
+def _container_slots(value: Any) -> str | None:
+    from trayapp.core.container_slots import parse_slots
+
+    try:
+        parse_slots(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 # Readable names of raw values, for the Settings dialog (``config`` and the file keep the raw ones).
 _THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 _RANGES = {"24h": "Last 24 hours", "7d": "Last 7 days"}
@@ -290,6 +300,18 @@ SCHEMA: tuple[Setting, ...] = (
         "Receive Claude Code's hook events",
         "Sessions",
         "A loopback-only HTTP receiver; `claude-watch hooks --install` points Claude Code at it.",
+    ),
+    Setting(
+        "agents.container_slots",
+        list,
+        [],
+        "Container slots for agents (NAME=IMAGE:CAP, optionally @NETWORK)",
+        "Agents",
+        "Each runs up to CAP tasks in IMAGE (which needs claude on PATH) with the task's folder mounted, "
+        "as slot docker:NAME; e.g. box=claude-box:latest:2. Needs Docker or Podman and the token from "
+        "`claude setup-token`, stored with `claude-watch secrets set claude-oauth-token`.",
+        item_type=str,
+        validator=_container_slots,
     ),
     Setting(
         "api.enabled",
