@@ -36,6 +36,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("metrics listener", "trayapp.features.metrics"),
     ("login freshness", "trayapp.features.login"),
     ("achievements", "trayapp.features.achievements"),
+    ("agents", "trayapp.features.agents"),
 )
 
 

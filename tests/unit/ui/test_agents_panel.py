@@ -29,7 +29,9 @@ def task(tid: str, state: TaskState = TaskState.RUNNING, **kw) -> Task:
     values = {
         "spec": TaskSpec(prompt=f"Fix the tests in {tid}\nand more", folder=f"/work/{tid}"),
         "created_at": NOW - timedelta(minutes=30),
-        "started_at": NOW - timedelta(minutes=12) if state not in (TaskState.QUEUED, TaskState.HELD) else None,
+        "started_at": NOW - timedelta(minutes=12)
+        if state not in (TaskState.QUEUED, TaskState.HELD)
+        else None,
     }
     values.update(kw)
     return Task(tid, state=state, **values)
@@ -47,7 +49,9 @@ def test_every_state_has_its_word_and_colour(qapp):
 
 
 def test_details_running_held_queued_done():
-    running = task("t-1", input_tokens=40_000, output_tokens=5_100, cost_usd=0.4213, last_line="Editing app.py")
+    running = task(
+        "t-1", input_tokens=40_000, output_tokens=5_100, cost_usd=0.4213, last_line="Editing app.py"
+    )
     assert detail_text(item_for(running), NOW) == "for 12 min · 45.1k tokens · $0.42"
     held = task(
         "t-2",
@@ -55,7 +59,10 @@ def test_details_running_held_queued_done():
         held_reason="5-hour at 91% (holds above 85%)",
         resume_at=NOW + timedelta(hours=1, minutes=3),
     )
-    assert detail_text(item_for(held, 0.4), NOW) == "5-hour at 91% (holds above 85%) · resumes 15:03 · est. $0.40"
+    assert (
+        detail_text(item_for(held, 0.4), NOW)
+        == "5-hour at 91% (holds above 85%) · resumes 15:03 · est. $0.40"
+    )
     queued = task("t-3", TaskState.QUEUED)
     assert detail_text(item_for(queued, 1.5), NOW) == "waiting 30 min · est. $1.50"
     done = task("t-4", TaskState.DONE, finished_at=NOW - timedelta(minutes=2), cost_usd=2.0)
@@ -87,10 +94,12 @@ def test_merge_lists_ours_once_marks_foreign_and_orders():
     ids = [i.id for i in items]
     assert ids == ["session:s-ask", "t-bg", "session:s-other", "t-q1", "t-q2", "t-done"]
     other = items[2]
-    assert not other.ours and other.word == "Idle"
+    assert not other.ours
+    assert other.word == "Idle"
     assert detail_text(other, NOW).endswith("not started here")
     assert items[0].task.last_line == "Allow Bash(rm)?"
-    assert items[3].estimate == 0.25 and items[1].estimate is None
+    assert items[3].estimate == 0.25
+    assert items[1].estimate is None
 
 
 def test_panel_shows_the_first_few_and_n_more(qapp):
@@ -98,7 +107,8 @@ def test_panel_shows_the_first_few_and_n_more(qapp):
     items = agent_items([task(f"t-{i}", created_at=NOW - timedelta(minutes=i)) for i in range(7)])
     panel.set_items(items)
     assert len(panel.rows) == MAX_ROWS
-    assert panel.more.isVisibleTo(panel) and panel.more.text() == f"{7 - MAX_ROWS} more…"
+    assert panel.more.isVisibleTo(panel)
+    assert panel.more.text() == f"{7 - MAX_ROWS} more…"
     assert panel.heading.text() == "Agents (7) · 7 running"
     assert not panel.empty.isVisibleTo(panel)
     opened: list[str] = []
@@ -111,7 +121,8 @@ def test_panel_shows_the_first_few_and_n_more(qapp):
 def test_panel_empty_and_heading_words(qapp):
     panel = AgentsPanel(FakeClock(NOW))
     panel.set_items([])
-    assert panel.empty.isVisibleTo(panel) and not panel.more.isVisibleTo(panel)
+    assert panel.empty.isVisibleTo(panel)
+    assert not panel.more.isVisibleTo(panel)
     items = agent_items([task("a"), task("b", TaskState.HELD), task("c", TaskState.DONE)])
     assert heading_text(items) == "Agents (3) · 1 running · 1 waiting"
 

@@ -1,0 +1,103 @@
+"""The agents feature inside the real composition root, with the real queue and the fake ``claude``
+as real children: three tasks with a cap of 2 -> two run and one waits (in the window's words);
+the window's tail follows the selected task's log; Stop from the window leaves no process; Restart
+resumes its session; notices go out once per task (started, done) with Open / Open log buttons
+routed to the window; the tray menu has "Agents…"."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.async_wait import until
+from tests.helpers.login_support import Recorder
+from trayapp.core.agents import ACTIVE, TaskSpec, TaskState
+from trayapp.core.models import AlertKind
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().split(")")[-1].split()[0] != "Z"
+
+
+@pytest.mark.qt_loop
+async def test_three_tasks_two_run_one_waits_stop_restart_and_notices(qapp, tmp_path, fake_claude) -> None:
+    from trayapp.app import ClaudeWatch
+    from trayapp.features import agents
+
+    fake_claude.script(p={"delay": 2.5})
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    ui = agents.ui_of(cw)
+    assert ui is not None
+    assert "Agents…" in [text for text, _run in cw.tray.menu_entries]
+    recorder = Recorder()
+    cw.dispatcher.channels = [recorder]
+    cw.settings.update({"alerts.enabled": True})
+    stop = await agents.start(cw)
+    assert stop is not None
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    try:
+        tasks = [await ui.queue.submit(TaskSpec(prompt=f"task {n}", folder=str(folder))) for n in range(3)]
+        assert await until(lambda: sum(t.state in ACTIVE for t in ui.queue.tasks()) == 2, 10)
+        assert [t.state for t in ui.queue.tasks()].count(TaskState.QUEUED) == 1
+        window = ui.open_window()
+        window.coalescer.flush()
+        assert await until(
+            lambda: sorted(r.chip.text() for r in window.rows) == ["Queued", "Running", "Running"], 5
+        )
+        running = next(t for t in ui.queue.tasks() if t.state is TaskState.RUNNING)
+        # The tail follows its log as the fake prints its stream.
+        assert window.select(running.id)
+        assert await until(lambda: "■ done" in window.tail.toPlainText(), 15)
+        assert await until(lambda: any(t.state is TaskState.DONE for t in ui.queue.tasks()), 10)
+        # The waiting one started once a slot freed; stop it from the window.
+        third = tasks[2].id
+        assert await until(
+            lambda: ui.queue.get(third).state in ACTIVE and ui.queue.get(third).pid is not None, 10
+        )
+        pid = ui.queue.get(third).pid
+        window.coalescer.flush()
+        window.select(third)
+        window.stop_button.click()
+        assert await until(lambda: ui.queue.get(third).state is TaskState.STOPPED, 15)
+        assert not _alive(pid)
+        window.coalescer.flush()
+        window.select(third)
+        assert window.restart_button.isEnabled()
+        window.restart_button.click()
+        assert await until(lambda: any(t.restarted_from == third for t in ui.queue.tasks()), 10)
+        again = next(t for t in ui.queue.tasks() if t.restarted_from == third)
+        assert await until(lambda: any("--resume" in c.get("argv", []) for c in fake_claude.calls()), 10)
+        assert await until(lambda: window.selected == again.id, 5)
+        # Notices: one "started" per task that ran, one "done" for each that ended by itself.
+        assert await until(lambda: ui.queue.get(again.id).state is TaskState.DONE, 15)
+        assert await until(lambda: sum(a.kind is AlertKind.AGENT_DONE for a in recorder.alerts) == 3, 10), (
+            recorder.alerts
+        )
+        keys = [a.key for a in recorder.alerts]
+        assert len(keys) == len(set(keys))
+        started = [a for a in recorder.alerts if a.kind is AlertKind.AGENT_STARTED]
+        assert sorted(a.extra["task_id"] for a in started) == sorted([*(t.id for t in tasks), again.id])
+        assert not any(
+            a.kind is AlertKind.AGENT_DONE and a.extra["task_id"] == third for a in recorder.alerts
+        )
+        # "Open" on a notice shows the window at that task.
+        window.hide()
+        done = next(a for a in recorder.alerts if a.kind is AlertKind.AGENT_DONE)
+        cw.desktop.action_routes["agents"]("agents.open", done)
+        assert window.isVisible()
+        assert window.selected == done.extra["task_id"]
+    finally:
+        await stop()
+        cw.tray.hide()
+        ui.window.deleteLater() if ui.window is not None else None

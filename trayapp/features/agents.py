@@ -1,0 +1,403 @@
+"""Agents as a feature of the tray app (listed in :mod:`trayapp.app_features`).
+
+``attach`` builds the :class:`~trayapp.services.agent_queue.AgentQueue` (nothing read yet) and an
+:class:`AgentsUi` that owns the views: the popup's "Agents" section, the "Agents…" tray menu entry
+and the Agents window (built on first use), the "New agent" dialog, and the notification buttons
+(``action_routes["agents"]``: "Open" shows the window at that task, "Open log" its log file).
+``start`` (after the usage service and the sessions hub) starts the queue, seeds the notices with
+what already ran, feeds the queue a :class:`~trayapp.core.agents.LimitView` from every usage state
+(the binding window's utilization and reset; the queue learns ``rate_limit_event`` itself),
+follows the queue's changes (notices at once; views coalesced) and the sessions service's list
+(Claude Code sessions we did not start), and serves the CLI's ``agents.*`` requests over the
+single-instance socket (``services.agent_ipc.serve_agents``). The stop undoes all of it and stops
+the queue.
+
+Every queue call runs as a task (``runtime.spawn``): the GUI thread never waits on a child
+process, a file or SQLite.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
+
+from trayapp import runtime
+from trayapp.core import agents as ca
+from trayapp.features.agents_notify import OPEN, OPEN_LOG, ROUTE, AgentNotices
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from trayapp.app import ClaudeWatch
+    from trayapp.core.models import AccountState, Alert
+    from trayapp.core.sessions import JobRecord, Session
+    from trayapp.services.agent_queue import AgentQueue
+    from trayapp.ui.agents_dialog import NewAgentDialog
+    from trayapp.ui.agents_panel import AgentsPanel
+    from trayapp.ui.agents_rows import AgentItem, Coalescer
+    from trayapp.ui.agents_window import AgentsWindow, TailChunk
+
+log = logging.getLogger(__name__)
+
+FIRST_TAIL = 64 * 1024  # bytes of a log shown when the tail starts (its end)
+TAIL_CAP = 256 * 1024  # bytes read at most per look
+
+_uis: WeakKeyDictionary[ClaudeWatch, AgentsUi] = WeakKeyDictionary()
+
+
+def ui_of(cw: ClaudeWatch) -> AgentsUi | None:
+    """The app's agents feature (tests, other features), once attached."""
+    return _uis.get(cw)
+
+
+def limit_view(state: AccountState | None) -> ca.LimitView | None:
+    """What the queue needs from a usage state: the binding window's utilization and reset
+    (None: the state has no reading to go by, e.g. signed out)."""
+    if state is None or state.binding is None:
+        return None
+    window = state.binding.window
+    return ca.LimitView(
+        binding_utilization=window.utilization, binding_resets_at=window.resets_at, binding_label=window.label
+    )
+
+
+def read_chunk(path: Path, offset: int) -> TailChunk:
+    """The complete lines of ``path`` from ``offset`` on (at most :data:`TAIL_CAP` bytes; the
+    first look starts :data:`FIRST_TAIL` bytes before the end). A file now shorter than
+    ``offset`` was rotated: read again from its start. Blocking: call on the io lane."""
+    from trayapp.ui.agents_window import TailChunk
+
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            reset = size < offset
+            start = 0 if reset else offset
+            skip_partial = False
+            if offset == 0 and size > FIRST_TAIL:
+                start, skip_partial = size - FIRST_TAIL, True
+            fh.seek(start)
+            raw = fh.read(TAIL_CAP)
+    except OSError:
+        return TailChunk((), offset)
+    end = raw.rfind(b"\n")
+    if end < 0:
+        return TailChunk((), start, reset)
+    lines = raw[: end + 1].decode("utf-8", "replace").splitlines()
+    if skip_partial and lines:
+        lines = lines[1:]
+    return TailChunk(tuple(lines), start + end + 1, reset)
+
+
+_JOB_WORDS = {"working": "working", "needs_you": "blocked", "done": "done", "failed": "failed"}
+
+
+def job_record(session: Session) -> JobRecord:
+    """A background session as the job record the queue follows (an idle one keeps its state)."""
+    from trayapp.core.sessions import JobRecord
+
+    return JobRecord(
+        job_id=session.job_id or "",
+        config_dir=session.config_dir or "",
+        session_id=session.session_id,
+        pid=session.pid,
+        name=session.name,
+        cwd=session.project_dir,
+        state=_JOB_WORDS.get(session.state.value),
+        detail=session.needs_you_reason,
+        started_at=session.started_at,
+        updated_at=session.last_activity,
+    )
+
+
+def stop_foreign_pid(pid: int) -> None:
+    """SIGTERM to a Claude Code session we did not start (the user confirmed it). Blocking."""
+    os.kill(pid, signal.SIGTERM)
+
+
+class AgentsUi:
+    """The views of the agents and what their buttons do (see the module docstring)."""
+
+    def __init__(self, cw: ClaudeWatch, queue: AgentQueue) -> None:
+        from trayapp.ui.agents_rows import Coalescer
+
+        self.cw = cw
+        self.queue = queue
+        self.notices = AgentNotices()
+        self.sessions: list[Session] = []
+        self.items: list[AgentItem] = []
+        self.panel: AgentsPanel | None = None
+        self.window: AgentsWindow | None = None
+        self.dialog: NewAgentDialog | None = None
+        self.started = False
+        self._unsubscribe: Callable[[], object] | None = None
+        self._unserve: Callable[[], object] | None = None
+        self._unfollow: Callable[[], object] | None = None
+        self.updates: Coalescer = Coalescer(self._publish)
+
+    # ----- the list
+    def _estimate(self, task: ca.Task) -> float | None:
+        return ca.estimate_cost(self.queue.tasks(), task.spec.folder)
+
+    def _publish(self, _value: object = None) -> None:
+        from trayapp.ui.agents_rows import agent_items
+
+        history = self.queue.tasks() if self.started else []
+        self.items = agent_items(history, self.sessions, lambda t: ca.estimate_cost(history, t.spec.folder))
+        for view in (self.panel, self.window):
+            if view is not None:
+                view.set_items(self.items)
+
+    def on_queue(self, *args: Any) -> None:
+        """A change in the queue: its notices now, the views coalesced."""
+        changed = [a for a in args if isinstance(a, ca.Task)] or self.queue.tasks()
+        if self._alerts_on():
+            for alert in self.notices.changed(changed, self.cw.clock.now()):
+                runtime.spawn(self.cw.dispatcher.dispatch(alert), name=f"notify {alert.key}", group=self)
+        else:  # decided and dropped while alerts are off or paused: not sent later either
+            self.notices.changed(changed, self.cw.clock.now())
+        self.updates.push(None)
+
+    def on_sessions(self, sessions: list[Session]) -> None:
+        """The sessions service's list: Claude Code's background jobs go to the queue (ours follow
+        their job; the others become tasks with ``ours=False``), the rest are shown as they are."""
+        self.sessions = list(sessions)
+        jobs = [job_record(s) for s in sessions if s.job_id]
+        if jobs and self.started:
+            self.queue.observe_jobs(jobs)
+        self.updates.push(None)
+
+    def _alerts_on(self) -> bool:
+        until = self.cw.alerts.paused_until
+        paused = until is not None and until > self.cw.clock.now()
+        return bool(self.cw.settings.get("alerts.enabled")) and not paused
+
+    # ----- views
+    def make_panel(self) -> QWidget:
+        from trayapp.ui.agents_panel import AgentsPanel
+
+        panel = self.panel = AgentsPanel(self.cw.clock)
+        panel.open_requested.connect(lambda task_id: self.open_window(task_id or None))
+        panel.new_requested.connect(self.new_agent)
+        panel.set_items(self.items)
+        return panel
+
+    def ensure_window(self) -> AgentsWindow:
+        if self.window is None:
+            from trayapp.ui.agents_window import AgentsWindow
+            from trayapp.ui.theme import resolve
+
+            window = self.window = AgentsWindow(self.read_tail, self.cw.clock)
+            window.set_theme(resolve(str(self.cw.settings.get("ui.theme"))))
+            window.stop_requested.connect(self.stop_task)
+            window.restart_requested.connect(self.restart_task)
+            window.open_log_requested.connect(self.open_log)
+            window.open_folder_requested.connect(self.open_folder)
+            window.new_requested.connect(self.new_agent)
+            window.set_items(self.items)
+        return self.window
+
+    def open_window(self, task_id: str | None = None) -> AgentsWindow:
+        """Show the Agents window (at ``task_id`` when given)."""
+        window = self.ensure_window()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        if task_id:
+            window.select(task_id)
+        return window
+
+    async def read_tail(self, task_id: str, offset: int) -> TailChunk | None:
+        try:
+            path = self.queue.log_path(task_id)
+        except LookupError:
+            return None
+        return await runtime.run_blocking(read_chunk, path, offset, lane="io")
+
+    def new_agent(self) -> NewAgentDialog:
+        """Open the "New agent" dialog (one at a time)."""
+        from trayapp.ui.agents_dialog import NewAgentDialog
+        from trayapp.ui.theme import resolve
+
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.raise_()
+            return self.dialog
+        tasks = sorted(self.queue.tasks(), key=lambda t: t.created_at.timestamp() if t.created_at else 0.0)
+        recent = [t.spec.folder for t in reversed(tasks) if t.spec.folder]
+        slots = [s.name for s in self.queue.slots]
+        dialog = self.dialog = NewAgentDialog(
+            recent,
+            estimate=lambda folder: ca.estimate_cost(self.queue.tasks(), folder),
+            slots=slots,
+            theme=resolve(str(self.cw.settings.get("ui.theme"))),
+        )
+        dialog.submitted.connect(
+            lambda spec: runtime.spawn(self.submit(spec), name="agents submit", group=self)
+        )
+        dialog.show()
+        return dialog
+
+    async def submit(self, spec: ca.TaskSpec) -> ca.Task | None:
+        dialog = self.dialog
+        try:
+            task: ca.Task = await self.queue.submit(spec)
+        except Exception as exc:
+            log.warning("agents: could not queue the task: %s", exc)
+            if dialog is not None:
+                dialog.submit_failed(f"Could not start: {exc}")
+            return None
+        if dialog is not None:
+            dialog.submit_done()
+        self.open_window(task.id)
+        return task
+
+    # ----- actions
+    def _find(self, task_id: str) -> ca.Task | None:
+        return next((i.task for i in self.items if i.id == task_id), None)
+
+    def stop_task(self, task_id: str) -> None:
+        """Stop a task of the queue (one we did not start only because the user confirmed it in
+        the window), or a Claude Code session outside the queue (confirmed too)."""
+        task = self._find(task_id)
+        if self.queue.get(task_id) is None and task is not None and not task.ours:
+            runtime.spawn(self._stop_foreign(task), name="stop a foreign session", group=self)
+            return
+        force = task is not None and not task.ours
+        stop = self.queue.stop(task_id, force=force)
+        runtime.spawn(self._call(stop, "stop"), name=f"agents stop {task_id}", group=self)
+
+    def restart_task(self, task_id: str) -> None:
+        async def restart() -> None:
+            task = await self._call(self.queue.restart(task_id), "restart")
+            if task is not None and self.window is not None:
+                self.updates.flush()
+                self.window.select(task.id)
+
+        runtime.spawn(restart(), name=f"agents restart {task_id}", group=self)
+
+    async def _call(self, work: Awaitable[Any], what: str) -> Any:
+        try:
+            return await work
+        except Exception as exc:
+            log.warning("agents: %s failed: %s", what, exc)
+            self.cw.tray.show_message(f"Agent {what} failed", str(exc)[:300])
+            return None
+
+    async def _stop_foreign(self, task: ca.Task) -> None:
+        """A session we did not start and the queue does not hold (an interactive one), after the
+        user's confirmation: SIGTERM to its process."""
+        if task.pid:
+            await self._call(runtime.run_blocking(stop_foreign_pid, task.pid, lane="io"), "stop")
+
+    def open_log(self, task_id: str) -> None:
+        try:
+            path = self.queue.log_path(task_id)
+        except LookupError:
+            return
+        self._open_path(path)
+
+    def open_folder(self, task_id: str) -> None:
+        task = self._find(task_id)
+        if task is not None and task.spec.folder:
+            self._open_path(Path(task.spec.folder))
+
+    @staticmethod
+    def _open_path(path: Path) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    def on_action(self, name: str, alert: Alert) -> None:
+        """A notification button: "Open" (the window at the task) or "Open log"."""
+        task_id = alert.extra.get("task_id", "")
+        if name == OPEN:
+            self.open_window(task_id or None)
+        elif name == OPEN_LOG and task_id:
+            self.open_log(task_id)
+
+    # ----- lifecycle
+    async def start(self) -> None:
+        cw = self.cw
+        await self.queue.start()
+        self.started = True
+        self.notices.seed(self.queue.tasks())
+        self._unsubscribe = self.queue.subscribe(self.on_queue)
+        view = limit_view(cw.state)
+        if view is not None:
+            self.queue.set_limits(view)
+        if cw.usage is not None:
+            cw.usage.state_changed.connect(self.on_state)
+        sessions = cw.sessions.service
+        sessions.sessions_changed.connect(self.on_sessions)
+        self.sessions = list(sessions.sessions)
+        try:
+            self._unfollow = cw.settings.subscribe("agents", lambda _k, _s: self.queue.set_policy(policy(cw)))
+        except Exception as exc:  # no agents.* settings in this build
+            log.info("agents: queue settings not followed (%s)", exc)
+        if cw.single is not None:
+            from trayapp.services.agent_ipc import serve_agents
+
+            self._unserve = cw.single.add_handler("agents", serve_agents(self.queue))
+        self.updates.push(None)
+
+    def on_state(self, state: AccountState) -> None:
+        view = limit_view(state)
+        if view is not None:
+            self.queue.set_limits(view)
+
+    async def shutdown(self) -> None:
+        for undo in (self._unserve, self._unsubscribe, self._unfollow):
+            if undo is not None:
+                undo()
+        self._unserve = self._unsubscribe = self._unfollow = None
+        try:
+            self.cw.sessions.service.sessions_changed.disconnect(self.on_sessions)
+            if self.cw.usage is not None:
+                self.cw.usage.state_changed.disconnect(self.on_state)
+        except (RuntimeError, TypeError):
+            pass
+        await self.queue.stop_all()
+        await runtime.drain(5.0, group=self, cancel_after=True)
+        await runtime.run_blocking(self.queue.repo.close, lane="io")
+        if self.window is not None:
+            self.window.hide()
+
+
+def policy(cw: ClaudeWatch) -> ca.QueuePolicy:
+    """The queue's policy from ``agents.max_concurrent`` and ``agents.hold_above`` (the defaults
+    while those settings are not known)."""
+    from trayapp.services.agent_queue import policy_from_settings
+
+    try:
+        return policy_from_settings(cw.settings.get)
+    except (KeyError, TypeError, ValueError):
+        return ca.QueuePolicy()
+
+
+def build_queue(cw: ClaudeWatch) -> AgentQueue:
+    from trayapp.services.agent_queue import AgentQueue
+    from trayapp.store.agents_repo import AgentsRepo
+
+    return AgentQueue(AgentsRepo(), clock=cw.clock, policy=policy(cw))
+
+
+def attach(cw: ClaudeWatch) -> None:
+    ui = AgentsUi(cw, build_queue(cw))
+    _uis[cw] = ui
+    cw.panel_factories.append(ui.make_panel)
+    cw.tray.menu_entries.append(("Agents…", lambda: ui.open_window()))
+    cw.desktop.action_routes[ROUTE] = ui.on_action
+
+
+async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[object]] | None:
+    ui = _uis.get(cw)
+    if ui is None:
+        return None
+    await ui.start()
+    log.info("agents running (%d tasks known)", len(ui.queue.tasks()))
+    return ui.shutdown
