@@ -340,9 +340,12 @@ class AgentsUi:
         except Exception as exc:  # no agents.* settings in this build
             log.info("agents: queue settings not followed (%s)", exc)
         if cw.single is not None:
-            from trayapp.services.agent_ipc import serve_agents
-
-            self._unserve = cw.single.add_handler("agents", serve_agents(self.queue))
+            try:
+                from trayapp.services.agent_ipc import serve_agents
+            except ImportError as exc:  # the CLI's side is optional: the tray works without it
+                log.warning("agents: the CLI cannot reach the app (%s)", exc)
+            else:
+                self._unserve = cw.single.add_handler("agents", serve_agents(self.queue))
         self.updates.push(None)
 
     def on_state(self, state: AccountState) -> None:

@@ -75,8 +75,8 @@ def readable(line: str) -> str | None:
     event = sj.parse_line(line)
     if event is None:
         return None
-    if isinstance(event, sj.ParseError):
-        return _one_line(line) or None
+    if isinstance(event, sj.ParseError):  # plain text is shown; a JSON event we cannot read is not
+        return None if line.lstrip().startswith("{") else (_one_line(line) or None)
     if isinstance(event, sj.SystemEvent):
         return f"▶ started ({event.model})" if event.subtype == "init" and event.model else None
     if isinstance(event, sj.AssistantEvent):
