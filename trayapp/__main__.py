@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "achievements": "trayapp.cli.achievements",
     "schedule": "trayapp.cli.schedule",
     "window": "trayapp.cli.window",
+    "agents": "trayapp.cli.agents",
     "accounts": "trayapp.cli.accounts",
 }
 
