@@ -113,9 +113,13 @@ class UsageService(QObject):
             self._wake.set()
             return
         self.engines[label] = engine
-        labels = list(self.engines)
-        offsets = ac.stagger_offsets(labels, engine.interval)
-        self._not_before[label] = engine.clock.now() + offsets[label]
+        # Every account not polled yet gets its place again: added together at start, they
+        # spread evenly over one interval from the first one's poll.
+        start = self._last_poll or engine.clock.now()
+        offsets = ac.stagger_offsets(list(self.engines), engine.interval)
+        for other in self.engines:
+            if other == label or other in self._not_before:
+                self._not_before[other] = start + offsets[other]
         self._wake.set()
 
     async def remove_account(self, label: str) -> None:
@@ -166,6 +170,10 @@ class UsageService(QObject):
         label = account if account in self.engines else self.binding_label
         self._manual = spawn(self._poll(manual=True, label=label), name="usage-refresh")
         return self._manual
+
+    def nudge(self) -> None:
+        """Look at the schedule again now (the clock jumped: a test's fake clock, a settings change)."""
+        self._wake.set()
 
     def set_interval(self, minutes: int) -> None:
         for engine in self.engines.values():
@@ -274,8 +282,10 @@ class UsageService(QObject):
                 self._wake.clear()
 
     async def _nap(self, seconds: float) -> None:
-        self._wake.clear()
+        # A wake that came while a poll ran is not lost: the schedule is looked at again at once
+        # (the loop re-reads every account's due time; a spurious wake costs nothing).
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         except TimeoutError:
             pass
+        self._wake.clear()
