@@ -49,6 +49,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="keep running and print one line per change, from the running app (a bar's continuous mode)",
     )
     p.add_argument("--demo", dest="status_demo", action="store_true", help="use the simulated demo account")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--account", metavar="LABEL", help="one account (see `claude-watch accounts list`)")
+    which.add_argument(
+        "--all", dest="all_accounts", action="store_true", help="every account, one after another"
+    )
     p.set_defaults(func=run)
 
 
@@ -57,6 +62,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json and fmt != "json":
         print(f"claude-watch status: --json and --format {fmt} disagree", file=sys.stderr)
         return 2
+    if getattr(args, "account", None) or getattr(args, "all_accounts", False):
+        if fmt not in ("json", "text") or args.watch or _demo(args):
+            print("claude-watch status: --account and --all go with text or --json only", file=sys.stderr)
+            return 2
+        from trayapp.cli.status_accounts import show_accounts
+
+        return show_accounts(args.account, fmt)
     if args.watch:
         from trayapp.cli.status_api import watch
 
