@@ -48,7 +48,7 @@ def alert_for(task: Task, kind: AlertKind, now: datetime) -> Alert:
     where = task.spec.folder.rstrip("/").rsplit("/", 1)[-1] or task.spec.folder
     parts: list[str] = []
     if kind is AlertKind.AGENT_STARTED:
-        title = f"Agent started · {name}"
+        title = f"Agent {'restarted' if task.restarted_from else 'started'} · {name}"
         parts.append(f"in {where}" + (f" on {task.slot}" if task.slot and task.slot != "local" else ""))
     else:
         title = f"Agent {'done' if kind is AlertKind.AGENT_DONE else 'failed'} · {name}"

@@ -84,7 +84,9 @@ def test_a_restart_is_its_own_task_with_its_own_notices():
     notices.changed([task("t-1", TaskState.RUNNING)], NOW)
     notices.changed([task("t-1", TaskState.STOPPED)], NOW)
     again = task("t-2", TaskState.RUNNING, restarted_from="t-1")
-    assert kinds(notices.changed([again], NOW)) == [("t-2", AlertKind.AGENT_STARTED)]
+    (note,) = notices.changed([again], NOW)
+    assert (note.kind, note.extra["task_id"]) == (AlertKind.AGENT_STARTED, "t-2")
+    assert note.title == "Agent restarted · Fix the build"
 
 
 def test_alert_words_and_buttons():
