@@ -123,7 +123,7 @@ def render_task(task: Task, now: datetime) -> str:
         lines.append(f"  session {task.session_id}")
     if task.cost_usd is not None:
         lines.append(
-            f"  cost {format_money(task.cost_usd)}" + (f", {task.turns} turns" if task.turns else "")
+            f"  cost {format_money(task.cost_usd)}" + (f", {_turns(task.turns)}" if task.turns else "")
         )
     if task.error:
         lines.append(f"  {task.error}")

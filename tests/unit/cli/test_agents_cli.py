@@ -1,0 +1,292 @@
+"""``claude-watch agents`` without the tray app, as real child processes: a foreground run recorded
+in the store, stopped from another process through its process group (nothing of the group left),
+a reused pid never signalled, Ctrl+C, ``logs -f`` following a growing and rotating log, usage
+errors. The fake ``claude`` is first on PATH; the app home is the test's."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers.fixtures_sessions import proc_start_ticks
+from trayapp.core.agents import Task, TaskSpec, TaskState
+from trayapp.platform.process_group import pid_alive
+from trayapp.store.agents_repo import AgentsRepo
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def cli(*args: str, timeout: float = 60, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "trayapp", "agents", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
+        check=False,
+    )
+
+
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "trayapp", "agents", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def stored() -> list[Task]:
+    repo = AgentsRepo()
+    try:
+        return repo.load()
+    finally:
+        repo.close()
+
+
+def wait_for(check: Any, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+    return result
+
+
+def running_task() -> Task | None:
+    return next((t for t in stored() if t.state is TaskState.RUNNING and t.pgid), None)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    return folder
+
+
+def test_foreground_run_is_recorded_like_any_other(fake_claude, project: Path) -> None:
+    done = cli("run", "say hello", "--dir", str(project), "--name", "hello", "--wait")
+    assert done.returncode == 0, done.stderr
+    assert "Hello!" in done.stdout
+    assert "✓ done" in done.stdout
+    (task,) = stored()
+    assert task.state is TaskState.DONE
+    assert task.spec.name == "hello"
+    assert task.pid is not None
+    assert task.pgid == task.pid
+    assert task.cost_usd == pytest.approx(0.0004)
+    listed = json.loads(cli("list", "--json").stdout)
+    assert listed["source"] == "store"
+    assert [t["id"] for t in listed["tasks"]] == [task.id]
+    (call,) = fake_claude.calls()
+    assert call["cwd"] == str(project)
+
+
+def test_a_failed_foreground_run_exits_1(fake_claude, project: Path) -> None:
+    error = {"type": "result", "subtype": "error_during_execution", "is_error": True, "result": "boom"}
+    fake_claude.script(p={"events": [error], "crash": 1})
+    done = cli("run", "crash", "--dir", str(project), "--wait")
+    assert done.returncode == 1, done.stdout + done.stderr
+    (task,) = stored()
+    assert task.state is TaskState.FAILED
+    assert "✗ failed: error_during_execution: boom" in done.stdout
+
+
+def test_run_without_the_app_needs_wait(fake_claude, project: Path) -> None:
+    done = cli("run", "later", "--dir", str(project))
+    assert done.returncode == 2
+    assert "--wait" in done.stderr
+    assert stored() == []
+    assert fake_claude.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["run", "x", "--dir", "/nonexistent/folder", "--wait"], "does not exist"),
+        (["run", "  ", "--wait"], "empty"),
+        (["run", "x", "--permission-mode", "plan", "--dangerously-skip-permissions", "--wait"], "exclude"),
+        (["run", "x", "--max-turns", "0", "--wait"], "above 0"),
+        (["run", "x", "--background", "--wait"], "background"),
+        (["stop", "t-nosuch"], "no task"),
+        (["logs", "t-nosuch"], "no task"),
+        (["restart", "t-nosuch", "--wait"], "no task"),
+    ],
+)
+def test_usage_errors_exit_2(fake_claude, project: Path, args: list[str], words: str) -> None:
+    done = cli(*args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert words in done.stderr
+    assert fake_claude.calls() == []
+
+
+def test_skipping_permissions_warns(fake_claude, project: Path) -> None:
+    done = cli("run", "x", "--dir", str(project), "--dangerously-skip-permissions", "--wait")
+    assert done.returncode == 0
+    assert "warning: --dangerously-skip-permissions" in done.stderr
+    (call,) = fake_claude.calls()
+    assert "bypassPermissions" in call["argv"] or "--dangerously-skip-permissions" in call["argv"]
+
+
+def _group_gone(*pids: int) -> bool:
+    return not any(pid_alive(pid) for pid in pids)
+
+
+def test_stop_from_another_process_ends_the_whole_group(fake_claude, project: Path) -> None:
+    fake_claude.script(p={"delay": 120, "grandchild": True})
+    fg = start_cli("run", "long", "--dir", str(project), "--wait")
+    try:
+        task = wait_for(running_task)
+        assert task is not None
+        grandchild = wait_for(
+            lambda: next((c["grandchild"] for c in fake_claude.calls() if "grandchild" in c), 0)
+        )
+        assert pid_alive(grandchild)
+        stop = cli("stop", task.id)
+        assert stop.returncode == 0, stop.stdout + stop.stderr
+        assert fg.wait(30) == 1
+        assert _group_gone(task.pid, grandchild)
+        (final,) = stored()
+        assert final.state is TaskState.STOPPED
+        assert not (Path(os.environ["CLAUDE_WATCH_HOME"]) / "data" / "agents" / f"{task.id}.stop").exists()
+    finally:
+        fg.kill()
+        fg.communicate()
+
+
+def test_stop_escalates_to_sigkill_for_a_child_ignoring_sigterm(fake_claude, project: Path) -> None:
+    fake_claude.script(p={"hang": True, "grandchild": True})
+    fg = start_cli("run", "stubborn", "--dir", str(project), "--wait")
+    try:
+        task = wait_for(running_task)
+        assert task is not None
+        grandchild = wait_for(
+            lambda: next((c["grandchild"] for c in fake_claude.calls() if "grandchild" in c), 0)
+        )
+        stop = cli("stop", task.id)
+        assert stop.returncode == 0, stop.stdout + stop.stderr
+        assert fg.wait(30) == 1
+        assert _group_gone(task.pid, grandchild)
+    finally:
+        fg.kill()
+        fg.communicate()
+
+
+def test_ctrl_c_stops_the_foreground_run(fake_claude, project: Path) -> None:
+    fake_claude.script(p={"delay": 120, "grandchild": True})
+    fg = start_cli("run", "long", "--dir", str(project), "--wait")
+    try:
+        task = wait_for(running_task)
+        assert task is not None
+        grandchild = wait_for(
+            lambda: next((c["grandchild"] for c in fake_claude.calls() if "grandchild" in c), 0)
+        )
+        fg.send_signal(signal.SIGINT)
+        assert fg.wait(30) == 130
+        assert _group_gone(task.pid, grandchild)
+        (final,) = stored()
+        assert final.state is TaskState.STOPPED
+    finally:
+        fg.kill()
+        fg.communicate()
+
+
+def test_a_reused_pid_is_never_signalled(project: Path) -> None:
+    """The store says a foreground run is running as pid P, but P is now another program (its start
+    time differs): stop must leave it alone and record the task as lost."""
+    stranger = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        now = datetime.now(UTC)
+        task = Task(
+            id="t-reused",
+            spec=TaskSpec(prompt="old", folder=str(project)),
+            state=TaskState.RUNNING,
+            created_at=now,
+            started_at=now,
+            pid=stranger.pid,
+            pgid=stranger.pid,
+            pid_start=proc_start_ticks(stranger.pid) - 500,  # the recorded run started earlier
+        )
+        repo = AgentsRepo()
+        repo.save([task], now)
+        repo.close()
+        done = cli("stop", task.id)
+        assert done.returncode == 0, done.stderr
+        assert "already ended" in done.stdout
+        time.sleep(0.3)
+        assert stranger.poll() is None  # not signalled
+        (final,) = stored()
+        assert final.state is TaskState.LOST
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def _assistant(text: str) -> str:
+    return json.dumps({"type": "assistant", "message": {"content": [{"type": "text", "text": text}]}})
+
+
+def test_logs_follow_prints_lines_as_they_come_through_a_rotation(project: Path) -> None:
+    now = datetime.now(UTC)
+    task = Task(
+        id="t-follow", spec=TaskSpec(prompt="p", folder=str(project)), state=TaskState.RUNNING, created_at=now
+    )
+    repo = AgentsRepo()
+    repo.save([task], now)
+    log = Path(os.environ["CLAUDE_WATCH_HOME"]) / "data" / "agents" / "t-follow.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    tool = {"type": "tool_use", "id": "x", "name": "Bash", "input": {"command": "make test"}}
+    log.write_text(_assistant("first line") + "\n{broken\n")
+    follower = start_cli("logs", "t-follow", "-f")
+    try:
+        time.sleep(1.0)
+        with log.open("a") as fh:
+            fh.write(json.dumps({"type": "assistant", "message": {"content": [tool]}}) + "\n")
+        time.sleep(0.6)
+        log.rename(log.with_name("t-follow.log.1"))  # the writer rotates
+        log.write_text(_assistant("after the rotation") + "\n")
+        time.sleep(0.6)
+        assert follower.poll() is None  # still running: the task has not ended
+        with log.open("a") as fh:
+            fh.write(
+                json.dumps({"type": "result", "subtype": "success", "is_error": False, "num_turns": 2}) + "\n"
+            )
+        repo.save([replace(task, state=TaskState.DONE, finished_at=datetime.now(UTC))], datetime.now(UTC))
+        out, _ = follower.communicate(timeout=20)
+    finally:
+        repo.close()
+        if follower.poll() is None:
+            follower.kill()
+            follower.communicate()
+    assert follower.returncode == 0
+    assert out.splitlines() == ["first line", "→ Bash: make test", "after the rotation", "✓ done (2 turns)"]
+
+
+def test_logs_without_follow_prints_the_whole_log(project: Path) -> None:
+    now = datetime.now(UTC)
+    task = Task(
+        id="t-past", spec=TaskSpec(prompt="p", folder=str(project)), state=TaskState.DONE, created_at=now
+    )
+    repo = AgentsRepo()
+    repo.save([task], now)
+    repo.close()
+    log = Path(os.environ["CLAUDE_WATCH_HOME"]) / "data" / "agents" / "t-past.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.with_name("t-past.log.1").write_text(_assistant("older") + "\n")
+    log.write_text(_assistant("newer") + "\n")
+    done = cli("logs", "t-past")
+    assert done.stdout.splitlines() == ["older", "newer"]
+    raw = cli("logs", "t-past", "--raw")
+    assert raw.stdout.splitlines() == [_assistant("older"), _assistant("newer")]
