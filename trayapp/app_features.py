@@ -37,6 +37,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("login freshness", "trayapp.features.login"),
     ("achievements", "trayapp.features.achievements"),
     ("agents", "trayapp.features.agents"),
+    ("accounts", "trayapp.features.accounts"),
 )
 
 

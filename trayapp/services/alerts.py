@@ -9,6 +9,10 @@ own task group) through the :class:`~trayapp.channels.dispatcher.Dispatcher`, th
 path: it sends to the instant channels (desktop, sound) at once and never makes them wait for a
 quip or a remote channel. At shutdown :meth:`AlertService.drain` lets the sends in flight finish
 for a bounded time and cancels the rest.
+Several accounts (issue 16): :meth:`AlertService.follow_accounts` makes every evaluation run over
+each account's latest state with that account's own memory (kept under ``accounts`` in the same
+file); alerts are then titled "Work: 5-hour at 90%" and keyed per account. The default account
+keeps the memory and keys it had before accounts existed, so nothing is announced twice.
 The service is also the one owner of the pause ("pause alerts for 1 h", "Snooze 1 h" on a
 notification); the tray shows it by following ``paused_changed``.
 
@@ -22,7 +26,8 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from trayapp import paths, runtime
+from trayapp.core import accounts as ac
 from trayapp.core.alert_policy import PolicyConfig, PolicyMemory, evaluate, parse_quiet_hours
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.models import AccountState, Alert
@@ -70,9 +76,27 @@ class AlertStore:
                 paused = None
         return PolicyMemory.from_json(data), paused
 
-    def save(self, memory: PolicyMemory, paused_until: datetime | None) -> None:
+    def load_accounts(self) -> dict[str, PolicyMemory]:
+        """The other accounts' memories, by account key (none before accounts existed)."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        raw = data.get("accounts") if isinstance(data, dict) else None
+        if not isinstance(raw, dict):
+            return {}
+        return {str(k): PolicyMemory.from_json(v) for k, v in raw.items()}
+
+    def save(
+        self,
+        memory: PolicyMemory,
+        paused_until: datetime | None,
+        accounts: Mapping[str, PolicyMemory] | None = None,
+    ) -> None:
         data = memory.to_json()
         data["paused_until"] = paused_until.isoformat() if paused_until else None
+        if accounts:
+            data["accounts"] = {key: m.to_json() for key, m in accounts.items()}
         paths.ensure(self.path.parent)
         fd, tmp = tempfile.mkstemp(prefix=".alerts-", suffix=".json", dir=self.path.parent)
         try:
@@ -119,6 +143,13 @@ class AlertService(QObject):
         self.clock: Clock = clock or SystemClock()
         self.store = store or AlertStore()
         self.memory, self.paused_until = self.store.load()
+        self.account_memory: dict[str, PolicyMemory] = self.store.load_accounts()
+        # label -> (key, state) of every account, when there are several (follow_accounts).
+        self._accounts: Callable[[], Mapping[str, tuple[str, AccountState]]] | None = None
+
+    def follow_accounts(self, states: Callable[[], Mapping[str, tuple[str, AccountState]]]) -> None:
+        """Evaluate every account's state (label -> (key, state)) at each new state from now on."""
+        self._accounts = states
 
     def pause(self, until: datetime | None) -> None:
         """Hold every alert until ``until``; None resumes at once."""
@@ -133,10 +164,14 @@ class AlertService(QObject):
             self.paused_until = None
             self.paused_changed.emit(None)
         config = config_from_settings(self.get_setting, self.paused_until)
-        alerts, memory = evaluate(state, config, self.memory, now)
-        if memory != self.memory or alerts:
-            self.memory = memory
-            self._save()
+        accounts = self._accounts() if self._accounts is not None else {}
+        if len(accounts) > 1:
+            alerts = self._evaluate_accounts(accounts, config, now)
+        else:
+            alerts, memory = evaluate(state, config, self.memory, now)
+            if memory != self.memory or alerts:
+                self.memory = memory
+                self._save()
         for alert in alerts:
             log.info("alert %s: %s", alert.key, alert.title)
             # The dispatcher logs each channel's outcome and never raises for a channel.
@@ -144,6 +179,32 @@ class AlertService(QObject):
             if task is None:
                 log.warning("no event loop: alert delivery skipped")
         return alerts
+
+    def _evaluate_accounts(
+        self, accounts: Mapping[str, tuple[str, AccountState]], config: PolicyConfig, now: datetime
+    ) -> list[Alert]:
+        out: list[Alert] = []
+        changed = False
+        for label, (key, state) in accounts.items():
+            before = self.memory if key == ac.DEFAULT_KEY else self.account_memory.get(key, PolicyMemory())
+            alerts, memory = evaluate(state, config, before, now)
+            if memory != before or alerts:
+                changed = True
+                if key == ac.DEFAULT_KEY:
+                    self.memory = memory
+                else:
+                    self.account_memory[key] = memory
+            out += [
+                replace(
+                    a,
+                    key=ac.account_key(key, a.key),
+                    title=ac.account_title(label, a.title, several=True),
+                )
+                for a in alerts
+            ]
+        if changed:
+            self._save()
+        return out
 
     async def drain(self, timeout: float | None = None) -> bool:
         """Wait for every send in flight (tests, shutdown); after ``timeout`` seconds cancel the rest.
@@ -155,6 +216,6 @@ class AlertService(QObject):
 
     def _save(self) -> None:
         try:
-            self.store.save(self.memory, self.paused_until)
+            self.store.save(self.memory, self.paused_until, self.account_memory)
         except OSError as exc:
             log.error("could not save alert memory to %s: %s", self.store.path, exc)

@@ -1,0 +1,109 @@
+"""Several Claude Code logins in the tray app (listed in :mod:`trayapp.app_features`).
+
+``start`` reads ``config/accounts.json`` (a refused file: the last good list) and, when there is more
+than the default account, gives the usage service one engine per added account (polled in turn,
+each with its own cooldowns) and makes the alert service evaluate every account with its own
+memory and titles ("Work: 5-hour at 90%"). It then looks at the file once a minute: an account
+added with ``claude-watch accounts add`` starts polling, a removed one stops (its history stays).
+With one account, or in the demo, nothing changes. The popup and tray views of several accounts
+come later; they read ``cw.usage.states`` and ``core.accounts.headroom_hint``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from trayapp import runtime
+from trayapp.core.accounts import Account
+
+if TYPE_CHECKING:
+    from trayapp.app import ClaudeWatch
+    from trayapp.core.models import AccountState
+    from trayapp.services.usage_service import UsageService
+    from trayapp.store.accounts_repo import AccountsRepo
+
+log = logging.getLogger(__name__)
+
+RECHECK = 60.0  # seconds between looks at accounts.json
+
+
+async def apply(usage: UsageService, accounts: list[Account], current: list[Account]) -> list[Account]:
+    """Bring the service from ``current`` to ``accounts``; returns the accounts now polled."""
+    from trayapp.services.usage_accounts import account_engine, scope_default_captures
+
+    base = usage.engine
+    scope_default_captures(base, accounts)
+    if current and current[0].label != accounts[0].label:
+        usage.add_account(accounts[0].label, base, default=True)
+    wanted = {a.key: a for a in accounts[1:]}
+    for old in current[1:]:
+        new = wanted.get(old.key)
+        if new is None or new.config_dir != old.config_dir or new.label != old.label:
+            await usage.remove_account(old.label)
+    polled = set(usage.engines)
+    for account in accounts[1:]:
+        if account.label not in polled:
+            engine = await runtime.run_blocking(account_engine, account, accounts, base)
+            usage.add_account(account.label, engine)
+            log.info("polling account %s (%s)", account.label, account.config_dir)
+    return list(accounts)
+
+
+async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[None]] | None:
+    if cw.usage is None or cw.demo:
+        return None
+    from trayapp.store.accounts_repo import AccountsRepo
+
+    usage = cw.usage
+    repo = AccountsRepo()
+    current: list[Account] = (await _load(repo))[:1]  # what the service polls: the default
+
+    def states() -> dict[str, tuple[str, AccountState]]:
+        live = usage.states
+        return {a.label: (a.key, live[a.label]) for a in current if a.label in live}
+
+    cw.alerts.follow_accounts(states)
+
+    async def follow() -> None:
+        nonlocal current
+        health = runtime.LoopHealth("accounts watcher")
+        stamp: object = None
+        while True:
+            try:
+                now_stamp = await runtime.run_blocking(_stamp, repo)
+                if now_stamp != stamp:
+                    stamp = now_stamp
+                    accounts = await _load(repo)
+                    current = await apply(usage, accounts, current)
+                health.succeeded()
+                await asyncio.sleep(RECHECK)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                await asyncio.sleep(health.failed(exc))
+
+    task = runtime.spawn(follow(), name="accounts-watcher")
+
+    async def stop() -> None:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    return stop
+
+
+async def _load(repo: AccountsRepo) -> list[Account]:
+    return await runtime.run_blocking(repo.load_or_last)
+
+
+def _stamp(repo: AccountsRepo) -> tuple[int, int] | None:
+    try:
+        st = repo.path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
