@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -396,11 +397,14 @@ def run_app(demo: bool, self_test: bool) -> int:
     """Start the tray app; returns the process exit code."""
     from trayapp.logging_setup import setup_logging
 
-    if demo:  # every folder moves into a temporary demo folder: the user's data stay untouched
+    # The log and the single-instance claim stay in the user's folders, also for --demo: a demo's
+    # log outlives its temporary folder, and a second launch finds the running demo.
+    setup_logging()
+    instance = _instance_identity() if not self_test else None
+    if demo:  # every other folder moves into a temporary demo folder: the user's data stay untouched
         from trayapp.demo import enter_demo_home
 
         enter_demo_home()
-    setup_logging()
     tighten_permissions()  # before anything else reads or writes in the app's folders
     if self_test and not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -419,12 +423,20 @@ def run_app(demo: bool, self_test: bool) -> int:
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(app_icon())
     cw = ClaudeWatch(app, demo, self_test)
-    if not self_test:
+    if instance is not None:
         from trayapp.platform.single_instance import SingleInstance
 
-        cw.single = SingleInstance()
+        cw.single = SingleInstance(instance[0], lock_dir=instance[1])
         if not cw.single.claim():
             print("Claude Watch is already running: showing its dashboard.")
             return 0
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         return runner.run(cw.run())
+
+
+def _instance_identity() -> tuple[str, Path]:
+    """The single-instance socket name and lock folder for this user's folders."""
+    from trayapp import paths
+    from trayapp.platform.single_instance import server_name
+
+    return server_name(), paths.state_dir()

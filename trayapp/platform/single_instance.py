@@ -24,6 +24,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QLockFile, QObject, Signal
@@ -69,9 +70,12 @@ def notify_running(name: str | None = None, message: bytes = b"show\n") -> bool:
 class SingleInstance(QObject):
     activation_requested = Signal()
 
-    def __init__(self, name: str | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self, name: str | None = None, parent: QObject | None = None, *, lock_dir: Path | None = None
+    ) -> None:
         super().__init__(parent)
         self.name = name or server_name()
+        self.lock_dir = lock_dir  # None: the state folder when claiming (--demo passes the real one)
         self.server: QLocalServer | None = None
         self._lock: QLockFile | None = None
         self._clients: list[QLocalSocket] = []
@@ -92,7 +96,7 @@ class SingleInstance(QObject):
         """Become the instance; False when another one runs (it has been asked to show)."""
         if notify_running(self.name):
             return False
-        lock = QLockFile(str(paths.ensure(paths.state_dir()) / f"{self.name}.lock"))
+        lock = QLockFile(str(paths.ensure(self.lock_dir or paths.state_dir()) / f"{self.name}.lock"))
         lock.setStaleLockTime(0)  # stale only when its process is gone, however old
         if not lock.tryLock(0):
             if lock.error() == QLockFile.LockError.LockFailedError:
