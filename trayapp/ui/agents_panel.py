@@ -22,6 +22,7 @@ from trayapp.core.agents import TaskState
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.ui.agents_rows import AgentItem, AgentRow, Coalescer, sync_rows
 from trayapp.ui.panels import button_style
+from trayapp.ui.panels.widgets import ElidedLabel
 from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
 
 MAX_ROWS = 3  # the popup shows the first few; the window shows all
@@ -65,7 +66,7 @@ class AgentsPanel(QWidget):
         root.setContentsMargins(16, 8, 16, 10)
         root.setSpacing(4)
         top = QHBoxLayout()
-        self.heading = QLabel(HEADING)
+        self.heading = ElidedLabel(HEADING)  # elides rather than widening the popup
         top.addWidget(self.heading, 1)
         self.new_button = QToolButton(text="New agent…")
         self.new_button.setObjectName("new-agent")
@@ -140,6 +141,7 @@ class AgentsPanel(QWidget):
         self.more.setVisible(hidden > 0)
         self.empty.setVisible(not items)
         self.heading.setText(heading_text(items))
+        self.heading.setToolTip(heading_text(items))  # the popup is narrow: the line may elide
         if moved:
             self.updateGeometry()
             fit = getattr(self.window(), "fit_height", None)
