@@ -179,3 +179,28 @@ async def test_removing_an_account_stops_its_polls_and_keeps_its_history(
     await service.stop()
     work = UsageRepo.open(tmp_path / "db.sqlite3").for_account("Work")
     assert work.latest_snapshot() is not None
+
+
+@pytest.mark.qt_loop
+async def test_the_app_follows_the_accounts_file(server: PerTokenUsage, tmp_path: Path) -> None:
+    from trayapp.features.accounts import apply
+    from trayapp.store.accounts_repo import AccountsRepo
+
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    accounts = folders(tmp_path, ["Home", "Work"], server, [10.0, 50.0])
+    service = build(server, accounts[:1], tmp_path / "db.sqlite3", clock)
+    repo = AccountsRepo(tmp_path / "accounts.json", default_dir=accounts[0].config_dir)
+    current = repo.load()
+    repo.add("Work", accounts[1].config_dir)
+    current = await apply(service, repo.load(), current)
+    assert list(service.engines) == ["Home", "Work"]
+    assert service.engines["Work"].repo.account == "Work"
+    repo.rename("Work", "Job")
+    repo.rename("default", "Personal")
+    current = await apply(service, repo.load(), current)
+    assert list(service.engines) == ["Personal", "Job"]
+    assert service.engines["Job"].repo.account == "Work"  # its history follows the rename
+    repo.remove("Job")
+    current = await apply(service, repo.load(), current)
+    assert list(service.engines) == ["Personal"]
+    await service.stop()
