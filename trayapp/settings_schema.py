@@ -302,6 +302,26 @@ SCHEMA: tuple[Setting, ...] = (
         "A loopback-only HTTP receiver; `claude-watch hooks --install` points Claude Code at it.",
     ),
     Setting(
+        "agents.max_concurrent",
+        int,
+        2,
+        "Agents running at once on this machine",
+        "Agents",
+        minimum=1,
+        maximum=16,
+    ),
+    Setting(
+        "agents.hold_above",
+        float,
+        85.0,
+        "Hold queued agents above this usage (%)",
+        "Agents",
+        "Queued tasks wait while the binding limit is above this, or Claude Code reports a rate "
+        "limit, and start again after the reset.",
+        minimum=0.0,
+        maximum=100.0,
+    ),
+    Setting(
         "agents.container_slots",
         list,
         [],
