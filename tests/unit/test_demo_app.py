@@ -89,7 +89,8 @@ def snapshot(*folders: Path) -> dict[str, int]:
 
 def test_the_demo_process_writes_nothing_in_the_users_folders(tmp_path) -> None:
     """``claude-watch --demo`` for a few seconds, then SIGTERM: the app's folders and Claude Code's
-    folder (with a settings file and a transcript in them) are as they were."""
+    folder (with a settings file and a transcript in them) are as they were, but for the log (kept
+    for after the demo) and the single-instance lock's folder (its lock file goes with the process)."""
     home, claude, tmp = tmp_path / "home", tmp_path / "claude", tmp_path / "tmp"
     for folder in (home / "config", claude / "projects" / "p", tmp):
         folder.mkdir(parents=True)
@@ -119,6 +120,11 @@ def test_the_demo_process_writes_nothing_in_the_users_folders(tmp_path) -> None:
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=30)[0]
     assert proc.returncode == 0, out
-    assert snapshot(home, claude) == before
+    after = snapshot(home, claude)
+    log = home / "logs" / "claude-watch.log"
+    assert "Claude Watch running" in log.read_text(encoding="utf-8")
+    assert list((home / "state").iterdir()) == []  # the lock is released, nothing else written
+    kept = {str(home / "logs"), str(log), str(home / "state")}
+    assert {k: v for k, v in after.items() if k not in kept} == before
     assert not (tmp_path / ".claude").exists()
     assert list(tmp.glob("claude-watch-demo-*")) == []  # the demo folder goes with the process
