@@ -101,3 +101,57 @@ async def test_three_tasks_two_run_one_waits_stop_restart_and_notices(qapp, tmp_
         await stop()
         cw.tray.hide()
         ui.window.deleteLater() if ui.window is not None else None
+
+
+@pytest.mark.qt_loop
+async def test_dialog_start_queues_limits_hold_and_release_and_the_popup_section(
+    qapp, tmp_path, fake_claude
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from PySide6.QtWidgets import QWidget
+
+    from tests.helpers.states import account_state, window_state
+    from trayapp.app import ClaudeWatch
+    from trayapp.features import agents
+
+    fake_claude.script(p={"delay": 0.2})
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    ui = agents.ui_of(cw)
+    assert ui is not None
+    stop = await agents.start(cw)
+    assert stop is not None
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    now = datetime.now(UTC)
+    try:
+        assert cw.popup.findChild(QWidget, "agents-panel") is ui.panel
+        # Near the limit: what the dialog starts waits, with the reason.
+        ui.on_state(account_state(window_state("five_hour", 91.0, timedelta(hours=1), now), now=now))
+        dialog = ui.new_agent()
+        dialog.prompt.setPlainText("Tidy the README")
+        dialog.folder.setEditText(str(folder))
+        dialog.start()
+        assert await until(lambda: len(ui.queue.tasks()) == 1, 5)
+        assert await until(lambda: not dialog.isVisible(), 5)
+        (task,) = ui.queue.tasks()
+        assert await until(lambda: ui.queue.get(task.id).state is TaskState.HELD, 5)
+        assert "5-hour at 91%" in ui.queue.get(task.id).held_reason
+        assert ui.window is not None
+        assert ui.window.selected == task.id
+        ui.updates.flush()
+        ui.panel.coalescer.flush()
+        assert await until(lambda: [r.chip.text() for r in ui.panel.rows] == ["Held: near limit"], 5)
+        # After the reset (a fresh reading well under the threshold) it runs.
+        ui.on_state(account_state(window_state("five_hour", 4.0, timedelta(hours=5), now), now=now))
+        assert await until(lambda: ui.queue.get(task.id).state is TaskState.DONE, 15)
+        # The tray menu's entry opens the window.
+        ui.window.hide()
+        dict(cw.tray.menu_entries)["Agents…"]()
+        assert ui.window.isVisible()
+    finally:
+        await stop()
+        cw.tray.hide()
+        if ui.window is not None:
+            ui.window.deleteLater()
