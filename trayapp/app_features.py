@@ -37,6 +37,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("login freshness", "trayapp.features.login"),
     ("achievements", "trayapp.features.achievements"),
     ("agents", "trayapp.features.agents"),
+    ("agent containers", "trayapp.features.agent_containers"),
     ("accounts", "trayapp.features.accounts"),
 )
 

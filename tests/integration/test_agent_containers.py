@@ -258,3 +258,42 @@ async def test_check_reports_the_images_claude(box: Box) -> None:
     with pytest.raises(Exception, match="has no claude on PATH"):
         await box.executor.check(IMAGE_NO_CLAUDE)
     assert await box.engine.containers(CHECK_LABEL) == []  # both probes removed
+
+
+@pytest.mark.qt_loop
+async def test_the_tray_app_runs_a_task_on_a_configured_container_slot(
+    qapp: object,
+    tmp_path: Path,
+    images: PrivateDockerd,
+    store: sec.SecretStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trayapp.app import ClaudeWatch
+    from trayapp.app_features import FEATURES
+    from trayapp.features import agent_containers, agents
+
+    assert ("agent containers", "trayapp.features.agent_containers") in FEATURES
+
+    monkeypatch.setenv("DOCKER_HOST", images.host)
+    store.set("claude-oauth-token", TOKEN)  # the app's own store (the keyring fixture's)
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.settings.update({"agents.container_slots": [f"box={IMAGE}:1@none"]})
+    cw.build()
+    ui = agents.ui_of(cw)
+    assert ui is not None
+    stop_agents = await agents.start(cw)
+    stop_containers = await agent_containers.start(cw)
+    assert stop_agents is not None
+    assert stop_containers is not None
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    try:
+        assert "docker:box" in [s.name for s in ui.queue.slots]
+        task = await ui.queue.submit(TaskSpec(prompt="in a box", folder=str(folder), slot="docker:box"))
+        await until(ended(ui.queue, task.id))
+        done = final(ui.queue, task.id)
+        assert done.state is TaskState.DONE, done.error
+        assert (folder / "from-container.txt").read_text().startswith(f"cwd={folder}\ntoken=set\n")
+    finally:
+        await stop_containers()
+        await stop_agents()

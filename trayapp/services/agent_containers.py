@@ -34,7 +34,7 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -339,10 +339,11 @@ def slots_from_settings(get: Callable[[str], Any]) -> list[ContainerSlot]:
 
 def attach_containers(
     queue: AgentQueue, settings: Settings, executor: ContainerExecutor | None = None
-) -> Callable[[], None]:
+) -> Callable[[], Awaitable[None]]:
     """Register the ``docker`` executor and its slots with ``queue`` and follow the setting;
-    returns the unsubscribe. With no slots configured nothing runs (no engine is asked)."""
-    ex = executor or ContainerExecutor(slots_from_settings(settings.get))
+    returns the stop (ends the subscription, closes the engine connection; running containers are
+    the queue's to stop). With no slots configured nothing runs and no engine is asked."""
+    ex = executor or ContainerExecutor()
     ex.set_slots(slots_from_settings(settings.get))
     queue.register_executor(PREFIX, ex, ex.queue_slots())
 
@@ -350,4 +351,10 @@ def attach_containers(
         ex.set_slots(slots_from_settings(current.get))
         queue.set_slots(PREFIX, ex.queue_slots())
 
-    return settings.subscribe("agents.container_slots", changed)
+    unsubscribe = settings.subscribe("agents.container_slots", changed)
+
+    async def stop() -> None:
+        unsubscribe()
+        await ex.aclose()
+
+    return stop

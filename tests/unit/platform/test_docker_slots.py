@@ -3,12 +3,17 @@ setting's validation through the real settings file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from trayapp import settings as settings_mod
-from trayapp.core.agents import Slot
+from trayapp.core.agents import QueuePolicy, Slot
 from trayapp.core.container_slots import ContainerSlot, parse_slot, parse_slots
+from trayapp.services.agent_containers import attach_containers
+from trayapp.services.agent_queue import AgentQueue
 from trayapp.settings import SettingsError
+from trayapp.store.agents_repo import AgentsRepo
 
 
 @pytest.mark.parametrize(
@@ -62,3 +67,25 @@ def test_the_setting_validates_through_the_settings_file(hermetic_env: object) -
     assert settings_mod.load().get("agents.container_slots") == ["box=claude-box:latest:2"]
     with pytest.raises(SettingsError, match="the cap is missing"):
         settings.set("agents.container_slots", ["box=claude-box"])
+
+
+async def test_the_queue_follows_the_setting(hermetic_env: object, tmp_path: Path) -> None:
+    settings = settings_mod.load()
+    settings.update({"agents.container_slots": ["box=claude-box:latest:2"]})
+    queue = AgentQueue(AgentsRepo(tmp_path / "agents.sqlite3"), policy=QueuePolicy(default_cap=1))
+    stop = attach_containers(queue, settings)
+    try:
+        assert queue.slots == [Slot("local", 1), Slot("docker:box", 2, "claude-box:latest")]
+        settings.update({"agents.container_slots": ["a=img:1:1", "b=img:2:3@none"]})
+        assert [(s.name, s.cap, s.image) for s in queue.slots] == [
+            ("local", 1, None),
+            ("docker:a", 1, "img:1"),
+            ("docker:b", 3, "img:2"),
+        ]
+        settings.update(reset=["agents.container_slots"])
+        assert queue.slots == [Slot("local", 1)]
+    finally:
+        await stop()
+        queue.repo.close()
+    settings.update({"agents.container_slots": ["late=img:1"]})
+    assert queue.slots == [Slot("local", 1)]  # stopped: no longer followed
