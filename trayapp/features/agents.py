@@ -172,9 +172,14 @@ class AgentsUi:
         self.updates.push(None)
 
     def _alerts_on(self) -> bool:
+        """Alerts on, not paused, not in quiet hours (a notice held then would be stale later)."""
+        from trayapp.core.alert_policy import in_quiet_hours, parse_quiet_hours
+
+        now = self.cw.clock.now()
         until = self.cw.alerts.paused_until
-        paused = until is not None and until > self.cw.clock.now()
-        return bool(self.cw.settings.get("alerts.enabled")) and not paused
+        paused = until is not None and until > now
+        quiet = in_quiet_hours(now, parse_quiet_hours(str(self.cw.settings.get("alerts.quiet_hours") or "")))
+        return bool(self.cw.settings.get("alerts.enabled")) and not paused and not quiet
 
     # ----- views
     def make_panel(self) -> QWidget:

@@ -155,3 +155,28 @@ async def test_dialog_start_queues_limits_hold_and_release_and_the_popup_section
         cw.tray.hide()
         if ui.window is not None:
             ui.window.deleteLater()
+
+
+def test_notices_follow_alerts_enabled_the_pause_and_quiet_hours(qapp) -> None:
+    from datetime import timedelta
+
+    from trayapp.app import ClaudeWatch
+    from trayapp.features import agents
+
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    ui = agents.ui_of(cw)
+    assert ui is not None
+    now = cw.clock.now().astimezone()
+    cw.settings.update({"alerts.enabled": True, "alerts.quiet_hours": ""})
+    assert ui._alerts_on()
+    span = f"{(now - timedelta(hours=1)):%H:%M}-{(now + timedelta(hours=1)):%H:%M}"
+    cw.settings.update({"alerts.quiet_hours": span})
+    assert not ui._alerts_on()
+    cw.settings.update({"alerts.quiet_hours": ""})
+    cw.alerts.pause(cw.clock.now() + timedelta(hours=1))
+    assert not ui._alerts_on()
+    cw.alerts.pause(None)
+    cw.settings.update({"alerts.enabled": False})
+    assert not ui._alerts_on()
+    cw.tray.hide()
