@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -297,3 +300,35 @@ async def test_the_tray_app_runs_a_task_on_a_configured_container_slot(
     finally:
         await stop_containers()
         await stop_agents()
+
+
+async def test_the_token_set_with_the_cli_in_the_real_keyring_reaches_the_container(
+    tmp_path: Path, images: PrivateDockerd, desktop_services: object
+) -> None:
+    """The user's path: `claude-watch secrets set claude-oauth-token` into the session's real
+    gnome-keyring (Secret Service), then a task in a container authenticated by it."""
+    token = f"sk-ant-oat01-Real-Keyring-{os.getpid()}-xyz"
+    cli = [sys.executable, "-m", "trayapp", "secrets"]
+    done = subprocess.run(
+        [*cli, "set", "claude-oauth-token"],
+        input=token + "\n",
+        text=True,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert token not in done.stdout + done.stderr
+    box = Box(tmp_path, images, sec.SecretStore())  # the real keyring backend
+    try:
+        q = await box.start()
+        task = await q.submit(box.spec())
+        await until(ended(q, task.id))
+        assert final(q, task.id).state is TaskState.DONE, final(q, task.id).error
+        seen = dict(
+            line.split("=", 1) for line in (box.folder / "from-container.txt").read_text().splitlines()
+        )
+        assert (seen["token"], seen["token_length"]) == ("set", str(len(token)))
+    finally:
+        await box.close()
+        subprocess.run([*cli, "delete", "claude-oauth-token"], capture_output=True, timeout=60, check=False)
