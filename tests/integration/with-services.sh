@@ -52,7 +52,10 @@ start_desktop() {
   trayer --edge top --align right --widthtype pixel --width 200 --height 32 --tint 0x334455 \
     --transparent true --alpha 0 >"$work/trayer.log" 2>&1 &
   pids+=($!)
-  dunst >"$work/dunst.log" 2>&1 &
+  # dunst keeps 20 notifications in its history by default; a whole test run sends more, and tests
+  # that read the history need it to grow: no limit.
+  printf '[global]\n    history_length = 0\n' >"$work/dunstrc"
+  dunst -config "$work/dunstrc" >"$work/dunst.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
     if xwininfo -root -tree 2>/dev/null | grep -q '"panel"' && dunstctl count >/dev/null 2>&1; then return 0; fi
