@@ -182,3 +182,44 @@ def next_turn(
     if last_poll is not None and at < last_poll + gap:
         at = last_poll + gap
     return label, at
+
+
+# --- the ledger by account ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerShare:
+    """One account's part of the local ledger: de-duplicated requests, their tokens and cost."""
+
+    entries: int = 0
+    tokens: int = 0
+    cost: float = 0.0
+
+
+def ledger_by_account(
+    accounts: Sequence[Account], default_roots: Sequence[Path], rows: Iterable[Sequence[object]]
+) -> dict[str, LedgerShare]:
+    """Totals per account key from ``(path, entries, tokens, cost)`` rows per transcript file.
+
+    A file's account is its root: under an added account's folder, that account; else under one of
+    the default roots (Claude Code's own lookup, which is every transcript a ledger filled before
+    accounts existed saw), the default account; else nobody's (a removed account's: its rows stay
+    in the ledger, and in no account's total). Each file counts once, so adding or removing an
+    account moves a file's rows, never copies or drops them."""
+    added = [a for a in accounts if not a.is_default]
+    out: dict[str, LedgerShare] = {}
+    for path, entries, tokens, cost in rows:
+        where = Path(str(path))
+        owner = account_of_path(added, where)
+        key = owner.key if owner is not None else None
+        if key is None and any(root == where or root in where.parents for root in default_roots):
+            key = DEFAULT_KEY
+        if key is None:
+            continue
+        prev = out.get(key, LedgerShare())
+        out[key] = LedgerShare(
+            prev.entries + int(entries),  # type: ignore[call-overload]
+            prev.tokens + int(tokens or 0),  # type: ignore[call-overload]
+            prev.cost + float(cost or 0.0),  # type: ignore[arg-type]
+        )
+    return out

@@ -195,7 +195,11 @@ def _scan(
     pool_min_bytes: int,
 ) -> ScanStats:
     t0 = time.perf_counter()
-    roots = transcript_roots() if roots is None else roots
+    if roots is None:
+        from trayapp.store.accounts_repo import account_transcript_roots
+
+        roots = transcript_roots()
+        roots += account_transcript_roots(roots)  # each account's folder (issue 16), once
     stats = ScanStats(roots=[str(r) for r in roots])
     found = discover(roots)
     stats.files_seen = len(found)

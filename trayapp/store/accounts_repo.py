@@ -181,3 +181,27 @@ class AccountsRepo:
         renamed = Account(name, account.config_dir, account.key)
         self.save([renamed if a is account else a for a in accounts])
         return renamed
+
+
+def account_transcript_roots(known: list[Path], path: Path | None = None) -> list[Path]:
+    """The ``projects/`` folders of the added accounts that ``known`` (the roots Claude Code's own
+    lookup finds) lacks, existing ones only: the ledger scans each account's transcripts once.
+    Never raises (a refused accounts file: the last good list)."""
+    seen = set()
+    for root in known:
+        try:
+            seen.add(root.resolve())
+        except OSError:
+            continue
+    out: list[Path] = []
+    for account in AccountsRepo(path).load_or_last()[1:]:
+        root = account.config_dir / "projects"
+        try:
+            resolved = root.resolve()
+            if resolved in seen or not root.is_dir():
+                continue
+        except OSError:
+            continue
+        seen.add(resolved)
+        out.append(root)
+    return out

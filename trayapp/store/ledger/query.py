@@ -150,6 +150,23 @@ class LedgerQueries:
         ).fetchone()
         return Entry(*row) if row else None
 
+    def file_totals(self, since_ms: int | None = None, until_ms: int | None = None) -> list[tuple[Any, ...]]:
+        """``(path, entries, tokens, cost)`` per transcript file over a range: what
+        :func:`trayapp.core.accounts.ledger_by_account` attributes to accounts (a file's account is
+        its root). Entries are already de-duplicated, so no request counts twice across files; a
+        request seen in several files (a resumed session) goes to the first file that holds it."""
+        where, params = _range(since_ms, until_ms)
+        owner = (
+            "CASE WHEN e.file_id >= 0 THEN e.file_id ELSE"
+            " (SELECT MIN(o.file_id) FROM occ o WHERE o.gkey = e.gkey AND o.req = e.req) END"
+        )
+        sql = (
+            "SELECT f.path, COUNT(*), SUM(inp + outp + cc5 + cc1 + cr), TOTAL(cost)"
+            f" FROM (SELECT {owner} AS fid, inp, outp, cc5, cc1, cr, cost FROM entries e {where})"
+            " JOIN files f ON f.id = fid GROUP BY fid"
+        )
+        return [tuple(r) for r in self.conn.execute(sql, params)]
+
     def counts(self) -> dict[str, int]:
         c = self.conn
         return {
