@@ -130,3 +130,51 @@ def test_estimate_cost_same_project_then_all_then_none() -> None:
     assert estimate_cost(hist, "/c") == 3.0
     assert estimate_cost(hist[:2], "/c") is None
     assert estimate_cost(hist[1:3], "/a") is None
+
+
+def test_apply_event_init_assistant_tool_result() -> None:
+    from trayapp.core.agents import apply_event
+    from trayapp.core.stream_json import (
+        AssistantEvent,
+        ResultEvent,
+        SystemEvent,
+        TextBlock,
+        ToolUse,
+        Unknown,
+        Usage,
+    )
+
+    t = task("a", state=TaskState.RUNNING)
+    t = apply_event(t, SystemEvent("init", "sid-1", "claude-opus-4-5"))
+    assert (t.session_id, t.model) == ("sid-1", "claude-opus-4-5")
+    assert apply_event(t, SystemEvent("compact_boundary", "other")) is t
+    t = apply_event(
+        t, AssistantEvent("sid-1", None, (TextBlock("\n  Reading files  \nmore"),), Usage(5, 2, 1, 3))
+    )
+    assert t.last_line == "Reading files"
+    assert (t.input_tokens, t.output_tokens, t.cache_creation_tokens, t.cache_read_tokens) == (5, 2, 1, 3)
+    tool = ToolUse("x", "Edit", {"file_path": "src/app.py", "old_string": "a"})
+    t = apply_event(t, AssistantEvent("sid-1", None, (tool,), Usage(1, 1)))
+    assert t.last_line == "Edit: src/app.py"
+    assert t.output_tokens == 3
+    assert apply_event(t, Unknown("stream_event")) is t
+    done = apply_event(t, ResultEvent("success", False, "sid-1", "ok", Usage(100, 50), 0.3, 900, 4))
+    assert (done.state, done.cost_usd, done.turns, done.input_tokens, done.output_tokens) == (
+        TaskState.DONE,
+        0.3,
+        4,
+        100,
+        50,
+    )
+    failed = apply_event(t, ResultEvent("error_max_turns", True, "sid-1", None))
+    assert failed.state is TaskState.FAILED
+    assert failed.error == "error_max_turns"
+
+
+def test_tool_line_is_one_short_line() -> None:
+    from trayapp.core.agents import LINE_MAX, tool_line
+    from trayapp.core.stream_json import ToolUse
+
+    assert tool_line(ToolUse("1", "Bash", {"command": "npm test\nnpm run lint"})) == "Bash: npm test"
+    assert tool_line(ToolUse("1", "TodoWrite", {"todos": []})) == "TodoWrite"
+    assert len(tool_line(ToolUse("1", "Bash", {"command": "x" * 1000}))) == LINE_MAX
