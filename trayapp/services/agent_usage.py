@@ -3,15 +3,17 @@
 Every agent run reports Claude Code's rate-limit state. When an event carries a utilization
 (only sometimes: anthropics/claude-code#78476), it is a current reading of that window that cost
 no request. :class:`RateLimitReadings` keeps the latest one per window and is a *local source*
-of the usage engine (``engine.local_sources.append(readings)``, a callable ``(now) ->
-UsageSnapshot | None``): a reading younger than the poll interval stands in for a poll, exactly
-like a status line capture. Events without a utilization change nothing here (the queue still
+of the usage engine (a callable ``(now) -> UsageSnapshot | None`` in ``engine.local_sources``;
+:func:`route_readings` wires it): a reading younger than the poll interval stands in for a poll,
+exactly like a status line capture. Events without a utilization change nothing here (the queue still
 holds on their status).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from trayapp.core.models import Source, UsageSnapshot, Window, WindowKind
 from trayapp.core.stream_json import RateLimitEvent
@@ -50,3 +52,26 @@ class RateLimitReadings:
         if not windows:
             return None
         return UsageSnapshot(fetched_at=self._at, source=Source.AGENT, windows=windows)
+
+
+def route_readings(
+    listeners: list[Callable[[RateLimitEvent], None]], engine: Any, now: Callable[[], datetime]
+) -> Callable[[], None]:
+    """Wire a queue's rate-limit events (``queue.on_rate_limit``) into ``engine`` (a
+    :class:`~trayapp.services.usage_engine.UsageEngine`: the default account's, whose
+    credentials the runs use) as a local source; returns the undo."""
+    readings = RateLimitReadings()
+
+    def feed(event: RateLimitEvent) -> None:
+        readings.feed(event, now())
+
+    listeners.append(feed)
+    engine.local_sources.append(readings)
+
+    def undo() -> None:
+        if feed in listeners:
+            listeners.remove(feed)
+        if readings in engine.local_sources:
+            engine.local_sources.remove(readings)
+
+    return undo

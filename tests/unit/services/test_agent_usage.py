@@ -4,6 +4,7 @@ holds on; an event without a utilization is no reading."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from trayapp.core.models import Source
 from trayapp.core.stream_json import RateLimitEvent
 from trayapp.demo import DemoHandle
 from trayapp.services.agent_stream import limits_from_state
-from trayapp.services.agent_usage import RateLimitReadings
+from trayapp.services.agent_usage import RateLimitReadings, route_readings
 
 
 @pytest.fixture
@@ -38,10 +39,13 @@ def test_an_event_without_utilization_is_no_reading(clock: FakeClock) -> None:
 async def test_a_rate_limit_reading_feeds_the_engine_and_holds_the_queue(
     usage_server: DemoHandle, claude_dir: Path, tmp_path: Path, clock: FakeClock
 ) -> None:
-    readings = RateLimitReadings()
-    engine = make_engine(usage_server, claude_dir, tmp_path / "db.sqlite3", clock, local_sources=[readings])
+    engine = make_engine(usage_server, claude_dir, tmp_path / "db.sqlite3", clock)
+    listeners: list[Callable[[RateLimitEvent], None]] = []  # the queue's on_rate_limit
+    undo = route_readings(listeners, engine, clock.now)
     reset = clock.now() + timedelta(hours=2)
-    assert readings.feed(event(90.0, reset), clock.now())
+    for listener in listeners:
+        listener(event(90.0, reset))
+    readings = engine.local_sources[-1]
     state = await engine.poll()
     assert state.snapshot is not None
     assert state.snapshot.source is Source.AGENT
@@ -57,4 +61,7 @@ async def test_a_rate_limit_reading_feeds_the_engine_and_holds_the_queue(
     clock.advance(2 * 3600 + 1)  # after the reset the reading no longer holds
     assert decide([task], [Slot("local")], limits, QueuePolicy(), clock.now()).start == (("t-1", "local"),)
     assert readings(clock.now()) is None  # the window it measured is over
+    undo()
+    assert listeners == []
+    assert engine.local_sources == []
     await engine.aclose()
