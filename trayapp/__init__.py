@@ -12,11 +12,20 @@ _version: str | None = None
 
 # httpx's package imports its command-line client (click, and pygments when present: 4 MB and
 # 20 ms, in every process that makes an HTTP request) unless that import fails, when it falls back
-# to a stub. Claude Watch never runs httpx's CLI, so the import is made to fail: None in
-# sys.modules makes ``from ._main import main`` raise ImportError.
+# to a stub. Claude Watch never runs httpx's CLI, so a finder at the front of the import path
+# refuses that one module (sys.modules stays as it was: nothing is loaded or marked).
 import sys as _sys  # noqa: E402
 
-_sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+class _NoHttpxCli:
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
+        if name == "httpx._main":
+            raise ImportError("httpx's command-line client is not used by Claude Watch")
+
+
+if not any(isinstance(f, _NoHttpxCli) for f in _sys.meta_path):
+    _sys.meta_path.insert(0, _NoHttpxCli())
 
 
 def version() -> str:
