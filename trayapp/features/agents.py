@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 
 FIRST_TAIL = 64 * 1024  # bytes of a log shown when the tail starts (its end)
 TAIL_CAP = 256 * 1024  # bytes read at most per look
+MAX_FINISHED = 100  # ended tasks listed (newest first); `claude-watch agents list --all` has the rest
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _uis: WeakKeyDictionary[ClaudeWatch, AgentsUi] = WeakKeyDictionary()
 
@@ -114,6 +117,13 @@ def job_record(session: Session) -> JobRecord:
     )
 
 
+def listed(tasks: list[ca.Task], max_finished: int = MAX_FINISHED) -> list[ca.Task]:
+    """Every unfinished task and the ``max_finished`` that ended last (the store keeps more)."""
+    ended = [t for t in tasks if t.state in ca.FINISHED]
+    ended.sort(key=lambda t: t.finished_at or t.created_at or _EPOCH, reverse=True)
+    return [t for t in tasks if t.state not in ca.FINISHED] + ended[:max_finished]
+
+
 def stop_foreign_pid(pid: int) -> None:
     """SIGTERM to a Claude Code session we did not start (the user confirmed it). Blocking."""
     os.kill(pid, signal.SIGTERM)
@@ -144,12 +154,23 @@ class AgentsUi:
         return ca.estimate_cost(self.queue.tasks(), task.spec.folder)
 
     def _publish(self, _value: object = None) -> None:
+        """The views' list: what is unfinished, and the :data:`MAX_FINISHED` latest that ended."""
         from trayapp.ui.agents_rows import agent_items
 
         history = self.queue.tasks() if self.started else []
-        self.items = agent_items(history, self.sessions, lambda t: ca.estimate_cost(history, t.spec.folder))
+        estimates: dict[str, float | None] = {}  # per folder, once per publish
+
+        def estimate(task: ca.Task) -> float | None:
+            folder = task.spec.folder
+            if folder not in estimates:
+                estimates[folder] = ca.estimate_cost(history, folder)
+            return estimates[folder]
+
+        self.items = agent_items(listed(history), self.sessions, estimate)
+        from shiboken6 import isValid
+
         for view in (self.panel, self.window):
-            if view is not None:
+            if view is not None and isValid(view):  # a popup rebuilt has deleted its old section
                 view.set_items(self.items)
 
     def on_queue(self, *args: Any) -> None:
@@ -369,6 +390,7 @@ class AgentsUi:
                 self.cw.usage.state_changed.disconnect(self.on_state)
         except (RuntimeError, TypeError):
             pass
+        self.updates.stop()
         await self.queue.stop_all()
         await runtime.drain(5.0, group=self, cancel_after=True)
         await runtime.run_blocking(self.queue.repo.close, lane="io")

@@ -123,7 +123,8 @@ def agent_items(
     """Ours and the sessions we did not start, one row each, in the views' order."""
     ours = list(tasks)
     known = {t.session_id for t in ours if t.session_id} | {t.job_id for t in ours if t.job_id}
-    items = [item_for(t, estimate(t) if estimate is not None else None) for t in ours]
+    waiting = (TaskState.QUEUED, TaskState.HELD)
+    items = [item_for(t, estimate(t) if estimate is not None and t.state in waiting else None) for t in ours]
     for s in sessions:
         if s.session_id in known or (s.job_id and s.job_id in known):
             continue
@@ -348,6 +349,11 @@ class Coalescer(QObject):
         if self._has_pending:
             self._timer.stop()
             self._fire()
+
+    def stop(self) -> None:
+        """Drop what is pending and stop the timer (shutdown)."""
+        self._timer.stop()
+        self._pending, self._has_pending = None, False
 
     def _fire(self) -> None:
         if not self._has_pending:

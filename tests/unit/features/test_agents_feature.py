@@ -180,3 +180,16 @@ def test_notices_follow_alerts_enabled_the_pause_and_quiet_hours(qapp) -> None:
     cw.settings.update({"alerts.enabled": False})
     assert not ui._alerts_on()
     cw.tray.hide()
+
+
+def test_the_views_list_every_unfinished_task_and_the_latest_ended() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from trayapp.core.agents import Task
+    from trayapp.features.agents import listed
+
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    spec = TaskSpec(prompt="p", folder="/f")
+    ended = [Task(f"d{n}", spec, TaskState.DONE, finished_at=t0 + timedelta(minutes=n)) for n in range(5)]
+    waiting = [Task("q", spec, TaskState.QUEUED), Task("r", spec, TaskState.RUNNING)]
+    assert [t.id for t in listed(ended + waiting, max_finished=2)] == ["q", "r", "d4", "d3"]
