@@ -86,7 +86,8 @@ async def test_a_hundred_clients_each_receive_a_change(served) -> None:  # type:
     got: asyncio.Queue[float] = asyncio.Queue()
     readies = [asyncio.Event() for _ in range(100)]
     tasks = [asyncio.create_task(first_status(base, got, 55.0, ready)) for ready in readies]
-    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)  # a liveness guard (a loaded 2-core machine), not a speed claim
+    # 60 s: liveness guards for a loaded 2-core machine, not a speed claim.
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
     assert api.events.clients == 100
     api.publish_state(account_state(window_state("five_hour", 55.0)))
     await asyncio.wait_for(asyncio.gather(*tasks), 60)
