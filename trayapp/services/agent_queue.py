@@ -171,6 +171,8 @@ class AgentQueue:
     async def start(self) -> None:
         """Load the stored tasks, settle what a restart left behind, and decide."""
         stored = await run_blocking(self.repo.load)
+        if self.prices is None:
+            self.prices = await run_blocking(agent_stream.price_table)
         now = self.clock.now()
         for task in stored:
             settled = agent_stream.recover(task, now)
@@ -194,7 +196,10 @@ class AgentQueue:
         ]
         if running:
             stops = [self.stop(tid) for tid in running]
-            await asyncio.wait_for(asyncio.gather(*stops, return_exceptions=True), timeout)
+            try:
+                await asyncio.wait_for(asyncio.gather(*stops, return_exceptions=True), timeout)
+            except TimeoutError:
+                log.warning("agents: some runs did not stop within %g s at shutdown", timeout)
         for task_log in list(self._logs.values()):
             await task_log.close()
         for job in self._jobs:
@@ -323,6 +328,8 @@ class AgentQueue:
         latest = self._tasks[task.id]
         merged = agent_stream.merge_start(latest, started, self.clock.now())
         self._book.set(merged, urgent=True)
+        if latest.state is TaskState.STOPPED:  # stopped while it was starting: end what started
+            await self._executor(merged).stop(merged)
 
     # --- the stream ------------------------------------------------------------------------------
 
@@ -392,28 +399,8 @@ class AgentQueue:
 
     # --- bookkeeping -----------------------------------------------------------------------------
 
-    def _ended(
-        self,
-        task: Task,
-        state: TaskState,
-        *,
-        error: str | None = None,
-        exit_code: int | None = None,
-        keep_result: bool = True,
-    ) -> Task:
-        if (
-            keep_result
-            and task.state in (TaskState.DONE, TaskState.FAILED)
-            and state is not TaskState.STOPPED
-        ):
-            state = task.state
-        return replace(
-            task,
-            state=state,
-            finished_at=task.finished_at or self.clock.now(),
-            error=task.error if error is None else error,
-            exit_code=task.exit_code if exit_code is None else exit_code,
-        )
+    def _ended(self, task: Task, state: TaskState, **kw: Any) -> Task:
+        return agent_stream.ended(task, state, self.clock.now(), **kw)
 
     def _keep(self, job: asyncio.Task[Any]) -> None:
         self._jobs.append(job)

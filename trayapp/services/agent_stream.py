@@ -223,3 +223,36 @@ def limits_from_state(state: AccountState | None) -> LimitView:
         return LimitView()
     window = binding.window
     return LimitView(window.utilization, window.resets_at, window.label)
+
+
+def price_table() -> Any:
+    """The price table that checks budgets of runs without ``--max-budget-usd`` (None: unreadable).
+    Blocking (reads the table): on a worker lane."""
+    from trayapp.services.ledger_service import default_price_table
+
+    try:
+        return default_price_table()
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("agents: no price table, budgets count only reported costs (%s)", exc)
+        return None
+
+
+def ended(
+    task: Task,
+    state: TaskState,
+    now: datetime,
+    *,
+    error: str | None = None,
+    exit_code: int | None = None,
+    keep_result: bool = True,
+) -> Task:
+    """``task`` finished in ``state`` (a result already read wins unless the user stopped it)."""
+    if keep_result and task.state in (TaskState.DONE, TaskState.FAILED) and state is not TaskState.STOPPED:
+        state = task.state
+    return replace(
+        task,
+        state=state,
+        finished_at=task.finished_at or now,
+        error=task.error if error is None else error,
+        exit_code=task.exit_code if exit_code is None else exit_code,
+    )

@@ -196,3 +196,17 @@ async def test_restart_recovery_lost_reattached_and_held(rig: Rig, stray: subpro
     stopped = await q.stop("t-alive1")
     assert stopped.state is TaskState.STOPPED
     assert stray.wait(timeout=5) == -signal.SIGTERM
+
+
+async def test_stopped_while_starting_leaves_nothing(rig: Rig) -> None:
+    rig.script(hang=True, grandchild=True)
+    q = await rig.queue()
+    task = await q.submit(rig.spec())
+    assert q.get(task.id).state is TaskState.STARTING  # type: ignore[union-attr]
+    stopped = await q.stop(task.id)
+    assert stopped.state is TaskState.STOPPED
+    await until(lambda: q.get(task.id).pgid is not None)  # type: ignore[union-attr]
+    pgid = q.get(task.id).pgid  # type: ignore[union-attr]
+    assert pgid is not None
+    await until(lambda: group_members(pgid) == [])
+    assert q.get(task.id).state is TaskState.STOPPED  # type: ignore[union-attr]
