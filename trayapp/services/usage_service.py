@@ -199,13 +199,14 @@ class UsageService(QObject):
         reads in milliseconds, see ``bench/bench_status.py``); :meth:`history_async` runs the same
         query in a worker thread.
         """
-        return self.engine.repo.history(list(window_ids), since, until)
+        return self.engines[self.binding_label].repo.history(list(window_ids), since, until)
 
     async def history_async(
         self, window_ids: Sequence[str], since: datetime, until: datetime | None = None
     ) -> list[tuple[datetime, str, float, datetime | None]]:
         """:meth:`history` off the GUI thread."""
-        return await run_blocking(self.engine.repo.history, list(window_ids), since, until)
+        repo = self.engines[self.binding_label].repo  # the account whose ring is shown
+        return await run_blocking(repo.history, list(window_ids), since, until)
 
     # --- internals ---------------------------------------------------------------------------
 

@@ -107,6 +107,8 @@ async def test_three_accounts_poll_in_turn_with_their_own_figures_and_cooldowns(
     assert {label: five(s) for label, s in states.items()} == {"Personal": 12.0, "Work": 91.0, "Spare": 40.0}
     assert service.binding_label == "Work"
     assert service.state is states["Work"]
+    # The timeline follows the account whose ring is shown.
+    assert {r[2] for r in service.history(["five_hour"], t0 - timedelta(hours=1))} == {91.0}
     assert service.next_poll_at() == t0 + timedelta(minutes=2) + INTERVAL
 
     # Work gets a 429: only Work cools down; the others keep their turns.
