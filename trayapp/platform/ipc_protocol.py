@@ -99,16 +99,22 @@ def encode_reply(reply: dict[str, Any]) -> bytes:
     return data
 
 
-def decode_request(line: bytes) -> dict[str, Any]:
-    """One request line, checked: size, JSON object, version, ``op``. Raises :class:`ProtocolError`."""
-    if len(line) > MAX_REQUEST:
-        raise ProtocolError("too_large", f"a request is at most {MAX_REQUEST} bytes")
+def _object(line: bytes, cap: int, what: str) -> dict[str, Any]:
+    """One JSON object of at most ``cap`` bytes, or a ProtocolError naming ``what`` it should be."""
+    if len(line) > cap:
+        raise ProtocolError("too_large", f"{what} is at most {cap} bytes")
     try:
         body = json.loads(line)
     except (ValueError, RecursionError):
-        raise ProtocolError("bad_json", "not a JSON object on one line") from None
+        body = None
     if not isinstance(body, dict):
-        raise ProtocolError("bad_json", "not a JSON object on one line")
+        raise ProtocolError("bad_json", f"{what} must be a JSON object on one line")
+    return body
+
+
+def decode_request(line: bytes) -> dict[str, Any]:
+    """One request line, checked: size, JSON object, version, ``op``. Raises :class:`ProtocolError`."""
+    body = _object(line, MAX_REQUEST, "a request")
     v = body.get("v")
     if not isinstance(v, int) or isinstance(v, bool):
         raise ProtocolError("version", f'"v" must be the protocol version ({VERSION})')
@@ -122,13 +128,8 @@ def decode_request(line: bytes) -> dict[str, Any]:
 
 def decode_response(line: bytes) -> dict[str, Any]:
     """One response line (the client's side): a JSON object with a boolean ``ok``."""
-    if len(line) > MAX_RESPONSE:
-        raise ProtocolError("too_large", f"an answer is at most {MAX_RESPONSE} bytes")
-    try:
-        body = json.loads(line)
-    except (ValueError, RecursionError):
-        raise ProtocolError("bad_json", "the app's answer is not JSON") from None
-    if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
+    body = _object(line, MAX_RESPONSE, "the app's answer")
+    if not isinstance(body.get("ok"), bool):
         raise ProtocolError("bad_json", "the app's answer is not a response object")
     return body
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,63 +145,56 @@ def _group_gone(*pids: int) -> bool:
     return not any(pid_alive(pid) for pid in pids)
 
 
-def test_stop_from_another_process_ends_the_whole_group(fake_claude, project: Path) -> None:
-    fake_claude.script(p={"delay": 120, "grandchild": True})
-    fg = start_cli("run", "long", "--dir", str(project), "--wait")
-    try:
+@pytest.fixture
+def foreground(fake_claude, project: Path) -> Iterator[Any]:
+    """``start(script)``: a foreground ``run --wait`` with a grandchild in its group; returns the
+    process, its running task and the grandchild's pid."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(**run: Any) -> tuple[subprocess.Popen[str], Task, int]:
+        fake_claude.script(p={**run, "grandchild": True})
+        fg = start_cli("run", "long", "--dir", str(project), "--wait")
+        started.append(fg)
         task = wait_for(running_task)
         assert task is not None
         grandchild = wait_for(
             lambda: next((c["grandchild"] for c in fake_claude.calls() if "grandchild" in c), 0)
         )
         assert pid_alive(grandchild)
-        stop = cli("stop", task.id)
-        assert stop.returncode == 0, stop.stdout + stop.stderr
-        assert fg.wait(30) == 1
-        assert _group_gone(task.pid, grandchild)
-        (final,) = stored()
-        assert final.state is TaskState.STOPPED
-        assert not (Path(os.environ["CLAUDE_WATCH_HOME"]) / "data" / "agents" / f"{task.id}.stop").exists()
-    finally:
+        return fg, task, grandchild
+
+    yield start
+    for fg in started:
         fg.kill()
         fg.communicate()
 
 
-def test_stop_escalates_to_sigkill_for_a_child_ignoring_sigterm(fake_claude, project: Path) -> None:
-    fake_claude.script(p={"hang": True, "grandchild": True})
-    fg = start_cli("run", "stubborn", "--dir", str(project), "--wait")
-    try:
-        task = wait_for(running_task)
-        assert task is not None
-        grandchild = wait_for(
-            lambda: next((c["grandchild"] for c in fake_claude.calls() if "grandchild" in c), 0)
-        )
-        stop = cli("stop", task.id)
-        assert stop.returncode == 0, stop.stdout + stop.stderr
-        assert fg.wait(30) == 1
-        assert _group_gone(task.pid, grandchild)
-    finally:
-        fg.kill()
-        fg.communicate()
+def test_stop_from_another_process_ends_the_whole_group(foreground) -> None:
+    fg, task, grandchild = foreground(delay=120)
+    stop = cli("stop", task.id)
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    assert fg.wait(30) == 1
+    assert _group_gone(task.pid, grandchild)
+    (final,) = stored()
+    assert final.state is TaskState.STOPPED
+    assert not (Path(os.environ["CLAUDE_WATCH_HOME"]) / "data" / "agents" / f"{task.id}.stop").exists()
 
 
-def test_ctrl_c_stops_the_foreground_run(fake_claude, project: Path) -> None:
-    fake_claude.script(p={"delay": 120, "grandchild": True})
-    fg = start_cli("run", "long", "--dir", str(project), "--wait")
-    try:
-        task = wait_for(running_task)
-        assert task is not None
-        grandchild = wait_for(
-            lambda: next((c["grandchild"] for c in fake_claude.calls() if "grandchild" in c), 0)
-        )
-        fg.send_signal(signal.SIGINT)
-        assert fg.wait(30) == 130
-        assert _group_gone(task.pid, grandchild)
-        (final,) = stored()
-        assert final.state is TaskState.STOPPED
-    finally:
-        fg.kill()
-        fg.communicate()
+def test_stop_escalates_to_sigkill_for_a_child_ignoring_sigterm(foreground) -> None:
+    fg, task, grandchild = foreground(hang=True)
+    stop = cli("stop", task.id)
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    assert fg.wait(30) == 1
+    assert _group_gone(task.pid, grandchild)
+
+
+def test_ctrl_c_stops_the_foreground_run(foreground) -> None:
+    fg, task, grandchild = foreground(delay=120)
+    fg.send_signal(signal.SIGINT)
+    assert fg.wait(30) == 130
+    assert _group_gone(task.pid, grandchild)
+    (final,) = stored()
+    assert final.state is TaskState.STOPPED
 
 
 def test_a_reused_pid_is_never_signalled(project: Path) -> None:
