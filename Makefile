@@ -87,6 +87,7 @@ bench: system-test-deps $(DEV_STAMP)
 	$(PY) bench/bench_sessions_panel.py
 	$(PY) bench/bench_popup_paint.py
 	$(PY) bench/bench_stream_json.py
+	$(PY) bench/bench_agents_views.py
 	$(PY) bench/bench_agents.py
 	$(PY) bench/bench_achievements.py
 	$(PY) bench/bench_schedule.py
