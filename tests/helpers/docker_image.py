@@ -10,6 +10,8 @@ as shell words: ``sleep N`` (before the result), ``hang`` (ignore SIGTERM and sl
 ``crash N`` (exit N after the assistant line), ``stderr TEXT``. It always writes
 ``from-container.txt`` into its working folder (the mounted worktree), holding its working
 folder, whether ``CLAUDE_CODE_OAUTH_TOKEN`` is set and that token's length (never the token).
+A new session leaves ``$HOME/sessions/<id>``; ``--resume <id>`` without it fails as Claude Code
+does ("No conversation found with session ID").
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import httpx
 
 IMAGE = "cw-test/claude:fake"
 IMAGE_NO_CLAUDE = "cw-test/noclaude:1"
-APPLETS = ("sh", "cat", "echo", "printf", "sleep", "ls", "mkdir", "env", "id", "true", "date")
+APPLETS = ("sh", "cat", "echo", "printf", "sleep", "ls", "mkdir", "env", "id", "true", "date", "grep")
 ENV_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 FAKE_CLAUDE = r"""#!/bin/sh
@@ -38,6 +40,11 @@ for a in "$@"; do
   prev="$a"
 done
 mode=""; arg=""
+if echo " $* " | grep -q -- " --resume "; then
+  if [ ! -f "$HOME/sessions/$sid" ]; then echo "No conversation found with session ID: $sid" >&2; exit 1; fi
+else
+  mkdir -p "$HOME/sessions" && : > "$HOME/sessions/$sid"
+fi
 [ -f .fake-claude ] && read -r mode arg < .fake-claude
 tok="unset"; [ -n "$CLAUDE_CODE_OAUTH_TOKEN" ] && tok="set"
 printf 'cwd=%s\ntoken=%s\ntoken_length=%s\nprompt=%s\nargs=%s\n' \

@@ -149,8 +149,9 @@ async def test_a_task_runs_in_a_container_with_its_folder_mounted(box: Box) -> N
     assert (done.model, done.last_line) == ("claude-fake", "Working in a container")
     assert (done.cost_usd, done.turns, done.exit_code) == (0.0012, 1, 0)
     assert [e.status for e in box.rate_limits] == ["allowed"]
-    await until(lambda: b'"result"' in q.log_path(task.id).read_bytes())
-    assert len(q.log_path(task.id).read_text().splitlines()) == 4
+    log_file = q.log_path(task.id)
+    await until(lambda: log_file.is_file() and b'"result"' in log_file.read_bytes())
+    assert len(log_file.read_text().splitlines()) == 4
     assert await box.ours(task.id) == []  # removed after the run
 
 
@@ -332,3 +333,19 @@ async def test_the_token_set_with_the_cli_in_the_real_keyring_reaches_the_contai
     finally:
         await box.close()
         subprocess.run([*cli, "delete", "claude-oauth-token"], capture_output=True, timeout=60, check=False)
+
+
+async def test_restart_resumes_the_conversation_in_a_new_container(box: Box) -> None:
+    q = await box.start()
+    first = await q.submit(box.spec())
+    await until(ended(q, first.id))
+    assert final(q, first.id).state is TaskState.DONE, final(q, first.id).error
+    again = await q.restart(first.id)
+    await until(ended(q, again.id))
+    resumed = final(q, again.id)
+    assert resumed.state is TaskState.DONE, resumed.error  # the slot's home kept the session
+    args = dict(line.split("=", 1) for line in (box.folder / "from-container.txt").read_text().splitlines())[
+        "args"
+    ]
+    assert f"--resume {final(q, first.id).session_id}" in args
+    assert resumed.container_id != final(q, first.id).container_id

@@ -12,7 +12,10 @@ the slot's image (or the task's own ``image``), through the Docker Engine API
   bind-mounted read-write at the same path and is the working folder, so paths in the output mean
   the same inside and out; nothing else of the host is mounted;
 - not privileged, a tiny init as PID 1, the slot's network (``bridge`` unless it says ``@none``),
-  the host user's uid:gid (files written to the folder stay the user's) with ``HOME=/tmp``;
+  the host user's uid:gid (files written to the folder stay the user's);
+- ``HOME`` is a folder of the slot's own in the data folder (``agents/container-homes/NAME``), so
+  Claude Code's sessions outlive the container and a restart's ``--resume`` finds its conversation
+  when it runs on the same slot (it holds no credentials: the token comes by environment);
 - labelled ``claude-watch.task=<id>`` and ``claude-watch.slot=docker:NAME``;
 - authenticated by ``CLAUDE_CODE_OAUTH_TOKEN``: the long-lived, inference-only token the user made
   with ``claude setup-token`` and stored in our keyring (``claude-watch secrets set
@@ -39,6 +42,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trayapp import paths
 from trayapp.core.agents import RunKind, Slot, Task
 from trayapp.core.container_slots import PREFIX, ContainerSlot, parse_slots
 from trayapp.core.stream_json import MAX_LINE
@@ -69,7 +73,8 @@ class ContainerConfig:
 
     stop_timeout: int = 10  # seconds between the engine's SIGTERM and its SIGKILL
     user: str | None = "host"  # "host": this user's uid:gid; None: the image's own user
-    home: str = "/tmp"
+    home: str = "/home/claude-watch"  # HOME inside the container: the slot's folder
+    homes: Path | None = None  # where the slots' home folders live; None: data/agents/container-homes
     socket: str | None = None  # None: DOCKER_HOST, else the default sockets
     end_wait: float = 30.0  # seconds stop waits for the output reader to finish after the kill
 
@@ -167,6 +172,11 @@ class ContainerExecutor:
         if self._engine is not None:
             await self._engine.aclose()
 
+    def _home(self, slot: ContainerSlot) -> Path:
+        home = (self.config.homes or paths.data_dir() / "agents" / "container-homes") / slot.name
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return home
+
     async def _token(self) -> str:
         try:
             token = await self.secrets.aget(TOKEN_SECRET)
@@ -185,14 +195,17 @@ class ContainerExecutor:
             raise RunError(f"the folder {folder} does not exist")
         return folder
 
-    def container_spec(self, task: Task, slot: ContainerSlot, folder: Path, token: str) -> de.ContainerSpec:
-        """The container of ``task`` (its session id already chosen)."""
+    def container_spec(
+        self, task: Task, slot: ContainerSlot, folder: Path, token: str, home: Path
+    ) -> de.ContainerSpec:
+        """The container of ``task`` (its session id already chosen; ``home`` the slot's)."""
         argv = headless_argv("claude", task, budget_flag=False)[1:]  # the queue enforces budgets
         binds = [(str(folder), str(folder))]
         git_dir = git_dir_of(folder)
         if git_dir is not None:
             binds.append((str(git_dir), str(git_dir)))
         user = host_user() if self.config.user == "host" else self.config.user
+        binds.append((str(home), self.config.home))
         return de.ContainerSpec(
             image=task.spec.image or slot.image,
             cmd=tuple(argv),
@@ -218,7 +231,8 @@ class ContainerExecutor:
         folder = await self._folder(task)
         if task.session_id is None:
             task = replace(task, session_id=str(uuid.uuid4()))
-        spec = self.container_spec(task, slot, folder, token)
+        home = await run_blocking(self._home, slot)
+        spec = self.container_spec(task, slot, folder, token, home)
         cid: str | None = None
         try:
             if spec.image not in self._checked:
