@@ -29,6 +29,8 @@ data    achievements.json (unlocks per account)    store/achievements_repo.py, f
                                                    services/achievements_service.py
 data    telemetry.sqlite3                          store/telemetry_repo.py, for services/telemetry_service.py
                                                    (Claude Code's OpenTelemetry received by the app)
+data    agents/container-homes/<slot>/ (HOME of    services/agent_containers.py makes it; Claude Code
+        claude in a container slot: its sessions)  in that slot's containers writes it (as the user)
 state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
 state   alerts.json (fired alerts, the pause)      services/alerts.py
 state   today-cost.json                            services/ledger_service.py, after each app scan
