@@ -122,20 +122,11 @@ class AgentsPanel(QWidget):
         row.clicked.connect(self.open_requested)
         return row
 
-    def _drop_row(self, row: AgentRow) -> None:
-        self.list_box.removeWidget(row)
-        row.hide()
-        row.deleteLater()
-
     def _render(self, items: list[AgentItem]) -> None:
         self.renders += 1
         self.items = items
         shown = items[:MAX_ROWS]
-        self.rows, moved = sync_rows(self.rows, shown, self.clock.now(), self._make_row, self._drop_row)
-        if moved:
-            for i, row in enumerate(self.rows):
-                self.list_box.insertWidget(i, row)
-                row.show()
+        self.rows, moved = sync_rows(self.list_box, self.rows, shown, self.clock.now(), self._make_row)
         hidden = len(items) - len(shown)
         self.more.setText(f"{hidden} more…" if hidden > 0 else "")
         self.more.setVisible(hidden > 0)

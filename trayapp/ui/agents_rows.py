@@ -294,15 +294,15 @@ class AgentRow(QWidget):
 
 
 def sync_rows(
+    box: QVBoxLayout,
     rows: list[AgentRow],
     items: Sequence[AgentItem],
     now: datetime,
     make: Callable[[AgentItem], AgentRow],
-    drop: Callable[[AgentRow], None],
 ) -> tuple[list[AgentRow], bool]:
-    """Update ``rows`` to show ``items`` in order, reusing the rows of the same ids (a flood of
-    updates to one task changes text, not widgets). Returns the rows and whether the order
-    changed (the caller re-lays them out)."""
+    """Bring the rows laid out in ``box`` to ``items``, in order, reusing the rows of the same ids
+    (a flood of updates to one task changes text, not widgets); rows of ids gone are deleted.
+    Returns the rows and whether the order changed (then they are laid out again)."""
     by_id = {row.item.id: row for row in rows}
     out: list[AgentRow] = []
     for item in items:
@@ -313,8 +313,14 @@ def sync_rows(
             row.set_item(item, now)
         out.append(row)
     for row in by_id.values():
-        drop(row)
+        box.removeWidget(row)
+        row.hide()
+        row.deleteLater()
     moved = [r.item.id for r in out] != [r.item.id for r in rows]
+    if moved:
+        for i, row in enumerate(out):
+            box.insertWidget(i, row)
+            row.show()  # a row added to a visible list stays hidden until shown
     return out, moved
 
 

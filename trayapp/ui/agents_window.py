@@ -251,19 +251,10 @@ class AgentsWindow(QWidget):
         row.clicked.connect(self.select)
         return row
 
-    def _drop_row(self, row: AgentRow) -> None:
-        self.list_box.removeWidget(row)
-        row.hide()
-        row.deleteLater()
-
     def _render(self, items: list[AgentItem]) -> None:
         self.renders += 1
         self.items = items
-        self.rows, moved = sync_rows(self.rows, items, self.clock.now(), self._make_row, self._drop_row)
-        if moved:
-            for i, row in enumerate(self.rows):
-                self.list_box.insertWidget(i, row)
-                row.show()
+        self.rows, _moved = sync_rows(self.list_box, self.rows, items, self.clock.now(), self._make_row)
         for row in self.rows:
             row.set_selected(row.item.id == self.selected)
         running = sum(i.task.state in ACTIVE for i in items)
