@@ -18,6 +18,7 @@ import sys
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from datetime import datetime
+    from typing import Any
 
     from trayapp.core.accounts import Account
 
@@ -45,6 +46,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     mv.add_argument("label")
     mv.add_argument("new_label")
     mv.set_defaults(func=run_rename)
+    sw = actions.add_parser(
+        "switch", help="make LABEL Claude Code's active login through claude-swap (cswap), if it has a slot"
+    )
+    sw.add_argument("label")
+    sw.set_defaults(func=run_switch)
+    cs = actions.add_parser("cswap", help="claude-swap's slots, read-only (cswap --list --json)")
+    cs.add_argument("--json", action="store_true", help="machine-readable output")
+    cs.set_defaults(func=run_cswap)
 
 
 def _fail(message: str) -> int:
@@ -138,4 +147,67 @@ def run_list(args: argparse.Namespace) -> int:
             login += f", login renews in {row['days_left']} days"
         mark = " (default)" if row["default"] else ""
         print(f"{row['label']}{mark}: {row['config_dir']}\n  {who}; {login}")
+    return 0
+
+
+def _cswap_slots() -> tuple[list[Any], str | None]:
+    """cswap's slots and None, or the last good ones (``cache/cswap.json``) and what went wrong."""
+    from trayapp import paths
+    from trayapp.sources import cswap
+    from trayapp.store.files import atomic_write, read_capped
+
+    cache = paths.cache_dir() / "cswap.json"
+    try:
+        raw = cswap.list_raw()
+        slots = cswap.parse_list(raw)
+    except cswap.CswapError as exc:
+        try:
+            return cswap.parse_list(read_capped(cache, cswap.MAX_OUTPUT)), str(exc)
+        except (OSError, cswap.CswapError):
+            return [], str(exc)
+    try:
+        atomic_write(cache, raw)  # the last good list (emails and percentages, no tokens)
+    except OSError:
+        pass
+    return slots, None
+
+
+def run_cswap(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    slots, problem = _cswap_slots()
+    if args.json:
+        out = {"schema_version": SCHEMA_VERSION, "slots": [asdict(s) for s in slots], "problem": problem}
+        print(json.dumps(out, indent=2), flush=True)
+    else:
+        if problem:
+            print(f"claude-swap: {problem}" + ("; showing the last good list" if slots else ""))
+        for s in slots:
+            mark = " (active)" if s.active else ""
+            print(f"slot {s.number}: {s.email or 'unknown'}{mark}")
+    return 0 if problem is None else 1
+
+
+def run_switch(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from trayapp.core import accounts as ac
+    from trayapp.sources import cswap
+    from trayapp.store.accounts_repo import AccountsRepo
+
+    account = ac.find(AccountsRepo().load_or_last(), args.label)
+    if account is None:
+        return _fail(f"no account named {args.label!r}")
+    email = describe(account, datetime.now(UTC))["email"]
+    try:
+        slot = cswap.slot_for(cswap.list_slots(), email if isinstance(email, str) else None)
+        if slot is None:
+            return _fail(
+                f"claude-swap has no slot for {account.label} ({email or 'no identity'}): add it with cswap"
+            )
+        cswap.switch_to(slot.number)
+    except cswap.CswapError as exc:
+        return _fail(str(exc))
+    print(f"Claude Code now uses {account.label} (claude-swap slot {slot.number}).")
     return 0

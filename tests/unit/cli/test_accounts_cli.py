@@ -97,3 +97,93 @@ def test_status_json_all_and_account(hermetic_env: Path, server: PerTokenUsage, 
     assert "no account named" in missing.stderr
     text = cli(hermetic_env, server, "status", "--all")
     assert "── Spare" in text.stdout
+
+
+# --- claude-swap, read-only, switching only on request ----------------------------------------
+
+FAKE_CSWAP = """#!{python}
+import json, os, sys, time
+state = os.environ["FAKE_CSWAP_STATE"]
+with open(state + ".calls", "a") as fh:
+    fh.write(" ".join(sys.argv[1:]) + "\\n")
+mode = open(state + ".mode").read().strip()
+if sys.argv[1:] == ["--list", "--json"]:
+    if mode == "hang":
+        time.sleep(30)
+    if mode == "fail":
+        sys.exit(3)
+    version = 2 if mode == "v2" else 1
+    print(json.dumps({{"schemaVersion": version, "activeAccountNumber": 1, "accounts": [
+        {{"number": 1, "email": "me@home.example", "active": True,
+          "usage": {{"fiveHour": {{"pct": 12}}, "sevenDay": {{"pct": 30}}}}}},
+        {{"number": 2, "email": "Me@Work.example", "active": False, "usage": {{}}}}]}}))
+elif sys.argv[1] == "--switch-to":
+    print(json.dumps({{"ok": True}}))
+"""
+
+
+@pytest.fixture
+def fake_cswap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    script = tmp_path / "cswap"
+    script.write_text(FAKE_CSWAP.format(python=sys.executable))
+    script.chmod(0o755)
+    state = tmp_path / "cswap-state"
+    (tmp_path / "cswap-state.mode").write_text("ok")
+    monkeypatch.setenv("CLAUDE_WATCH_CSWAP", str(script))
+    monkeypatch.setenv("FAKE_CSWAP_STATE", str(state))
+    return state
+
+
+def calls(state: Path) -> list[str]:
+    path = state.with_name(state.name + ".calls")
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_cswap_list_is_read_only_and_the_last_good_list_is_kept(hermetic_env: Path, fake_cswap: Path) -> None:
+    done = cli(hermetic_env, None, "accounts", "cswap", "--json")
+    assert done.returncode == 0, done.stderr
+    slots = json.loads(done.stdout)["slots"]
+    assert [(s["number"], s["email"], s["active"], s["five_hour"]) for s in slots] == [
+        (1, "me@home.example", True, 12.0),
+        (2, "Me@Work.example", False, None),
+    ]
+    fake_cswap.with_name("cswap-state.mode").write_text("v2")  # a schema this version cannot trust
+    later = cli(hermetic_env, None, "accounts", "cswap", "--json")
+    assert later.returncode == 1
+    doc = json.loads(later.stdout)
+    assert "schema version 1" in doc["problem"]
+    assert [s["number"] for s in doc["slots"]] == [1, 2]  # the last good list
+    assert calls(fake_cswap) == ["--list --json", "--list --json"]  # never a switch unasked
+
+
+def test_cswap_times_out_and_fails_cleanly(fake_cswap: Path) -> None:
+    from trayapp.sources import cswap
+
+    fake_cswap.with_name("cswap-state.mode").write_text("hang")
+    with pytest.raises(cswap.CswapError, match="did not answer"):
+        cswap.list_slots(timeout=0.5)
+    fake_cswap.with_name("cswap-state.mode").write_text("fail")
+    with pytest.raises(cswap.CswapError, match="exited 3"):
+        cswap.list_slots()
+    for bad in (b"nope", b'{"schemaVersion": 1, "accounts": [{"number": true}]}', b"[]"):
+        with pytest.raises(cswap.CswapError):
+            cswap.parse_list(bad)
+
+
+def test_switch_needs_a_cswap_slot_for_the_account(
+    hermetic_env: Path, fake_cswap: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".claude.json").write_text(json.dumps({"oauthAccount": {"emailAddress": "me@work.example"}}))
+    other = tmp_path / "other"
+    other.mkdir()
+    assert cli(hermetic_env, None, "accounts", "add", "Work", str(work)).returncode == 0
+    assert cli(hermetic_env, None, "accounts", "add", "Other", str(other)).returncode == 0
+    missing = cli(hermetic_env, None, "accounts", "switch", "Other")
+    assert missing.returncode == 2
+    assert "no slot" in missing.stderr
+    assert not any(c.startswith("--switch-to") for c in calls(fake_cswap))
+    done = cli(hermetic_env, None, "accounts", "switch", "work")
+    assert done.returncode == 0, done.stderr
+    assert calls(fake_cswap)[-1] == "--switch-to 2 --json"
