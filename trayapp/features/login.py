@@ -90,7 +90,7 @@ async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[object]] | None:
     watch.status_changed.connect(lambda _status: cw.tray.refresh_tooltip())
     watch.signed_in_again.connect(cw.refresh_now)
     if cw.usage is not None:
-        cw.usage.state_changed.connect(watch.on_state)
+        cw.usage.default_state_changed.connect(watch.on_state)  # another account's 401 is not ours
     await watch.start()
     log.info("login watch running")
     return watch.stop

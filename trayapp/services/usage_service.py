@@ -17,6 +17,8 @@ Signals:
     state_changed(object): the binding account's :class:`~trayapp.core.models.AccountState`,
         after every poll.
     account_state_changed(str, object): one account's label and its new state, after its poll.
+    default_state_changed(object): the default account's new state, after its poll (what follows
+        the default login alone: its login watch).
     poll_failed(object): the :class:`~trayapp.core.models.FetchError` when an attempt failed.
 """
 
@@ -50,6 +52,7 @@ MIN_TURN = 1.0  # seconds: the loop's floor, whatever the policy says
 class UsageService(QObject):
     state_changed = Signal(object)
     account_state_changed = Signal(str, object)
+    default_state_changed = Signal(object)
     poll_failed = Signal(object)
 
     def __init__(
@@ -222,6 +225,8 @@ class UsageService(QObject):
         several = len(self.engines) > 1
         if several:
             self.account_state_changed.emit(label, state)
+        if engine is self.engine:
+            self.default_state_changed.emit(state)
         binding = self.state if several else state
         self.state_changed.emit(binding)
         if state.error is not None and state.error is not self._last_emitted_error:

@@ -93,6 +93,8 @@ async def test_three_accounts_poll_in_turn_with_their_own_figures_and_cooldowns(
     service = build(server, accounts, tmp_path / "db.sqlite3", clock)
     turns = Turns(service, clock)
     polled = turns.polled
+    defaults: list[AccountState] = []
+    service.default_state_changed.connect(defaults.append)  # the default login's watch follows this
     t0 = clock.now()
     service.start()
     await wait_for(lambda: len(polled) == 1)
@@ -124,6 +126,7 @@ async def test_three_accounts_poll_in_turn_with_their_own_figures_and_cooldowns(
     assert server.calls[5:] == [token("Spare"), token("Personal")]
     assert five(service.states["Personal"]) == 12.0
     assert service.states["Personal"].error is None
+    assert [five(s) for s in defaults] == [12.0] * [label for label, _ in polled].count("Personal")
 
     # Nothing is ever polled for two accounts closer than the gap (one minute here).
     times = sorted(at for _, at in polled)
