@@ -202,3 +202,34 @@ def test_another_user_cannot_connect(qtbot, instance) -> None:
         check=False,
     )
     assert done.stdout.strip() == b"denied", done.stderr
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to act as another user"
+)
+@pytest.mark.skipif(
+    not os.path.exists("/usr/bin/python3"), reason="needs a system python another user can run"
+)
+def test_another_users_request_is_refused_even_through_an_open_socket(qtbot, instance) -> None:
+    """Defence in depth: were the socket file opened up (a umask, a copy), the app still asks the
+    kernel who is calling and refuses other users."""
+    instance.add_handler("agents", _echo)
+    os.chmod(socket_path(instance.name), 0o777)
+    code = (
+        "import socket, sys\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        "s.settimeout(10)\n"
+        "s.connect(sys.argv[1])\n"
+        's.sendall(b\'{"v": 1, "op": "agents.list"}\\n\')\n'
+        "print(s.recv(4096).decode().strip())\n"
+    )
+    proc = subprocess.Popen(
+        ["/usr/bin/python3", "-c", code, socket_path(instance.name)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        user=65534,
+        group=65534,
+    )
+    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=15000)
+    out, err = proc.communicate()
+    assert json.loads(out)["error"] == "forbidden", err
