@@ -26,7 +26,7 @@ from trayapp.core.clock import FakeClock
 from trayapp.core.container_slots import ContainerSlot
 from trayapp.core.stream_json import RateLimitEvent
 from trayapp.platform import secrets as sec
-from trayapp.platform.docker_engine import LABEL_TASK, DockerEngine
+from trayapp.platform.docker_engine import LABEL_TASK, ContainerSpec, DockerEngine
 from trayapp.services.agent_containers import CHECK_LABEL, ContainerConfig, ContainerExecutor
 from trayapp.services.agent_queue import AgentQueue
 from trayapp.services.agent_runner import LocalExecutor, RunnerConfig
@@ -280,6 +280,20 @@ async def test_the_tray_app_runs_a_task_on_a_configured_container_slot(
 
     monkeypatch.setenv("DOCKER_HOST", images.host)
     store.set("claude-oauth-token", TOKEN)  # the app's own store (the keyring fixture's)
+    engine = DockerEngine(images.socket)
+    (tmp_path / ".fake-claude").write_text("hang\n")
+    old = ContainerSpec(
+        IMAGE,
+        ("-p", "old"),
+        str(tmp_path),
+        binds=((str(tmp_path), str(tmp_path)),),
+        labels=((LABEL_TASK, "t-gone"),),
+        network="none",
+        entrypoint=("claude",),
+    )
+    leftover = await engine.create(old)  # a run of an earlier Claude Watch, still going
+    await engine.start(leftover)
+    assert (await engine.inspect(leftover)).running  # type: ignore[union-attr]
     cw = ClaudeWatch(qapp, demo=False, self_test=True)
     cw.settings.update({"agents.container_slots": [f"box={IMAGE}:1@none"]})
     cw.build()
@@ -293,6 +307,7 @@ async def test_the_tray_app_runs_a_task_on_a_configured_container_slot(
     folder.mkdir()
     try:
         assert "docker:box" in [s.name for s in ui.queue.slots]
+        assert await engine.inspect(leftover) is None  # removed at start
         task = await ui.queue.submit(TaskSpec(prompt="in a box", folder=str(folder), slot="docker:box"))
         await until(ended(ui.queue, task.id))
         done = final(ui.queue, task.id)
@@ -301,6 +316,8 @@ async def test_the_tray_app_runs_a_task_on_a_configured_container_slot(
     finally:
         await stop_containers()
         await stop_agents()
+        await engine.remove(leftover)
+        await engine.aclose()
 
 
 async def test_the_token_set_with_the_cli_in_the_real_keyring_reaches_the_container(

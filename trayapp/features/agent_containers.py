@@ -1,9 +1,9 @@
 """Container slots for the agents queue, as a feature of the tray app (listed in
 :mod:`trayapp.app_features` after ``agents``, whose queue it extends).
 
-``start`` registers the ``docker`` executor (:mod:`trayapp.services.agent_containers`) with the
-agents feature's queue and follows ``agents.container_slots``; with no slots configured nothing
-more happens (no engine is asked). The stop ends the subscription and the engine connection.
+``start`` removes containers an earlier run left (only with slots configured), then registers the
+``docker`` executor (:mod:`trayapp.services.agent_containers`) with the agents feature's queue and
+follows ``agents.container_slots``; with no slots configured no engine is asked. The stop ends the subscription and the engine connection.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
 async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[None]] | None:
     from trayapp.features.agents import ui_of
-    from trayapp.services.agent_containers import attach_containers
+    from trayapp.services.agent_containers import start_containers
 
     ui = ui_of(cw)
     if ui is None:  # the agents feature is not there: nothing to extend
         return None
-    return attach_containers(ui.queue, cw.settings)
+    return await start_containers(ui.queue, cw.settings)

@@ -61,6 +61,7 @@ TOKEN_SECRET = "claude-oauth-token"
 TOKEN_ENV = "CLAUDE_CODE_OAUTH_TOKEN"
 SLOT_LABEL = "claude-watch.slot"
 CHECK_LABEL = "claude-watch.check"
+REAP_TIMEOUT = 15.0
 NO_TOKEN = de.TokenMissing(
     "no Claude Code token for containers",
     "run `claude setup-token` and store it with `claude-watch secrets set claude-oauth-token`",
@@ -316,6 +317,18 @@ class ContainerExecutor:
             self._readers.pop(task.id, None)
         await self._remove_quietly(cid)
 
+    async def reap_leftovers(self) -> int:
+        """Remove (killing them) the containers labelled ``claude-watch.task`` this executor is not
+        following: runs of an earlier Claude Watch, whose tasks the queue has queued again. Call it
+        before the executor is registered, so no run of this one can be taken for a leftover."""
+        following = set(self._runs.values())
+        leftovers = [cid for cid in await self.engine.containers(de.LABEL_TASK) if cid not in following]
+        for cid in leftovers:
+            await self._remove_quietly(cid)
+        if leftovers:
+            log.info("agents: removed %d container(s) left by an earlier run", len(leftovers))
+        return len(leftovers)
+
     async def check(self, image: str) -> str:
         """Whether ``image`` can run agents here: the engine answers, the image is there and its
         ``claude --version`` runs. Returns that version; raises the typed error otherwise."""
@@ -372,3 +385,17 @@ def attach_containers(
         await ex.aclose()
 
     return stop
+
+
+async def start_containers(
+    queue: AgentQueue, settings: Settings, executor: ContainerExecutor | None = None
+) -> Callable[[], Awaitable[None]]:
+    """The app's start: with slots configured, first remove what an earlier run left (bounded:
+    an engine that does not answer is logged, not waited for), then :func:`attach_containers`."""
+    ex = executor or ContainerExecutor()
+    if slots_from_settings(settings.get):
+        try:
+            await asyncio.wait_for(ex.reap_leftovers(), REAP_TIMEOUT)
+        except (de.DockerError, TimeoutError) as exc:
+            log.info("agents: leftover containers not checked (%s)", exc)
+    return attach_containers(queue, settings, ex)
