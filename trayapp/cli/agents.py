@@ -3,9 +3,10 @@
 While the tray app runs, every action goes to its queue over the single-instance socket
 (:mod:`trayapp.platform.ipc_client`, line-JSON; :mod:`trayapp.services.agent_ipc` serves it).
 Without the app (or with its agents feature off): ``run --wait`` and ``restart --wait`` run the
-task here in the foreground with the same queue and runner, recorded in the same store;
-``list``, ``logs`` and ``queue`` read the store; ``stop`` ends a foreground run through its
-recorded process group (:mod:`trayapp.cli.agents_local`).
+task here in the foreground with the same queue and runner, recorded in the same store, and
+``run --background`` starts the Claude Code background session directly; ``list``, ``logs`` and
+``queue`` read the store; ``stop`` ends a foreground run through its recorded process group, a
+background session with ``claude stop`` (:mod:`trayapp.cli.agents_local`).
 
 Exit codes: 0 ok (a waited-for task finished done); 1 the waited-for task failed, was stopped or
 lost; 2 a usage error, or a request refused (unknown task, a finished task restarted without a
@@ -177,6 +178,10 @@ def _run(args: argparse.Namespace) -> int:
     reply = _ask("run", spec=spec_to_json(spec))
     if reply is not None:
         return _submitted(_task(reply["task"]), args.wait)
+    if args.background:  # Claude Code owns it from the start: no queue needed to begin it
+        from trayapp.cli.agents_local import start_background
+
+        return start_background(spec, _out)
     if not args.wait:
         raise Refused(
             "the tray app is not running: start it (claude-watch) to queue tasks, "

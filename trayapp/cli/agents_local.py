@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -28,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trayapp.core.agents import ACTIVE, FINISHED, RunKind, Task, TaskState
+from trayapp.core.agents import ACTIVE, FINISHED, RunKind, Task, TaskSpec, TaskState
 from trayapp.store.agents_repo import AgentsRepo
 
 if TYPE_CHECKING:
@@ -129,7 +130,9 @@ def stop_by_group(task: Task, *, force: bool) -> tuple[int, str]:
         return 0, f"{task.id} has already ended ({task.state.value})"
     if not task.ours and not force:
         return 2, f"{task.id} was not started by Claude Watch; add --force to stop it anyway"
-    if task.spec.kind is RunKind.BACKGROUND or task.state not in ACTIVE:
+    if task.spec.kind is RunKind.BACKGROUND and task.state in ACTIVE:
+        return _stop_background(task)
+    if task.state not in ACTIVE:
         return 2, f"{task.id} is {task.state.value}: start the tray app (claude-watch) to manage its queue"
     if task.pgid is None or task.pid is None:
         return 2, f"{task.id} has no recorded process group to stop"
@@ -159,6 +162,25 @@ def stop_by_group(task: Task, *, force: bool) -> tuple[int, str]:
     _record_end(task, TaskState.STOPPED, "stopped from another terminal")
     marker.unlink(missing_ok=True)  # nobody left to read it
     return 0, f"{task.id} stopped"
+
+
+def _stop_background(task: Task) -> tuple[int, str]:
+    """A Claude Code background session is Claude Code's: ``claude stop JOB``."""
+    from trayapp.services.window_start import find_claude
+
+    exe = find_claude()
+    if task.job_id is None or exe is None:
+        return 2, f"{task.id}: no job id or no claude to stop it with"
+    try:
+        done = subprocess.run(
+            [exe, "stop", task.job_id], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 1, f"{task.id}: claude stop {task.job_id} failed ({exc})"
+    if done.returncode != 0:
+        return 1, f"{task.id}: claude stop {task.job_id} failed: {(done.stderr or done.stdout).strip()[:200]}"
+    _record_end(task, TaskState.STOPPED, "stopped with claude stop")
+    return 0, f"{task.id} stopped (claude stop {task.job_id})"
 
 
 def _record_end(task: Task, state: TaskState, note: str) -> None:
@@ -256,6 +278,34 @@ async def _foreground(start: Starter, write: Callable[[str], None], known: list[
     if interrupted:
         return 130
     return 0 if final.state is TaskState.DONE else 1
+
+
+def start_background(spec: TaskSpec, write: Callable[[str], None]) -> int:
+    """Start a Claude Code background session here (no app): Claude Code owns it from then on; it
+    is recorded with its job id. 0 started, 1 it could not start, 2 refused."""
+    return asyncio.run(_background(spec, write))
+
+
+async def _background(spec: TaskSpec, write: Callable[[str], None]) -> int:
+    from trayapp.cli.agents_render import render_task
+    from trayapp.services.agent_queue import AgentError, AgentQueue
+
+    queue = AgentQueue(_ThisRunOnly([]))
+    await queue.start()
+    try:
+        task = await queue.submit(spec)
+    except AgentError as exc:
+        await queue.stop_all()
+        print(f"claude-watch agents: {exc}", file=sys.stderr)
+        return 2
+    while (
+        (latest := queue.get(task.id)) is not None and latest.job_id is None and latest.state not in FINISHED
+    ):
+        await asyncio.sleep(0.05)
+    await queue.stop_all()  # saves it; a background session keeps running
+    final = queue.get(task.id) or task
+    write(render_task(final, datetime.now(UTC)))
+    return 0 if final.job_id else 1
 
 
 async def _stop_quietly(queue: AgentQueue, task_id: str) -> None:

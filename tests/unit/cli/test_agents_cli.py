@@ -105,6 +105,21 @@ def test_a_failed_foreground_run_exits_1(fake_claude, project: Path) -> None:
     assert "✗ failed: error_during_execution: boom" in done.stdout
 
 
+def test_a_background_session_starts_and_stops_without_the_app(fake_claude, project: Path) -> None:
+    fake_claude.script(bg_id="0a1b2c3d")
+    started = cli("run", "in the background", "--dir", str(project), "--background", "--name", "bg")
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "claude attach 0a1b2c3d" in started.stdout
+    (task,) = stored()
+    assert task.job_id == "0a1b2c3d"
+    assert task.state is TaskState.RUNNING
+    stopped = cli("stop", task.id)
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert [c["argv"] for c in fake_claude.calls()][-1] == ["stop", "0a1b2c3d"]
+    (final,) = stored()
+    assert final.state is TaskState.STOPPED
+
+
 def test_run_without_the_app_needs_wait(fake_claude, project: Path) -> None:
     done = cli("run", "later", "--dir", str(project))
     assert done.returncode == 2
