@@ -22,13 +22,13 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from trayapp import runtime
 from trayapp.core import agents as ca
+from trayapp.features.agents_data import job_record, limit_view, listed, read_chunk
 from trayapp.features.agents_notify import OPEN, OPEN_LOG, ROUTE, AgentNotices
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from trayapp.app import ClaudeWatch
     from trayapp.core.models import AccountState, Alert
-    from trayapp.core.sessions import JobRecord, Session
+    from trayapp.core.sessions import Session
     from trayapp.services.agent_queue import AgentQueue
     from trayapp.ui.agents_dialog import NewAgentDialog
     from trayapp.ui.agents_panel import AgentsPanel
@@ -45,10 +45,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FIRST_TAIL = 64 * 1024  # bytes of a log shown when the tail starts (its end)
-TAIL_CAP = 256 * 1024  # bytes read at most per look
-MAX_FINISHED = 100  # ended tasks listed (newest first); `claude-watch agents list --all` has the rest
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _uis: WeakKeyDictionary[ClaudeWatch, AgentsUi] = WeakKeyDictionary()
 
@@ -56,72 +52,6 @@ _uis: WeakKeyDictionary[ClaudeWatch, AgentsUi] = WeakKeyDictionary()
 def ui_of(cw: ClaudeWatch) -> AgentsUi | None:
     """The app's agents feature (tests, other features), once attached."""
     return _uis.get(cw)
-
-
-def limit_view(state: AccountState | None) -> ca.LimitView | None:
-    """What the queue needs from a usage state: the binding window's utilization and reset
-    (None: the state has no reading to go by, e.g. signed out)."""
-    if state is None or state.binding is None:
-        return None
-    window = state.binding.window
-    return ca.LimitView(
-        binding_utilization=window.utilization, binding_resets_at=window.resets_at, binding_label=window.label
-    )
-
-
-def read_chunk(path: Path, offset: int) -> TailChunk:
-    """The complete lines of ``path`` from ``offset`` on (at most :data:`TAIL_CAP` bytes; the
-    first look starts :data:`FIRST_TAIL` bytes before the end). A file now shorter than
-    ``offset`` was rotated: read again from its start. Blocking: call on the io lane."""
-    from trayapp.ui.agents_window import TailChunk
-
-    try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            reset = size < offset
-            start = 0 if reset else offset
-            skip_partial = False
-            if offset == 0 and size > FIRST_TAIL:
-                start, skip_partial = size - FIRST_TAIL, True
-            fh.seek(start)
-            raw = fh.read(TAIL_CAP)
-    except OSError:
-        return TailChunk((), offset)
-    end = raw.rfind(b"\n")
-    if end < 0:
-        return TailChunk((), start, reset)
-    lines = raw[: end + 1].decode("utf-8", "replace").splitlines()
-    if skip_partial and lines:
-        lines = lines[1:]
-    return TailChunk(tuple(lines), start + end + 1, reset)
-
-
-_JOB_WORDS = {"working": "working", "needs_you": "blocked", "done": "done", "failed": "failed"}
-
-
-def job_record(session: Session) -> JobRecord:
-    """A background session as the job record the queue follows (an idle one keeps its state)."""
-    from trayapp.core.sessions import JobRecord
-
-    return JobRecord(
-        job_id=session.job_id or "",
-        config_dir=session.config_dir or "",
-        session_id=session.session_id,
-        pid=session.pid,
-        name=session.name,
-        cwd=session.project_dir,
-        state=_JOB_WORDS.get(session.state.value),
-        detail=session.needs_you_reason,
-        started_at=session.started_at,
-        updated_at=session.last_activity,
-    )
-
-
-def listed(tasks: list[ca.Task], max_finished: int = MAX_FINISHED) -> list[ca.Task]:
-    """Every unfinished task and the ``max_finished`` that ended last (the store keeps more)."""
-    ended = [t for t in tasks if t.state in ca.FINISHED]
-    ended.sort(key=lambda t: t.finished_at or t.created_at or _EPOCH, reverse=True)
-    return [t for t in tasks if t.state not in ca.FINISHED] + ended[:max_finished]
 
 
 def stop_foreign_pid(pid: int) -> None:
@@ -320,11 +250,19 @@ class AgentsUi:
             await self._call(runtime.run_blocking(stop_foreign_pid, task.pid, lane="io"), "stop")
 
     def open_log(self, task_id: str) -> None:
-        try:
-            path = self.queue.log_path(task_id)
-        except LookupError:
+        """Its log file in the default viewer; when there is none (a background session: Claude
+        Code keeps its output), a tray message says how to see it."""
+        runtime.spawn(self._open_log(task_id), name=f"agents open log {task_id}", group=self)
+
+    async def _open_log(self, task_id: str) -> None:
+        path = self.queue.log_path(task_id)
+        if await runtime.run_blocking(path.is_file, lane="io"):
+            self._open_path(path)
             return
-        self._open_path(path)
+        task = self.queue.get(task_id)
+        job = task.job_id if task is not None else None
+        hint = f"Its output is Claude Code's: claude logs {job} (or claude attach {job})." if job else ""
+        self.cw.tray.show_message("No log for this agent yet", hint or "It has not written any output yet.")
 
     def open_folder(self, task_id: str) -> None:
         task = self._find(task_id)
@@ -361,10 +299,7 @@ class AgentsUi:
         sessions = cw.sessions.service
         sessions.sessions_changed.connect(self.on_sessions)
         self.sessions = list(sessions.sessions)
-        try:
-            self._unfollow = cw.settings.subscribe("agents", lambda _k, _s: self.queue.set_policy(policy(cw)))
-        except Exception as exc:  # no agents.* settings in this build
-            log.info("agents: queue settings not followed (%s)", exc)
+        self._unfollow = cw.settings.subscribe(["agents", "ui.theme"], self._settings_changed)
         if cw.single is not None:
             try:
                 from trayapp.services.agent_ipc import serve_agents
@@ -373,6 +308,17 @@ class AgentsUi:
             else:
                 self._unserve = cw.single.add_handler("agents", serve_agents(self.queue))
         self.updates.push(None)
+
+    def _settings_changed(self, keys: list[str], _settings: object) -> None:
+        if any(k.startswith("agents.") for k in keys):
+            self.queue.set_policy(policy(self.cw))
+        if "ui.theme" in keys:  # the popup's section follows the popup; the window and dialog here
+            from trayapp.ui.theme import resolve
+
+            theme = resolve(str(self.cw.settings.get("ui.theme")))
+            for view in (self.window, self.dialog):
+                if view is not None:
+                    view.set_theme(theme)
 
     def on_state(self, state: AccountState) -> None:
         view = limit_view(state)

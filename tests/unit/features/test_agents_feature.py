@@ -186,10 +186,38 @@ def test_the_views_list_every_unfinished_task_and_the_latest_ended() -> None:
     from datetime import UTC, datetime, timedelta
 
     from trayapp.core.agents import Task
-    from trayapp.features.agents import listed
+    from trayapp.features.agents_data import listed
 
     t0 = datetime(2026, 12, 1, tzinfo=UTC)
     spec = TaskSpec(prompt="p", folder="/f")
     ended = [Task(f"d{n}", spec, TaskState.DONE, finished_at=t0 + timedelta(minutes=n)) for n in range(5)]
     waiting = [Task("q", spec, TaskState.QUEUED), Task("r", spec, TaskState.RUNNING)]
     assert [t.id for t in listed(ended + waiting, max_finished=2)] == ["q", "r", "d4", "d3"]
+
+
+@pytest.mark.qt_loop
+async def test_the_window_follows_the_theme_and_a_missing_log_says_so(qapp) -> None:
+    from trayapp.app import ClaudeWatch
+    from trayapp.features import agents
+
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    ui = agents.ui_of(cw)
+    assert ui is not None
+    said: list[tuple[str, str]] = []
+    cw.tray.show_message = lambda title, body, critical=False: said.append((title, body))
+    stop = await agents.start(cw)
+    assert stop is not None
+    try:
+        cw.settings.update({"ui.theme": "light"})
+        window = ui.open_window()
+        assert not window.theme.dark
+        cw.settings.update({"ui.theme": "dark"})
+        assert window.theme.dark
+        ui.open_log("t-nothing")
+        assert await until(lambda: said, 5)
+        assert said[0][0] == "No log for this agent yet"
+    finally:
+        await stop()
+        cw.tray.hide()
+        window.deleteLater()

@@ -14,7 +14,7 @@ from tests.helpers.async_wait import until
 from trayapp import runtime
 from trayapp.core.agents import Task, TaskSpec, TaskState
 from trayapp.core.clock import FakeClock
-from trayapp.features.agents import FIRST_TAIL, read_chunk
+from trayapp.features.agents_data import FIRST_TAIL, read_chunk
 from trayapp.ui.agents_rows import item_for
 from trayapp.ui.agents_window import MAX_TAIL_LINES, AgentsWindow, TailChunk, readable
 
