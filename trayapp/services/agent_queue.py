@@ -47,7 +47,7 @@ from trayapp.core.stream_json import RateLimitEvent
 from trayapp.runtime import run_blocking
 from trayapp.services import agent_stream
 from trayapp.services.agent_book import TaskBook
-from trayapp.services.agent_logs import TaskLog, log_path, logs_dir
+from trayapp.services.agent_logs import LogWriter, TaskLog, log_path, logs_dir
 from trayapp.services.agent_runner import LocalExecutor, OnExit, OnLine, RunError
 from trayapp.store.agents_repo import AgentsRepo
 
@@ -100,6 +100,7 @@ class AgentQueue:
         self._book = TaskBook(repo, self.clock.now)
         self._tasks = self._book.tasks  # the same dict: the book records, the queue reads
         self._logs: dict[str, TaskLog] = {}
+        self._log_writer = LogWriter()
         self._stream: dict[str, agent_stream.StreamState] = {}
         self._stopping: set[str] = set()
         self._limits = LimitView()
@@ -200,8 +201,7 @@ class AgentQueue:
                 await asyncio.wait_for(asyncio.gather(*stops, return_exceptions=True), timeout)
             except TimeoutError:
                 log.warning("agents: some runs did not stop within %g s at shutdown", timeout)
-        for task_log in list(self._logs.values()):
-            await task_log.close()
+        await self._log_writer.flush()
         for job in self._jobs:
             job.cancel()
         await self._book.flush()
@@ -314,7 +314,7 @@ class AgentQueue:
     async def _launch(self, task: Task) -> None:
         stream = agent_stream.StreamState()
         self._stream[task.id] = stream
-        self._logs[task.id] = TaskLog(self.log_path(task.id))
+        self._logs[task.id] = TaskLog(self.log_path(task.id), writer=self._log_writer)
         try:
             started = await self._executor(task).run(
                 task,
@@ -362,13 +362,14 @@ class AgentQueue:
         )
 
     def _on_rate_limit(self, event: RateLimitEvent) -> None:
-        self._limits = agent_stream.limits_after(self._limits, event)
+        before, self._limits = self._limits, agent_stream.limits_after(self._limits, event)
         for callback in list(self.on_rate_limit):
             try:
                 callback(event)
             except Exception:
                 log.exception("agents: a rate-limit listener failed")
-        self.reconsider()
+        if self._limits != before:  # most runs repeat the same status: nothing to decide
+            self.reconsider()
 
     def _on_exit(self, task_id: str, code: int | None, stderr: str) -> None:
         task = self._tasks.get(task_id)
