@@ -93,6 +93,8 @@ def background_argv(exe: str, task: Task) -> list[str]:
     argv = [exe, "--bg", "-n", name]
     if spec.worktree:
         argv += ["-w", name]
+    if task.restarted_from is not None and task.session_id is not None:
+        argv += ["--resume", task.session_id]  # a restart goes on in the same conversation
     return [*argv, *_common(task), spec.prompt]
 
 

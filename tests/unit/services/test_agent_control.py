@@ -120,6 +120,10 @@ async def test_background_task_follows_its_job(rig: Rig, claude_dir: Path) -> No
     assert q.get(task.id).state is TaskState.NEEDS_YOU  # type: ignore[union-attr]
     q.observe_jobs([JobRecord(job_id="00ff00ff", config_dir=str(claude_dir), state="done")])
     assert q.get(task.id).state is TaskState.DONE  # type: ignore[union-attr]
+    q.observe_jobs([JobRecord(job_id="00ff00ff", config_dir=str(claude_dir), state="done", session_id="s-1")])
+    again = await q.restart(task.id)
+    await until(lambda: q.get(again.id).state is TaskState.RUNNING)  # type: ignore[union-attr]
+    assert rig.argvs("--bg")[-1][:5] == ["--bg", "-n", "n", "--resume", "s-1"]
 
 
 async def test_foreign_sessions_are_never_stopped_without_force(rig: Rig, claude_dir: Path) -> None:
