@@ -42,7 +42,7 @@ done
 mode=""; arg=""
 if echo " $* " | grep -q -- " --resume "; then
   if [ ! -f "$HOME/sessions/$sid" ]; then echo "No conversation found with session ID: $sid" >&2; exit 1; fi
-else
+elif [ -n "$sid" ]; then
   mkdir -p "$HOME/sessions" && : > "$HOME/sessions/$sid"
 fi
 [ -f .fake-claude ] && read -r mode arg < .fake-claude

@@ -293,7 +293,9 @@ async def test_the_tray_app_runs_a_task_on_a_configured_container_slot(
     )
     leftover = await engine.create(old)  # a run of an earlier Claude Watch, still going
     await engine.start(leftover)
-    assert (await engine.inspect(leftover)).running  # type: ignore[union-attr]
+    state = await engine.inspect(leftover)
+    assert state is not None
+    assert state.running, [f async for f in engine.logs(leftover, follow=False)]
     cw = ClaudeWatch(qapp, demo=False, self_test=True)
     cw.settings.update({"agents.container_slots": [f"box={IMAGE}:1@none"]})
     cw.build()
