@@ -89,6 +89,7 @@ bench: system-test-deps $(DEV_STAMP)
 	$(PY) bench/bench_stream_json.py
 	$(PY) bench/bench_agents_views.py
 	$(PY) bench/bench_agents.py
+	$(PY) bench/bench_containers.py
 	$(PY) bench/bench_achievements.py
 	$(PY) bench/bench_schedule.py
 	tests/integration/with-services.sh $(PY) bench/bench_tray.py
