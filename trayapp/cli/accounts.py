@@ -78,28 +78,31 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_remove(args: argparse.Namespace) -> int:
+def _change(args: argparse.Namespace, what: str) -> int:
+    """``remove`` or ``rename`` through the repository; a refused file or label exits 2."""
     from trayapp.core.accounts import AccountError
     from trayapp.store.accounts_repo import AccountsFileError, AccountsRepo
 
+    repo = AccountsRepo()
     try:
-        account = AccountsRepo().remove(args.label)
+        if what == "remove":
+            account = repo.remove(args.label)
+            print(
+                f"Removed {account.label} (its readings and ledger rows are kept: add it again to see them)."
+            )
+        else:
+            print(f"Renamed to {repo.rename(args.label, args.new_label).label}")
     except (AccountError, AccountsFileError) as exc:
         return _fail(str(exc))
-    print(f"Removed {account.label} (its history is kept; `status --account` and reports still show it).")
     return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    return _change(args, "remove")
 
 
 def run_rename(args: argparse.Namespace) -> int:
-    from trayapp.core.accounts import AccountError
-    from trayapp.store.accounts_repo import AccountsFileError, AccountsRepo
-
-    try:
-        account = AccountsRepo().rename(args.label, args.new_label)
-    except (AccountError, AccountsFileError) as exc:
-        return _fail(str(exc))
-    print(f"Renamed to {account.label}")
-    return 0
+    return _change(args, "rename")
 
 
 def describe(account: Account, now: datetime) -> dict[str, object]:

@@ -139,10 +139,10 @@ async def test_three_accounts_poll_in_turn_with_their_own_figures_and_cooldowns(
     assert {r[2] for r in repo.for_account("Work").history(["five_hour"], since)} == {91.0}
 
 
-@pytest.mark.qt_loop
-async def test_a_replaced_credentials_file_is_used_at_the_next_turn(
+async def home_and_work_polled(
     server: PerTokenUsage, tmp_path: Path
-) -> None:
+) -> tuple[FakeClock, list[Account], UsageService, Turns]:
+    """Home (10%) and Work (50%) running, each polled once (Work half an interval later)."""
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     accounts = folders(tmp_path, ["Home", "Work"], server, [10.0, 50.0])
     service = build(server, accounts, tmp_path / "db.sqlite3", clock)
@@ -150,6 +150,14 @@ async def test_a_replaced_credentials_file_is_used_at_the_next_turn(
     service.start()
     await wait_for(lambda: len(turns.polled) == 1)
     await turns.advance(INTERVAL.total_seconds() / 2, 2)
+    return clock, accounts, service, turns
+
+
+@pytest.mark.qt_loop
+async def test_a_replaced_credentials_file_is_used_at_the_next_turn(
+    server: PerTokenUsage, tmp_path: Path
+) -> None:
+    clock, accounts, service, turns = await home_and_work_polled(server, tmp_path)
     assert five(service.states["Work"]) == 50.0
     # Work signs in again (a new login): the file is replaced while the app runs.
     server.figures[token("Work2")] = 77.0
@@ -167,13 +175,7 @@ async def test_a_replaced_credentials_file_is_used_at_the_next_turn(
 async def test_removing_an_account_stops_its_polls_and_keeps_its_history(
     server: PerTokenUsage, tmp_path: Path
 ) -> None:
-    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    accounts = folders(tmp_path, ["Home", "Work"], server, [10.0, 50.0])
-    service = build(server, accounts, tmp_path / "db.sqlite3", clock)
-    turns = Turns(service, clock)
-    service.start()
-    await wait_for(lambda: len(turns.polled) == 1)
-    await turns.advance(INTERVAL.total_seconds() / 2, 2)
+    clock, accounts, service, turns = await home_and_work_polled(server, tmp_path)
     await service.remove_account("Work")
     assert list(service.states) == ["Home"]
     for _ in range(3):  # t0+6, +9, +12: Home at 6 and 12, Work never again
