@@ -4,15 +4,13 @@ executor reads it from there (a missing one is the clear error, before any engin
 
 from __future__ import annotations
 
-import io
 import logging
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.fake_keyring import MemoryKeyring
-from trayapp.__main__ import main
+from tests.unit.platform.test_secrets import _cli
 from trayapp.core.agents import Task, TaskSpec
 from trayapp.core.container_slots import ContainerSlot
 from trayapp.platform import secrets as sec
@@ -22,16 +20,6 @@ from trayapp.services.agent_runner import RunError
 TOKEN = "sk-ant-oat01-Unit-Token-abcdefghijklmnop"
 
 
-def _cli(argv: list[str], capsys: pytest.CaptureFixture[str], stdin: str = "") -> tuple[int, str]:
-    sys.stdin = io.StringIO(stdin)
-    try:
-        code = main(argv)
-    finally:
-        sys.stdin = sys.__stdin__
-    out = capsys.readouterr()
-    return code, out.out + out.err
-
-
 def test_the_token_is_stored_listed_and_never_shown(
     store: sec.SecretStore,
     keyring_backend: MemoryKeyring,
@@ -39,13 +27,13 @@ def test_the_token_is_stored_listed_and_never_shown(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    code, out = _cli(["secrets", "set", "claude-oauth-token"], capsys, TOKEN + "\n")
+    code, out, _ = _cli(["secrets", "set", "claude-oauth-token"], capsys, TOKEN + "\n")
     assert code == 0
     assert "claude-oauth-token stored in the keyring" in out
     assert keyring_backend.values[("claude-watch", "claude-oauth-token")] == TOKEN
-    code, listing = _cli(["secrets", "list"], capsys)
+    code, listing, _ = _cli(["secrets", "list"], capsys)
     assert "claude-oauth-token  set (keyring)" in listing
-    code, refused = _cli(["secrets", "set", "claude-oauth-token"], capsys, "sk-ant-api03-xyz\n")
+    code, _, refused = _cli(["secrets", "set", "claude-oauth-token"], capsys, "sk-ant-api03-xyz\n")
     assert code == 2
     assert "that is an API key" in refused
     assert TOKEN not in out + listing + refused + caplog.text
