@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -31,6 +32,9 @@ from trayapp.services.agent_containers import CHECK_LABEL, ContainerConfig, Cont
 from trayapp.services.agent_queue import AgentQueue
 from trayapp.services.agent_runner import LocalExecutor, RunnerConfig
 from trayapp.store.agents_repo import AgentsRepo
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 TOKEN = "sk-ant-oat01-Container-Test-Token-0123456789"
 
@@ -266,7 +270,7 @@ async def test_check_reports_the_images_claude(box: Box) -> None:
 
 @pytest.mark.qt_loop
 async def test_the_tray_app_runs_a_task_on_a_configured_container_slot(
-    qapp: object,
+    qapp: QApplication,
     tmp_path: Path,
     images: PrivateDockerd,
     store: sec.SecretStore,
