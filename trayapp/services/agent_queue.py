@@ -375,7 +375,7 @@ class AgentQueue:
         task = self._tasks.get(task_id)
         if task is None:
             return
-        stopped = task_id in self._stopping
+        stopped = task_id in self._stopping or task.state is TaskState.STOPPED
         stream = self._stream.get(task_id)
         ended = agent_stream.exit_state(task, code, stderr, stopped, stream.result if stream else None)
         self._book.set(self._ended(ended, ended.state, exit_code=code), urgent=True)

@@ -3,16 +3,19 @@
 - HEADLESS: ``claude -p PROMPT --output-format stream-json --verbose --session-id UUID [--model M]
   [--permission-mode MODE] [--max-turns N] [--max-budget-usd X] [--resume SESSION]`` in the task's
   folder (a git worktree made under the data folder when asked), as our own child in its own
-  process group (:mod:`trayapp.platform.process_group`), stdin a pipe. Its stdout is read in
+  process group (:mod:`trayapp.platform.process_group`), stdin a pipe closed at once: since
+  2.1.50 ``claude -p`` waits for its input to end before it starts, even with the prompt as an
+  argument (ebibibi/ebi-agent-chat-relay#162, ruvnet/ruflo#1111). Its stdout is read in
   chunks on the loop (asyncio pipes do not block it) and handed on as lines (capped; a runaway
   line is cut); the queue parses them.
 - BACKGROUND: ``claude --bg -n NAME [-w NAME] [--model M] [--permission-mode MODE] PROMPT``;
   Claude Code owns that process. The printed ``backgrounded · <id>`` gives the job id; the
   sessions service's job observation follows it from then on.
 
-Stopping: a background session with ``claude stop ID``; our child with stdin EOF, ``eof_grace``
-seconds, SIGTERM to the group, ``term_grace`` seconds, SIGKILL to the group, and a last SIGKILL
-for anything of the group still there, so no helper survives. A run that ends by itself has its
+Stopping: a background session with ``claude stop ID``; our child with stdin EOF (given at the
+start already; ``eof_grace`` seconds for a child whose input is still open), SIGTERM to the group,
+``term_grace`` seconds, SIGKILL to the group, and a last SIGKILL for anything of the group still
+there, so no helper survives. A run that ends by itself has its
 leftovers (helpers it started) ended the same way. A process found after a restart of Claude
 Watch (no pipe) is stopped through its recorded group.
 """
@@ -178,6 +181,8 @@ class LocalExecutor:
             )
         except OSError as exc:
             raise RunError(f"claude could not be started: {exc}") from None
+        if proc.stdin is not None:
+            proc.stdin.close()  # the end of input: claude -p starts only then
         self._procs[task.id] = proc
         self._readers[task.id] = asyncio.get_running_loop().create_task(
             self._read(task.id, proc, on_line, on_exit), name=f"agent-read-{task.id}"
@@ -254,9 +259,11 @@ class LocalExecutor:
         proc = self._procs.get(task.id)
         pgid = task.pgid or (proc.pid if proc is not None else None)
         if proc is not None:
-            if proc.stdin is not None and not proc.stdin.is_closing():
+            open_input = proc.stdin is not None and not proc.stdin.is_closing()
+            if open_input and proc.stdin is not None:
                 proc.stdin.close()
-            if await self._wait(lambda: proc.returncode is None, self.config.eof_grace):
+            grace = self.config.eof_grace if open_input else 0.0
+            if await self._wait(lambda: proc.returncode is None, grace):
                 reader = self._readers.get(task.id)
                 if reader is not None:
                     await asyncio.shield(reader)

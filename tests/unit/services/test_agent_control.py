@@ -6,7 +6,6 @@ live one is reattached (and can still be stopped)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -78,17 +77,22 @@ async def test_stop_leaves_no_process_of_the_group(rig: Rig) -> None:
     assert stopped.finished_at is not None
 
 
-async def test_stdin_eof_ends_a_run_that_listens(rig: Rig) -> None:
-    rig.script(stdin=True)  # prints its events and exits once stdin reaches its end
+async def test_a_run_is_never_left_waiting_for_its_input(rig: Rig) -> None:
+    rig.script(stdin=True)  # like claude -p since 2.1.50: reads its input to the end first
     q = await rig.queue()
     task = await q.submit(rig.spec())
-    await until(lambda: q.get(task.id).state is TaskState.RUNNING)  # type: ignore[union-attr]
-    loop = asyncio.get_running_loop()
-    began = loop.time()
+    await until(finished(q, task.id), timeout=10)
+    assert q.get(task.id).state is TaskState.DONE  # type: ignore[union-attr]
+
+
+async def test_stop_sends_sigterm_to_the_group_before_sigkill(rig: Rig) -> None:
+    rig.script(delay=60, grandchild=True)  # ends on SIGTERM like a well-behaved run
+    q = await rig.queue()
+    task = await q.submit(rig.spec())
+    await until(lambda: q.get(task.id).state is TaskState.RUNNING and bool(grandchildren(rig.fake)))  # type: ignore[union-attr]
     stopped = await q.stop(task.id)
     assert stopped.state is TaskState.STOPPED
-    assert loop.time() - began < 30
-    assert stopped.exit_code == 0  # it ended at EOF, not by a signal
+    assert stopped.exit_code == -signal.SIGTERM  # not killed: it was asked first
     assert group_members(stopped.pgid or 0) == []
 
 
