@@ -113,6 +113,8 @@ class UsageService(QObject):
         if default:
             first = next(iter(self.engines))
             self.engines = {label if k == first else k: e for k, e in self.engines.items()}
+            if first in self._checked:
+                self._checked[label] = self._checked.pop(first)
             self._wake.set()
             return
         self.engines[label] = engine

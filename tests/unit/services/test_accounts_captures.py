@@ -53,3 +53,29 @@ def test_captures_are_filed_under_the_account_they_came_from(
     # A capture from a folder no account names is nobody's.
     stranger = [accounts[0], Account("Other", tmp_path / "other", "Other")]
     assert fresh_snapshot(now, timedelta(minutes=5), belongs=capture_filter(stranger[1], stranger)) is None
+
+
+def test_plain_status_shows_the_default_accounts_capture_not_another_accounts(
+    hermetic_env: Path, claude_dir: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from trayapp.store.accounts_repo import AccountsRepo
+
+    work = (tmp_path / "claude-work").absolute()
+    work.mkdir()
+    AccountsRepo().add("Work", work)
+    assert run_process(payload("s-home", 21.0), env={"CLAUDE_CONFIG_DIR": ""}).returncode == 0
+    time.sleep(0.05)
+    assert run_process(payload("s-work", 87.0), env={"CLAUDE_CONFIG_DIR": str(work)}).returncode == 0
+    done = subprocess.run(
+        [sys.executable, "-m", "trayapp", "status", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    doc = json.loads(done.stdout)
+    assert doc["source"] == "statusline"
+    assert doc["windows"][0]["utilization"] == 21.0
