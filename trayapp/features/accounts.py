@@ -52,6 +52,19 @@ async def apply(usage: UsageService, accounts: list[Account], current: list[Acco
     return list(accounts)
 
 
+def follow_sessions(cw: ClaudeWatch, accounts: list[Account]) -> None:
+    """Live sessions of every account: the sessions service reads each account's ``sessions/``."""
+    from trayapp import paths
+
+    service = getattr(getattr(cw, "sessions", None), "service", None)
+    if service is None:
+        return
+    dirs = paths.claude_config_dirs()
+    dirs += [a.config_dir for a in accounts[1:] if a.config_dir not in dirs]
+    if dirs != service.config_dirs:
+        service.set_config_dirs(dirs)
+
+
 async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[None]] | None:
     if cw.usage is None or cw.demo:
         return None
@@ -78,6 +91,7 @@ async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[None]] | None:
                     stamp = now_stamp
                     accounts = await _load(repo)
                     current = await apply(usage, accounts, current)
+                    follow_sessions(cw, accounts)
                 health.succeeded()
                 await asyncio.sleep(RECHECK)
             except asyncio.CancelledError:

@@ -191,6 +191,13 @@ class SessionsService(QObject):
         if self._task is not None:
             self._watch()
 
+    def set_config_dirs(self, config_dirs: Sequence[Path]) -> None:
+        """Read and watch these Claude Code config folders from now on (several accounts)."""
+        self.config_dirs = list(config_dirs)
+        if self._task is not None and not self._task.done():
+            self._watch()
+        self._wake.set()
+
     async def stop_watching(self, drain_seconds: float = 2.0) -> None:
         """Stop reading and watching, save the tracks, let notifications in flight finish (bounded)."""
         if self._task is not None:

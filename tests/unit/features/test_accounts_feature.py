@@ -51,6 +51,7 @@ async def test_the_app_polls_every_account_and_names_it_in_alerts(
     assert usage is not None
     try:
         assert await until(lambda: list(usage.engines) == ["default", "Work"])
+        assert work.config_dir in cw.sessions.service.config_dirs  # its live sessions too
         assert await until(lambda: token("Home") in server.calls)
         assert token("Work") not in server.calls  # staggered: half an interval later
         await usage.refresh_now("Work")
