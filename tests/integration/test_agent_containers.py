@@ -372,3 +372,16 @@ async def test_restart_resumes_the_conversation_in_a_new_container(box: Box) -> 
     ]
     assert f"--resume {final(q, first.id).session_id}" in args
     assert resumed.container_id != final(q, first.id).container_id
+
+
+async def test_a_task_stopped_while_its_container_starts_never_runs(box: Box) -> None:
+    q = await box.start()  # the image is not checked yet: its start takes a while
+    task = await q.submit(box.spec())
+    await until(lambda: final(q, task.id).state is TaskState.STARTING, timeout=5)
+    stopped = await q.stop(task.id)
+    assert stopped.state is TaskState.STOPPED
+    await until(lambda: not box.executor._starting, timeout=30)  # run() has returned
+    await asyncio.sleep(0.5)
+    assert final(q, task.id).state is TaskState.STOPPED
+    assert await box.ours(task.id) == []
+    assert not (box.folder / "from-container.txt").exists()

@@ -152,6 +152,8 @@ class ContainerExecutor:
         self._runs: dict[str, str] = {}  # task id -> container id
         self._readers: dict[str, asyncio.Task[None]] = {}
         self._checked: set[str] = set()  # images whose claude ran here (checked once per image)
+        self._starting: set[str] = set()  # tasks inside run()
+        self._cancelled: set[str] = set()  # tasks stopped while starting
 
     @property
     def engine(self) -> de.DockerEngine:
@@ -228,22 +230,36 @@ class ContainerExecutor:
             raise RunError(f"no container slot named {task.slot!r} (see agents.container_slots)")
         if task.spec.kind is RunKind.BACKGROUND:
             raise RunError("background sessions run on this machine only; containers take headless tasks")
-        token = await self._token()
-        folder = await self._folder(task)
-        if task.session_id is None:
-            task = replace(task, session_id=str(uuid.uuid4()))
-        home = await run_blocking(self._home, slot)
-        spec = self.container_spec(task, slot, folder, token, home)
-        cid: str | None = None
+        if task.id in self._cancelled:
+            self._cancelled.discard(task.id)
+            return task
+        self._starting.add(task.id)
         try:
-            if spec.image not in self._checked:
-                await self.check(spec.image)  # a clear error now rather than an exit status later
-            cid = await self._create(spec, task.id)
-            await self.engine.start(cid, spec.image)
-        except de.DockerError as exc:
-            if cid is not None:
-                await self._remove_quietly(cid)
-            raise RunError(redact(str(exc), token)) from None
+            token = await self._token()
+            folder = await self._folder(task)
+            if task.session_id is None:
+                task = replace(task, session_id=str(uuid.uuid4()))
+            home = await run_blocking(self._home, slot)
+            spec = self.container_spec(task, slot, folder, token, home)
+            cid: str | None = None
+            if task.id in self._cancelled:
+                self._cancelled.discard(task.id)
+                return task
+            try:
+                if spec.image not in self._checked:
+                    await self.check(spec.image)  # a clear error now rather than an exit status later
+                cid = await self._create(spec, task.id)
+                await self.engine.start(cid, spec.image)
+            except de.DockerError as exc:
+                if cid is not None:
+                    await self._remove_quietly(cid)
+                raise RunError(redact(str(exc), token)) from None
+        finally:
+            self._starting.discard(task.id)
+        if task.id in self._cancelled:  # stopped while it was starting: it never runs
+            self._cancelled.discard(task.id)
+            await self._remove_quietly(cid)
+            return task
         self._runs[task.id] = cid
         self._readers[task.id] = asyncio.get_running_loop().create_task(
             self._follow(task.id, cid, spec.image, on_line, on_exit, token), name=f"agent-container-{task.id}"
@@ -299,7 +315,8 @@ class ContainerExecutor:
         """Stop ``task``'s container (SIGTERM, the engine's SIGKILL after ``stop_timeout``, a kill
         if it still runs) and remove it; returns once the run has ended."""
         cid = self._runs.get(task.id) or task.container_id
-        if cid is None:
+        if cid is None:  # not started yet, or starting: run() leaves it (or its container) be
+            self._cancelled.add(task.id)
             return
         try:
             await self.engine.stop(cid, self.config.stop_timeout)
