@@ -25,8 +25,9 @@ environment variable ``FAKE_CLAUDE_SCRIPT`` (children inherit it):
     ``hang`` (ignore SIGTERM and sleep until killed), ``grandchild`` (start a ``sleep`` in the
     same process group first, whose pid goes to the calls file as ``grandchild``).
 
-    ``flood`` (print this many small assistant events, then the result), ``stdin`` (read stdin
-    to its end before printing: a run that ends at stdin EOF). A dict event whose ``session_id``
+    ``flood`` (print this many small assistant events, then the result), ``linger`` (seconds to
+    wait after the events), ``stdin`` (read stdin to its end before printing, as ``claude -p``
+    does since 2.1.50). A dict event whose ``session_id``
     is ``"$SID"`` gets the run's session: ``--session-id``'s or ``--resume``'s value.
 
 ``help_flags``
@@ -170,6 +171,7 @@ def _print(args: list[str], script: dict[str, Any]) -> int:
         if isinstance(event, dict) and event.get("session_id") == "$SID":
             event = {**event, "session_id": sid}
         _out((event if isinstance(event, str) else json.dumps(event)) + "\n")
+    time.sleep(float(run.get("linger", 0)))
     return int(run.get("crash", 0))
 
 

@@ -103,6 +103,7 @@ class AgentQueue:
         self._log_writer = LogWriter()
         self._stream: dict[str, agent_stream.StreamState] = {}
         self._stopping: set[str] = set()
+        self._budget_stops: set[str] = set()
         self._limits = LimitView()
         self.on_rate_limit: list[Callable[[RateLimitEvent], None]] = []
         self._wake: asyncio.TimerHandle | None = None
@@ -334,6 +335,12 @@ class AgentQueue:
     # --- the stream ------------------------------------------------------------------------------
 
     def _on_line(self, task_id: str, raw: bytes) -> None:
+        try:
+            self._fold(task_id, raw)
+        except Exception:  # a bug here must not end the reading of the run (its end would be lost)
+            log.exception("agents: a line of %s could not be handled", task_id)
+
+    def _fold(self, task_id: str, raw: bytes) -> None:
         task = self._tasks.get(task_id)
         if task is None:
             return
@@ -347,19 +354,18 @@ class AgentQueue:
             task_log.human(outcome.human)
         if outcome.task is not task:
             self._book.set(outcome.task, urgent=outcome.task.state is not task.state)
-        if outcome.over_budget and task_id not in self._stopping:
+        if outcome.over_budget and task_id not in self._budget_stops:
+            self._budget_stops.add(task_id)
             self._keep(asyncio.get_running_loop().create_task(self._stop_over_budget(task_id)))
 
     async def _stop_over_budget(self, task_id: str) -> None:
+        task = self._tasks[task_id]
+        why = f"stopped: the budget of ${task.spec.budget_usd:g} was reached"
+        self._book.set(replace(task, error=why), urgent=True)
         try:
             await self.stop(task_id)
         except AgentError as exc:
             log.warning("agents: cannot stop %s over its budget: %s", task_id, exc)
-            return
-        task = self._tasks[task_id]
-        self._book.set(
-            replace(task, error=f"stopped: the budget of ${task.spec.budget_usd:g} was reached"), urgent=True
-        )
 
     def _on_rate_limit(self, event: RateLimitEvent) -> None:
         before, self._limits = self._limits, agent_stream.limits_after(self._limits, event)

@@ -196,3 +196,16 @@ async def test_tasks_come_back_from_the_store(rig: Rig) -> None:
     assert back.state is TaskState.DONE
     assert back.spec.prompt == "fix the tests"
     assert json.loads(json.dumps(back.cost_usd)) == 0.0004
+
+
+async def test_a_run_over_its_budget_is_stopped(rig: Rig) -> None:
+    big = assistant({"type": "text", "text": "writing a lot"}, out=1_000_000)
+    rig.script(events=[init(), big], linger=60)  # claude --help does not offer --max-budget-usd
+    q = await rig.queue()
+    task = await q.submit(rig.spec(budget_usd=0.01))
+    await until(finished(q, task.id))
+    stopped = q.get(task.id)
+    assert stopped is not None
+    assert stopped.state is TaskState.STOPPED
+    assert stopped.error == "stopped: the budget of $0.01 was reached"
+    assert "--max-budget-usd" not in rig.argvs()[0]
