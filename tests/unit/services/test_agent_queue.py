@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -209,3 +210,31 @@ async def test_a_run_over_its_budget_is_stopped(rig: Rig) -> None:
     assert stopped.state is TaskState.STOPPED
     assert stopped.error == "stopped: the budget of $0.01 was reached"
     assert "--max-budget-usd" not in rig.argvs()[0]
+
+
+async def test_worktree_made_for_the_task_and_kept_for_its_restart(rig: Rig) -> None:
+    for argv in (
+        ["init", "-q", "-b", "main"],
+        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"],
+    ):
+        subprocess.run(["git", "-C", str(rig.folder), *argv], check=True, capture_output=True)
+    rig.script(events=[init(), result()])
+    q = await rig.queue()
+    task = await q.submit(rig.spec(worktree=True))
+    await until(finished(q, task.id))
+    done = q.get(task.id)
+    assert done is not None
+    assert done.state is TaskState.DONE
+    tree = rig.tmp_path / "worktrees" / task.id
+    assert done.workdir == str(tree)
+    assert (tree / ".git").is_file()
+    branches = subprocess.run(
+        ["git", "-C", str(rig.folder), "branch", "--list", f"claude-watch/{task.id}"],
+        capture_output=True,
+        text=True,
+    )
+    assert task.id in branches.stdout
+    again = await q.restart(task.id)
+    await until(finished(q, again.id))
+    cwds = [c["cwd"] for c in rig.fake.calls() if c.get("argv", [""])[0] == "-p"]
+    assert cwds == [str(tree), str(tree)]
