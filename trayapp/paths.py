@@ -29,6 +29,10 @@ data    achievements.json (unlocks per account)    store/achievements_repo.py, f
                                                    services/achievements_service.py
 data    telemetry.sqlite3                          store/telemetry_repo.py, for services/telemetry_service.py
                                                    (Claude Code's OpenTelemetry received by the app)
+data    agents.sqlite3 (agent tasks)               store/agents_repo.py, for services/agent_queue.py
+                                                   (the CLI reads it, and writes its foreground runs)
+data    agents/<task id>.log, .log.1 (raw output)  services/agent_logs.py (8 MB, one rotation)
+data    agents/worktrees/<task id>/                services/agent_runner.py (git worktree add)
 data    agents/container-homes/<slot>/ (HOME of    services/agent_containers.py makes it; Claude Code
         claude in a container slot: its sessions)  in that slot's containers writes it (as the user)
 state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
