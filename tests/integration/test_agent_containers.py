@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers.docker_daemon import PrivateDockerd, private_dockerd  # noqa: F401 (fixture)
-from tests.helpers.docker_image import IMAGE, IMAGE_NO_CLAUDE, import_image
+from tests.helpers.docker_daemon import PrivateDockerd, private_dockerd, unavailable  # noqa: F401 (fixture)
+from tests.helpers.docker_image import IMAGE, IMAGE_NO_CLAUDE, busybox, import_image
 from tests.helpers.fake_keyring import MemoryKeyring
 from tests.helpers.fixtures_sessions import FakeClaude
 from trayapp.core.agents import QueuePolicy, Task, TaskSpec, TaskState
@@ -42,6 +42,8 @@ TOKEN = "sk-ant-oat01-Container-Test-Token-0123456789"
 @pytest.fixture(scope="session")
 def images(private_dockerd: PrivateDockerd) -> PrivateDockerd:  # noqa: F811
     """The two test images, imported once per session."""
+    if busybox() is None:
+        unavailable("busybox is not installed (packaging/system-deps.sh test installs busybox-static)")
     import_image(private_dockerd.socket, IMAGE, with_claude=True)
     import_image(private_dockerd.socket, IMAGE_NO_CLAUDE, with_claude=False)
     return private_dockerd
