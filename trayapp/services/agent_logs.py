@@ -55,6 +55,18 @@ def append_rotating(path: Path, data: bytes, cap: int = MAX_LOG) -> None:
         os.close(fd)
 
 
+def remove_logs(paths: list[Path]) -> None:
+    """Delete these logs and their rotated halves (pruned tasks). Blocking."""
+    for path in paths:
+        for one in (path, path.with_name(path.name + ".1")):
+            try:
+                one.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                log.warning("agents: cannot remove %s: %s", one, exc)
+
+
 def read_tail(path: Path, max_bytes: int = 64 * 1024) -> list[str]:
     """The last whole lines of ``path`` within ``max_bytes`` (decoded leniently). Blocking."""
     try:

@@ -25,7 +25,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,11 +47,14 @@ from trayapp.core.stream_json import RateLimitEvent
 from trayapp.runtime import run_blocking
 from trayapp.services import agent_stream
 from trayapp.services.agent_book import TaskBook
-from trayapp.services.agent_logs import LogWriter, TaskLog, log_path, logs_dir
+from trayapp.services.agent_logs import LogWriter, TaskLog, log_path, logs_dir, remove_logs
 from trayapp.services.agent_runner import LocalExecutor, OnExit, OnLine, RunError
 from trayapp.store.agents_repo import AgentsRepo
 
 log = logging.getLogger(__name__)
+
+
+KEEP_FINISHED = timedelta(days=90)  # finished tasks (and their logs) older than this are pruned
 
 
 class AgentError(RuntimeError):
@@ -172,10 +175,13 @@ class AgentQueue:
 
     async def start(self) -> None:
         """Load the stored tasks, settle what a restart left behind, and decide."""
+        now = self.clock.now()
+        pruned = await run_blocking(self.repo.prune, now - KEEP_FINISHED)
+        if pruned:
+            await run_blocking(remove_logs, [self.log_path(i) for i in pruned])
         stored = await run_blocking(self.repo.load)
         if self.prices is None:
             self.prices = await run_blocking(agent_stream.price_table)
-        now = self.clock.now()
         for task in stored:
             settled = agent_stream.recover(task, now)
             self._book.load(settled, changed=settled != task)

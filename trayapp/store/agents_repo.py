@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from trayapp import paths
-from trayapp.core.agents import PermissionMode, RunKind, Task, TaskSpec, TaskState
+from trayapp.core.agents import FINISHED, PermissionMode, RunKind, Task, TaskSpec, TaskState
 from trayapp.store.db import open_database, rollback
 
 log = logging.getLogger(__name__)
@@ -212,6 +212,21 @@ class AgentsRepo:
         except BadRecord as exc:
             log.warning("agents: the task row %r is damaged (%s)", task_id, exc)
             return None
+
+    def prune(self, before: datetime) -> list[str]:
+        """Delete finished tasks last changed before ``before``; returns their ids (their logs go
+        too, by the caller)."""
+        finished = tuple(s.value for s in FINISHED)
+        marks = ",".join("?" * len(finished))
+        with self._lock:
+            conn = self._db()
+            rows = conn.execute(
+                f"SELECT id FROM tasks WHERE updated_at < ? AND state IN ({marks})",
+                (before.isoformat(), *finished),
+            ).fetchall()
+            ids = [r["id"] for r in rows]
+            conn.executemany("DELETE FROM tasks WHERE id=?", [(i,) for i in ids])
+        return ids
 
     def close(self) -> None:
         with self._lock:

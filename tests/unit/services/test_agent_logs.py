@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trayapp.services.agent_logs import TaskLog, append_rotating, read_tail
+from trayapp.services.agent_logs import TaskLog, append_rotating, read_tail, remove_logs
 
 
 async def test_lines_are_written_in_order(tmp_path: Path) -> None:
@@ -47,3 +47,15 @@ def test_read_tail_gives_whole_lines(tmp_path: Path) -> None:
     assert tail[-1] == "line 999"
     assert all(line.startswith("line ") and len(line) >= 8 for line in tail)
     assert read_tail(tmp_path / "missing.log") == []
+
+
+def test_remove_logs_takes_the_rotated_half_too(tmp_path: Path) -> None:
+    tmp_path = tmp_path / "agents"
+    tmp_path.mkdir()
+    path = tmp_path / "t-5.log"
+    path.write_text("a\n")
+    path.with_name("t-5.log.1").write_text("b\n")
+    keep = tmp_path / "t-6.log"
+    keep.write_text("c\n")
+    remove_logs([path, tmp_path / "never.log"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t-6.log"]

@@ -130,3 +130,15 @@ def test_a_newer_database_is_refused(tmp_path: Path) -> None:
         conn.execute("PRAGMA user_version=99")
     with pytest.raises(DatabaseTooNew):
         AgentsRepo(db).load()
+
+
+def test_prune_deletes_only_old_finished_tasks(tmp_path: Path) -> None:
+    repo = AgentsRepo(tmp_path / "agents.sqlite3")
+    spec = TaskSpec("p", "/p")
+    old = NOW - timedelta(days=100)
+    repo.save([Task("t-olddone", spec, TaskState.DONE, created_at=old)], old)
+    repo.save([Task("t-oldheld", spec, TaskState.HELD, created_at=old)], old)
+    repo.save([Task("t-newdone", spec, TaskState.FAILED, created_at=NOW)], NOW)
+    assert repo.prune(NOW - timedelta(days=90)) == ["t-olddone"]
+    assert [t.id for t in repo.load()] == ["t-oldheld", "t-newdone"]
+    repo.close()
