@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,13 @@ from trayapp.core.container_slots import ContainerSlot
 from trayapp.core.stream_json import RateLimitEvent
 from trayapp.platform import secrets as sec
 from trayapp.platform.docker_engine import LABEL_TASK, ContainerSpec, DockerEngine
-from trayapp.services.agent_containers import CHECK_LABEL, ContainerConfig, ContainerExecutor
+from trayapp.services.agent_containers import (
+    CHECK_LABEL,
+    OWNER_LABEL,
+    ContainerConfig,
+    ContainerExecutor,
+    owner,
+)
 from trayapp.services.agent_queue import AgentQueue
 from trayapp.services.agent_runner import LocalExecutor, RunnerConfig
 from trayapp.store.agents_repo import AgentsRepo
@@ -293,12 +300,14 @@ async def test_the_tray_app_runs_a_task_on_a_configured_container_slot(
         ("-p", "old"),
         str(tmp_path),
         binds=((str(tmp_path), str(tmp_path)),),
-        labels=((LABEL_TASK, "t-gone"),),
+        labels=((LABEL_TASK, "t-gone"), (OWNER_LABEL, owner())),
         network="none",
         entrypoint=("claude",),
     )
     leftover = await engine.create(old)  # a run of an earlier Claude Watch, still going
     await engine.start(leftover)
+    theirs = replace(old, labels=((LABEL_TASK, "t-theirs"), (OWNER_LABEL, "another-user")))
+    other = await engine.create(theirs)  # another user's Claude Watch on the same engine
     state = await engine.inspect(leftover)
     assert state is not None
     assert state.running, [f async for f in engine.logs(leftover, follow=False)]
@@ -316,6 +325,7 @@ async def test_the_tray_app_runs_a_task_on_a_configured_container_slot(
     try:
         assert "docker:box" in [s.name for s in ui.queue.slots]
         assert await engine.inspect(leftover) is None  # removed at start
+        assert await engine.inspect(other) is not None  # not ours: left alone
         task = await ui.queue.submit(TaskSpec(prompt="in a box", folder=str(folder), slot="docker:box"))
         await until(ended(ui.queue, task.id))
         done = final(ui.queue, task.id)
@@ -325,6 +335,7 @@ async def test_the_tray_app_runs_a_task_on_a_configured_container_slot(
         await stop_containers()
         await stop_agents()
         await engine.remove(leftover)
+        await engine.remove(other)
         await engine.aclose()
 
 

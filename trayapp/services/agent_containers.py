@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 TOKEN_SECRET = "claude-oauth-token"
 TOKEN_ENV = "CLAUDE_CODE_OAUTH_TOKEN"
 SLOT_LABEL = "claude-watch.slot"
+OWNER_LABEL = "claude-watch.owner"  # whose Claude Watch made it (an engine may serve several users)
 CHECK_LABEL = "claude-watch.check"
 REAP_TIMEOUT = 15.0
 NO_TOKEN = de.TokenMissing(
@@ -105,6 +106,14 @@ class LineSplitter:
     def end(self) -> list[bytes]:
         rest, self._pending = self._pending, b""
         return [rest] if rest and not self._cut else []
+
+
+def owner() -> str:
+    """This user's and data folder's mark on its containers (a digest: no path in labels)."""
+    import hashlib
+
+    uid = getattr(os, "getuid", lambda: 0)()
+    return hashlib.sha256(f"{uid}:{paths.data_dir()}".encode()).hexdigest()[:16]
 
 
 def host_user() -> str | None:
@@ -215,7 +224,7 @@ class ContainerExecutor:
             workdir=str(folder),
             binds=tuple(binds),
             env=((TOKEN_ENV, token), ("HOME", self.config.home)),
-            labels=((de.LABEL_TASK, task.id), (SLOT_LABEL, slot.slot_name)),
+            labels=((de.LABEL_TASK, task.id), (SLOT_LABEL, slot.slot_name), (OWNER_LABEL, owner())),
             network=slot.network,
             entrypoint=("claude",),
             user=user,
@@ -335,11 +344,13 @@ class ContainerExecutor:
         await self._remove_quietly(cid)
 
     async def reap_leftovers(self) -> int:
-        """Remove (killing them) the containers labelled ``claude-watch.task`` this executor is not
-        following: runs of an earlier Claude Watch, whose tasks the queue has queued again. Call it
+        """Remove (killing them) the task containers of this user's Claude Watch (its
+        ``claude-watch.owner`` label) that this executor is not following: runs of an earlier Claude
+        Watch, whose tasks the queue has queued again. Another user's are never touched. Call it
         before the executor is registered, so no run of this one can be taken for a leftover."""
         following = set(self._runs.values())
-        leftovers = [cid for cid in await self.engine.containers(de.LABEL_TASK) if cid not in following]
+        ours = await self.engine.containers(f"{OWNER_LABEL}={owner()}")
+        leftovers = [cid for cid in ours if cid not in following]
         for cid in leftovers:
             await self._remove_quietly(cid)
         if leftovers:
