@@ -16,7 +16,8 @@ the slot's image (or the task's own ``image``), through the Docker Engine API
 - ``HOME`` is a folder of the slot's own in the data folder (``agents/container-homes/NAME``), so
   Claude Code's sessions outlive the container and a restart's ``--resume`` finds its conversation
   when it runs on the same slot (it holds no credentials: the token comes by environment);
-- labelled ``claude-watch.task=<id>`` and ``claude-watch.slot=docker:NAME``;
+- labelled ``claude-watch.task=<id>``, ``claude-watch.slot=docker:NAME`` and
+  ``claude-watch.owner`` (this user's mark: at start-up only its own leftovers are removed);
 - authenticated by ``CLAUDE_CODE_OAUTH_TOKEN``: the long-lived, inference-only token the user made
   with ``claude setup-token`` and stored in our keyring (``claude-watch secrets set
   claude-oauth-token``). Never a copy of Claude Code's credentials file: its OAuth refresh token
