@@ -388,7 +388,7 @@ class AgentQueue:
         if task is None:
             return
         stopped = task_id in self._stopping or task.state is TaskState.STOPPED
-        stream = self._stream.get(task_id)
+        stream = self._stream.pop(task_id, None)
         ended = agent_stream.exit_state(task, code, stderr, stopped, stream.result if stream else None)
         self._book.set(self._ended(ended, ended.state, exit_code=code), urgent=True)
         task_log = self._logs.get(task_id)
