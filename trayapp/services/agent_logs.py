@@ -150,6 +150,10 @@ class TaskLog:
     def write(self, line: bytes) -> None:
         self._buf.append(line if line.endswith(b"\n") else line + b"\n")
         self._size += len(line) + 1
+        if self._size > self.cap:  # the disk cannot keep up: what rotation would drop goes now
+            half = len(self._buf) // 2
+            self._buf = self._buf[half:]
+            self._size = sum(len(b) for b in self._buf)
         self.writer.mark(self, self._size >= FLUSH_BYTES)
 
     def take(self) -> bytes:

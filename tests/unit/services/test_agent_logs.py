@@ -59,3 +59,13 @@ def test_remove_logs_takes_the_rotated_half_too(tmp_path: Path) -> None:
     keep.write_text("c\n")
     remove_logs([path, tmp_path / "never.log"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t-6.log"]
+
+
+async def test_a_buffer_the_disk_cannot_drain_stays_under_the_cap(tmp_path: Path) -> None:
+    log = TaskLog(tmp_path / "t-7.log", cap=10_000)
+    for i in range(5000):  # no await: the writer never gets to run
+        log.write(f"{i:06d}".encode())
+    assert sum(len(b) for b in log._buf) <= 10_000
+    await log.close()
+    lines = (tmp_path / "t-7.log").read_text().splitlines()
+    assert lines[-1] == "004999"
