@@ -237,7 +237,8 @@ class AgentQueue:
             raise AgentError(f"{task_id} was not started by Claude Watch; stop it explicitly to end it")
         if task.state in FINISHED:
             return task
-        if task.state not in ACTIVE:
+        if task.state not in ACTIVE or (task.state is TaskState.STARTING and task.ours):
+            # Waiting, or still starting: what the start brings up is stopped when it is up.
             self._book.set(self._ended(task, TaskState.STOPPED), urgent=True)
             self.reconsider()
             return self._tasks[task_id]

@@ -218,3 +218,15 @@ async def test_stopped_while_starting_leaves_nothing(rig: Rig) -> None:
     assert pgid is not None
     await until(lambda: group_members(pgid) == [])
     assert q.get(task.id).state is TaskState.STOPPED  # type: ignore[union-attr]
+
+
+async def test_a_background_session_stopped_while_starting_is_stopped_once_up(rig: Rig) -> None:
+    rig.fake.script(bg_id="abcdef12")
+    q = await rig.queue()
+    task = await q.submit(rig.spec(kind=RunKind.BACKGROUND, name="n"))
+    assert q.get(task.id).state is TaskState.STARTING  # type: ignore[union-attr]
+    stopped = await q.stop(task.id)
+    assert stopped.state is TaskState.STOPPED
+    await until(lambda: rig.argvs("stop") == [["stop", "abcdef12"]])
+    assert q.get(task.id).state is TaskState.STOPPED  # type: ignore[union-attr]
+    assert q.get(task.id).job_id == "abcdef12"  # type: ignore[union-attr]
