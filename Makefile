@@ -92,6 +92,7 @@ bench: system-test-deps $(DEV_STAMP)
 	$(PY) bench/bench_containers.py
 	$(PY) bench/bench_achievements.py
 	$(PY) bench/bench_schedule.py
+	$(PY) bench/bench_accounts.py
 	tests/integration/with-services.sh $(PY) bench/bench_tray.py
 	tests/integration/with-services.sh $(PY) bench/bench_sessions.py
 	$(MAKE) --no-print-directory bench-package
