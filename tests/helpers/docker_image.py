@@ -9,7 +9,8 @@ result). It is steered by a file the test writes into the mounted folder, ``.fak
 as shell words: ``sleep N`` (before the result), ``hang`` (ignore SIGTERM and sleep until killed),
 ``crash N`` (exit N after the assistant line), ``stderr TEXT``. It always writes
 ``from-container.txt`` into its working folder (the mounted worktree), holding its working
-folder, whether ``CLAUDE_CODE_OAUTH_TOKEN`` is set and that token's length (never the token).
+folder, whether ``CLAUDE_CODE_OAUTH_TOKEN`` is set and that token's length (never the token),
+its arguments, and whether a git worktree's repository folder (named in ``.git``) is visible.
 A new session leaves ``$HOME/sessions/<id>``; ``--resume <id>`` without it fails as Claude Code
 does ("No conversation found with session ID").
 """
@@ -47,8 +48,11 @@ elif [ -n "$sid" ]; then
 fi
 [ -f .fake-claude ] && read -r mode arg < .fake-claude
 tok="unset"; [ -n "$CLAUDE_CODE_OAUTH_TOKEN" ] && tok="set"
-printf 'cwd=%s\ntoken=%s\ntoken_length=%s\nprompt=%s\nargs=%s\n' \
-  "$(pwd)" "$tok" "${#CLAUDE_CODE_OAUTH_TOKEN}" "$prompt" "$*" > from-container.txt
+gitdir=""; gv="no"
+[ -f .git ] && read -r _ gitdir < .git
+[ -n "$gitdir" ] && [ -d "$gitdir" ] && gv="yes"
+printf 'cwd=%s\ntoken=%s\ntoken_length=%s\nprompt=%s\nargs=%s\ngitdir_visible=%s\n' \
+  "$(pwd)" "$tok" "${#CLAUDE_CODE_OAUTH_TOKEN}" "$prompt" "$*" "$gv" > from-container.txt
 printf '{"type":"system","subtype":"init","session_id":"%s","model":"claude-fake","cwd":"%s","tools":["Bash"]}\n' "$sid" "$(pwd)"
 printf '{"type":"assistant","session_id":"%s","message":{"model":"claude-fake","content":[{"type":"text","text":"Working in a container"}],"usage":{"input_tokens":3,"output_tokens":2}}}\n' "$sid"
 [ "$mode" = "stderr" ] && echo "$arg" >&2

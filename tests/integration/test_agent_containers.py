@@ -398,3 +398,35 @@ async def test_a_task_stopped_while_its_container_starts_never_runs(box: Box) ->
     assert final(q, task.id).state is TaskState.STOPPED
     assert await box.ours(task.id) == []
     assert not (box.folder / "from-container.txt").exists()
+
+
+async def test_a_worktree_task_runs_in_its_worktree_with_the_repository_mounted(box: Box) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(box.folder), *args], check=True, capture_output=True, timeout=60)
+
+    git("init", "-q")
+    git(
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.invalid",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "start",
+    )
+    q = await box.start()
+    task = await q.submit(
+        TaskSpec(prompt="in a worktree", folder=str(box.folder), slot="docker:box", worktree=True)
+    )
+    await until(ended(q, task.id))
+    done = final(q, task.id)
+    assert done.state is TaskState.DONE, done.error
+    assert done.workdir is not None
+    worktree = Path(done.workdir)
+    assert worktree != box.folder
+    seen = dict(line.split("=", 1) for line in (worktree / "from-container.txt").read_text().splitlines())
+    assert seen["cwd"] == str(worktree)
+    assert seen["gitdir_visible"] == "yes"  # the repository's .git is mounted too: git works inside
+    assert not (box.folder / "from-container.txt").exists()
