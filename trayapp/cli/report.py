@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         default="transcripts",
         help="daily only: Claude Code's telemetry instead, or both with the difference per day and model",
     )
+    p.add_argument("--account", metavar="LABEL", help="only this account's transcripts (see `accounts list`)")
     p.set_defaults(func=run)
 
 
@@ -54,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         since = render.parse_day(args.since, "--since")
         until = render.parse_day(args.until, "--until")
+        account = None
+        if getattr(args, "account", None):
+            from trayapp.cli.status_accounts import find_account
+
+            account = find_account(args.account)
         tracker = render.make_tracker(args.timezone, args.cost_mode)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -68,6 +74,11 @@ def run(args: argparse.Namespace) -> int:
             stats = render.scan_with_progress(tracker)
             for note in stats.notes() if stats is not None else ():
                 print(f"note: {note}", file=sys.stderr)
+        if account is not None:
+            from trayapp.cli.status_accounts import account_tracker
+
+            whole, tracker = tracker, account_tracker(tracker, account)
+            whole.repo.close()
         out: dict[str, Any] | str
         if args.kind == "blocks":
             out = render.blocks(tracker, since, until, as_json=args.json)

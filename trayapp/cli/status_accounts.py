@@ -6,6 +6,9 @@ never two at once. ``--json`` prints the same document as plain ``status --json`
 ``account_label`` key (``account`` is already the login's identity); ``--all --json`` prints
 ``{"schema_version": 1, "accounts": [...]}`` in account order. Exit codes as ``status``: 0 all
 fresh, 1 no numbers at all, 3 some numbers stale or missing; 2 for a label no account has.
+
+Also ``report --account LABEL``'s pieces: the account by its label, and a tracker over its part of
+the ledger (:mod:`trayapp.store.ledger.account_view`).
 """
 
 from __future__ import annotations
@@ -81,3 +84,36 @@ async def _poll_all(accounts: list[Account], chosen: list[Account]) -> list[tupl
     finally:
         await base.aclose()
     return out
+
+
+def find_account(label: str) -> Account:
+    """The account named ``label`` (case-blind), or ValueError naming the accounts there are."""
+    from trayapp.core import accounts as ac
+    from trayapp.store.accounts_repo import AccountsRepo
+
+    accounts = AccountsRepo().load_or_last()
+    found = ac.find(accounts, label)
+    if found is None:
+        names = ", ".join(a.label for a in accounts)
+        raise ValueError(f"no account named {label!r} (accounts: {names})")
+    return found
+
+
+def account_tracker(tracker: Any, account: Account) -> Any:
+    """A tracker like ``tracker`` over ``account``'s transcripts alone (its files by their root)."""
+    from pathlib import Path
+
+    from trayapp.core.accounts import file_account
+    from trayapp.services.ledger_service import Tracker
+    from trayapp.sources.transcripts.discovery import transcript_roots
+    from trayapp.store.accounts_repo import AccountsRepo
+    from trayapp.store.ledger.account_view import account_ledger
+
+    accounts = AccountsRepo().load_or_last()
+    roots = transcript_roots()
+
+    def owned(path: str) -> bool:
+        return file_account(accounts, roots, Path(path)) == account.key
+
+    view = account_ledger(tracker.repo, owned)
+    return Tracker(view, table=tracker.table, tz=tracker.tz, cost_mode=tracker.cost_mode)

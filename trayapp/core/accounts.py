@@ -196,6 +196,16 @@ class LedgerShare:
     cost: float = 0.0
 
 
+def file_account(accounts: Sequence[Account], default_roots: Sequence[Path], path: Path) -> str | None:
+    """The key of the account a transcript file belongs to (see :func:`ledger_by_account`)."""
+    owner = account_of_path([a for a in accounts if not a.is_default], path)
+    if owner is not None:
+        return owner.key
+    if any(root == path or root in path.parents for root in default_roots):
+        return DEFAULT_KEY
+    return None
+
+
 def ledger_by_account(
     accounts: Sequence[Account], default_roots: Sequence[Path], rows: Iterable[Sequence[object]]
 ) -> dict[str, LedgerShare]:
@@ -206,14 +216,9 @@ def ledger_by_account(
     accounts existed saw), the default account; else nobody's (a removed account's: its rows stay
     in the ledger, and in no account's total). Each file counts once, so adding or removing an
     account moves a file's rows, never copies or drops them."""
-    added = [a for a in accounts if not a.is_default]
     out: dict[str, LedgerShare] = {}
     for path, entries, tokens, cost in rows:
-        where = Path(str(path))
-        owner = account_of_path(added, where)
-        key = owner.key if owner is not None else None
-        if key is None and any(root == where or root in where.parents for root in default_roots):
-            key = DEFAULT_KEY
+        key = file_account(accounts, default_roots, Path(str(path)))
         if key is None:
             continue
         prev = out.get(key, LedgerShare())

@@ -83,3 +83,45 @@ def test_adding_and_removing_an_account_moves_nothing_and_counts_once(
     again = shares(tracker)
     assert again["Job"].entries == 3
     assert tracker.repo.counts()["entries"] == entries + 3
+
+
+def report(*args: str) -> dict:  # type: ignore[type-arg]
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "trayapp", "report", "daily", "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_report_account_shows_one_accounts_transcripts(cases: Path, tmp_path: Path) -> None:
+    work = tmp_path / "claude-work"
+    work_transcript(work, 3)
+    AccountsRepo().add("Work", work)
+    whole = report()
+    mine = report("--account", "work", "--no-scan")
+    home = report("--account", "default", "--no-scan")
+    total = whole["totals"]["totalTokens"]
+    assert mine["totals"]["totalTokens"] == 330
+    assert [d["date"] for d in mine["daily"]] == ["2026-03-04"]
+    assert home["totals"]["totalTokens"] + 330 == total
+    assert "2026-03-04" not in [d["date"] for d in home["daily"]]
+    import subprocess
+    import sys
+
+    nobody = subprocess.run(
+        [sys.executable, "-m", "trayapp", "report", "--account", "Nobody"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert nobody.returncode == 2
+    assert "no account named" in nobody.stderr
