@@ -12,16 +12,12 @@ from __future__ import annotations
 
 from trayapp.store.db import open_in_memory
 from trayapp.store.ledger import LedgerRepo
+from trayapp.store.ledger.query import FILE_OWNER
 from trayapp.store.ledger.schema import ENTRY_ALL, MIGRATIONS, fill_buckets
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-OWNER = (
-    "CASE WHEN e.file_id >= 0 THEN e.file_id ELSE"
-    " (SELECT MIN(o.file_id) FROM occ o WHERE o.gkey = e.gkey AND o.req = e.req) END"
-)
 
 
 def files(source: LedgerRepo) -> list[tuple[int, str]]:
@@ -34,7 +30,9 @@ def account_ledger(source: LedgerRepo, owned: Callable[[str], bool]) -> LedgerRe
     wanted = {fid for fid, path in files(source) if owned(path)}
     view = LedgerRepo(open_in_memory(MIGRATIONS))
     cols = ", ".join(f"e.{c.strip()}" for c in ENTRY_ALL.split(","))
-    rows = [r[1:] for r in source.conn.execute(f"SELECT {OWNER}, {cols} FROM entries e") if r[0] in wanted]
+    rows = [
+        r[1:] for r in source.conn.execute(f"SELECT {FILE_OWNER}, {cols} FROM entries e") if r[0] in wanted
+    ]
     marks = ", ".join("?" * len(ENTRY_ALL.split(",")))
     conn = view.conn
     conn.execute("BEGIN")

@@ -27,6 +27,12 @@ _BUCKET_TOTALS = (
     "SELECT ?, model, fast, lg, hc, SUM(inp), SUM(outp), SUM(cc5), SUM(cc1), SUM(cr), TOTAL(cost), SUM(n),"
     f" MIN(first_ts), MAX(last_ts) FROM buckets WHERE b >= ? AND b < ? {GROUPED}"
 )
+# The file an entry ``e`` counts for: its own, or for a request seen in several files (file_id -1,
+# its copies in ``occ``) the first file that holds it.
+FILE_OWNER = (
+    "CASE WHEN e.file_id >= 0 THEN e.file_id ELSE"
+    " (SELECT MIN(o.file_id) FROM occ o WHERE o.gkey = e.gkey AND o.req = e.req) END"
+)
 _ENTRY_TOTALS = f"SELECT {sums('?')} FROM entries WHERE ts >= ? AND ts < ? {GROUPED}"
 
 
@@ -156,13 +162,9 @@ class LedgerQueries:
         its root). Entries are already de-duplicated, so no request counts twice across files; a
         request seen in several files (a resumed session) goes to the first file that holds it."""
         where, params = _range(since_ms, until_ms)
-        owner = (
-            "CASE WHEN e.file_id >= 0 THEN e.file_id ELSE"
-            " (SELECT MIN(o.file_id) FROM occ o WHERE o.gkey = e.gkey AND o.req = e.req) END"
-        )
         sql = (
             "SELECT f.path, COUNT(*), SUM(inp + outp + cc5 + cc1 + cr), TOTAL(cost)"
-            f" FROM (SELECT {owner} AS fid, inp, outp, cc5, cc1, cr, cost FROM entries e {where})"
+            f" FROM (SELECT {FILE_OWNER} AS fid, inp, outp, cc5, cc1, cr, cost FROM entries e {where})"
             " JOIN files f ON f.id = fid GROUP BY fid"
         )
         return [tuple(r) for r in self.conn.execute(sql, params)]
