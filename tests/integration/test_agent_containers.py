@@ -430,3 +430,29 @@ async def test_a_worktree_task_runs_in_its_worktree_with_the_repository_mounted(
     assert seen["cwd"] == str(worktree)
     assert seen["gitdir_visible"] == "yes"  # the repository's .git is mounted too: git works inside
     assert not (box.folder / "from-container.txt").exists()
+
+
+def test_doctor_checks_the_engine_and_each_slots_image(
+    images: PrivateDockerd, store: sec.SecretStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trayapp import settings as settings_mod
+    from trayapp.cli.doctor import FAIL, OK
+    from trayapp.cli.doctor_containers import checks
+
+    monkeypatch.setenv("DOCKER_HOST", images.host)
+    store.set("claude-oauth-token", TOKEN)
+    settings_mod.load().update(
+        {"agents.container_slots": [f"box={IMAGE}:2@none", f"bare={IMAGE_NO_CLAUDE}:1"]}
+    )
+    token, engine, box_slot, bare_slot = checks(datetime.now(UTC))
+    assert (token.status, token.detail) == (OK, "set (keyring)")
+    assert engine.status == OK
+    assert engine.detail.startswith("Docker ")
+    assert engine.detail.endswith(f" at {images.socket}")
+    assert (box_slot.name, box_slot.status) == ("Slot docker:box", OK)
+    assert box_slot.detail == f"{IMAGE}, up to 2 at once, network none: claude 2.1.219 (Claude Code)"
+    assert (bare_slot.status, bare_slot.detail) == (
+        FAIL,
+        f"the image {IMAGE_NO_CLAUDE} has no claude on PATH",
+    )
+    assert bare_slot.fix == "install @anthropic-ai/claude-code in it"

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         check_updates,
         check_sessions,
         check_schedule,
+        check_containers,
     )
     # Probes are independent and some wait on subprocesses: run them side by side on the io lane.
     futures = [submit(_guarded, probe, now, lane="io") for probe in probes]
@@ -431,5 +432,11 @@ def check_sessions(now: datetime) -> list[Check]:
 
 def check_schedule(now: datetime) -> list[Check]:
     from trayapp.cli.doctor_schedule import checks  # the window scheduler (issue 15)
+
+    return checks(now)
+
+
+def check_containers(now: datetime) -> list[Check]:
+    from trayapp.cli.doctor_containers import checks  # agents in containers (issue 14)
 
     return checks(now)
