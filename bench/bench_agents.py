@@ -10,6 +10,9 @@
    and that reader again on the qasync loop, which tells the loop's share from the queue's.
 2. **stream-json parse throughput** (goal >= 50,000 lines/s): ``bench_stream_json``'s figure,
    measured here again with its stream, against bare ``json.loads``.
+   The same load through the real app (its own home, offscreen, signed out; 16 agents, the most
+   ``agents.max_concurrent`` allows): its CPU, and how fast its socket answers a request every
+   50 ms (the loop's responsiveness as a client sees it), against the same app idle.
 3. **Task queued to child process started** (goal <= 200 ms): ``submit()`` to the task's record
    carrying the child's pid, 10 times one after another. Peer: spawning ``python -c pass`` with
    ``asyncio.create_subprocess_exec`` on the same loop (until spawned).
@@ -81,7 +84,7 @@ TURN = [
         "type": "rate_limit_event",
         "rate_limit_info": {
             "status": "allowed",
-            "resetsAt": 4102444800,
+            "resetsAt": 0,  # set when the fake is written (a believable time: two hours on)
             "rateLimitType": "five_hour",
             "isUsingOverage": False,
         },
@@ -114,6 +117,7 @@ out.write(json.dumps(result) + "\n")
 def write_fake(folder: Path, per_second: int, seconds: float) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     exe = folder / "claude"
+    TURN[3]["rate_limit_info"]["resetsAt"] = int(time.time()) + 7200
     lines = "\n".join(json.dumps(event) for event in TURN)
     exe.write_text(FAKE.format(python=sys.executable, per_second=per_second, seconds=seconds, lines=lines))
     exe.chmod(0o755)
@@ -298,6 +302,99 @@ def run_role(role: str, args: argparse.Namespace, fake: Path, home: Path, folder
     return result
 
 
+def real_app_figures(args: argparse.Namespace, fake: Path, base: Path, folder: Path) -> dict[str, Any]:
+    """The real app (offscreen, its own home and an empty Claude config: signed out, so no usage
+    requests and no holds): CPU of all its threads and the answer time
+    of its socket (``agents.get`` of an unknown task every 50 ms: the loop's responsiveness as a
+    client sees it), idle first, then while its queue runs the agents (at most 16 at once: the
+    ``agents.max_concurrent`` maximum) at the same total rate."""
+    from trayapp.platform.ipc_client import AppNotRunning, IpcError, request
+
+    agents = min(args.agents, 16)
+    fake = write_fake(base / "real-bin", args.rate // agents, args.seconds)
+    os.environ["CLAUDE_WATCH_HOME"] = str(base / "real")  # this process's client finds that app
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    for key, value in (("agents.max_concurrent", str(agents)), ("agents.hold_above", "100")):
+        subprocess.run(
+            [sys.executable, "-m", "trayapp", "config", "set", key, value],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    app = subprocess.Popen(
+        [sys.executable, "-m", "trayapp"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def ping() -> float | None:
+        begin = time.perf_counter()
+        try:
+            reply = request("agents.get", {"id": "t-none"}, timeout=5)
+        except (AppNotRunning, IpcError):
+            return None
+        return (time.perf_counter() - begin) * 1000 if reply.get("error") == "not_found" else None
+
+    def app_cpu() -> float:
+        total = 0
+        for task in Path(f"/proc/{app.pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+        return total / 1e9
+
+    def window(seconds: float) -> dict[str, float]:
+        cpu0, wall0, times = app_cpu(), time.monotonic(), []
+        while time.monotonic() - wall0 < seconds:
+            answer = ping()
+            if answer is not None:
+                times.append(answer)
+            time.sleep(0.05)
+        times.sort()
+        return {
+            "cpu_percent": (app_cpu() - cpu0) / (time.monotonic() - wall0) * 100,
+            "ping_p50": times[len(times) // 2] if times else float("nan"),
+            "ping_p99": times[min(len(times) - 1, int(len(times) * 0.99))] if times else float("nan"),
+        }
+
+    try:
+        deadline = time.monotonic() + 60
+        while ping() is None:
+            if time.monotonic() > deadline or app.poll() is not None:
+                raise SystemExit("the real app did not start serving agents requests")
+            time.sleep(0.2)
+        time.sleep(3)  # past the start's own work
+        idle = window(3)
+        slots = request("agents.queue")["slots"]
+        agents = min(agents, sum(s["cap"] for s in slots if s["name"] == "local"))
+        fake = write_fake(base / "real-bin", args.rate // agents, args.seconds)
+        for n in range(agents):
+            spec = {"prompt": f"task {n}", "folder": str(folder)}
+            assert request("agents.run", {"spec": spec})["ok"]
+        deadline = time.monotonic() + 30
+        while sum(t["state"] == "running" for t in request("agents.list")["tasks"]) < agents:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the real app did not run {agents} agents at once")
+            time.sleep(0.1)
+        time.sleep(0.5)
+        busy = window(args.seconds - 2)
+    finally:
+        app.terminate()
+        try:
+            app.wait(20)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+    return {"agents": agents, "idle": idle, "busy": busy}
+
+
 def parse_figures(lines: int = 100_000, runs: int = 3) -> tuple[float, float]:
     from bench_stream_json import ours, peer, rate, stream
 
@@ -310,12 +407,16 @@ def main() -> int:
     ap.add_argument("--agents", type=int, default=20)
     ap.add_argument("--rate", type=int, default=1000, help="events per second, all agents together")
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--no-app", action="store_true", help="skip the run of the real app")
     ap.add_argument("--role", choices=["app", "peer", "peer-qt"], help=argparse.SUPPRESS)
     ap.add_argument("--fake", help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.role:
         return child_main(args)
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed bench still stops its app
     with tempfile.TemporaryDirectory(prefix="bench-agents-") as tmp:
         base = Path(tmp)
         folder = base / "project"
@@ -324,6 +425,7 @@ def main() -> int:
         app = run_role("app", args, fake, base, folder)
         peer = run_role("peer", args, fake, base, folder)
         peer_qt = run_role("peer-qt", args, fake, base, folder)
+        real = real_app_figures(args, fake, base, folder) if not args.no_app else None
     ours_rate, peer_rate = parse_figures()
     app_start = statistics.median(app["start_ms"])
     peer_start = statistics.median(peer["start_ms"])
@@ -348,6 +450,14 @@ def main() -> int:
         f"   goal p99 <= {LAG_GOAL:g} ms ({lag_verdict})"
     )
     print(f"  finished states     {', '.join(app['finished'])}")
+    if real is not None:
+        idle, busy = real["idle"], real["busy"]
+        print(
+            f"the real app (offscreen, own home), {real['agents']} agents at {args.rate} events/s: CPU "
+            f"{busy['cpu_percent']:.1f} % (idle {idle['cpu_percent']:.1f} %), its socket answers in "
+            f"p50/p99 {busy['ping_p50']:.1f}/{busy['ping_p99']:.1f} ms (idle "
+            f"{idle['ping_p50']:.1f}/{idle['ping_p99']:.1f} ms)"
+        )
     parse_verdict = "meets" if ours_rate >= 50_000 else "MISSES"
     print(
         f"stream-json parse: {ours_rate:,.0f} lines/s (bare json.loads {peer_rate:,.0f}; "
