@@ -132,6 +132,14 @@ def _engine_message(body: bytes) -> str:
     return _short(str(data))
 
 
+def _loads(data: bytes, what: str) -> Any:
+    """An answer's JSON (None when empty), or :class:`EngineError`."""
+    try:
+        return json.loads(data) if data else None
+    except ValueError:
+        raise EngineError(f"the engine's answer to {what} is not JSON") from None
+
+
 def says_no_claude(message: str) -> bool:
     """Whether a start error means the entrypoint ``claude`` is not in the image (runc, crun and
     Podman word it differently)."""
@@ -291,17 +299,14 @@ class DockerEngine:
             raise self._unreachable(exc) from None
         except httpx.TimeoutException:
             raise EngineError(f"the engine did not answer {method} {path.split('?')[0]} in time") from None
+        except httpx.HTTPError as exc:  # the connection broke, or a reply that is not HTTP
+            raise EngineError(f"talking to the engine failed ({type(exc).__name__})") from None
 
     async def _json(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kw: Any) -> Any:
         status, data = await self._request(method, path, **kw)
         if status not in ok:
             raise EngineError(f"{method} {path.split('?')[0]}: {_engine_message(data)}", status=status)
-        if not data:
-            return None
-        try:
-            return json.loads(data)
-        except ValueError:
-            raise EngineError(f"the engine's answer to {method} {path.split('?')[0]} is not JSON") from None
+        return _loads(data, f"{method} {path.split('?')[0]}")
 
     async def ping(self) -> bool:
         """True when the engine answers ``/_ping`` (a typed error otherwise)."""
@@ -330,7 +335,7 @@ class DockerEngine:
             raise image_missing(image)
         if status != 200:
             raise EngineError(f"inspecting {image}: {_engine_message(data)}", status=status)
-        found = json.loads(data) if data else None
+        found = _loads(data, "image inspect")
         if not isinstance(found, dict):
             raise EngineError(f"the engine's answer about {image} is not an object")
         return found
@@ -345,7 +350,7 @@ class DockerEngine:
             raise EngineError(
                 f"creating a container from {spec.image}: {_engine_message(data)}", status=status
             )
-        found = json.loads(data)
+        found = _loads(data, "container create")
         cid = found.get("Id") if isinstance(found, dict) else None
         if not isinstance(cid, str) or not cid:
             raise EngineError("the engine created a container but gave no id")
@@ -380,6 +385,8 @@ class DockerEngine:
                         yield frame
         except (httpx.ConnectError, FileNotFoundError, PermissionError) as exc:
             raise self._unreachable(exc) from None
+        except httpx.HTTPError as exc:
+            raise EngineError(f"the container's output stream broke ({type(exc).__name__})") from None
 
     async def wait(self, cid: str) -> int:
         """Block (without a read timeout) until the container exits; its exit status."""
@@ -396,7 +403,7 @@ class DockerEngine:
             return None
         if status != 200:
             raise EngineError(f"inspecting the container: {_engine_message(data)}", status=status)
-        found = json.loads(data)
+        found = _loads(data, "container inspect")
         state = found.get("State") if isinstance(found, dict) else None
         if not isinstance(state, dict):
             raise EngineError("the engine's container answer has no state")

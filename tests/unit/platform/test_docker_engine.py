@@ -263,6 +263,14 @@ async def test_hostile_answers_are_refused_with_typed_errors(sock: Path) -> None
             async for _ in de.DockerEngine(str(sock)).logs("abc"):
                 pass
     sock.unlink()
+    async with StandIn(sock, b"HTTP/1.1 201 Created\r\nContent-Length: 5", b"{nope"):
+        with pytest.raises(de.EngineError, match="container create is not JSON"):
+            await de.DockerEngine(str(sock)).create(de.ContainerSpec("img", (), "/"))
+    sock.unlink()
+    async with StandIn(sock, b"SSH-2.0-OpenSSH_9.2", b"not http at all"):
+        with pytest.raises(de.DockerError):  # typed, whatever the socket turns out to be
+            await de.DockerEngine(str(sock)).inspect("abc")
+    sock.unlink()
     long_error = b'{"message": "' + b"no " * 400 + b'"}'
     async with StandIn(sock, b"HTTP/1.1 500 Oops\r\nContent-Length: %d" % len(long_error), long_error):
         with pytest.raises(de.EngineError) as caught:
