@@ -73,7 +73,7 @@ def fold_line(state: StreamState, task: Task, raw: bytes, prices: Any = None) ->
     if updated.state is not task.state and task.state in ACTIVE:
         state.result = updated.state  # the run is over once its child has exited
         updated = replace(updated, state=task.state)
-    if updated == task:
+    if updated is task:
         return LineOutcome(task)
     human = updated.last_line if updated.last_line != task.last_line else ""
     return LineOutcome(updated, human, over_budget=over_budget(updated, prices))
