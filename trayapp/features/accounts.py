@@ -1,12 +1,14 @@
 """Several Claude Code logins in the tray app (listed in :mod:`trayapp.app_features`).
 
-``start`` reads ``config/accounts.json`` (a refused file: the last good list) and, when there is more
-than the default account, gives the usage service one engine per added account (polled in turn,
-each with its own cooldowns) and makes the alert service evaluate every account with its own
-memory and titles ("Work: 5-hour at 90%"). It then looks at the file once a minute: an account
-added with ``claude-watch accounts add`` starts polling, a removed one stops (its history stays).
-With one account, or in the demo, nothing changes. The popup and tray views of several accounts
-come later; they read ``cw.usage.states`` and ``core.accounts.headroom_hint``.
+``attach`` reads ``config/accounts.json`` (a refused file: the last good list; a small capped file,
+read once while the app is built, before any poll) so that the alert service evaluates every
+account with its own memory and names it in titles ("Work: 5-hour at 90%") from the very first
+reading. ``start``, when there is more than the default account, gives the usage service one
+engine per added account (polled in turn, each with its own cooldowns) and points the sessions
+service at each account's folder. It then looks at the file once a minute: an account added with
+``claude-watch accounts add`` starts polling, a removed one stops (its history stays). With one
+account, or in the demo, nothing changes. The popup and tray views of several accounts come later;
+they read ``cw.usage.states`` and ``core.accounts.headroom_hint``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from trayapp import runtime
 from trayapp.core.accounts import Account
@@ -28,6 +31,37 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECHECK = 60.0  # seconds between looks at accounts.json
+
+
+class _Known:
+    """The accounts last read from the file (what the alert service names)."""
+
+    def __init__(self, accounts: list[Account]) -> None:
+        self.accounts = accounts
+
+
+_known: WeakKeyDictionary[ClaudeWatch, _Known] = WeakKeyDictionary()
+
+
+def attach(cw: ClaudeWatch) -> None:
+    if cw.demo:
+        return
+    from trayapp.store.accounts_repo import AccountsRepo
+
+    known = _known[cw] = _Known(AccountsRepo().load_or_last())
+
+    def states() -> dict[str, tuple[str, AccountState]]:
+        usage = cw.usage
+        if usage is None:
+            return {}
+        out: dict[str, tuple[str, AccountState]] = {}
+        for a in known.accounts:
+            engine = usage.engine if a.is_default else usage.engines.get(a.label)
+            if engine is not None:
+                out[a.label] = (a.key, engine.state)
+        return out
+
+    cw.alerts.follow_accounts(states, lambda: len(known.accounts) > 1)
 
 
 async def apply(usage: UsageService, accounts: list[Account], current: list[Account]) -> list[Account]:
@@ -72,13 +106,8 @@ async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[None]] | None:
 
     usage = cw.usage
     repo = AccountsRepo()
+    known = _known.setdefault(cw, _Known([]))
     current: list[Account] = (await _load(repo))[:1]  # what the service polls: the default
-
-    def states() -> dict[str, tuple[str, AccountState]]:
-        live = usage.states
-        return {a.label: (a.key, live[a.label]) for a in current if a.label in live}
-
-    cw.alerts.follow_accounts(states)
 
     async def follow() -> None:
         nonlocal current
@@ -89,7 +118,7 @@ async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[None]] | None:
                 now_stamp = await runtime.run_blocking(_stamp, repo)
                 if now_stamp != stamp:
                     stamp = now_stamp
-                    accounts = await _load(repo)
+                    accounts = known.accounts = await _load(repo)
                     current = await apply(usage, accounts, current)
                     follow_sessions(cw, accounts)
                 health.succeeded()

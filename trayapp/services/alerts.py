@@ -146,10 +146,18 @@ class AlertService(QObject):
         self.account_memory: dict[str, PolicyMemory] = self.store.load_accounts()
         # label -> (key, state) of every account, when there are several (follow_accounts).
         self._accounts: Callable[[], Mapping[str, tuple[str, AccountState]]] | None = None
+        self._several: Callable[[], bool] = lambda: False
 
-    def follow_accounts(self, states: Callable[[], Mapping[str, tuple[str, AccountState]]]) -> None:
-        """Evaluate every account's state (label -> (key, state)) at each new state from now on."""
+    def follow_accounts(
+        self,
+        states: Callable[[], Mapping[str, tuple[str, AccountState]]],
+        several: Callable[[], bool] | None = None,
+    ) -> None:
+        """Evaluate every account's state (label -> (key, state)) at each new state from now on;
+        ``several``: more than one account is configured (titles name the account even before the
+        others' first readings)."""
         self._accounts = states
+        self._several = several or (lambda: False)
 
     def pause(self, until: datetime | None) -> None:
         """Hold every alert until ``until``; None resumes at once."""
@@ -165,7 +173,7 @@ class AlertService(QObject):
             self.paused_changed.emit(None)
         config = config_from_settings(self.get_setting, self.paused_until)
         accounts = self._accounts() if self._accounts is not None else {}
-        if len(accounts) > 1:
+        if len(accounts) > 1 or (accounts and self._several()):
             alerts = self._evaluate_accounts(accounts, config, now)
         else:
             alerts, memory = evaluate(state, config, self.memory, now)

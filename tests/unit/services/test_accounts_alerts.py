@@ -56,3 +56,11 @@ async def test_titles_and_memories_per_account(tmp_path: Path) -> None:
     assert again.on_state(five(100)) == []
     assert set(again.account_memory) == {"Work"}
     await again.drain(5)
+
+
+@pytest.mark.qt_loop
+async def test_titles_name_the_account_before_the_others_first_reading(tmp_path: Path) -> None:
+    alerts, _ = service(tmp_path)
+    alerts.follow_accounts(lambda: {"Personal": ("default", five(91))}, lambda: True)
+    assert [a.title for a in alerts.on_state(five(91))] == ["Personal: 5-hour at 91%"]
+    await alerts.drain(5)
