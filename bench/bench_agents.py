@@ -124,15 +124,11 @@ def write_fake(folder: Path, per_second: int, seconds: float) -> Path:
     return exe
 
 
-def cpu_seconds() -> float:
-    """This process's on-CPU time, every thread (schedstat: ns; the tick counters are too coarse)."""
-    total = 0
-    for task in Path("/proc/self/task").iterdir():
-        try:
-            total += int((task / "schedstat").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return total / 1e9
+def cpu_seconds(pid: int | None = None) -> float:
+    """On-CPU seconds of every thread of ``pid`` (default: this process), from schedstat."""
+    from bench_tray import cpu_seconds as of_process
+
+    return of_process(pid or os.getpid())
 
 
 class Ticker:
@@ -341,17 +337,8 @@ def real_app_figures(args: argparse.Namespace, fake: Path, base: Path, folder: P
             return None
         return (time.perf_counter() - begin) * 1000 if reply.get("error") == "not_found" else None
 
-    def app_cpu() -> float:
-        total = 0
-        for task in Path(f"/proc/{app.pid}/task").iterdir():
-            try:
-                total += int((task / "schedstat").read_text().split()[0])
-            except (OSError, ValueError, IndexError):
-                continue
-        return total / 1e9
-
     def window(seconds: float) -> dict[str, float]:
-        cpu0, wall0, times = app_cpu(), time.monotonic(), []
+        cpu0, wall0, times = cpu_seconds(app.pid), time.monotonic(), []
         while time.monotonic() - wall0 < seconds:
             answer = ping()
             if answer is not None:
@@ -359,7 +346,7 @@ def real_app_figures(args: argparse.Namespace, fake: Path, base: Path, folder: P
             time.sleep(0.05)
         times.sort()
         return {
-            "cpu_percent": (app_cpu() - cpu0) / (time.monotonic() - wall0) * 100,
+            "cpu_percent": (cpu_seconds(app.pid) - cpu0) / (time.monotonic() - wall0) * 100,
             "ping_p50": times[len(times) // 2] if times else float("nan"),
             "ping_p99": times[min(len(times) - 1, int(len(times) * 0.99))] if times else float("nan"),
         }

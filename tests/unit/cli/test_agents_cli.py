@@ -247,15 +247,21 @@ def _assistant(text: str) -> str:
     return json.dumps({"type": "assistant", "message": {"content": [{"type": "text", "text": text}]}})
 
 
-def test_logs_follow_prints_lines_as_they_come_through_a_rotation(project: Path) -> None:
+def _with_log(task_id: str, state: TaskState, project: Path) -> tuple[Task, Path]:
+    """A task in the store and the path of its (empty) log."""
     now = datetime.now(UTC)
-    task = Task(
-        id="t-follow", spec=TaskSpec(prompt="p", folder=str(project)), state=TaskState.RUNNING, created_at=now
-    )
+    task = Task(id=task_id, spec=TaskSpec(prompt="p", folder=str(project)), state=state, created_at=now)
     repo = AgentsRepo()
     repo.save([task], now)
-    log = Path(os.environ["CLAUDE_WATCH_HOME"]) / "data" / "agents" / "t-follow.log"
+    repo.close()
+    log = Path(os.environ["CLAUDE_WATCH_HOME"]) / "data" / "agents" / f"{task_id}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    return task, log
+
+
+def test_logs_follow_prints_lines_as_they_come_through_a_rotation(project: Path) -> None:
+    task, log = _with_log("t-follow", TaskState.RUNNING, project)
+    repo = AgentsRepo()
     tool = {"type": "tool_use", "id": "x", "name": "Bash", "input": {"command": "make test"}}
     log.write_text(_assistant("first line") + "\n{broken\n")
     follower = start_cli("logs", "t-follow", "-f")
@@ -284,15 +290,7 @@ def test_logs_follow_prints_lines_as_they_come_through_a_rotation(project: Path)
 
 
 def test_logs_without_follow_prints_the_whole_log(project: Path) -> None:
-    now = datetime.now(UTC)
-    task = Task(
-        id="t-past", spec=TaskSpec(prompt="p", folder=str(project)), state=TaskState.DONE, created_at=now
-    )
-    repo = AgentsRepo()
-    repo.save([task], now)
-    repo.close()
-    log = Path(os.environ["CLAUDE_WATCH_HOME"]) / "data" / "agents" / "t-past.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
+    _task, log = _with_log("t-past", TaskState.DONE, project)
     log.with_name("t-past.log.1").write_text(_assistant("older") + "\n")
     log.write_text(_assistant("newer") + "\n")
     done = cli("logs", "t-past")

@@ -176,12 +176,31 @@ def test_a_silent_app_times_out(tmp_path) -> None:
     assert caught.value.code == "timeout"
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to act as another user"
-)
-@pytest.mark.skipif(
-    not os.path.exists("/usr/bin/python3"), reason="needs a system python another user can run"
-)
+AS_NOBODY = [
+    pytest.mark.skipif(
+        not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to act as another user"
+    ),
+    pytest.mark.skipif(
+        not os.path.exists("/usr/bin/python3"), reason="needs a system python another user can run"
+    ),
+]
+
+
+def _as_nobody(qtbot, code: str, *args: str) -> tuple[bytes, bytes]:  # type: ignore[no-untyped-def]
+    """Run ``code`` as the user nobody (a system python it may execute) while the loop serves."""
+    proc = subprocess.Popen(
+        ["/usr/bin/python3", "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        user=65534,
+        group=65534,
+    )
+    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=15000)
+    return proc.communicate()
+
+
+@AS_NOBODY[0]
+@AS_NOBODY[1]
 def test_another_user_cannot_connect(qtbot, instance) -> None:
     instance.add_handler("agents", _echo)
     code = (
@@ -193,23 +212,12 @@ def test_another_user_cannot_connect(qtbot, instance) -> None:
         "except PermissionError:\n"
         "    print('denied')\n"
     )
-    done = subprocess.run(
-        ["/usr/bin/python3", "-c", code, socket_path(instance.name)],
-        capture_output=True,
-        user=65534,
-        group=65534,
-        timeout=20,
-        check=False,
-    )
-    assert done.stdout.strip() == b"denied", done.stderr
+    out, err = _as_nobody(qtbot, code, socket_path(instance.name))
+    assert out.strip() == b"denied", err
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to act as another user"
-)
-@pytest.mark.skipif(
-    not os.path.exists("/usr/bin/python3"), reason="needs a system python another user can run"
-)
+@AS_NOBODY[0]
+@AS_NOBODY[1]
 def test_another_users_request_is_refused_even_through_an_open_socket(qtbot, instance) -> None:
     """Defence in depth: were the socket file opened up (a umask, a copy), the app still asks the
     kernel who is calling and refuses other users."""
@@ -223,13 +231,5 @@ def test_another_users_request_is_refused_even_through_an_open_socket(qtbot, ins
         's.sendall(b\'{"v": 1, "op": "agents.list"}\\n\')\n'
         "print(s.recv(4096).decode().strip())\n"
     )
-    proc = subprocess.Popen(
-        ["/usr/bin/python3", "-c", code, socket_path(instance.name)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        user=65534,
-        group=65534,
-    )
-    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=15000)
-    out, err = proc.communicate()
+    out, err = _as_nobody(qtbot, code, socket_path(instance.name))
     assert json.loads(out)["error"] == "forbidden", err
