@@ -110,12 +110,7 @@ def _fetch_and_show(args: argparse.Namespace, fmt: str) -> int:
 
         demo = start_demo(rate_limit_every=0)
     try:
-        engine = create_engine(demo=demo)
-        if demo is None:  # with several accounts, only the default's status line captures
-            from trayapp.services.usage_accounts import scope_default_captures
-            from trayapp.store.accounts_repo import AccountsRepo
-
-            scope_default_captures(engine, AccountsRepo().load_or_last())
+        engine = create_engine(demo=demo)  # with several accounts, the default's captures only
 
         async def once() -> Any:
             try:

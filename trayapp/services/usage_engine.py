@@ -412,9 +412,14 @@ def create_engine(
             min_interval=DEMO_INTERVAL,
         )
     if local_sources is None:  # default: Claude Code's statusline captures (claude-watch statusline)
+        from trayapp.services.usage_accounts import capture_filter
         from trayapp.sources.statusline_capture import STALE_LIMIT, local_source
+        from trayapp.store.accounts_repo import AccountsRepo
 
-        local_sources = [local_source(STALE_LIMIT)]
+        # With several accounts, from the first poll on: only the default's own captures.
+        accounts = AccountsRepo().load_or_last()
+        belongs = capture_filter(accounts[0], accounts) if len(accounts) > 1 else None
+        local_sources = [local_source(STALE_LIMIT, belongs=belongs)]
         standard = True
     else:
         standard = False
