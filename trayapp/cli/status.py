@@ -9,7 +9,8 @@ never fetch: they read the app's API or, with no app, the stored reading, marked
 old (:mod:`trayapp.cli.status_api`; the lines are :mod:`trayapp.cli.status_formats`). Exit codes:
 0 fresh numbers; 1 an error and no numbers at all; 3 numbers shown but stale (the latest attempt
 failed, or they are old); 2 bad command line (argparse). The bar formats exit 0 whenever they print
-a line (bars hide or flag a module that fails; staleness is in the line itself).
+a line (bars hide or flag a module that fails; staleness is in the line itself). ``--account LABEL``
+and ``--all`` (text or JSON) poll one account or every account: :mod:`trayapp.cli.status_accounts`.
 """
 
 from __future__ import annotations
