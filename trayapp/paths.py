@@ -33,8 +33,8 @@ data    agents.sqlite3 (agent tasks)               store/agents_repo.py, for ser
                                                    (the CLI reads it, and writes its foreground runs)
 data    agents/<task id>.log, .log.1 (raw output)  services/agent_logs.py (8 MB, one rotation)
 data    agents/worktrees/<task id>/                services/agent_runner.py (git worktree add)
-data    agents/container-homes/<slot>/ (HOME of    services/agent_containers.py makes it; Claude Code
-        claude in a container slot: its sessions)  in that slot's containers writes it (as the user)
+data    agents/container-home/ (HOME of claude in  services/agent_containers.py makes it; Claude Code
+        the container slots: its sessions)         in the containers writes it (as the user)
 state   outbox.sqlite3                             store/outbox_repo.py (channels/outbox.py, cli/notify.py)
 state   alerts.json (fired alerts, the pause)      services/alerts.py
 state   today-cost.json                            services/ledger_service.py, after each app scan

@@ -13,9 +13,10 @@ the slot's image (or the task's own ``image``), through the Docker Engine API
   the same inside and out; nothing else of the host is mounted;
 - not privileged, a tiny init as PID 1, the slot's network (``bridge`` unless it says ``@none``),
   the host user's uid:gid (files written to the folder stay the user's);
-- ``HOME`` is a folder of the slot's own in the data folder (``agents/container-homes/NAME``), so
-  Claude Code's sessions outlive the container and a restart's ``--resume`` finds its conversation
-  when it runs on the same slot (it holds no credentials: the token comes by environment);
+- ``HOME`` is one folder in the data folder (``agents/container-home``) shared by every container
+  slot, as a host's home is shared by its terminals, so Claude Code's sessions outlive the
+  container and a restart's ``--resume`` finds its conversation on any container slot (it holds
+  no credentials: the token comes by environment);
 - labelled ``claude-watch.task=<id>``, ``claude-watch.slot=docker:NAME`` and
   ``claude-watch.owner`` (this user's mark: at start-up only its own leftovers are removed);
 - authenticated by ``CLAUDE_CODE_OAUTH_TOKEN``: the long-lived, inference-only token the user made
@@ -77,7 +78,7 @@ class ContainerConfig:
     stop_timeout: int = 10  # seconds between the engine's SIGTERM and its SIGKILL
     user: str | None = "host"  # "host": this user's uid:gid; None: the image's own user
     home: str = "/home/claude-watch"  # HOME inside the container: the slot's folder
-    homes: Path | None = None  # where the slots' home folders live; None: data/agents/container-homes
+    home_dir: Path | None = None  # the host folder mounted as HOME; None: data/agents/container-home
     socket: str | None = None  # None: DOCKER_HOST, else the default sockets
     end_wait: float = 30.0  # seconds stop waits for the output reader to finish after the kill
 
@@ -185,8 +186,8 @@ class ContainerExecutor:
         if self._engine is not None:
             await self._engine.aclose()
 
-    def _home(self, slot: ContainerSlot) -> Path:
-        home = (self.config.homes or paths.data_dir() / "agents" / "container-homes") / slot.name
+    def _home(self) -> Path:
+        home = self.config.home_dir or paths.data_dir() / "agents" / "container-home"
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         return home
 
@@ -249,7 +250,7 @@ class ContainerExecutor:
             folder = await self._folder(task)
             if task.session_id is None:
                 task = replace(task, session_id=str(uuid.uuid4()))
-            home = await run_blocking(self._home, slot)
+            home = await run_blocking(self._home)
             spec = self.container_spec(task, slot, folder, token, home)
             cid: str | None = None
             if task.id in self._cancelled:
