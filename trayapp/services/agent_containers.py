@@ -77,7 +77,7 @@ class ContainerConfig:
 
     stop_timeout: int = 10  # seconds between the engine's SIGTERM and its SIGKILL
     user: str | None = "host"  # "host": this user's uid:gid; None: the image's own user
-    home: str = "/home/claude-watch"  # HOME inside the container: the slot's folder
+    home: str = "/home/claude-watch"  # HOME inside the container (the shared folder mounted there)
     home_dir: Path | None = None  # the host folder mounted as HOME; None: data/agents/container-home
     socket: str | None = None  # None: DOCKER_HOST, else the default sockets
     end_wait: float = 30.0  # seconds stop waits for the output reader to finish after the kill
@@ -186,11 +186,6 @@ class ContainerExecutor:
         if self._engine is not None:
             await self._engine.aclose()
 
-    def _home(self) -> Path:
-        home = self.config.home_dir or paths.data_dir() / "agents" / "container-home"
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return home
-
     async def _token(self) -> str:
         try:
             token = await self.secrets.aget(TOKEN_SECRET)
@@ -200,26 +195,29 @@ class ContainerExecutor:
             raise RunError(str(NO_TOKEN))
         return token
 
-    async def _folder(self, task: Task) -> Path:
+    def _prepare(self, task: Task) -> tuple[Path, list[tuple[str, str]]]:
+        """Blocking (io lane): the task's folder (its git worktree made when asked, the runner's
+        way) and what to mount: the folder, a worktree's repository ``.git``, the shared HOME."""
         folder = Path(task.spec.folder)
         if task.spec.worktree:
-            local = self._local or LocalExecutor()
-            folder = await run_blocking(local._worktree, folder, task.id)  # the runner's way to make one
+            folder = (self._local or LocalExecutor())._worktree(folder, task.id)
         if not folder.is_dir():
             raise RunError(f"the folder {folder} does not exist")
-        return folder
-
-    def container_spec(
-        self, task: Task, slot: ContainerSlot, folder: Path, token: str, home: Path
-    ) -> de.ContainerSpec:
-        """The container of ``task`` (its session id already chosen; ``home`` the slot's)."""
-        argv = headless_argv("claude", task, budget_flag=False)[1:]  # the queue enforces budgets
         binds = [(str(folder), str(folder))]
         git_dir = git_dir_of(folder)
         if git_dir is not None:
             binds.append((str(git_dir), str(git_dir)))
-        user = host_user() if self.config.user == "host" else self.config.user
+        home = self.config.home_dir or paths.data_dir() / "agents" / "container-home"
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
         binds.append((str(home), self.config.home))
+        return folder, binds
+
+    def container_spec(
+        self, task: Task, slot: ContainerSlot, folder: Path, token: str, binds: list[tuple[str, str]]
+    ) -> de.ContainerSpec:
+        """The container of ``task`` (its session id already chosen; ``binds`` from :meth:`_prepare`)."""
+        argv = headless_argv("claude", task, budget_flag=False)[1:]  # the queue enforces budgets
+        user = host_user() if self.config.user == "host" else self.config.user
         return de.ContainerSpec(
             image=task.spec.image or slot.image,
             cmd=tuple(argv),
@@ -247,11 +245,10 @@ class ContainerExecutor:
         self._starting.add(task.id)
         try:
             token = await self._token()
-            folder = await self._folder(task)
+            folder, binds = await run_blocking(self._prepare, task)
             if task.session_id is None:
                 task = replace(task, session_id=str(uuid.uuid4()))
-            home = await run_blocking(self._home)
-            spec = self.container_spec(task, slot, folder, token, home)
+            spec = self.container_spec(task, slot, folder, token, binds)
             cid: str | None = None
             if task.id in self._cancelled:
                 self._cancelled.discard(task.id)

@@ -64,3 +64,16 @@ async def test_the_executor_needs_the_token_before_anything_else(
     with pytest.raises(RunError, match="Docker is not running"):  # now the engine is asked
         await executor.run(task, lambda _line: None, lambda _code, _err: None)
     await executor.aclose()
+
+
+async def test_a_missing_folder_fails_before_any_engine_is_asked(
+    store: sec.SecretStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "tcp://would-fail-differently:2375")
+    store.set("claude-oauth-token", TOKEN)
+    executor = ContainerExecutor([ContainerSlot("box", "img:1", 1)], secrets=store)
+    gone = tmp_path / "gone"
+    task = Task(id="t-2", spec=TaskSpec(prompt="hi", folder=str(gone)), slot="docker:box")
+    with pytest.raises(RunError, match=f"the folder {gone} does not exist"):
+        await executor.run(task, lambda _line: None, lambda _code, _err: None)
+    await executor.aclose()
