@@ -77,6 +77,7 @@ class AgentsUi:
         self._unsubscribe: Callable[[], object] | None = None
         self._unserve: Callable[[], object] | None = None
         self._unfollow: Callable[[], object] | None = None
+        self._unroute: Callable[[], object] | None = None
         self.updates: Coalescer = Coalescer(self._publish)
 
     # ----- the list
@@ -296,6 +297,11 @@ class AgentsUi:
             self.queue.set_limits(view)
         if cw.usage is not None:
             cw.usage.state_changed.connect(self.on_state)
+            # A run's rate_limit_event is a free, fresh reading for the usage engine (the default
+            # account's: the runs use its login).
+            from trayapp.services.agent_usage import route_readings
+
+            self._unroute = route_readings(self.queue.on_rate_limit, cw.usage.engine, cw.clock.now)
         sessions = cw.sessions.service
         sessions.sessions_changed.connect(self.on_sessions)
         self.sessions = list(sessions.sessions)
@@ -326,10 +332,10 @@ class AgentsUi:
             self.queue.set_limits(view)
 
     async def shutdown(self) -> None:
-        for undo in (self._unserve, self._unsubscribe, self._unfollow):
+        for undo in (self._unserve, self._unsubscribe, self._unfollow, self._unroute):
             if undo is not None:
                 undo()
-        self._unserve = self._unsubscribe = self._unfollow = None
+        self._unserve = self._unsubscribe = self._unfollow = self._unroute = None
         try:
             self.cw.sessions.service.sessions_changed.disconnect(self.on_sessions)
             if self.cw.usage is not None:

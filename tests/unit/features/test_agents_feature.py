@@ -71,9 +71,14 @@ async def test_three_tasks_two_run_one_waits_stop_restart_and_notices(qapp, tmp_
         window.stop_button.click()
         assert await until(lambda: ui.queue.get(third).state is TaskState.STOPPED, 15)
         assert not _alive(pid)
-        window.coalescer.flush()
-        window.select(third)
-        assert window.restart_button.isEnabled()
+
+        def restartable() -> bool:  # the feature's and the window's coalesced updates both arrive
+            ui.updates.flush()
+            window.coalescer.flush()
+            window.select(third)
+            return window.restart_button.isEnabled()
+
+        assert await until(restartable, 5)
         window.restart_button.click()
         assert await until(lambda: any(t.restarted_from == third for t in ui.queue.tasks()), 10)
         again = next(t for t in ui.queue.tasks() if t.restarted_from == third)
@@ -221,3 +226,50 @@ async def test_the_window_follows_the_theme_and_a_missing_log_says_so(qapp) -> N
         await stop()
         cw.tray.hide()
         window.deleteLater()
+
+
+@pytest.mark.qt_loop
+async def test_a_runs_rate_limit_event_is_a_reading_for_the_usage_engine(
+    qapp, tmp_path, fake_claude, usage_server, claude_dir
+) -> None:
+    """The feature routes every run's rate_limit_event with a utilization into the default
+    account's usage engine as a fresh local reading (a free source: no poll)."""
+    import time as _time
+
+    from tests.unit.services.test_usage_service import frozen_now, make_service
+    from trayapp.app import ClaudeWatch
+    from trayapp.core.models import Source
+    from trayapp.features import agents
+
+    resets = int(_time.time() + 3 * 3600)
+    info = {"status": "allowed", "resetsAt": resets, "rateLimitType": "five_hour", "utilization": 0.42}
+    fake_claude.script(
+        p={"events": [{"type": "rate_limit_event", "rate_limit_info": info, "session_id": "$SID"}]}
+    )
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    clock = frozen_now()
+    cw.usage = make_service(usage_server, claude_dir, tmp_path / "usage.sqlite3", clock)
+    engine = cw.usage.engine
+    ui = agents.ui_of(cw)
+    assert ui is not None
+    stop = await agents.start(cw)
+    assert stop is not None
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    try:
+        await ui.queue.submit(TaskSpec(prompt="go", folder=str(folder)))
+
+        def reading() -> float | None:
+            for source in engine.local_sources:
+                snap = source(clock.now())
+                window = snap.window("five_hour") if snap is not None else None
+                if window is not None and snap.source is Source.AGENT:
+                    return window.utilization
+            return None
+
+        assert await until(lambda: reading() == pytest.approx(42.0), 15)
+    finally:
+        await stop()
+        cw.tray.hide()
+    assert not any(type(s).__name__ == "RateLimitReadings" for s in engine.local_sources)  # undone
