@@ -3,7 +3,8 @@
 
 ``start`` removes containers an earlier run left (only with slots configured), then registers the
 ``docker`` executor (:mod:`trayapp.services.agent_containers`) with the agents feature's queue and
-follows ``agents.container_slots``; with no slots configured no engine is asked. The stop ends the subscription and the engine connection.
+follows ``agents.container_slots``; with no slots configured no engine is asked. The stop ends the
+subscription and the engine connection.
 """
 
 from __future__ import annotations
