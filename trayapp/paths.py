@@ -264,6 +264,11 @@ def settings_file() -> Path:
     return config_dir() / "settings.toml"
 
 
+def accounts_file() -> Path:
+    """The added Claude Code accounts (``store/accounts_repo.py``); absent with a single login."""
+    return config_dir() / "accounts.json"
+
+
 def database_file() -> Path:
     return data_dir() / "claude-watch.sqlite3"
 

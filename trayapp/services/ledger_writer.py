@@ -196,10 +196,15 @@ def _scan(
 ) -> ScanStats:
     t0 = time.perf_counter()
     if roots is None:
-        from trayapp.store.accounts_repo import account_transcript_roots
-
         roots = transcript_roots()
-        roots += account_transcript_roots(roots)  # each account's folder (issue 16), once
+        # Each added account's folder, once (issue 16). With a single login there is no accounts
+        # file and the warm path skips the accounts module (dataclasses, typing).
+        from trayapp import paths
+
+        if paths.accounts_file().exists():
+            from trayapp.store.accounts_repo import account_transcript_roots
+
+            roots += account_transcript_roots(roots)
     stats = ScanStats(roots=[str(r) for r in roots])
     found = discover(roots)
     stats.files_seen = len(found)

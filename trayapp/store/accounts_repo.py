@@ -39,7 +39,7 @@ class AccountsFileError(ValueError):
 
 
 def accounts_file() -> Path:
-    return paths.config_dir() / "accounts.json"
+    return paths.accounts_file()
 
 
 def default_config_dir() -> Path:
