@@ -42,6 +42,7 @@ from trayapp.core.agents import (
     decide,
 )
 from trayapp.core.clock import Clock, SystemClock
+from trayapp.core.humanize import format_money
 from trayapp.core.sessions import JobRecord
 from trayapp.core.stream_json import RateLimitEvent
 from trayapp.runtime import run_blocking
@@ -367,7 +368,7 @@ class AgentQueue:
 
     async def _stop_over_budget(self, task_id: str) -> None:
         task = self._tasks[task_id]
-        why = f"stopped: the budget of ${task.spec.budget_usd:g} was reached"
+        why = f"stopped: the budget of {format_money(task.spec.budget_usd or 0.0)} was reached"
         self._book.set(replace(task, error=why), urgent=True)
         try:
             await self.stop(task_id)

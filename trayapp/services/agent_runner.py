@@ -5,7 +5,7 @@
   folder (a git worktree made under the data folder when asked), as our own child in its own
   process group (:mod:`trayapp.platform.process_group`), stdin a pipe closed at once: since
   2.1.50 ``claude -p`` waits for its input to end before it starts, even with the prompt as an
-  argument (ebibibi/ebi-agent-chat-relay#162, ruvnet/ruflo#1111). Its stdout is read in
+  argument (ebibibi/ebi-agent-chat-relay issue 162, ruvnet/ruflo issue 1111). Its stdout is read in
   chunks on the loop (asyncio pipes do not block it) and handed on as lines (capped; a runaway
   line is cut); the queue parses them.
 - BACKGROUND: ``claude --bg -n NAME [-w NAME] [--model M] [--permission-mode MODE] PROMPT``;

@@ -150,7 +150,7 @@ class SchedulePage(QWidget):
         root.addWidget(self.cost)
         self.error = QLabel("")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #cf222e;")
+        self.error.setProperty("cwRole", "error")  # the theme's error colour (ui/theme.py)
         self.error.setVisible(False)
         root.addWidget(self.error)
         root.addStretch(1)
@@ -172,7 +172,9 @@ class SchedulePage(QWidget):
     def set_timer_note(self, ok: bool, message: str) -> None:
         """What the OS timer did after a save ("OS timer installed for 2 auto-start anchor(s).")."""
         self.timer_note.setText(message)
-        self.timer_note.setStyleSheet("" if ok else "color: #cf222e;")
+        self.timer_note.setProperty("cwRole", "" if ok else "error")
+        self.timer_note.style().unpolish(self.timer_note)  # a changed property needs a new polish
+        self.timer_note.style().polish(self.timer_note)
         self.timer_note.setVisible(bool(message))
 
     def disable_os_timer(self, why: str) -> None:
