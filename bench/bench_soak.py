@@ -56,14 +56,22 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=60.0, help="measured span after the warm-up")
     ap.add_argument("--every", type=float, default=10.0, help="seconds between samples")
     ap.add_argument("--warmup", type=float, default=5.0, help="minutes before sampling starts")
+    ap.add_argument(
+        "--no-dashboard",
+        action="store_true",
+        help="keep the dashboard closed (its 24-hour chart holds every reading of the accelerated demo, "
+        "about 900 an hour, so with it open memory grows with the data)",
+    )
     opts = ap.parse_args()
     real = have_tray()
-    print(f"platform: {'xcb + system tray' if real else 'offscreen'}; demo mode, dashboard open")
+    shown = "closed" if opts.no_dashboard else "open"
+    print(f"platform: {'xcb + system tray' if real else 'offscreen'}; demo mode, dashboard {shown}")
     with tempfile.TemporaryDirectory(prefix="cw-soak-") as tmp:
         claude = Path(tmp) / "claude"
         claude.mkdir()
         env = env_for(Path(tmp) / "home", real, "http://127.0.0.1:9", claude)
-        env["CLAUDE_WATCH_SHOW_DASHBOARD"] = "1"
+        if not opts.no_dashboard:
+            env["CLAUDE_WATCH_SHOW_DASHBOARD"] = "1"
         app, _ = start([sys.executable, "-m", "trayapp", "--demo"], env, real, "Claude Watch running")
         peer, _ = start([sys.executable, "-c", PEER], env, real, "tray shown")
         try:
