@@ -17,7 +17,6 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -124,6 +123,16 @@ class ClaudeWatch:
 
     # ----- build
     def build(self) -> None:
+        """Everything the app always has, then the optional features (what tests build)."""
+        self._build_core()
+        self.attach_features()
+
+    def attach_features(self) -> None:
+        from trayapp.app_features import attach_all
+
+        self._features = attach_all(self)
+
+    def _build_core(self) -> None:
         from PySide6.QtCore import QTimer
 
         from trayapp import runtime
@@ -170,9 +179,6 @@ class ClaudeWatch:
         self.tooltip_timer.timeout.connect(self.tray.refresh_tooltip)
         self.tooltip_timer.start()
         self.on_stop("tooltip timer", _later(self.tooltip_timer.stop))
-        from trayapp.app_features import attach_all
-
-        self._features = attach_all(self)
 
     async def start_usage(self) -> None:
         """Start the usage service (or the demo) and route its states to the UI and alerts. The
@@ -354,12 +360,17 @@ class ClaudeWatch:
         install_crash_handlers(loop)
         self.quit_future = loop.create_future()
         self._quit_on_termination_signals(loop)
-        self.build()
+        self._build_core()
         if self.self_test:
             from trayapp.self_test import run_self_test
 
+            self.attach_features()
             return run_self_test(self)
+        # The icon first: the features (scheduler, agents, telemetry views...) import and attach
+        # after it is up, so it appears as fast as a bare tray's (issue 20's start-up figure).
         self.tray.show()
+        self.app.processEvents()
+        self.attach_features()
         if not self.tray_available:
             self.show_dashboard()
         if self.single is not None:
@@ -400,7 +411,11 @@ def run_app(demo: bool, self_test: bool) -> int:
     # The log and the single-instance claim stay in the user's folders, also for --demo: a demo's
     # log outlives its temporary folder, and a second launch finds the running demo.
     setup_logging()
-    instance = _instance_identity() if not self_test else None
+    instance = None
+    if not self_test:
+        from trayapp.platform.single_instance import identity
+
+        instance = identity()
     if demo:  # every other folder moves into a temporary demo folder: the user's data stay untouched
         from trayapp.demo import enter_demo_home
 
@@ -432,11 +447,3 @@ def run_app(demo: bool, self_test: bool) -> int:
             return 0
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         return runner.run(cw.run())
-
-
-def _instance_identity() -> tuple[str, Path]:
-    """The single-instance socket name and lock folder for this user's folders."""
-    from trayapp import paths
-    from trayapp.platform.single_instance import server_name
-
-    return server_name(), paths.state_dir()

@@ -54,6 +54,12 @@ Handler = Callable[[dict[str, Any], Reply], None]
 __all__ = ["Handler", "Reply", "SingleInstance", "notify_running", "server_name"]
 
 
+def identity() -> tuple[str, Path]:
+    """The socket name and lock folder for the current folders (taken before ``--demo`` moves
+    them, so a demo and a second launch still meet)."""
+    return server_name(), paths.state_dir()
+
+
 def notify_running(name: str | None = None, message: bytes = b"show\n") -> bool:
     """Ask a running instance to show its dashboard; True when one answered."""
     sock = QLocalSocket()
