@@ -161,6 +161,13 @@ def recover(task: Task, now: datetime) -> Task:
     """A stored task after a restart of Claude Watch (see the queue's docstring)."""
     if task.state not in ACTIVE or task.spec.kind is RunKind.BACKGROUND or not task.ours:
         return task
+    if task.container_id is not None:  # it ran in a container, which the start-up clean-up removes
+        return replace(
+            task,
+            state=TaskState.LOST,
+            finished_at=now,
+            note="its container was removed when Claude Watch started again (Restart resumes it)",
+        )
     if task.pid is None:  # it had not started: try again
         return replace(task, state=TaskState.QUEUED, slot=None)
     if still_ours(task):

@@ -188,6 +188,8 @@ async def test_restart_recovery_lost_reattached_and_held(rig: Rig, stray: subpro
         Task(
             "t-reused", spec, TaskState.RUNNING, created_at=now, pid=stray.pid, pid_start=12345, slot="local"
         ),
+        # A container task has no pid of ours; its container is removed at start: lost, never re-run.
+        Task("t-box001", spec, TaskState.RUNNING, created_at=now, slot="docker:box", container_id="c0ffee"),
     ]
     repo.save(old, now)
     repo.close()
@@ -195,6 +197,7 @@ async def test_restart_recovery_lost_reattached_and_held(rig: Rig, stray: subpro
     q = await rig.queue()
     assert q.get("t-lost01").state is TaskState.LOST  # type: ignore[union-attr]
     assert q.get("t-reused").state is TaskState.LOST  # same pid, another start time: not ours  # type: ignore[union-attr]
+    assert q.get("t-box001").state is TaskState.LOST  # type: ignore[union-attr]
     alive = q.get("t-alive1")
     assert alive is not None
     assert alive.state is TaskState.RUNNING
