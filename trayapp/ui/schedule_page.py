@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from trayapp.core.humanize import display_text
 from trayapp.core.schedule import (
     ALL_DAYS,
     CUSTOM_LABEL,
@@ -117,8 +118,10 @@ class SchedulePage(QWidget):
         form.addRow("Pause", pause_row)
         self.os_timer = QCheckBox("Auto-start even when Claude Watch is not running (a system timer)")
         self.os_timer.setToolTip(
-            "A systemd user timer, LaunchAgent or scheduled task per auto-start anchor runs "
-            "`claude-watch window start --verify` (the same guarded start); removed when off"
+            display_text(
+                "A systemd user timer, LaunchAgent or scheduled task per auto-start anchor runs "
+                "`claude-watch window start --verify` (the same guarded start); removed when off"
+            )
         )
         self.os_timer.toggled.connect(lambda on: self._request(replace(self.plan, os_timer=on)))
         form.addRow(self.os_timer)
@@ -144,7 +147,7 @@ class SchedulePage(QWidget):
         add.addWidget(self.add_button)
         add.addStretch(1)
         root.addLayout(add)
-        self.cost = QLabel(COST_LINE)
+        self.cost = QLabel(display_text(COST_LINE))
         self.cost.setWordWrap(True)
         self.cost.setStyleSheet("font-size: 11px;")
         root.addWidget(self.cost)

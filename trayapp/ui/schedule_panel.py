@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from trayapp.core.humanize import display_text
 from trayapp.core.models import AccountState
 from trayapp.core.schedule import (
     WINDOW,
@@ -130,8 +131,10 @@ class SchedulePanel(QWidget):
         self.start_button = QToolButton(self)
         self.start_button.setText("Start now")
         self.start_button.setToolTip(
-            "Start a 5-hour window now: runs `claude -p` once with Haiku (a few tokens; headless use "
-            "may be billed separately) and checks that the window opened"
+            display_text(
+                "Start a 5-hour window now: runs `claude -p` once with Haiku (a few tokens; headless "
+                "use may be billed separately) and checks that the window opened"
+            )
         )
         self.start_button.clicked.connect(self.start_requested)
         head.addWidget(self.start_button)

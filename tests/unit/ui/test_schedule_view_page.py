@@ -18,6 +18,7 @@ from trayapp import runtime
 from trayapp.channels.dispatcher import Dispatcher
 from trayapp.channels.quips import QuipWriter
 from trayapp.core.clock import FakeClock
+from trayapp.core.humanize import display_text
 from trayapp.core.schedule import WEEKDAYS, Anchor, AnchorMode, Attempt, Outcome, Plan
 from trayapp.services.scheduler_feature import ports_for
 from trayapp.services.scheduler_service import SchedulerService
@@ -75,7 +76,9 @@ async def test_it_shows_the_plan_with_what_each_anchor_buys_and_the_cost_line(pa
     assert rows(page) == ["anchor-07:00", "anchor-12:00"]
     assert page.enabled.isChecked()
     assert page.preset.currentText() == "Custom"
-    assert page.cost.text() == COST_LINE
+    assert page.cost.text() == display_text(COST_LINE)
+    shown = [w.text() for w in page.findChildren(QLabel)] + [w.toolTip() for w in page.findChildren(QWidget)]
+    assert not [t for t in shown if "`" in t]  # GUI text shows no Markdown backticks (issue 20)
     assert "headless use may be billed separately" in COST_LINE
     texts = [label.text() for label in page.findChildren(QLabel) if "->" in label.text()]
     assert "07:00 -> window 07:00-12:00, next free at 12:00 · all" in texts
