@@ -127,10 +127,10 @@ class ClaudeWatch:
         self._build_core()
         self.attach_features()
 
-    def attach_features(self) -> None:
+    def attach_features(self, early: bool | None = None) -> None:
         from trayapp.app_features import attach_all
 
-        self._features = attach_all(self)
+        self._features += attach_all(self, early=early)
 
     def _build_core(self) -> None:
         from PySide6.QtCore import QTimer
@@ -366,11 +366,11 @@ class ClaudeWatch:
 
             self.attach_features()
             return run_self_test(self)
-        # The icon first: the features (scheduler, agents, telemetry views...) import and attach
-        # after it is up, so it appears as fast as a bare tray's (issue 20's start-up figure).
+        # The theme, the icon, then the other features (the icon shows about as fast as a bare tray's).
+        self.attach_features(early=True)
         self.tray.show()
         self.app.processEvents()
-        self.attach_features()
+        self.attach_features(early=False)
         if not self.tray_available:
             self.show_dashboard()
         if self.single is not None:

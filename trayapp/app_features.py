@@ -42,9 +42,15 @@ FEATURES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _modules() -> list[tuple[str, ModuleType]]:
+# Attached before the tray icon shows (the rest after it is up): the look of the menu and windows.
+EARLY = frozenset({"theme"})
+
+
+def _modules(early: bool | None) -> list[tuple[str, ModuleType]]:
     found = []
     for name, module_name in FEATURES:
+        if early is not None and (name in EARLY) != early:
+            continue
         try:
             found.append((name, importlib.import_module(module_name)))
         except Exception:
@@ -52,10 +58,11 @@ def _modules() -> list[tuple[str, ModuleType]]:
     return found
 
 
-def attach_all(cw: ClaudeWatch) -> list[tuple[str, ModuleType]]:
-    """Run every feature's ``attach``; returns the features that attached (for :func:`start_all`)."""
+def attach_all(cw: ClaudeWatch, *, early: bool | None = None) -> list[tuple[str, ModuleType]]:
+    """Run the features' ``attach`` (``early``: only those in :data:`EARLY`, or only the others;
+    None: all); returns the features that attached (for :func:`start_all`)."""
     attached = []
-    for name, module in _modules():
+    for name, module in _modules(early):
         attach: Callable[[ClaudeWatch], None] | None = getattr(module, "attach", None)
         try:
             if attach is not None:
