@@ -17,7 +17,7 @@ from trayapp.platform import secrets as sec
 from trayapp.services.agent_containers import ContainerExecutor
 from trayapp.services.agent_runner import RunError
 
-TOKEN = "sk-ant-oat01-Unit-Token-abcdefghijklmnop"
+TOKEN = "sk-ant-oat01-FAKE-TEST-TOKEN-not-a-real-login"
 
 
 def test_the_token_is_stored_listed_and_never_shown(
