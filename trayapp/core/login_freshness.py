@@ -5,11 +5,14 @@ sign-in, and no refresh extends it. It is never mixed up with the short-lived ac
 (``expiresAt``, about 8 h), which Claude Code refreshes by itself on its next request.
 
 Warnings come at :data:`THRESHOLDS` (7, 3 and 1 days left), once per threshold per login: the
-memory is keyed by account label and by a hash of the deadline, so a new login (a new deadline)
-re-arms them. A jump over several thresholds (the app was off for a week) gives one warning, for
-the nearest. A warning held back (alerts off or paused) is not marked as sent, so the next check
-delivers it. At the deadline itself nothing more is sent here: Claude Code's refresh then fails,
-and the alert policy's one "signed out" notification per episode takes over.
+memory is keyed by account and by a hash of the deadline, so a new login (a new deadline) re-arms
+them. The account is its stable key (:attr:`~trayapp.core.accounts.Account.key`, "default" for the
+default login, so a memory file written before accounts existed still holds), never its label, so
+a rename repeats nothing. With several accounts each status carries its label and every text
+names it ("Work: Login renews in 3 days"). A jump over several thresholds (the app was off for a
+week) gives one warning, for the nearest. A warning held back (alerts off or paused) is not marked
+as sent, so the next check delivers it. At the deadline itself nothing more is sent here: Claude
+Code's refresh then fails, and the alert policy's one "signed out" notification per episode takes over.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from trayapp.core.accounts import account_title
 from trayapp.core.models import Alert, AlertKind, Level
 
 THRESHOLDS: tuple[int, ...] = (7, 3, 1)
@@ -33,13 +37,24 @@ SIGN_IN_ACTION = "login.sign_in"  # the notification button's name (desktop chan
 
 @dataclass(frozen=True, slots=True)
 class LoginStatus:
-    """One account's login as the app sees it: signed in or not, and until when."""
+    """One account's login as the app sees it: signed in or not, and until when.
+
+    ``account`` is the account's key (what the memory files warnings under); ``label`` its name
+    now (empty: the key), ``several`` whether there are other accounts (texts then name it), and
+    ``command`` the sign-in command to show (an added account's names its config folder)."""
 
     account: str
     signed_in: bool
     deadline: datetime | None  # refreshTokenExpiresAt; None when unknown
     now: datetime
     reason: str = ""  # why signed out, in the user's words
+    label: str = ""
+    several: bool = False
+    command: str = SIGN_IN_COMMAND
+
+    @property
+    def name(self) -> str:
+        return self.label or self.account
 
     @property
     def left(self) -> timedelta | None:
@@ -82,29 +97,62 @@ def _left_words(left: timedelta) -> str:
     return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
+def _named(status: LoginStatus, text: str) -> str:
+    return account_title(status.name, text, several=status.several)
+
+
 def status_text(status: LoginStatus, tz: tzinfo | None = None) -> str:
-    """The popup's line: "Login renews in 12 days (run `claude auth login` before 15 Dec)"."""
+    """The popup's line: "Login renews in 12 days (run `claude auth login` before 15 Dec)"; with
+    several accounts it starts with the account's label ("Work: ...")."""
+    return _named(status, _status_words(status, tz))
+
+
+def _status_words(status: LoginStatus, tz: tzinfo | None) -> str:
+    command = status.command
     if not status.signed_in:
-        return f"Signed out: run `{SIGN_IN_COMMAND}`"
+        return f"Signed out: run `{command}`"
     if status.deadline is None:
         return "Login deadline unknown (Claude Code did not record one)"
     if status.lapsed:
-        return f"Login lapsed on {_day(status.deadline, tz)}: run `{SIGN_IN_COMMAND}`"
+        return f"Login lapsed on {_day(status.deadline, tz)}: run `{command}`"
     left = status.left
     assert left is not None
-    return f"Login renews in {_left_words(left)} (run `{SIGN_IN_COMMAND}` before {_day(status.deadline, tz)})"
+    return f"Login renews in {_left_words(left)} (run `{command}` before {_day(status.deadline, tz)})"
 
 
 def tooltip_line(status: LoginStatus) -> str | None:
-    """The tray tooltip's short line ("login renews in 12 days"), or None when nothing to say."""
-    if not status.signed_in:
-        return f"Signed out: run `{SIGN_IN_COMMAND}`"
+    """The tray tooltip's short line ("Login renews in 12 days"; "Work: Login renews in 3 days"
+    with several accounts), or None when nothing to say."""
     left = status.left
-    if left is None:
+    if not status.signed_in:
+        text = f"Signed out: run `{status.command}`"
+    elif left is None:
         return None
-    if left <= timedelta(0):
-        return f"Login lapsed: run `{SIGN_IN_COMMAND}`"
-    return f"Login renews in {_left_words(left)}"
+    elif left <= timedelta(0):
+        text = f"Login lapsed: run `{status.command}`"
+    else:
+        text = f"Login renews in {_left_words(left)}"
+    return _named(status, text)
+
+
+def sign_in_env(config_dir: str | None) -> dict[str, str]:
+    """The environment ``claude auth login`` needs for an account: an added account's folder as
+    ``CLAUDE_CONFIG_DIR`` (None: the default login, Claude Code's own lookup)."""
+    return {} if config_dir is None else {"CLAUDE_CONFIG_DIR": config_dir}
+
+
+def sign_in_text(config_dir: str | None, home: str | None = None) -> str:
+    """The sign-in command as shown to the user ("CLAUDE_CONFIG_DIR=~/.claude-work claude auth
+    login" for an added account; ``home`` shortens the folder)."""
+    if config_dir is None:
+        return SIGN_IN_COMMAND
+    if any(c.isspace() or c in "'\"$`\\;&|<>()*?[]#~" for c in config_dir):
+        shown = "'" + config_dir.replace("'", "'\\''") + "'"  # quoted: no ~ shortening inside
+    elif home and config_dir.startswith(home.rstrip("/") + "/"):
+        shown = "~" + config_dir[len(home.rstrip("/")) :]
+    else:
+        shown = config_dir
+    return f"CLAUDE_CONFIG_DIR={shown} {SIGN_IN_COMMAND}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +202,7 @@ def due_threshold(status: LoginStatus, memory: LoginMemory) -> int | None:
 def warning_alert(status: LoginStatus, threshold: int, tz: tzinfo | None = None) -> Alert:
     assert status.deadline is not None
     left = status.left or timedelta(0)
-    label = "Claude login" if status.account == DEFAULT_ACCOUNT else f"{status.account} login"
+    label = "Claude login" if status.account == DEFAULT_ACCOUNT else f"{status.name} login"
     return Alert(
         key=f"login:{status.account}:{deadline_key(status.deadline)}:{threshold}",
         kind=AlertKind.LOGIN_EXPIRING,
@@ -163,9 +211,9 @@ def warning_alert(status: LoginStatus, threshold: int, tz: tzinfo | None = None)
         utilization=0.0,
         level=Level.CRITICAL if threshold <= 1 else Level.WARNING,
         created_at=status.now,
-        title=f"Claude Code login lapses in {_left_words(left)}",
+        title=_named(status, f"Claude Code login lapses in {_left_words(left)}"),
         body=(
-            f"Your Claude Code login lapses on {_day(status.deadline, tz)}. Run `{SIGN_IN_COMMAND}` "
+            f"Your Claude Code login lapses on {_day(status.deadline, tz)}. Run `{status.command}` "
             "before then: Claude Code does not renew it by itself."
         ),
         threshold=threshold,

@@ -12,6 +12,11 @@ command line that opens a terminal running the command, or None when no terminal
 
 :func:`open_terminal` starts it detached (its own session, no pipes) and never waits for it: the
 terminal belongs to the user. It is blocking only for the fork and exec: call it on a worker lane.
+
+``command_env`` (an added account's ``CLAUDE_CONFIG_DIR``) is written into the command line itself
+(``VAR=value command`` under ``sh``, ``set "VAR=value"&& command`` under ``cmd``), not only into the
+terminal's environment: Terminal on macOS, a running Windows Terminal and gnome-terminal's server
+start the command from a process of their own that never saw ours.
 """
 
 from __future__ import annotations
@@ -52,12 +57,25 @@ class TerminalLaunch:
     script_path: Path | None = None
 
 
-def _posix_line(command: Sequence[str]) -> str:
-    return shlex.join(command)
+def _posix_line(command: Sequence[str], command_env: Mapping[str, str] | None = None) -> str:
+    assigns = [f"{k}={shlex.quote(v)}" for k, v in (command_env or {}).items()]
+    return " ".join([*assigns, shlex.join(command)])
 
 
-def _windows_line(command: Sequence[str]) -> str:
-    return subprocess.list2cmdline(list(command))
+def _cmd_escape(value: str) -> str:
+    """A value for ``cmd``'s ``set``: its metacharacters escaped with ``^`` (``%`` doubled)."""
+    return "".join("^" + c if c in '^&|<>()"' else "%%" if c == "%" else c for c in value)
+
+
+def _windows_line(command: Sequence[str], command_env: Mapping[str, str] | None = None) -> str:
+    sets = [f"set {k}={_cmd_escape(v)}&& " for k, v in (command_env or {}).items()]
+    return "".join(sets) + subprocess.list2cmdline(list(command))
+
+
+def _check_env(command_env: Mapping[str, str] | None) -> None:
+    for k, v in (command_env or {}).items():
+        if not k.replace("_", "").isalnum() or k[:1].isdigit() or "\x00" in v or "\n" in v or "\r" in v:
+            raise NoTerminalError(f"cannot pass {k!r} to a terminal's command")
 
 
 def terminal_command(
@@ -67,22 +85,25 @@ def terminal_command(
     env: Mapping[str, str] | None = None,
     which: Which = shutil.which,
     script_path: Path | None = None,
+    command_env: Mapping[str, str] | None = None,
 ) -> TerminalLaunch | None:
-    """How to open a terminal running ``command`` on ``platform`` (None: no terminal found)."""
+    """How to open a terminal running ``command`` on ``platform`` (None: no terminal found), with
+    ``command_env`` set for the command alone (NoTerminalError for a name or value that cannot be)."""
+    _check_env(command_env)
     env = os.environ if env is None else env
     if platform.startswith("win"):
-        line = _windows_line(command)
+        line = _windows_line(command, command_env)
         if which("wt"):
             return TerminalLaunch(("wt", "cmd", "/k", line))
         return TerminalLaunch(("cmd", "/c", "start", "", "cmd", "/k", line))
     if platform == "darwin":
-        line = _posix_line(command)
+        line = _posix_line(command, command_env)
         if script_path is not None:
             script = f"#!/bin/sh\n{line}\n{PAUSE}\n"
             return TerminalLaunch(("open", "-a", "Terminal", str(script_path)), script, script_path)
         quoted = line.replace("\\", "\\\\").replace('"', '\\"')
         return TerminalLaunch(("osascript", "-e", f'tell application "Terminal" to do script "{quoted}"'))
-    shell = ("sh", "-c", f"{_posix_line(command)}; {PAUSE}")
+    shell = ("sh", "-c", f"{_posix_line(command, command_env)}; {PAUSE}")
     chosen = env.get("TERMINAL", "").strip()
     if chosen:
         parts = shlex.split(chosen)
@@ -101,15 +122,18 @@ def open_terminal(
     env: Mapping[str, str] | None = None,
     which: Which = shutil.which,
     script_dir: Path | None = None,
+    command_env: Mapping[str, str] | None = None,
 ) -> TerminalLaunch:
-    """Open a terminal running ``command``, detached. Raises :class:`NoTerminalError` when no
-    terminal is found, OSError when it cannot be started."""
+    """Open a terminal running ``command`` (with ``command_env`` set for it), detached. Raises
+    :class:`NoTerminalError` when no terminal is found, OSError when it cannot be started."""
     script_path = None
     if platform == "darwin":
         from trayapp import paths
 
         script_path = (script_dir or paths.cache_dir()) / "claude-watch-sign-in.command"
-    launch = terminal_command(command, platform=platform, env=env, which=which, script_path=script_path)
+    launch = terminal_command(
+        command, platform=platform, env=env, which=which, script_path=script_path, command_env=command_env
+    )
     if launch is None:
         raise NoTerminalError("no terminal program found (set $TERMINAL to one)")
     if launch.script is not None and launch.script_path is not None:
