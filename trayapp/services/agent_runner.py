@@ -5,9 +5,10 @@
   folder (a git worktree made under the data folder when asked), as our own child in its own
   process group (:mod:`trayapp.platform.process_group`), stdin a pipe closed at once: since
   2.1.50 ``claude -p`` waits for its input to end before it starts, even with the prompt as an
-  argument (ebibibi/ebi-agent-chat-relay issue 162, ruvnet/ruflo issue 1111). Its stdout is read in
-  chunks on the loop (asyncio pipes do not block it) and handed on as lines (capped; a runaway
-  line is cut); the queue parses them.
+  argument (ebibibi/ebi-agent-chat-relay issue 162, ruvnet/ruflo issue 1111). Its stdout and
+  stderr are pipes read in batches by one :class:`~trayapp.services.pipe_pump.PipePump` for all
+  children (a loop wake per round, not per write: on POSIX; Windows keeps asyncio's pipes) and
+  handed on as lines (capped; a runaway line is cut); the queue parses them.
 - BACKGROUND: ``claude --bg -n NAME [-w NAME] [--model M] [--permission-mode MODE] PROMPT``;
   Claude Code owns that process. The printed ``backgrounded · <id>`` gives the job id; the
   sessions service's job observation follows it from then on.
@@ -23,6 +24,7 @@ Watch (no pipe) is stopped through its recorded group.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -30,7 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -45,6 +47,7 @@ from trayapp.platform.process_group import (
     start_ticks,
 )
 from trayapp.runtime import run_blocking
+from trayapp.services.pipe_pump import PipePump
 from trayapp.services.window_start import find_claude
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,7 @@ class RunnerConfig:
     eof_grace: float = 3.0  # seconds after stdin EOF before SIGTERM to the group
     term_grace: float = 5.0  # seconds after SIGTERM before SIGKILL
     tick: float = 0.05
+    read_interval: float = 0.1  # seconds between reads of the children's output (POSIX)
     command_timeout: float = 30.0  # ``claude --bg`` / ``claude stop`` / ``claude --help``
     worktrees: Path | None = None  # where task worktrees go; None: data/agents/worktrees
     env: dict[str, str] = field(default_factory=dict)  # extra environment for the children
@@ -110,6 +114,12 @@ def _common(task: Task) -> list[str]:
     return out
 
 
+def _close(*fds: int) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 def parse_background_id(text: str) -> str | None:
     """The job id in ``claude --bg``'s ``backgrounded · 1a2b3c4d``."""
     found = _BG_ID.search(text)
@@ -124,12 +134,51 @@ def _run_command(
     )
 
 
-async def _tail(stream: asyncio.StreamReader) -> bytes:
-    """Read ``stream`` to its end, keeping the last :data:`MAX_STDERR` bytes."""
-    kept = b""
+class _Lines:
+    """A run's output cut into lines, each handed to ``on_line``; a line over :data:`MAX_LINE`
+    is handed on as its first 200 bytes and " [line cut]", the rest of it dropped."""
+
+    def __init__(self, on_line: OnLine) -> None:
+        self.on_line = on_line
+        self.pending = b""
+        self.cut = False  # inside a line over MAX_LINE: dropped to its end
+
+    def feed(self, chunk: bytes) -> None:
+        *lines, rest = (self.pending + chunk).split(b"\n")
+        for line in lines:
+            if self.cut:
+                self.cut = False
+                continue
+            self.on_line(line)
+        if self.cut:
+            rest = b""
+        elif len(rest) > MAX_LINE:
+            self.on_line(rest[:200] + b" [line cut]")
+            rest, self.cut = b"", True
+        self.pending = rest
+
+    def finish(self) -> None:
+        if self.pending and not self.cut:
+            self.on_line(self.pending)
+        self.pending = b""
+
+
+class _Tail:
+    """The last :data:`MAX_STDERR` bytes of a stream."""
+
+    def __init__(self) -> None:
+        self.kept = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.kept = (self.kept + chunk)[-MAX_STDERR:]
+
+    def text(self) -> str:
+        return self.kept.decode("utf-8", "replace")
+
+
+async def _drain(stream: asyncio.StreamReader, feed: Callable[[bytes], None]) -> None:
     while chunk := await stream.read(CHUNK):
-        kept = (kept + chunk)[-MAX_STDERR:]
-    return kept
+        feed(chunk)
 
 
 class LocalExecutor:
@@ -142,6 +191,7 @@ class LocalExecutor:
         self._procs: dict[str, asyncio.subprocess.Process] = {}
         self._readers: dict[str, asyncio.Task[None]] = {}
         self._budget_flag: bool | None = None
+        self._pump: PipePump | None = None  # made on the loop at the first run
 
     def _exe(self) -> str:
         exe = self.config.claude or find_claude()
@@ -169,23 +219,34 @@ class LocalExecutor:
         if task.spec.budget_usd is not None and self._budget_flag is None:
             self._budget_flag = await run_blocking(self._help_lists, exe, "--max-budget-usd")
         argv = headless_argv(exe, task, budget_flag=bool(self._budget_flag))
+        pumped = sys.platform != "win32"
+        out_r, out_w = os.pipe() if pumped else (-1, asyncio.subprocess.PIPE)
+        err_r, err_w = os.pipe() if pumped else (-1, asyncio.subprocess.PIPE)
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,
                 cwd=folder,
                 env=self._env(),
                 stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+                stdout=out_w,
+                stderr=err_w,
                 **popen_group_kwargs(),
             )
         except OSError as exc:
+            if pumped:
+                _close(out_r, err_r)
             raise RunError(f"claude could not be started: {exc}") from None
+        finally:
+            if pumped:
+                _close(out_w, err_w)  # the child holds its own copies: our ends close at its exit
         if proc.stdin is not None:
             proc.stdin.close()  # the end of input: claude -p starts only then
         self._procs[task.id] = proc
+        reading = (
+            self._read_pumped(proc, out_r, err_r, on_line) if pumped else self._read_streams(proc, on_line)
+        )
         self._readers[task.id] = asyncio.get_running_loop().create_task(
-            self._read(task.id, proc, on_line, on_exit), name=f"agent-read-{task.id}"
+            self._read(task.id, proc, reading, on_exit), name=f"agent-read-{task.id}"
         )
         # The child leads its group: its pid is the group id (Windows: the root of its tree).
         return replace(
@@ -203,35 +264,49 @@ class LocalExecutor:
         return self._budget_flag
 
     async def _read(
-        self, task_id: str, proc: asyncio.subprocess.Process, on_line: OnLine, on_exit: OnExit
+        self, task_id: str, proc: asyncio.subprocess.Process, reading: Awaitable[str], on_exit: OnExit
     ) -> None:
-        assert proc.stdout is not None
-        assert proc.stderr is not None
-        err = asyncio.get_running_loop().create_task(_tail(proc.stderr))
-        pending = b""
-        cut = False  # inside a line over MAX_LINE: dropped to its end
+        """Hand on the run's output until it ends, then its exit (code, stderr's tail)."""
         try:
-            while chunk := await proc.stdout.read(CHUNK):
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    if cut:
-                        cut = False
-                        continue
-                    on_line(line)
-                if len(pending) > MAX_LINE:
-                    on_line(pending[:200] + b" [line cut]")
-                    pending, cut = b"", True
-            if pending and not cut:
-                on_line(pending)
+            stderr = await reading
             code = await proc.wait()
-            stderr = (await err)[-MAX_STDERR:].decode("utf-8", "replace")
         finally:
             self._procs.pop(task_id, None)
-            if not err.done():
-                err.cancel()
             await self._end_leftovers(proc.pid)
         on_exit(code, stderr)
+
+    async def _read_pumped(
+        self, proc: asyncio.subprocess.Process, out_fd: int, err_fd: int, on_line: OnLine
+    ) -> str:
+        if self._pump is None:
+            self._pump = PipePump(self.config.read_interval)
+        lines, tail = _Lines(on_line), _Tail()
+        out = self._pump.add(out_fd, lines.feed)
+        err = self._pump.add(err_fd, tail.feed)
+        try:
+            await out.done
+            lines.finish()
+            await proc.wait()
+            await err.done
+        finally:
+            self._pump.discard(out)
+            self._pump.discard(err)
+        return tail.text()
+
+    async def _read_streams(self, proc: asyncio.subprocess.Process, on_line: OnLine) -> str:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        lines, tail = _Lines(on_line), _Tail()
+        err = asyncio.get_running_loop().create_task(_drain(proc.stderr, tail.feed))
+        try:
+            await _drain(proc.stdout, lines.feed)
+            lines.finish()
+            await proc.wait()
+            await err
+        finally:
+            if not err.done():
+                err.cancel()
+        return tail.text()
 
     async def _end_leftovers(self, pgid: int) -> None:
         if sys.platform == "win32" or not group_alive(pgid):
