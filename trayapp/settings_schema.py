@@ -132,6 +132,10 @@ def _container_slots(value: Any) -> str | None:
 _THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
 _RANGES = {"24h": "Last 24 hours", "7d": "Last 7 days"}
 _CLOSE = {"ask": "Ask each time", "quit": "Quit Claude Watch", "background": "Keep running in the background"}
+_TRAY_ACCOUNTS = {
+    "binding": "One icon: the account nearest its limit",
+    "each": "One icon per account (up to 4)",
+}
 _COST = {
     "auto": "Automatic (use Claude Code's cost when present)",
     "calculate": "Calculate from token prices",
@@ -177,6 +181,16 @@ SCHEMA: tuple[Setting, ...] = (
         "Appearance",
         "ask: choose each time; quit: stop Claude Watch; background: keep monitoring and alerting",
         choice_labels=_CLOSE,
+    ),
+    Setting(
+        "tray.accounts",
+        str,
+        "binding",
+        "Tray icons with several accounts",
+        "Appearance",
+        "binding: one icon showing the account whose limit is the tightest; each: one icon per "
+        "account (at most 4, in account order). With one account there is always one icon.",
+        choice_labels=_TRAY_ACCOUNTS,
     ),
     Setting("app.start_at_login", bool, False, "Start Claude Watch at login", "General"),
     # --- alerts

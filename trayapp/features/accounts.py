@@ -7,8 +7,11 @@ reading. ``start``, when there is more than the default account, gives the usage
 engine per added account (polled in turn, each with its own cooldowns) and points the sessions
 service at each account's folder. It then looks at the file once a minute: an account added with
 ``claude-watch accounts add`` starts polling, a removed one stops (its history stays). With one
-account, or in the demo, nothing changes. The popup and tray views of several accounts come later;
-they read ``cw.usage.states`` and ``core.accounts.headroom_hint``.
+account, or in the demo, nothing changes.
+
+The views of several accounts (:mod:`.accounts_views`): ``attach`` registers the popup's account
+strip (a panel at the top: a card per account, the headroom hint) and the tray's icons per account;
+``start`` feeds them every account's readings and follows ``tray.accounts`` live.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from trayapp.core.accounts import Account
 if TYPE_CHECKING:
     from trayapp.app import ClaudeWatch
     from trayapp.core.models import AccountState
+    from trayapp.features.accounts_views import AccountViews
     from trayapp.services.usage_service import UsageService
     from trayapp.store.accounts_repo import AccountsRepo
 
@@ -34,10 +38,17 @@ RECHECK = 60.0  # seconds between looks at accounts.json
 
 
 class _Known:
-    """The accounts last read from the file (what the alert service names)."""
+    """The accounts last read from the file (what the alert service names), and their views."""
 
-    def __init__(self, accounts: list[Account]) -> None:
+    def __init__(self, accounts: list[Account], views: AccountViews | None = None) -> None:
         self.accounts = accounts
+        self.views = views
+
+
+def views_of(cw: ClaudeWatch) -> AccountViews | None:
+    """The app's account views (tests), once attached."""
+    known = _known.get(cw)
+    return known.views if known is not None else None
 
 
 _known: WeakKeyDictionary[ClaudeWatch, _Known] = WeakKeyDictionary()
@@ -46,9 +57,13 @@ _known: WeakKeyDictionary[ClaudeWatch, _Known] = WeakKeyDictionary()
 def attach(cw: ClaudeWatch) -> None:
     if cw.demo:
         return
+    from trayapp.features.accounts_views import AccountViews
     from trayapp.store.accounts_repo import AccountsRepo
 
-    known = _known[cw] = _Known(AccountsRepo().load_or_last())
+    views = AccountViews(cw)
+    known = _known[cw] = _Known(AccountsRepo().load_or_last(), views)
+    views.make_trays()
+    cw.panel_factories.append(views.make_strip)  # built with the popup; it sits at the top (popup_slot)
 
     def states() -> dict[str, tuple[str, AccountState]]:
         usage = cw.usage
@@ -121,6 +136,8 @@ async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[None]] | None:
                     accounts = known.accounts = await _load(repo)
                     current = await apply(usage, accounts, current)
                     follow_sessions(cw, accounts)
+                    if known.views is not None:
+                        known.views.refresh()  # an account added or removed: its card and icon
                 health.succeeded()
                 await asyncio.sleep(RECHECK)
             except asyncio.CancelledError:
@@ -129,8 +146,10 @@ async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[None]] | None:
                 await asyncio.sleep(health.failed(exc))
 
     task = runtime.spawn(follow(), name="accounts-watcher")
+    unfollow = _follow_views(cw, known.views)
 
     async def stop() -> None:
+        unfollow()
         task.cancel()
         try:
             await task
@@ -138,6 +157,33 @@ async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[None]] | None:
             pass
 
     return stop
+
+
+def _follow_views(cw: ClaudeWatch, views: AccountViews | None) -> Callable[[], None]:
+    """Feed ``views`` every account's readings and ``tray.accounts``; returns the undo."""
+    usage = cw.usage
+    if views is None or usage is None:
+        return lambda: None
+    usage.account_state_changed.connect(views.refresh)
+    usage.state_changed.connect(views.refresh)
+    cw.tray.dashboard_requested.connect(views.main_clicked)
+    unsubscribe = cw.settings.subscribe("tray.accounts", views.refresh)
+    views.refresh()
+
+    def undo() -> None:
+        unsubscribe()
+        for signal, slot in (
+            (usage.account_state_changed, views.refresh),
+            (usage.state_changed, views.refresh),
+            (cw.tray.dashboard_requested, views.main_clicked),
+        ):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):  # already gone (the service stopped first)
+                pass
+        views.stop()
+
+    return undo
 
 
 async def _load(repo: AccountsRepo) -> list[Account]:

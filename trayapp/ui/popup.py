@@ -81,6 +81,7 @@ class Popup(QWidget):
     range_buttons: dict[str, QPushButton]
     timeline: Timeline
     panel_box: QVBoxLayout
+    top_box: QVBoxLayout
     footer: QLabel
 
     def __init__(self, clock: Clock | None = None, parent: QWidget | None = None) -> None:
@@ -93,6 +94,8 @@ class Popup(QWidget):
         self._cursor = (0, 0)  # where the mouse was then
         self._panels: list[QWidget] = []
         self.state: AccountState | None = None
+        # Which state a reading shows: several accounts map the app's to the account chosen.
+        self.state_for: Callable[[AccountState], AccountState] | None = None
         self.theme_setting = "system"
         self.theme: Theme = resolve("system")
         self.range_key = "24h"
@@ -145,15 +148,9 @@ class Popup(QWidget):
             self._tick()
 
     def add_panel(self, widget: QWidget) -> None:
-        """Add a section below the timeline (local usage, live sessions...)."""
-        rule = popup_layout.rule(self.theme)
-        self.panel_box.addWidget(rule)
-        self.panel_box.addWidget(widget)
-        self._panels.append(widget)
-        self._theme_panel(widget)
-        # Shown explicitly: a widget added to a popup that is already open would stay hidden.
-        rule.show()
-        widget.show()
+        """Add a section below the timeline (local usage, live sessions...), or under the header
+        when the widget's ``popup_slot`` is "top" (the account strip)."""
+        popup_layout.add_panel(self, widget)
         self.fit_height(None)
 
     def _theme_panel(self, panel: QWidget) -> None:
@@ -226,6 +223,8 @@ class Popup(QWidget):
             self.show()
 
     def set_state(self, state: AccountState) -> None:
+        if self.state_for is not None:
+            state = self.state_for(state)
         self.state = state
         self.refreshing = False  # this reading answers a Refresh click, if one is pending
         now = self.clock.now()

@@ -87,6 +87,10 @@ def build(popup: Popup) -> None:
         b.setCursor(Qt.CursorShape.PointingHandCursor)
         hl.addWidget(b, 0, Qt.AlignmentFlag.AlignTop)
     root.addWidget(header)
+    popup.top_box = QVBoxLayout()  # panels that sit under the header (the account strip)
+    popup.top_box.setContentsMargins(0, 0, 0, 0)
+    popup.top_box.setSpacing(0)
+    root.addLayout(popup.top_box)
     popup.banner = QLabel("", objectName="banner")
     popup.banner.setWordWrap(True)
     popup.banner.setContentsMargins(14, 8, 14, 8)
@@ -155,6 +159,22 @@ def build(popup: Popup) -> None:
     popup.setFixedWidth(WIDTH)
 
 
+def add_panel(popup: Popup, widget: QWidget) -> None:
+    """Add a panel: under the header when its ``popup_slot`` is "top", else below the timeline
+    after a rule. Shown explicitly: a widget added to a popup that is already open would stay
+    hidden."""
+    if getattr(widget, "popup_slot", "") == "top":
+        popup.top_box.addWidget(widget)
+    else:
+        line = rule(popup.theme)
+        popup.panel_box.addWidget(line)
+        popup.panel_box.addWidget(widget)
+        line.show()
+    popup._panels.append(widget)
+    popup._theme_panel(widget)
+    widget.show()
+
+
 def body_height(popup: Popup) -> int:
     """The scrolling body's natural height at the popup's width (wrapped lines included)."""
     layout = popup.body.layout()
@@ -166,12 +186,23 @@ def body_height(popup: Popup) -> int:
     return popup.body.sizeHint().height()
 
 
+def invalidate(layout: QLayout) -> None:
+    """Drop ``layout``'s cached size hints and its nested layouts' (Qt does that only when it
+    relays out, after the event loop turns; the popup measures at once)."""
+    layout.invalidate()
+    for i in range(layout.count()):
+        item = layout.itemAt(i)
+        child = item.layout() if item is not None else None
+        if child is not None:
+            invalidate(child)
+
+
 def needed_height(popup: Popup) -> int:
     """The whole popup's height at its width: header, banner (wrapped), body, rule and footer."""
     layout = popup.layout()
     if layout is None:
         return QWidget.sizeHint(popup).height()
-    layout.invalidate()  # a fixed height set just now is not in the cached hints yet
+    invalidate(layout)  # a fixed height set just now, a panel shown or hidden: not in the cached hints yet
     if layout.hasHeightForWidth():
         return layout.totalHeightForWidth(WIDTH)
     return layout.totalSizeHint().height()

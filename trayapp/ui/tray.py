@@ -67,6 +67,10 @@ class Tray(QObject):
         self.tooltip_lines: list[Callable[[], str | None]] = []
         # Extra menu entries from features, after "Refresh now": (text, what it does) ("Agents…").
         self.menu_entries: list[tuple[str, Callable[[], object]]] = []
+        # Several accounts (features/accounts.py): which account's state this icon shows, and the
+        # tooltip's body in place of the one account's ("Work: 5h 42% · week 61%" per account).
+        self.state_for: Callable[[AccountState], AccountState] | None = None
+        self.describe: Callable[[AccountState | None], str | None] | None = None
         self._icon_key: IconKey | None = None  # what the icon shows now: no repaint when unchanged
         self.icon = QSystemTrayIcon(self)
         self.icon.setObjectName("claude-watch-tray")
@@ -89,7 +93,7 @@ class Tray(QObject):
         self.icon.hide()
 
     def set_state(self, state: AccountState) -> None:
-        self.state = state
+        self.state = self.state_for(state) if self.state_for is not None else state
         self._paint()
 
     def set_needs_you(self, count: int) -> None:
@@ -116,7 +120,10 @@ class Tray(QObject):
         self.icon.setToolTip(humanize.display_text(self.tooltip()))
 
     def tooltip(self) -> str:
-        if self.state is None:
+        described = self.describe(self.state) if self.describe is not None else None
+        if described:
+            text = described
+        elif self.state is None:
             text = "Claude Watch\nWaiting for the first reading…"
         else:
             text = humanize.tooltip_text(self.state, self.clock.now())

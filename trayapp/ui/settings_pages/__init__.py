@@ -35,7 +35,8 @@ PAGES: tuple[Page, ...] = (
         "General",
         (
             Group(
-                "Start and look", ("app.start_at_login", "ui.theme", "ui.timeline_range", "ui.close_action")
+                "Start and look",
+                ("app.start_at_login", "ui.theme", "ui.timeline_range", "tray.accounts", "ui.close_action"),
             ),
             Group("Updates", ("updates.check", "updates.url")),
         ),
@@ -118,6 +119,7 @@ HINTS: dict[str, str] = {
     ),
     "alerts.quiet_hours": "Alerts that are not critical wait until the quiet hours end.",
     "ui.close_action": "Only without a system tray (stock GNOME), where the dashboard is a window.",
+    "tray.accounts": "With one Claude Code login there is always one icon. Each icon opens its account.",
 }
 
 # A field that only matters while another is on is greyed out while it is off.
