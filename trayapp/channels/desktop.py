@@ -216,12 +216,17 @@ class DesktopChannel:
                 log.debug("notification bus disconnect: %s", exc)
 
     def _open_action(self, alert: Alert) -> tuple[Callable[[], Any] | None, str]:
-        """What "Open" does: for a Claude Code session notice, that session (its terminal, or its
-        row in the popup); for anything else, the dashboard."""
+        """What "Open" (and a click on the body) does: for a Claude Code session notice, that
+        session (its terminal, or its row in the popup); for an alert whose own buttons include
+        a routed ``<route>.open`` (an agent's notice: the agents window at that task), that
+        button; for anything else, the dashboard."""
         session_id = alert.extra.get("session_id")
         if session_id and self.on_open_session is not None:
             open_session = self.on_open_session
             return (lambda: open_session(session_id)), "Open"
+        for name, title in parse_actions(alert):
+            if name.endswith(".open") and self._prefix(name) in self.action_routes:
+                return self._press(name, alert), title
         return self.on_open, "Open dashboard"
 
     def _fall_back(self, alert: Alert, body: str, why: str) -> Delivery:
