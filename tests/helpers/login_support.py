@@ -1,6 +1,7 @@
 """Shared by the login and achievements tests: a channel that records what it is sent, and a
 stand-in terminal (a script on PATH that runs what follows ``-e``, as a real one does) with a
-stand-in ``claude`` that writes its arguments to a file."""
+stand-in ``claude`` that writes its arguments to a file (and the ``CLAUDE_CONFIG_DIR`` it was run
+with to another, :func:`ran_env`)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,10 @@ def stand_in_terminal(bin_dir: Path, terminal: str) -> Path:
     bin_dir.mkdir(parents=True, exist_ok=True)
     record = bin_dir.parent / "claude-ran.txt"
     (bin_dir / terminal).write_text('#!/bin/sh\n[ "$1" = "-e" ] && shift\nexec "$@" </dev/null\n')
-    (bin_dir / "claude").write_text(f'#!/bin/sh\necho "$@" > {record}\n')
+    env_record = bin_dir.parent / "claude-env.txt"
+    (bin_dir / "claude").write_text(
+        f'#!/bin/sh\nprintf %s "${{CLAUDE_CONFIG_DIR-<unset>}}" > {env_record}\necho "$@" > {record}\n'
+    )
     for f in bin_dir.iterdir():
         f.chmod(0o755)
     (bin_dir / "sh").symlink_to("/bin/sh")
@@ -45,3 +49,9 @@ def ran(record: Path, timeout: float = 10.0) -> str:
     while not record.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     return record.read_text().strip()
+
+
+def ran_env(record: Path, timeout: float = 10.0) -> str:
+    """The ``CLAUDE_CONFIG_DIR`` the stand-in claude saw ("<unset>" when none)."""
+    ran(record, timeout)
+    return (record.parent / "claude-env.txt").read_text()

@@ -25,7 +25,7 @@ from weakref import WeakKeyDictionary
 
 from trayapp import runtime
 from trayapp.core import login_freshness as lf
-from trayapp.core.accounts import DEFAULT_KEY, Account
+from trayapp.core.accounts import Account
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -73,14 +73,15 @@ async def open_sign_in(account: Account | None = None) -> bool:
 
 def account_of_alert(accounts: Sequence[Account], alert: Alert | None) -> Account | None:
     """The account a notification is about: a login warning names its key; an alert service's
-    signed-out notice for an added account has the key ``account:<key>:...``."""
+    signed-out notice for an added account has the key ``account:<key>:...``; anything else is
+    the default login's."""
     if alert is None:
         return None
     key = alert.extra.get("account")
     for account in sorted(accounts, key=lambda a: -len(a.key)):
         if key == account.key or (not account.is_default and alert.key.startswith(f"account:{account.key}:")):
             return account
-    return None
+    return next((a for a in accounts if a.is_default), None)
 
 
 def tooltip_text(statuses: Sequence[lf.LoginStatus]) -> str | None:
@@ -111,7 +112,7 @@ def attach(cw: ClaudeWatch) -> None:
     def on_action(name: str, alert: Any) -> None:
         if name == lf.SIGN_IN_ACTION:
             account = account_of_alert(watch.accounts, alert)
-            sign_in(account.key if account is not None else DEFAULT_KEY)
+            runtime.try_spawn(open_sign_in(account), "open sign-in")
 
     cw.desktop.action_routes[lf.SIGN_IN_ACTION.partition(".")[0]] = on_action
 

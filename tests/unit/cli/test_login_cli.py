@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.helpers.fixtures_usage import write_credentials
-from tests.helpers.login_support import ran, stand_in_terminal
+from tests.helpers.login_support import ran, ran_env, stand_in_terminal
 
 
 def login(home: Path, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -82,3 +82,50 @@ def test_login_open_runs_claude_auth_login_in_a_terminal(hermetic_env: Path, tmp
     none = login(hermetic_env, "open", path=str(tmp_path / "nothing"))
     assert none.returncode == 1
     assert "Run `claude auth login` yourself" in none.stderr
+
+
+def test_every_account_is_listed_and_one_can_be_picked(
+    hermetic_env: Path, claude_dir: Path, tmp_path: Path
+) -> None:
+    from trayapp.store.accounts_repo import AccountsRepo
+
+    now = datetime.now(UTC)
+    write_credentials(claude_dir, login_expires_at=now + timedelta(days=12, hours=6))
+    work = tmp_path / "claude-work"
+    work.mkdir()
+    write_credentials(work, login_expires_at=now + timedelta(days=3, hours=6))
+    lab = tmp_path / "claude-lab"
+    lab.mkdir()  # no login yet
+    repo = AccountsRepo()
+    repo.add("Work", work)
+    repo.add("Lab", lab)
+    text = login(hermetic_env, "status")
+    assert text.returncode == 1  # Lab is signed out
+    assert text.stdout.startswith("default: Login renews in 12 days")
+    assert (
+        f"Work: Login renews in 3 days (run `CLAUDE_CONFIG_DIR={work} claude auth login` before "
+        in text.stdout
+    )
+    assert "Lab: Signed out: run `CLAUDE_CONFIG_DIR=" in text.stdout
+    data = json.loads(login(hermetic_env, "status", "--json").stdout)
+    assert data["account"] == "default"
+    assert [(a["account"], a["days_left"], a["ok"]) for a in data["accounts"]] == [
+        ("default", 12, True),
+        ("Work", 3, True),
+        ("Lab", None, False),
+    ]
+    assert data["accounts"][1]["config_dir"] == str(work)
+    picked = login(hermetic_env, "status", "--json", "--account", "work")
+    assert picked.returncode == 0
+    one = json.loads(picked.stdout)
+    assert (one["account"], one["days_left"], len(one["accounts"])) == ("Work", 3, 1)
+    assert one["text"].startswith("Login renews in 3 days")  # one account shown: no label
+    missing = login(hermetic_env, "status", "--account", "Nope")
+    assert missing.returncode == 2
+    assert "No account named 'Nope'" in missing.stderr
+    # open --account: the stand-in claude runs with Work's folder, not the inherited default's.
+    bin_dir = tmp_path / "bin"
+    record = stand_in_terminal(bin_dir, "xterm")
+    opened = login(hermetic_env, "open", "--account", "Work", path=str(bin_dir))
+    assert opened.returncode == 0, opened.stderr
+    assert ran_env(record) == str(work)

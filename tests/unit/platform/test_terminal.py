@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.login_support import ran, stand_in_terminal
+from tests.helpers.login_support import ran, ran_env, stand_in_terminal
 from trayapp.platform.terminal import NoTerminalError, open_terminal, terminal_command
 
 LOGIN = ["claude", "auth", "login"]
@@ -85,3 +85,47 @@ def test_a_real_stand_in_terminal_on_path_runs_the_command(tmp_path: Path) -> No
 def test_no_terminal_is_a_typed_error() -> None:
     with pytest.raises(NoTerminalError):
         open_terminal(LOGIN, platform="linux", env={}, which=only())
+
+
+WORK = {"CLAUDE_CONFIG_DIR": "/home/me/claude work"}
+
+
+def test_an_accounts_folder_is_set_in_the_command_line_itself_on_every_platform(tmp_path: Path) -> None:
+    linux = terminal_command(LOGIN, platform="linux", env={}, which=only("xterm"), command_env=WORK)
+    assert linux is not None
+    assert linux.argv[4].startswith("CLAUDE_CONFIG_DIR='/home/me/claude work' claude auth login; ")
+    mac = terminal_command(
+        LOGIN, platform="darwin", env={}, which=only(), script_path=tmp_path / "s.command", command_env=WORK
+    )
+    assert mac is not None
+    assert mac.script is not None
+    assert "\nCLAUDE_CONFIG_DIR='/home/me/claude work' claude auth login\n" in mac.script
+    win = terminal_command(
+        LOGIN, platform="win32", env={}, which=only("wt"), command_env={"CLAUDE_CONFIG_DIR": r"C:\me\a&b (x)"}
+    )
+    assert win is not None
+    assert win.argv[3] == r"set CLAUDE_CONFIG_DIR=C:\me\a^&b ^(x^)&& claude auth login"
+    with pytest.raises(NoTerminalError):
+        terminal_command(LOGIN, platform="linux", env={}, which=only("xterm"), command_env={"A B": "x"})
+    with pytest.raises(NoTerminalError):
+        terminal_command(LOGIN, platform="linux", env={}, which=only("xterm"), command_env={"X": "a\nb"})
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a shell-script stand-in terminal")
+def test_a_real_stand_in_terminal_runs_the_command_with_the_accounts_folder(tmp_path: Path) -> None:
+    """The terminal's own environment names another folder: the command line's wins."""
+    bin_dir = tmp_path / "bin"
+    record = stand_in_terminal(bin_dir, "xterm")
+    env = {"PATH": str(bin_dir), "CLAUDE_CONFIG_DIR": str(tmp_path / "the-default")}
+    from shutil import which
+
+    folder = tmp_path / "claude work"
+    open_terminal(
+        LOGIN,
+        platform="linux",
+        env=env,
+        which=lambda n: which(n, path=env["PATH"]),
+        command_env={"CLAUDE_CONFIG_DIR": str(folder)},
+    )
+    assert ran_env(record) == str(folder)
+    assert ran(record) == "auth login"
