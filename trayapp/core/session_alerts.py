@@ -199,14 +199,19 @@ def decide(
     memory: SessionAlertMemory,
     now: datetime,
     tz: tzinfo | None = None,
+    *,
+    announced_elsewhere: bool = False,
 ) -> SessionAlertMemory:
-    """Fold ``event`` into the memory: a new notice joins the gathering ones (see :func:`flush`)."""
+    """Fold ``event`` into the memory: a new notice joins the gathering ones (see :func:`flush`).
+
+    ``announced_elsewhere``: the session is an agent Claude Watch runs, whose start, end and failure
+    the agents' own notices announce; only its "needs you" is said here (they have none)."""
     decided = {k: v for k, v in memory.decided.items() if now - v < FORGET_AFTER}
     notice = notice_for(event, previous, track, session, config)
     if notice is None or notice.key in decided:
         return replace(memory, decided=decided)
     decided[notice.key] = now
-    if held(config, now, tz):
+    if held(config, now, tz) or (announced_elsewhere and notice.kind is not AlertKind.SESSION_NEEDS_YOU):
         return replace(memory, decided=decided)
     if not memory.pending or memory.due_at is None or memory.gather_from is None:
         start, due = now, now + GATHER

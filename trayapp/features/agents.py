@@ -285,6 +285,15 @@ class AgentsUi:
         elif name == OPEN_LOG and task_id:
             self.open_log(task_id)
 
+    def runs_session(self, session_id: str) -> bool:
+        """Whether ``session_id`` is one of our agents' runs (a headless child's chosen id, or a
+        background session whose job we started), whose notices are ours to give."""
+        ours = [t for t in self.queue.tasks() if t.ours]
+        if any(t.session_id == session_id for t in ours):
+            return True
+        jobs = {t.job_id for t in ours if t.job_id}
+        return any(s.session_id == session_id and s.job_id in jobs for s in self.sessions)
+
     # ----- lifecycle
     async def start(self) -> None:
         cw = self.cw
@@ -304,6 +313,7 @@ class AgentsUi:
             self._unroute = route_readings(self.queue.on_rate_limit, cw.usage.engine, cw.clock.now)
         sessions = cw.sessions.service
         sessions.sessions_changed.connect(self.on_sessions)
+        sessions.announced_elsewhere = self.runs_session  # no "Claude finished" beside "Agent done"
         self.sessions = list(sessions.sessions)
         self._unfollow = cw.settings.subscribe(["agents", "ui.theme"], self._settings_changed)
         if cw.single is not None:

@@ -174,6 +174,8 @@ class SessionsService(QObject):
         self._data = SourceData(jobs=[])
         self._in_registry: set[str] = set()
         self._memory = SessionAlertMemory()
+        # Whether a session is one the agents feature runs and announces itself (start, end, failure).
+        self.announced_elsewhere: Callable[[str], bool] = lambda _session_id: False
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._jobs_dirty = True
@@ -231,7 +233,10 @@ class SessionsService(QObject):
         session = next((s for s in self.sessions if s.session_id == event.session_id), None)
         now = self.clock.now()
         config = settings_config(self.get_setting, self.paused_until())
-        self._memory = decide(event, previous, track, session, config, self._memory, now)
+        elsewhere = self.announced_elsewhere(event.session_id)
+        self._memory = decide(
+            event, previous, track, session, config, self._memory, now, announced_elsewhere=elsewhere
+        )
         self._arm_flush()
         if len(self.tracks) > MAX_TRACKS:
             self._prune(now)

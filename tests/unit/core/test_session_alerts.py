@@ -286,3 +286,28 @@ def test_first_line_skips_blank_lines_and_cuts_long_ones() -> None:
     assert cut is not None
     assert len(cut) == 20
     assert cut.endswith("…")
+
+
+def test_an_agent_run_says_only_needs_you_here_its_end_and_failure_are_the_agents_notices() -> None:
+    feed = Feed()
+    idle = track(SessionState.IDLE, last=E.STOP)
+
+    def send(ev: HookEvent, previous: HookTrack | None, new: HookTrack, elsewhere: bool) -> None:
+        at = ev.received_at
+        feed.memory = decide(
+            ev, previous, new, None, feed.config, feed.memory, at, tz=UTC, announced_elsewhere=elsewhere
+        )
+
+    send(event(E.STOP, "agent"), working("agent"), idle, True)
+    send(event(E.STOP_FAILURE, "agent", at=T0 + timedelta(seconds=1)), working("agent"), idle, True)
+    feed.tick(T0 + timedelta(seconds=10))
+    assert feed.alerts == []  # "Agent done" / "Agent failed" say it
+    asks = event(E.PERMISSION_REQUEST, "agent", at=T0 + timedelta(seconds=20), message="Bash: make")
+    send(asks, working("agent"), track(SessionState.NEEDS_YOU, "agent"), True)
+    feed.tick(T0 + timedelta(seconds=30))
+    assert [(a.kind, a.extra["session_id"]) for a in feed.alerts] == [(AlertKind.SESSION_NEEDS_YOU, "agent")]
+    send(event(E.STOP, "mine", at=T0 + timedelta(seconds=40)), working("mine"), idle, False)
+    feed.tick(T0 + timedelta(seconds=50))
+    assert [(a.kind, a.extra["session_id"]) for a in feed.alerts][1:] == [
+        (AlertKind.SESSION_FINISHED, "mine")
+    ]

@@ -1,0 +1,59 @@
+"""An agent Claude Watch runs gets its own notices ("Agent done"), so the sessions service does not
+add "Claude finished" for the same run when hooks are installed; a session we did not start still
+gets it, and an agent's "needs you" still comes through the sessions service."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.helpers.async_wait import until
+from tests.helpers.login_support import Recorder
+from trayapp.core.agents import TaskSpec, TaskState
+from trayapp.core.models import AlertKind
+from trayapp.core.sessions import HookEvent, HookEventName
+
+
+def hook(name: HookEventName, session_id: str, at: datetime, **kw: object) -> HookEvent:
+    return HookEvent(event=name, session_id=session_id, received_at=at, cwd="/work/proj", **kw)
+
+
+@pytest.mark.qt_loop
+async def test_a_run_of_ours_is_not_announced_twice(qapp, tmp_path, fake_claude) -> None:
+    from trayapp.app import ClaudeWatch
+    from trayapp.features import agents
+
+    fake_claude.script(p={"delay": 0.2})
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    ui = agents.ui_of(cw)
+    assert ui is not None
+    recorder = Recorder()
+    cw.dispatcher.channels = [recorder]
+    cw.settings.update({"alerts.enabled": True})
+    stop = await agents.start(cw)
+    assert stop is not None
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    service = cw.sessions.service
+    try:
+        task = await ui.queue.submit(TaskSpec(prompt="tidy", folder=str(folder)))
+        assert await until(lambda: ui.queue.get(task.id).state is TaskState.DONE, 15)
+        ours = ui.queue.get(task.id).session_id
+        assert ours
+        now = datetime.now(UTC)
+        for sid in (ours, "someone-else"):  # a long turn each, then its Stop
+            service.on_hook_event(hook(HookEventName.USER_PROMPT_SUBMIT, sid, now - timedelta(minutes=5)))
+            service.on_hook_event(hook(HookEventName.STOP, sid, now))
+        assert await until(lambda: any(a.kind is AlertKind.SESSION_FINISHED for a in recorder.alerts), 5)
+        service.on_hook_event(hook(HookEventName.PERMISSION_REQUEST, ours, now, message="Bash: make"))
+        assert await until(lambda: any(a.kind is AlertKind.SESSION_NEEDS_YOU for a in recorder.alerts), 8)
+        finished = [a for a in recorder.alerts if a.kind is AlertKind.SESSION_FINISHED]
+        assert [a.extra.get("session_id") for a in finished] == ["someone-else"]
+        assert any(a.kind is AlertKind.AGENT_DONE for a in recorder.alerts)
+        needs = [a for a in recorder.alerts if a.kind is AlertKind.SESSION_NEEDS_YOU]
+        assert [a.extra.get("session_id") for a in needs] == [ours]
+    finally:
+        await stop()
+        cw.tray.hide()
