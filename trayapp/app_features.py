@@ -39,6 +39,7 @@ FEATURES: tuple[tuple[str, str], ...] = (
     ("agents", "trayapp.features.agents"),
     ("agent containers", "trayapp.features.agent_containers"),
     ("accounts", "trayapp.features.accounts"),
+    ("accounts page", "trayapp.features.accounts_page"),
 )
 
 

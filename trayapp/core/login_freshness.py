@@ -135,6 +135,18 @@ def tooltip_line(status: LoginStatus) -> str | None:
     return _named(status, text)
 
 
+def short_text(status: LoginStatus, tz: tzinfo | None = None) -> str:
+    """A few words for a list of accounts: "renews in 12 days", "signed out", "lapsed on 5 Dec"."""
+    left = status.left
+    if not status.signed_in:
+        return "signed out"
+    if status.deadline is None or left is None:
+        return "deadline unknown"
+    if left <= timedelta(0):
+        return f"lapsed on {_day(status.deadline, tz)}"
+    return f"renews in {_left_words(left)}"
+
+
 def sign_in_env(config_dir: str | None) -> dict[str, str]:
     """The environment ``claude auth login`` needs for an account: an added account's folder as
     ``CLAUDE_CONFIG_DIR`` (None: the default login, Claude Code's own lookup)."""
