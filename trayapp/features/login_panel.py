@@ -1,6 +1,7 @@
-"""The popup's login lines: "Login renews in 12 days (run `claude auth login` before 15 Dec)", one
-per account ("Work: ..." when there are several), each with an "Open sign-in" button when that
-login is signed out or lapses within a week.
+"""The popup's login lines: "Login renews in 12 days (run `claude auth login` before 15 Dec)"; with
+several accounts one short line per account ("Work: Login renews in 2 days (before 5 Dec)", the
+whole sentence as its tooltip), each with an "Open sign-in" button when that login is signed out
+or lapses within a week.
 
 With more than :data:`ALL_UP_TO` accounts the panel shows the default login and those that need
 attention, and counts the others ("2 other logins fine"): the popup stays short.
@@ -63,7 +64,10 @@ class LoginRow(QWidget):
 
     def set_status(self, status: lf.LoginStatus) -> None:
         self.status = status
-        self.label.setText(display_text(lf.status_text(status)))
+        full = display_text(lf.status_text(status))
+        # Among several accounts a line is short; the whole sentence (with the command) is its tooltip.
+        self.label.setText(display_text(lf.compact_text(status)) if status.several else full)
+        self.label.setToolTip(full if status.several else "")
         self.button.setToolTip(display_text(f"Open a terminal running `{status.command}`"))
         self.button.setVisible(needs_attention(status))
 

@@ -89,10 +89,13 @@ def test_the_popup_has_a_line_per_account_and_each_button_names_its_account(qtbo
     panel.sign_in_requested.connect(pressed.append)
     panel.set_statuses([status(DEFAULT_KEY, "Personal", 12), status("Work", "Work", 2)])
     texts = [r.label.text() for r in panel.rows.values() if not r.isHidden()]
-    assert [t.split(" (")[0] for t in texts] == [
-        "Personal: Login renews in 12 days",
-        "Work: Login renews in 2 days",
+    assert texts == [
+        "Personal: Login renews in 12 days (before 15 Dec)",
+        "Work: Login renews in 2 days (before 5 Dec)",
     ]
+    assert (
+        panel.rows["Work"].label.toolTip().startswith("Work: Login renews in 2 days (run “claude auth login”")
+    )
     assert panel.button.isHidden()
     work = panel.rows["Work"]
     assert not work.button.isHidden()
