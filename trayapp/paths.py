@@ -17,7 +17,8 @@ temp-file writes). The two logs are appended. SQLite files have their
 Folder  File                                       Written by
 ======  =========================================  ========================================================
 config  settings.toml, .settings.toml.lock         settings.py (settings dialog, `config set`)
-config  accounts.json, accounts.json.last-good     store/accounts_repo.py (`accounts add/remove/rename`)
+config  accounts.json, accounts.json.last-good     store/accounts_repo.py (`accounts add/remove/rename`,
+                                                   Settings > Accounts)
 config  schedule.json, schedule.json.good          store/schedule_store.py (the window plan: `schedule`,
                                                    the app)
 data    claude-watch.sqlite3                       store/usage_repo.py, for services/usage_engine.py
