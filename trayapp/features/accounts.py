@@ -17,6 +17,7 @@ strip (a panel at the top: a card per account, the headroom hint) and the tray's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -43,6 +44,14 @@ class _Known:
     def __init__(self, accounts: list[Account], views: AccountViews | None = None) -> None:
         self.accounts = accounts
         self.views = views
+        self.nudge = asyncio.Event()  # set by nudge(): look at the file now, not in a minute
+
+
+def nudge(cw: ClaudeWatch) -> None:
+    """Read accounts.json again now (the Settings page's Accounts saved it)."""
+    known = _known.get(cw)
+    if known is not None:
+        known.nudge.set()
 
 
 def views_of(cw: ClaudeWatch) -> AccountViews | None:
@@ -139,7 +148,9 @@ async def start(cw: ClaudeWatch) -> Callable[[], Awaitable[None]] | None:
                     if known.views is not None:
                         known.views.refresh()  # an account added or removed: its card and icon
                 health.succeeded()
-                await asyncio.sleep(RECHECK)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(known.nudge.wait(), RECHECK)
+                known.nudge.clear()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

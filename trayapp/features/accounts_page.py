@@ -6,8 +6,8 @@ The list comes from ``config/accounts.json`` through :class:`~trayapp.store.acco
 AccountsRepo` (a refused file: the last good list), each account's e-mail and login read-only
 from its own folder (:func:`~trayapp.services.usage_accounts.credentials_loader`). Add, Rename and
 Remove go through the repository (its checks refuse what ``core.accounts`` refuses; the message is
-shown inline), then the login watch is nudged to read the file at once; the accounts feature,
-which polls the accounts, sees the change at its next look (within a minute).
+shown inline), then the login watch and the accounts feature (polling, tray and popup views) are
+nudged to read the file at once.
 """
 
 from __future__ import annotations
@@ -142,11 +142,15 @@ def attach(cw: ClaudeWatch) -> None:
         return  # the demo's accounts are simulated
 
     def page() -> QWidget:
-        from trayapp.features import login
+        from trayapp.features import accounts, login
 
         def sign_in(account: Account) -> None:
             runtime.try_spawn(login.open_sign_in(account), "open sign-in")
 
-        return make_page(now=cw.clock.now, changed=lambda: login.accounts_changed(cw), sign_in=sign_in)
+        def changed() -> None:
+            login.accounts_changed(cw)  # the login lines
+            accounts.nudge(cw)  # the polling, the tray and popup views
+
+        return make_page(now=cw.clock.now, changed=changed, sign_in=sign_in)
 
     cw.settings_pages.append(("Accounts", page))
