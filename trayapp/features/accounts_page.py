@@ -64,6 +64,27 @@ def folder_note(folder: Path, now: datetime) -> str:
     return f"Signed in{who}."
 
 
+def cswap_lines(rows: list[AccountRow]) -> list[str]:
+    """claude-swap's slots beside the accounts here (matched by e-mail). Blocking (runs ``cswap
+    --list --json`` through the read-only adapter: no shell, bounded, schema 1 only)."""
+    from trayapp.sources import cswap
+
+    try:
+        slots = cswap.list_slots()
+    except cswap.CswapError as exc:
+        return [f"claude-swap could not be read: {exc}."]
+    if not slots:
+        return ["claude-swap has no slots."]
+    mine = {r.email.casefold(): r.account.label for r in rows if r.email}
+    lines = []
+    for slot in slots:
+        label = mine.get(slot.email.casefold()) if slot.email else None
+        here = f"account {label}" if label is not None else "no account here: add its config folder"
+        active = " (active)" if slot.active else ""
+        lines.append(f"Slot {slot.number}: {slot.email or 'no e-mail'}{active}: {here}")
+    return lines
+
+
 def make_page(
     repo: AccountsRepo | None = None,
     *,
@@ -133,7 +154,18 @@ def make_page(
 
         page.sign_in_requested.connect(open_for)
     page.refresh_requested.connect(lambda: spawn(reload(), "list the accounts"))
+
+    async def read_cswap() -> None:
+        page.show_cswap(await runtime.run_blocking(cswap_lines, list(page.rows), lane="io"))
+
+    async def look_for_cswap() -> None:
+        from trayapp.sources.cswap import executable
+
+        page.set_cswap_available(await runtime.run_blocking(executable, lane="io") is not None)
+
+    page.cswap_requested.connect(lambda: spawn(read_cswap(), "read claude-swap"))
     spawn(reload(), "list the accounts")
+    spawn(look_for_cswap(), "look for claude-swap")
     return page
 
 

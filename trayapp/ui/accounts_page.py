@@ -17,6 +17,7 @@ Signals:
     folder_chosen(str): a folder typed or picked for a new account (the feature looks whether it
         holds a login yet).
     refresh_requested(): the page was shown (the feature reads the folders again).
+    cswap_requested(): "Read claude-swap's slots" (shown only when ``cswap`` is installed).
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ class AccountsPage(QWidget):
     sign_in_requested = Signal(str)
     folder_chosen = Signal(str)
     refresh_requested = Signal()
+    cswap_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -232,6 +234,27 @@ class AccountsPage(QWidget):
         self.folder_note.hide()
         form.addRow(self.folder_note)
         root.addWidget(add_box)
+        self.cswap_box = QGroupBox("claude-swap")
+        swap = QVBoxLayout(self.cswap_box)
+        swap_line = QHBoxLayout()
+        swap_line.addWidget(
+            _role(QLabel("claude-swap is installed: see which of its slots have an account here."), "hint"), 1
+        )
+        self.cswap_button = QPushButton("Read claude-swap's slots")
+        self.cswap_button.setObjectName("cswap-read")
+        self.cswap_button.setToolTip(
+            display_text("Runs `cswap --list --json`, read-only: nothing is switched")
+        )
+        self.cswap_button.clicked.connect(self.cswap_requested)
+        swap_line.addWidget(self.cswap_button)
+        swap.addLayout(swap_line)
+        self.cswap_lines = QLabel("")
+        self.cswap_lines.setObjectName("cswap-lines")
+        self.cswap_lines.setWordWrap(True)
+        self.cswap_lines.hide()
+        swap.addWidget(self.cswap_lines)
+        self.cswap_box.hide()
+        root.addWidget(self.cswap_box)
         self.error = _role(QLabel(""), "error")
         self.error.setObjectName("accounts-error")
         self.error.hide()
@@ -273,6 +296,14 @@ class AccountsPage(QWidget):
         """A word on the folder being added ("no Claude Code login in it yet")."""
         self.folder_note.setText(display_text(message))
         self.folder_note.setVisible(bool(message))
+
+    def set_cswap_available(self, available: bool) -> None:
+        self.cswap_box.setVisible(available)
+
+    def show_cswap(self, lines: list[str]) -> None:
+        """claude-swap's slots, one line each, or what went wrong."""
+        self.cswap_lines.setText("\n".join(lines))
+        self.cswap_lines.setVisible(bool(lines))
 
     def added(self) -> None:
         """The account was added: the fields are emptied for the next one."""

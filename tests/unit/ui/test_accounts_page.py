@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.fixtures_usage import write_credentials
+from tests.unit.cli.test_accounts_cli import calls, fake_cswap  # noqa: F401 (a fixture)
 from trayapp import runtime
 from trayapp.core.accounts import Account
 from trayapp.features.accounts_page import make_page
@@ -156,3 +157,40 @@ def test_the_app_has_the_page_in_settings(qapp, hermetic_env: Path) -> None:
         assert "Accounts" in [title for title, _ in cw.settings_pages]
     finally:
         cw.tray.hide()
+
+
+@pytest.mark.qt_loop
+async def test_claude_swap_slots_are_read_only_and_matched_by_email(
+    qtbot,
+    folders,
+    fake_cswap: Path,  # noqa: F811 (the fixture imported above)
+) -> None:
+    p = make_page()
+    qtbot.addWidget(p)
+    await settle(p)
+    assert not p.cswap_box.isHidden()
+    p.cswap_button.click()
+    await settle(p)
+    assert p.cswap_lines.text().splitlines() == [
+        "Slot 1: me@home.example (active): account default",
+        "Slot 2: Me@Work.example: account Work",
+    ]
+    assert calls(fake_cswap) == ["--list --json"]  # never a switch
+    fake_cswap.with_name("cswap-state.mode").write_text("v2")
+    p.cswap_button.click()
+    await settle(p)
+    assert p.cswap_lines.text().startswith(
+        "claude-swap could not be read: cswap's list is not schema version"
+    )
+
+
+@pytest.mark.qt_loop
+async def test_without_claude_swap_there_is_no_line(
+    qtbot, folders, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CLAUDE_WATCH_CSWAP", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    p = make_page()
+    qtbot.addWidget(p)
+    await settle(p)
+    assert p.cswap_box.isHidden()
