@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from trayapp.channels.base import Delivery
 from trayapp.core.models import Alert
@@ -55,3 +56,53 @@ def ran_env(record: Path, timeout: float = 10.0) -> str:
     """The ``CLAUDE_CONFIG_DIR`` the stand-in claude saw ("<unset>" when none)."""
     ran(record, timeout)
     return (record.parent / "claude-env.txt").read_text()
+
+
+def two_logins(claude_dir: Path, tmp_path: Path) -> Path:
+    """The default login lapsing in 12 days and a Work folder's in 5 (not yet an account);
+    returns Work's folder."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.helpers.fixtures_usage import write_credentials
+
+    now = datetime.now(UTC)
+    write_credentials(claude_dir, login_expires_at=now + timedelta(days=12, hours=3))
+    work = tmp_path / "claude-work"
+    work.mkdir()
+    write_credentials(work, login_expires_at=now + timedelta(days=5, hours=3))
+    return work
+
+
+def app_with_usage(qapp: object, claude_dir: Path, tmp_path: Path) -> Any:
+    """The real composition root, built, with a real usage service that is never started (no
+    request goes out): what the login and accounts features follow. Close with :func:`close_app`."""
+    from functools import partial
+
+    from trayapp.app import ClaudeWatch
+    from trayapp.services.usage_engine import UsageEngine
+    from trayapp.services.usage_service import UsageService
+    from trayapp.sources.credentials import load_credentials
+    from trayapp.sources.usage_api import UsageClient
+    from trayapp.store.usage_repo import UsageRepo
+
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)  # type: ignore[arg-type]
+    cw.build()
+    engine = UsageEngine(
+        UsageRepo.open(tmp_path / "usage.sqlite3"),
+        client=UsageClient("http://127.0.0.1:9"),
+        credentials_loader=partial(load_credentials, config_dirs=[claude_dir], home=claude_dir),
+        probe_version=False,
+    )
+    cw.usage = UsageService(engine)
+    return cw
+
+
+async def close_app(cw: Any, stops: list[Any]) -> None:
+    """Stop what was started (last first), close every engine and the database, hide the tray."""
+    for stop in reversed(stops):
+        if stop is not None:
+            await stop()
+    for engine in cw.usage.engines.values():
+        await engine.aclose()
+    cw.usage.engine.repo.close()
+    cw.tray.hide()

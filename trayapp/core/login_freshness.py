@@ -138,15 +138,11 @@ def tooltip_line(status: LoginStatus) -> str | None:
 def compact_text(status: LoginStatus, tz: tzinfo | None = None) -> str:
     """A line among several accounts' (the popup; the sign-in command is on its button):
     "Work: Login renews in 2 days (before 5 Dec)", "Lab: Signed out"."""
-    left = status.left
     if not status.signed_in:
-        words = "Signed out"
-    elif status.deadline is None or left is None:
-        words = "Login deadline unknown"
-    elif left <= timedelta(0):
-        words = f"Login lapsed on {_day(status.deadline, tz)}"
-    else:
-        words = f"Login renews in {_left_words(left)} (before {_day(status.deadline, tz)})"
+        return _named(status, "Signed out")
+    words = f"Login {short_text(status, tz)}"
+    if status.ok and status.deadline is not None:
+        words += f" (before {_day(status.deadline, tz)})"
     return _named(status, words)
 
 

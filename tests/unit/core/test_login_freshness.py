@@ -114,3 +114,43 @@ def test_sleep_is_wall_time_running_ahead_of_monotonic_time() -> None:
     assert not lf.slept(wall, mono, clock.now(), clock.monotonic())
     clock.jump_wall(600)
     assert lf.slept(wall, mono, clock.now(), clock.monotonic())
+
+
+def test_several_accounts_name_each_line_and_an_added_account_names_its_folder() -> None:
+    now = DEADLINE - timedelta(days=2, hours=1)
+    work = lf.LoginStatus(
+        "Work", True, DEADLINE, now, label="Work", several=True, command=lf.sign_in_text("/h/.cw", "/h")
+    )
+    assert (
+        lf.status_text(work, UTC)
+        == "Work: Login renews in 2 days (run `CLAUDE_CONFIG_DIR=~/.cw claude auth login` before 15 Dec)"
+    )
+    assert lf.compact_text(work, UTC) == "Work: Login renews in 2 days (before 15 Dec)"
+    assert lf.tooltip_line(work) == "Work: Login renews in 2 days"
+    lapsed = lf.LoginStatus("Work", True, DEADLINE, DEADLINE + timedelta(hours=1), label="Work", several=True)
+    assert lf.compact_text(lapsed, UTC) == "Work: Login lapsed on 15 Dec"
+    assert lf.short_text(lapsed, UTC) == "lapsed on 15 Dec"
+    unknown = lf.LoginStatus("default", True, None, now)
+    assert (lf.short_text(unknown), lf.compact_text(unknown)) == (
+        "deadline unknown",
+        "Login deadline unknown",
+    )
+    out = lf.LoginStatus("default", False, None, now, label="Personal", several=True)
+    assert (lf.short_text(out), lf.compact_text(out)) == ("signed out", "Personal: Signed out")
+    alone = lf.LoginStatus("default", True, DEADLINE, now, label="Personal")
+    assert lf.status_text(alone, UTC).startswith("Login renews in 2 days")  # one account: no label
+
+
+def test_the_sign_in_command_shown_for_a_folder() -> None:
+    assert lf.sign_in_text(None) == "claude auth login"
+    assert (
+        lf.sign_in_text("/home/me/.claude-work", "/home/me")
+        == "CLAUDE_CONFIG_DIR=~/.claude-work claude auth login"
+    )
+    assert (
+        lf.sign_in_text("/home/me/my work", "/home/me")
+        == "CLAUDE_CONFIG_DIR='/home/me/my work' claude auth login"
+    )
+    assert lf.sign_in_text("/srv/it's") == "CLAUDE_CONFIG_DIR='/srv/it'\\''s' claude auth login"
+    assert lf.sign_in_env(None) == {}
+    assert lf.sign_in_env("/srv/w") == {"CLAUDE_CONFIG_DIR": "/srv/w"}

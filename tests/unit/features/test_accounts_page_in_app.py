@@ -5,19 +5,12 @@ minute later, and removing it stops both."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.fixtures_usage import write_credentials
+from tests.helpers.login_support import app_with_usage, close_app, two_logins
 from trayapp import runtime
-from trayapp.services.usage_engine import UsageEngine
-from trayapp.services.usage_service import UsageService
-from trayapp.sources.credentials import load_credentials
-from trayapp.sources.usage_api import UsageClient
-from trayapp.store.usage_repo import UsageRepo
 
 
 async def until(cond, timeout: float = 5.0) -> None:
@@ -31,24 +24,12 @@ async def until(cond, timeout: float = 5.0) -> None:
 async def test_an_account_added_on_the_page_is_polled_and_watched_at_once(
     qapp, qtbot, claude_dir: Path, tmp_path: Path
 ) -> None:
-    from trayapp.app import ClaudeWatch
     from trayapp.features import accounts, login
     from trayapp.ui.accounts_page import AccountsPage
 
-    now = datetime.now(UTC)
-    write_credentials(claude_dir, login_expires_at=now + timedelta(days=12, hours=3))
-    work = tmp_path / "claude-work"
-    work.mkdir()
-    write_credentials(work, login_expires_at=now + timedelta(days=5, hours=3))
-    cw = ClaudeWatch(qapp, demo=False, self_test=True)
-    cw.build()
-    engine = UsageEngine(
-        UsageRepo.open(tmp_path / "usage.sqlite3"),
-        client=UsageClient("http://127.0.0.1:9"),
-        credentials_loader=partial(load_credentials, config_dirs=[claude_dir], home=claude_dir),
-        probe_version=False,
-    )
-    usage = cw.usage = UsageService(engine)
+    work = two_logins(claude_dir, tmp_path)
+    cw = app_with_usage(qapp, claude_dir, tmp_path)
+    usage = cw.usage
     watch = login.watch_of(cw)
     assert watch is not None
     stops = [await accounts.start(cw), await login.start(cw)]
@@ -69,10 +50,4 @@ async def test_an_account_added_on_the_page_is_polled_and_watched_at_once(
         await until(lambda: "Work" not in usage.engines and len(watch.statuses) == 1, timeout=10)
     finally:
         await runtime.wait(5, group=page)
-        for stop in reversed(stops):
-            if stop is not None:
-                await stop()
-        for e in usage.engines.values():
-            await e.aclose()
-        engine.repo.close()
-        cw.tray.hide()
+        await close_app(cw, stops)

@@ -9,24 +9,17 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.fixtures_usage import write_credentials
-from tests.helpers.login_support import ran, ran_env, stand_in_terminal
+from tests.helpers.login_support import app_with_usage, close_app, ran, ran_env, stand_in_terminal, two_logins
 from trayapp.core import login_freshness as lf
 from trayapp.core.accounts import DEFAULT_KEY, Account
 from trayapp.core.alert_policy import PolicyConfig, PolicyMemory, evaluate
 from trayapp.core.models import AccountState, ErrorKind, FetchError
 from trayapp.features.login import account_of_alert, open_sign_in, tooltip_text
 from trayapp.features.login_panel import LoginPanel
-from trayapp.services.usage_engine import UsageEngine
-from trayapp.services.usage_service import UsageService
-from trayapp.sources.credentials import load_credentials
-from trayapp.sources.usage_api import UsageClient
-from trayapp.store.usage_repo import UsageRepo
 from trayapp.ui.theme import resolve
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -119,24 +112,12 @@ def test_the_popup_has_a_line_per_account_and_each_button_names_its_account(qtbo
 async def test_in_the_app_the_watch_follows_accounts_json_and_each_engines_401(
     qapp, claude_dir: Path, tmp_path: Path
 ) -> None:
-    from trayapp.app import ClaudeWatch
     from trayapp.features import login
     from trayapp.store.accounts_repo import AccountsRepo
 
-    now = datetime.now(UTC)
-    write_credentials(claude_dir, login_expires_at=now + timedelta(days=12, hours=3))
-    work = tmp_path / "claude-work"
-    work.mkdir()
-    write_credentials(work, login_expires_at=now + timedelta(days=5, hours=3))
-    cw = ClaudeWatch(qapp, demo=False, self_test=True)
-    cw.build()
-    engine = UsageEngine(
-        UsageRepo.open(tmp_path / "usage.sqlite3"),
-        client=UsageClient("http://127.0.0.1:9"),
-        credentials_loader=partial(load_credentials, config_dirs=[claude_dir], home=claude_dir),
-        probe_version=False,
-    )
-    usage = cw.usage = UsageService(engine)
+    work = two_logins(claude_dir, tmp_path)
+    cw = app_with_usage(qapp, claude_dir, tmp_path)
+    usage = cw.usage
     watch = login.watch_of(cw)
     assert watch is not None
     stop = await login.start(cw)
@@ -159,7 +140,4 @@ async def test_in_the_app_the_watch_follows_accounts_json_and_each_engines_401(
         assert watch.status.signed_in
         assert "Work: Signed out" in cw.tray.icon.toolTip()
     finally:
-        await stop()
-        await engine.aclose()
-        engine.repo.close()
-        cw.tray.hide()
+        await close_app(cw, [stop])
