@@ -293,7 +293,8 @@ class LoginWatch(QObject):
         if failed != login.auth_failed:
             login.auth_failed = failed
             if login.status is not None:
-                self._publish(login, self._with_auth(login, login.status), login.status)
+                # A good reading ending the spell is the reading: no "signed in again" asks for another.
+                self._publish(login, self._with_auth(login, login.status), login.status, announce=False)
 
     # --- checks --------------------------------------------------------------------------------
     async def check(self, why: str) -> lf.LoginStatus | None:
@@ -346,11 +347,13 @@ class LoginWatch(QObject):
             return replace(status, signed_in=True, reason="")
         return status
 
-    def _publish(self, login: _Login, status: lf.LoginStatus, before: lf.LoginStatus | None) -> None:
+    def _publish(
+        self, login: _Login, status: lf.LoginStatus, before: lf.LoginStatus | None, *, announce: bool = True
+    ) -> None:
         login.status = status
         self.status_changed.emit(status)
         self.statuses_changed.emit(self.statuses)
-        if before is not None and not before.signed_in and status.signed_in:
+        if announce and before is not None and not before.signed_in and status.signed_in:
             log.info("%s is signed in again", login.account.label)
             if login.account.is_default:
                 self.signed_in_again.emit()

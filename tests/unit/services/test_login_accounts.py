@@ -223,3 +223,29 @@ async def test_accounts_added_and_removed_while_running(claude_dir: Path, tmp_pa
     finally:
         await watch.stop()
     assert recorder.alerts == []
+
+
+@pytest.mark.qt_loop
+async def test_a_good_reading_ends_that_accounts_401_spell_without_asking_for_another(
+    claude_dir: Path, tmp_path: Path
+) -> None:
+    from trayapp.core.models import Source, UsageSnapshot
+
+    listed = accounts(claude_dir, tmp_path, "Work")
+    for a in listed:
+        write_credentials(a.config_dir, login_expires_at=START + timedelta(days=20))
+    watch = make_watch(claude_dir, FakeClock(START), Recorder())
+    back: list[str] = []
+    watch.account_signed_in_again.connect(back.append)
+    await watch.set_accounts(listed)
+    await watch.start()
+    try:
+        watch.on_account_state("Work", AccountState(None, error=FetchError(ErrorKind.AUTH, "401")))
+        assert not watch.status_of("Work").signed_in
+        good = AccountState(UsageSnapshot(START, Source.API, ()))
+        watch.on_account_state("Work", good)
+        assert watch.status_of("Work").signed_in
+        assert watch.status_of("Work").reason == ""
+        assert back == []  # the reading is already there: no second poll asked for
+    finally:
+        await watch.stop()
