@@ -88,7 +88,7 @@ class LoginPanel(QWidget):
         self.rows: dict[str, LoginRow] = {}
         self._statuses: dict[str, lf.LoginStatus] = {}
         self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 2, 0, 2)
+        self._layout.setContentsMargins(16, 4, 16, 4)  # as the other sections of the popup
         self._layout.setSpacing(2)
         self.more = QLabel("")
         self.more.setObjectName("login-more")
