@@ -272,9 +272,11 @@ class UsageService(QObject):
     async def _sleep_until_due(self) -> str:
         """Sleep until the next account's turn; its label."""
         while True:
-            now = self.engine.clock.now()
             gap = ac.min_gap(len(self.engines), self.engine.interval)
             turn = ac.next_turn(self._dues(), self._last_poll, gap)
+            # Read after the dues: a never-polled engine is due "now" as of that read, and a now
+            # taken before it would put that due forever a moment ahead (an endless chase of naps).
+            now = self.engine.clock.now()
             if turn is None:
                 await self._nap(TICK)
                 continue
