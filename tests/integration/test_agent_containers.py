@@ -459,3 +459,46 @@ def test_doctor_checks_the_engine_and_each_slots_image(
         f"the image {IMAGE_NO_CLAUDE} has no claude on PATH",
     )
     assert bare_slot.fix == "install @anthropic-ai/claude-code in it"
+
+
+def test_a_foreground_run_in_a_container_is_stopped_from_another_terminal(
+    tmp_path: Path, images: PrivateDockerd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the app: ``agents run --wait --slot docker:box`` runs the task in a container (the
+    foreground queue has the settings' slots), and ``agents stop ID`` from another process stops
+    that container, which the foreground run records as stopped."""
+    from tests.unit.cli.test_agents_cli import cli, start_cli
+    from trayapp import settings as settings_mod
+    from trayapp.cli.agents_local import load_tasks
+
+    monkeypatch.setenv("DOCKER_HOST", images.host)
+    monkeypatch.setenv("CLAUDE_CODE_OAUTH_TOKEN", TOKEN)  # the secret's environment override
+    settings_mod.load().update({"agents.container_slots": [f"box={IMAGE}:1@none"]})
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / ".fake-claude").write_text("sleep 120\n")
+    fg = start_cli("run", "long", "--dir", str(folder), "--slot", "docker:box", "--wait")
+    engine = DockerEngine(images.socket)
+    try:
+
+        def running() -> Task | None:
+            return next((t for t in load_tasks() if t.state is TaskState.RUNNING and t.container_id), None)
+
+        deadline = datetime.now(UTC).timestamp() + 60
+        while (task := running()) is None:
+            assert fg.poll() is None, fg.communicate()
+            assert datetime.now(UTC).timestamp() < deadline, "the container run did not start"
+            asyncio.run(asyncio.sleep(0.2))
+        assert task.slot == "docker:box"
+        stop = cli("stop", task.id)
+        assert stop.returncode == 0, stop.stdout + stop.stderr
+        assert fg.wait(60) == 1, fg.communicate()
+        (final_task,) = [t for t in load_tasks() if t.id == task.id]
+        assert final_task.state is TaskState.STOPPED
+        left = asyncio.run(engine.containers(f"{LABEL_TASK}={task.id}"))
+        assert left == []
+    finally:
+        if fg.poll() is None:
+            fg.kill()
+        fg.communicate()
+        asyncio.run(engine.aclose())

@@ -132,6 +132,8 @@ def stop_by_group(task: Task, *, force: bool) -> tuple[int, str]:
         return 2, f"{task.id} was not started by Claude Watch; add --force to stop it anyway"
     if task.spec.kind is RunKind.BACKGROUND and task.state in ACTIVE:
         return _stop_background(task)
+    if task.container_id and task.state in ACTIVE:
+        return _stop_container(task)
     if task.state not in ACTIVE:
         return 2, f"{task.id} is {task.state.value}: start the tray app (claude-watch) to manage its queue"
     if task.pgid is None or task.pid is None:
@@ -162,6 +164,48 @@ def stop_by_group(task: Task, *, force: bool) -> tuple[int, str]:
     _record_end(task, TaskState.STOPPED, "stopped from another terminal")
     marker.unlink(missing_ok=True)  # nobody left to read it
     return 0, f"{task.id} stopped"
+
+
+def _stop_container(task: Task) -> tuple[int, str]:
+    """A task in a container (run by another ``agents run --wait``): the engine stops it (SIGTERM,
+    then its SIGKILL), the foreground run sees its end and records it; with nobody following it
+    (that terminal was closed), it is recorded here and its container removed."""
+    from trayapp.platform import docker_engine as de
+
+    cid = task.container_id or ""
+    marker = stop_marker(task.id)
+    marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    marker.touch(mode=0o600)
+
+    async def stop(remove: bool) -> str | None:
+        engine = de.DockerEngine()
+        try:
+            if remove:
+                await engine.remove(cid, force=True)
+                return None
+            await engine.stop(cid, int(STOP_TERM_GRACE))
+            state = await engine.inspect(cid)
+            if state is not None and state.running:
+                await engine.kill(cid)
+        except de.DockerError as exc:
+            return str(exc)
+        finally:
+            await engine.aclose()
+        return None
+
+    failed = asyncio.run(stop(remove=False))
+    if failed is not None:
+        return 1, f"{task.id}: its container {cid[:12]} could not be stopped: {failed}"
+    deadline = time.monotonic() + STORE_GRACE
+    while time.monotonic() < deadline:
+        latest = get_task(task.id)
+        if latest is None or latest.state in FINISHED:
+            return 0, f"{task.id} stopped (container {cid[:12]})"
+        time.sleep(0.1)
+    _record_end(task, TaskState.STOPPED, "stopped from another terminal")
+    marker.unlink(missing_ok=True)
+    asyncio.run(stop(remove=True))
+    return 0, f"{task.id} stopped (container {cid[:12]})"
 
 
 def _stop_background(task: Task) -> tuple[int, str]:
@@ -221,11 +265,34 @@ def run_foreground(start: Starter, write: Callable[[str], None], known: list[Tas
 
 
 async def _foreground(start: Starter, write: Callable[[str], None], known: list[Task]) -> int:
-    from trayapp.cli.agents_render import human_lines, render_task
     from trayapp.services.agent_queue import AgentQueue
 
     queue = AgentQueue(_ThisRunOnly(known))
+    detach = _with_containers(queue)
     await queue.start()
+    try:
+        return await _follow_run(queue, start, write)
+    finally:
+        if detach is not None:
+            await detach()
+
+
+def _with_containers(queue: AgentQueue) -> Callable[[], Awaitable[None]] | None:
+    """The container slots of the settings, as the app has them (``--slot docker:NAME``), or None
+    with none configured. No clean-up of leftovers here: another terminal's run may be one."""
+    from trayapp import settings as st
+    from trayapp.services.agent_containers import attach_containers, slots_from_settings
+
+    settings = st.load()
+    if not slots_from_settings(settings.get):
+        return None
+    return attach_containers(queue, settings)
+
+
+async def _follow_run(queue: AgentQueue, start: Starter, write: Callable[[str], None]) -> int:
+    from trayapp.cli.agents_render import human_lines, render_task
+    from trayapp.services.agent_queue import AgentError
+
     try:
         task = await start(queue)
     except AgentError as exc:

@@ -136,6 +136,7 @@ def test_run_without_the_app_needs_wait(fake_claude, project: Path) -> None:
         (["run", "x", "--permission-mode", "plan", "--dangerously-skip-permissions", "--wait"], "exclude"),
         (["run", "x", "--max-turns", "0", "--wait"], "above 0"),
         (["run", "x", "--background", "--wait"], "background"),
+        (["run", "x", "--slot", "docker:nope", "--wait"], "no slot"),
         (["stop", "t-nosuch"], "no task"),
         (["logs", "t-nosuch"], "no task"),
         (["restart", "t-nosuch", "--wait"], "no task"),
