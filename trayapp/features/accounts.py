@@ -94,7 +94,7 @@ async def apply(usage: UsageService, accounts: list[Account], current: list[Acco
 
     base = usage.engine
     scope_default_captures(base, accounts)
-    if current and current[0].label != accounts[0].label:
+    if next(iter(usage.engines)) != accounts[0].label:  # renamed, or named before the app started
         usage.add_account(accounts[0].label, base, default=True)
     wanted = {a.key: a for a in accounts[1:]}
     for old in current[1:]:

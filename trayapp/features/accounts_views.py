@@ -137,20 +137,29 @@ class AccountViews:
             popup.set_state(self.states()[label])  # its timeline too, when open (else when shown)
 
     def open_account(self, label: str, anchor: Rect | None) -> None:
-        """An account's own tray icon was clicked: the dashboard showing that account (a click on
-        another account's icon while it is open switches it rather than closing it)."""
+        """An account's own tray icon was clicked: the dashboard showing that account. A click on
+        the icon of the account already shown opens or closes it as usual; on another account's,
+        the dashboard switches to that account (and opens, also when the click's focus change
+        just closed it)."""
         popup = self.cw.popup  # built now if it was not yet
         self.popup()
-        switch = popup.isVisible() and label != self.shown()
-        self.select(label)
-        if not switch:
+        if label == self.shown():
             self.cw.toggle_dashboard(anchor)
+            return
+        self.select(label)
+        if not popup.isVisible():
+            popup.show_at(anchor)
 
     def main_clicked(self, _anchor: object = None) -> None:
-        """The app's own icon opened the dashboard: with one icon per account it is the first
-        account's icon, so the dashboard shows that account."""
-        if self.trays is not None and self.trays.labels:
-            self.select(self.trays.labels[0])
+        """The app's own icon asked for the dashboard (the app toggled it already): with one icon
+        per account it is the first account's icon, so the dashboard shows that account, and
+        stays open when this click closed it while it showed another account."""
+        if self.trays is None or not self.trays.labels or self.trays.labels[0] == self.shown():
+            return
+        popup = self.cw.built_popup
+        self.select(self.trays.labels[0])
+        if popup is not None and not popup.isVisible():
+            self.cw.show_dashboard()
 
     def stop(self) -> None:
         if self.trays is not None:

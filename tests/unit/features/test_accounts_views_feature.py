@@ -50,6 +50,7 @@ async def test_the_strip_switches_the_popup_and_the_tray_follows_the_setting(
     _home, work = folders(tmp_path, ["Home", "Work"], server, [12.0, 91.0])
     write_credentials(claude_dir, token=token("Home"), expires_at=datetime.now(UTC) + timedelta(hours=8))
     AccountsRepo().add("Work", work.config_dir)
+    AccountsRepo().rename("default", "Home")  # named before the app starts: its cards say so
     cw = ClaudeWatch(qapp, demo=False, self_test=True)
     cw.build()
     await cw.start_usage()
@@ -60,30 +61,30 @@ async def test_the_strip_switches_the_popup_and_the_tray_follows_the_setting(
     views = feature.views_of(cw)
     assert views is not None
     try:
-        assert await until(lambda: list(usage.engines) == ["default", "Work"])
+        assert await until(lambda: list(usage.engines) == ["Home", "Work"])
         assert await until(lambda: token("Home") in server.calls)
         await usage.refresh_now("Work")
         popup = cw.popup
         strip = views.strip
         assert strip is not None
         # Both logins, the binding (tighter) one shown; the other one's room as a hint.
-        assert list(strip.cards) == ["default", "Work"]
+        assert list(strip.cards) == ["Home", "Work"]
         assert strip.selected == "Work"
         assert strip.showing
         assert five(popup) == 91.0
         assert strip.cards["Work"].five.text() == "5h 91%"
-        assert strip.hint.text() == "default has 94% weekly left"
+        assert strip.hint.text() == "Home has 94% weekly left"
         assert cw.tray.tooltip().split("\n")[:3] == [
             "Claude Watch",
-            "default: 5h 12% · week 6%",
+            "Home: 5h 12% · week 6%",
             "Work: 5h 91% · week 46%",
         ]
         # A click on the other card: its gauges and its timeline.
         cw.show_dashboard()
         qtbot.waitExposed(popup)
-        qtbot.waitUntil(lambda: strip.cards["default"].height() > 20)
-        qtbot.mouseClick(strip.cards["default"], Qt.MouseButton.LeftButton)
-        assert strip.selected == "default"
+        qtbot.waitUntil(lambda: strip.cards["Home"].height() > 20)
+        qtbot.mouseClick(strip.cards["Home"], Qt.MouseButton.LeftButton)
+        assert strip.selected == "Home"
         assert five(popup) == 12.0
         assert not strip.hint.text()  # the shown account is the roomier one
         rows = await popup.history_loader(datetime.now(UTC) - timedelta(days=1))  # the timeline's
@@ -100,10 +101,10 @@ async def test_the_strip_switches_the_popup_and_the_tray_follows_the_setting(
         extra = trays.extras["Work"]
         assert extra.state is usage.states["Work"]
         assert extra.tooltip().startswith("Work · Claude Watch\n5-hour: 91%")
-        assert cw.tray.state is usage.states["default"]  # the app's own icon is the first account's
-        assert cw.tray.tooltip().startswith("default · Claude Watch\n5-hour: 12%")
+        assert cw.tray.state is usage.states["Home"]  # the app's own icon is the first account's
+        assert cw.tray.tooltip().startswith("Home · Claude Watch\n5-hour: 12%")
         usage.state_changed.emit(usage.states["Work"])
-        assert cw.tray.state is usage.states["default"]
+        assert cw.tray.state is usage.states["Home"]
         assert extra.action_texts()[:3] == ["Open dashboard", "Open in browser", "Refresh now"]
         refreshed: list[bool] = []
         cw.tray.refresh_requested.connect(lambda: refreshed.append(True))
@@ -115,7 +116,13 @@ async def test_the_strip_switches_the_popup_and_the_tray_follows_the_setting(
         assert five(popup) == 91.0
         assert popup.isVisible()  # switched while open, not closed
         cw.tray.dashboard_requested.emit(None)  # the app's own icon: the first account's
-        assert strip.selected == "default"
+        assert strip.selected == "Home"
+        assert popup.isVisible()  # the app's toggle closed it; it comes back on Home
+        assert five(popup) == 12.0
+        popup.hide()
+        extra.dashboard_requested.emit(None)  # closed: Work's icon opens it on Work
+        assert popup.isVisible()
+        assert strip.selected == "Work"
         cw.settings.update({"tray.accounts": "binding"})
         assert trays.icon_count() == 1
         assert not trays.extras
