@@ -1,7 +1,8 @@
 """One tray icon per account, for real: the app under Xvfb + trayer with a Work account next to the
 default login (a loopback endpoint answering each token with its own figures). ``tray.accounts``
 set to ``each`` while it runs adds a second icon in trayer's panel, a click on it opens the
-dashboard on Work, and ``binding`` leaves the app's own icon alone again."""
+dashboard on Work, a click on the app's own icon switches it to the default account (a second one
+closes it), and ``binding`` leaves the app's own icon alone again."""
 
 from __future__ import annotations
 
@@ -84,8 +85,14 @@ def test_each_account_gets_its_own_tray_icon_live(
         click(x, y)
         assert wait_for(lambda: visible_windows(DASHBOARD), timeout=5), log_text(hermetic_env)
         assert wait_for(lambda: "dashboard shows account Work" in log_text(hermetic_env), timeout=5)
+        [(_, own_x, own_y)] = [icon for icon in icons() if icon[0] == own]
         time.sleep(0.6)  # past the double-click interval
-        click(x, y)  # the same icon again closes it
+        click(own_x, own_y)  # the app's own icon is the default account's: switched, not closed
+        assert wait_for(lambda: "dashboard shows account default" in log_text(hermetic_env), timeout=5)
+        time.sleep(1.0)
+        assert visible_windows(DASHBOARD), log_text(hermetic_env)
+        time.sleep(0.6)
+        click(own_x, own_y)  # the icon of the account shown closes it
         assert wait_for(lambda: not visible_windows(DASHBOARD), timeout=5)
         away_from_the_tray()
         config_set("tray.accounts", "binding")
