@@ -218,13 +218,9 @@ class AgentQueue:
 
     async def submit(self, spec: TaskSpec, *, restarted_from: Task | None = None) -> Task:
         """Queue a task (it may start at once); returns its latest record."""
-        if not spec.prompt.strip():
-            raise AgentError("the prompt is empty")
-        if not Path(spec.folder).is_absolute():
-            raise AgentError(f"the folder must be an absolute path: {spec.folder}")
-        names = [s.name for s in self.slots]
-        if spec.slot is not None and spec.slot not in names:  # it would wait forever
-            raise AgentError(f"there is no slot {spec.slot!r} (the slots are: {', '.join(names)})")
+        refused = agent_stream.refusal(spec, [s.name for s in self.slots])
+        if refused is not None:
+            raise AgentError(refused)
         task_id = self._new_id()
         task = Task(id=task_id, spec=spec, created_at=self.clock.now())
         if restarted_from is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 
 from trayapp.core.agents import (
@@ -263,3 +264,15 @@ def ended(
         error=task.error if error is None else error,
         exit_code=task.exit_code if exit_code is None else exit_code,
     )
+
+
+def refusal(spec: TaskSpec, slots: list[str]) -> str | None:
+    """Why ``spec`` cannot be queued (for people), or None. A slot that does not exist is refused:
+    its task would wait forever."""
+    if not spec.prompt.strip():
+        return "the prompt is empty"
+    if not PurePath(spec.folder).is_absolute():
+        return f"the folder must be an absolute path: {spec.folder}"
+    if spec.slot is not None and spec.slot not in slots:
+        return f"there is no slot {spec.slot!r} (the slots are: {', '.join(slots)})"
+    return None
