@@ -65,7 +65,8 @@ def card(label: str, state: AccountState | None, now: datetime) -> Card:
     reset = ""
     if five is not None and five.window.resets_at is not None:
         left = five.window.resets_at - now
-        reset = "reset due" if left.total_seconds() <= 0 else f"resets in {humanize.format_countdown(left)}"
+        countdown = humanize.format_countdown(left, compact=True)  # a card has little room
+        reset = "reset due" if left.total_seconds() <= 0 else f"resets in {countdown}"
     out = signed_out(state)
     if out:
         note = "signed out"

@@ -1,6 +1,6 @@
 """The popup's account strip: with several Claude Code logins, one compact card per account at the
 top of the dashboard (label, 5-hour and weekly percentages in their level colours, when the 5-hour
-window resets, "signed out" in the error colour), the account shown highlighted, and below them the
+window resets, "signed out" in red), the account shown highlighted, and below them the
 headroom hint ("Personal has 62% weekly left"). A click on a card asks to show that account.
 
 A view: it paints the :class:`~trayapp.core.account_views.Card` values it is given and emits the
@@ -14,12 +14,36 @@ Signals:
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from trayapp.core import humanize
 from trayapp.core.account_views import Card
+from trayapp.core.models import Level
 from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
+
+
+def _width(text: str, px: int) -> int:
+    """The width of ``text`` at ``px`` pixels (the cards' columns line up at these widths)."""
+    font = QFont()
+    font.setPixelSize(px)
+    return QFontMetrics(font).horizontalAdvance(text) + 2
+
+
+class _Elided(QLabel):
+    """A label that ends a text too long for its width with "…" (a long account name)."""
+
+    def __init__(self, text: str, object_name: str) -> None:
+        super().__init__(text, objectName=object_name)
+        self.full = text
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        elided = self.fontMetrics().elidedText(self.full, Qt.TextElideMode.ElideRight, self.width())
+        if elided != self.text():
+            self.setText(elided)
 
 
 class AccountCard(QFrame):
@@ -37,13 +61,17 @@ class AccountCard(QFrame):
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 5, 10, 5)
-        row.setSpacing(10)
-        self.name = QLabel(label, objectName="accountName")
-        self.name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.name.setMinimumWidth(40)
+        row.setSpacing(8)
+        self.name = _Elided(label, "accountName")
         self.five = QLabel("", objectName="accountFive")
         self.week = QLabel("", objectName="accountWeek")
         self.note = QLabel("", objectName="accountNote")
+        # Fixed columns, so the percentages of every card line up under each other.
+        self.five.setFixedWidth(_width("5h 100%", 12))
+        self.week.setFixedWidth(_width("week 100%", 12))
+        self.note.setFixedWidth(
+            max(_width(t, 11) for t in ("resets in 4h59m", "no reading yet", "signed out"))
+        )
         self.note.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         row.addWidget(self.name, 1)
         row.addWidget(self.five)
@@ -68,8 +96,11 @@ class AccountCard(QFrame):
         if card is not None:
             for label, level in ((self.five, card.five_level), (self.week, card.weekly_level)):
                 label.setStyleSheet(f"background: transparent; color: {t.levels[level]}; font-size: 12px;")
-            if card.signed_out:
-                self.note.setStyleSheet(f"background: transparent; color: {t.error_text}; font-size: 11px;")
+            if card.signed_out:  # red, as the icon's ring at the limit
+                red = t.levels[Level.AT_LIMIT]
+                self.note.setStyleSheet(
+                    f"background: transparent; color: {red}; font-size: 11px; font-weight: 600;"
+                )
             else:
                 self.note.setStyleSheet(muted_style(t, "font-size: 11px;"))
         edge = t.accent if self.selected else "transparent"

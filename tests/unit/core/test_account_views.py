@@ -18,7 +18,7 @@ def test_a_card_carries_both_windows_with_their_levels_and_the_reset() -> None:
     c = av.card("Work", two_windows(91.0, 61.0), NOW)
     assert (c.label, c.five_hour, c.weekly) == ("Work", 91.0, 61.0)
     assert (c.five_level, c.weekly_level) == (Level.CRITICAL, Level.OK)
-    assert c.reset == "resets in 2 h 10 min"
+    assert c.reset == "resets in 2h10m"
     assert (c.signed_out, c.note) == (False, "")
 
 

@@ -1,5 +1,5 @@
 """The popup's account strip: a card per account at the top of the popup with level colours,
-"signed out" in the error colour, the shown account highlighted, the headroom hint, a click that
+"signed out" in red, the shown account highlighted, the headroom hint, a click that
 names the account, and no room at all with one account."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def test_one_card_per_account_in_order_with_both_windows(strip) -> None:
     assert list(strip.cards) == ["Work", "Home"]
     work = strip.cards["Work"]
     assert (work.name.text(), work.five.text(), work.week.text()) == ("Work", "5h 91%", "week 61%")
-    assert work.note.text() == "resets in 1 h 5 min"
+    assert work.note.text() == "resets in 1h05m"
     assert strip.showing
 
 
@@ -64,15 +64,15 @@ def test_level_colours_come_from_the_palette_and_follow_the_theme(strip) -> None
     assert DARK.levels[Level.CRITICAL] in work.five.styleSheet()
 
 
-def test_a_signed_out_account_says_so_in_the_error_colour(strip) -> None:
+def test_a_signed_out_account_says_so_in_red(strip) -> None:
     strip.set_theme(LIGHT)
     out = account_state(error=error(ErrorKind.AUTH, "401"))
     strip.set_cards(cards(Work=out, Home=state(12.0, 38.0)), "Home")
     work = strip.cards["Work"]
     assert work.note.text() == "signed out"
-    assert LIGHT.error_text in work.note.styleSheet()
+    assert LIGHT.levels[Level.AT_LIMIT] in work.note.styleSheet()
     assert LIGHT.levels[Level.STALE] in work.five.styleSheet()  # its old numbers in grey
-    assert LIGHT.error_text not in strip.cards["Home"].note.styleSheet()
+    assert LIGHT.levels[Level.AT_LIMIT] not in strip.cards["Home"].note.styleSheet()
 
 
 def test_the_shown_account_is_highlighted(strip) -> None:
@@ -138,3 +138,15 @@ def test_with_one_account_it_takes_no_room(qtbot, popup) -> None:
     s.set_cards([], "Work")  # an account removed: gone again
     popup.fit_height(None)
     assert popup.height() == before
+
+
+def test_a_long_name_ends_with_an_ellipsis_and_the_columns_line_up(qtbot, popup, strip) -> None:
+    long = "Old laptop with a very long name"
+    strip.set_cards(cards(**{"Work": state(91.0, 61.0), long: state(100.0, 38.0)}), "Work")
+    popup.show_at(None)
+    qtbot.waitExposed(popup)
+    qtbot.waitUntil(lambda: strip.cards[long].name.text().endswith("…"))
+    assert long in strip.cards[long].toolTip()  # the whole name on hover
+    work, old = strip.cards["Work"], strip.cards[long]
+    for column in ("five", "week", "note"):
+        assert getattr(work, column).x() == getattr(old, column).x()
