@@ -7,7 +7,6 @@ dashboard on it) and ``binding`` takes it away again. With one account nothing s
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.helpers.accounts_support import PerTokenUsage, folders, running, token
+from tests.helpers.async_wait import until
 
 
 @pytest.fixture
@@ -25,13 +25,25 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[PerTokenUsage]:
         yield srv
 
 
-async def until(predicate, timeout: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
+async def started(qapp, claude_dir: Path, settings: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+    """The real app signed in as Home, its usage service and the accounts feature started:
+    ``(app, stop, usage, views)``."""
+    from tests.helpers.fixtures_usage import write_credentials
+    from trayapp.app import ClaudeWatch
+    from trayapp.features import accounts as feature
+
+    write_credentials(claude_dir, token=token("Home"), expires_at=datetime.now(UTC) + timedelta(hours=8))
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    if settings:
+        cw.settings.update(settings)
+    await cw.start_usage()
+    stop = await feature.start(cw)
+    assert stop is not None
+    assert cw.usage is not None
+    views = feature.views_of(cw)
+    assert views is not None
+    return cw, stop, cw.usage, views
 
 
 def five(popup) -> float:  # type: ignore[no-untyped-def]
@@ -42,24 +54,12 @@ def five(popup) -> float:  # type: ignore[no-untyped-def]
 async def test_the_strip_switches_the_popup_and_the_tray_follows_the_setting(
     qapp, qtbot, server: PerTokenUsage, claude_dir: Path, tmp_path: Path
 ) -> None:
-    from tests.helpers.fixtures_usage import write_credentials
-    from trayapp.app import ClaudeWatch
-    from trayapp.features import accounts as feature
     from trayapp.store.accounts_repo import AccountsRepo
 
     _home, work = folders(tmp_path, ["Home", "Work"], server, [12.0, 91.0])
-    write_credentials(claude_dir, token=token("Home"), expires_at=datetime.now(UTC) + timedelta(hours=8))
     AccountsRepo().add("Work", work.config_dir)
     AccountsRepo().rename("default", "Home")  # named before the app starts: its cards say so
-    cw = ClaudeWatch(qapp, demo=False, self_test=True)
-    cw.build()
-    await cw.start_usage()
-    stop = await feature.start(cw)
-    assert stop is not None
-    usage = cw.usage
-    assert usage is not None
-    views = feature.views_of(cw)
-    assert views is not None
+    cw, stop, usage, views = await started(qapp, claude_dir)
     try:
         assert await until(lambda: list(usage.engines) == ["Home", "Work"])
         assert await until(lambda: token("Home") in server.calls)
@@ -139,22 +139,8 @@ async def test_the_strip_switches_the_popup_and_the_tray_follows_the_setting(
 async def test_with_one_account_nothing_changes(
     qapp, server: PerTokenUsage, claude_dir: Path, tmp_path: Path
 ) -> None:
-    from tests.helpers.fixtures_usage import write_credentials
-    from trayapp.app import ClaudeWatch
-    from trayapp.features import accounts as feature
-
-    write_credentials(claude_dir, token=token("Home"), expires_at=datetime.now(UTC) + timedelta(hours=8))
     server.figures[token("Home")] = 12.0
-    cw = ClaudeWatch(qapp, demo=False, self_test=True)
-    cw.build()
-    cw.settings.update({"tray.accounts": "each"})
-    await cw.start_usage()
-    stop = await feature.start(cw)
-    assert stop is not None
-    usage = cw.usage
-    assert usage is not None
-    views = feature.views_of(cw)
-    assert views is not None
+    cw, stop, usage, views = await started(qapp, claude_dir, {"tray.accounts": "each"})
     try:
         assert await until(lambda: token("Home") in server.calls)
         assert await until(lambda: cw.state is not None and cw.state.snapshot is not None)
