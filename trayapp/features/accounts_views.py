@@ -93,7 +93,19 @@ class AccountViews:
             self._popup = popup
             popup.state_for = self.state_for
             popup.set_history_loader(self.history)
+            # Its Refresh button reads the account it shows (the app's would read the tightest).
+            try:
+                popup.refresh_requested.disconnect(self.cw.refresh_now)
+            except (RuntimeError, TypeError):
+                pass
+            popup.refresh_requested.connect(self.refresh_shown)
         return popup
+
+    def refresh_shown(self) -> None:
+        """The popup's Refresh: a reading of the account it shows (throttled as any Refresh)."""
+        usage = self.cw.usage
+        if usage is not None:
+            usage.refresh_now(self.shown())
 
     # ----- following
     def refresh(self, *_args: object) -> None:

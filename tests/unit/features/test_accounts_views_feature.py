@@ -89,6 +89,11 @@ async def test_the_strip_switches_the_popup_and_the_tray_follows_the_setting(
         assert not strip.hint.text()  # the shown account is the roomier one
         rows = await popup.history_loader(datetime.now(UTC) - timedelta(days=1))  # the timeline's
         assert {round(r[2]) for r in rows if r[1] == "five_hour"} == {12}
+        # Its Refresh asks for the account shown, not the tightest.
+        polled: list[str] = []
+        usage.account_state_changed.connect(lambda label, _state: polled.append(label))
+        popup.refresh_button.click()
+        assert await until(lambda: polled == ["Home"])
         # The next reading of the tighter account keeps the choice.
         usage.state_changed.emit(usage.states["Work"])
         assert five(popup) == 12.0
