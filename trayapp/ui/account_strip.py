@@ -108,6 +108,7 @@ class AccountCard(QFrame):
         self.setStyleSheet(
             f"#accountCard {{ background: {fill}; border: 1px solid {edge}; border-radius: 6px; }}"
             f"#accountCard:hover {{ background: {t.surface}; }}"
+            f"#accountCard:focus {{ border: 1px solid {t.muted}; }}"
         )
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:

@@ -119,7 +119,7 @@ HINTS: dict[str, str] = {
     ),
     "alerts.quiet_hours": "Alerts that are not critical wait until the quiet hours end.",
     "ui.close_action": "Only without a system tray (stock GNOME), where the dashboard is a window.",
-    "tray.accounts": "With one Claude Code login there is always one icon. Each icon opens its account.",
+    "tray.accounts": "With an icon per account, a click opens the dashboard on that account.",
 }
 
 # A field that only matters while another is on is greyed out while it is off.
