@@ -35,13 +35,14 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from trayapp.app import ClaudeWatch
+    from trayapp.core.agent_list import AgentItem, TailChunk
     from trayapp.core.models import AccountState, Alert
     from trayapp.core.sessions import Session
     from trayapp.services.agent_queue import AgentQueue
     from trayapp.ui.agents_dialog import NewAgentDialog
     from trayapp.ui.agents_panel import AgentsPanel
-    from trayapp.ui.agents_rows import AgentItem, Coalescer
-    from trayapp.ui.agents_window import AgentsWindow, TailChunk
+    from trayapp.ui.agents_window import AgentsWindow
+    from trayapp.ui.coalescer import Coalescer
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class AgentsUi:
     """The views of the agents and what their buttons do (see the module docstring)."""
 
     def __init__(self, cw: ClaudeWatch, queue: AgentQueue) -> None:
-        from trayapp.ui.agents_rows import Coalescer
+        from trayapp.ui.coalescer import Coalescer  # QtCore only: the views' widgets load when shown
 
         self.cw = cw
         self.queue = queue
@@ -86,7 +87,7 @@ class AgentsUi:
 
     def _publish(self, _value: object = None) -> None:
         """The views' list: what is unfinished, and the :data:`MAX_FINISHED` latest that ended."""
-        from trayapp.ui.agents_rows import agent_items
+        from trayapp.core.agent_list import agent_items
 
         history = self.queue.tasks() if self.started else []
         estimates: dict[str, float | None] = {}  # per folder, once per publish

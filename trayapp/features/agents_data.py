@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trayapp.core import agents as ca
+from trayapp.core.agent_list import TailChunk
 from trayapp.core.sessions import JobRecord, Session
-from trayapp.ui.agents_window import TailChunk
 
 if TYPE_CHECKING:
     from trayapp.core.models import AccountState

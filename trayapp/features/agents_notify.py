@@ -20,10 +20,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from trayapp.channels.desktop import actions_extra
+from trayapp.core.agent_list import title_text
 from trayapp.core.agents import ACTIVE, Task, TaskState
 from trayapp.core.humanize import format_duration, format_money
 from trayapp.core.models import Alert, AlertKind, Level
-from trayapp.ui.agents_rows import title_text
 
 WINDOW_ID = "agents"
 ROUTE = "agents"

@@ -1,142 +1,42 @@
-"""What the agents views share: one list item per agent, its words, its row, and the coalescer that
-keeps repaints bounded.
+"""What the agents views share: the words and row of one agent, and the coalescer that keeps
+repaints bounded.
 
-An :class:`AgentItem` is one agent as the views show it: one of ours (a :class:`Task` from the
-agent queue) or a Claude Code session we did not start (from the sessions service; ``ours`` is
-False, so it is shown, and stopped only after a confirmation that names it). :func:`agent_items`
-merges both lists (a background session we started is also a Claude Code session: it is listed
-once, as ours) and sorts them: what needs you, what runs, what waits, then what ended (newest
-first). Words for durations, money and tokens come from ``core.humanize``; colours from the theme.
+The list itself (:class:`AgentItem`, :func:`agent_items`, :func:`title_text`: one item per agent,
+ours and the Claude Code sessions we did not start, in the views' order) is plain data in
+:mod:`trayapp.core.agent_list`, re-exported here; so the agents feature keeps its list without
+loading these widgets until a view is shown. Words for durations, money and tokens come from
+``core.humanize``; colours from the theme.
 
-:class:`Coalescer` takes every change as it comes and hands the latest one on at most every
-:data:`COALESCE_MS` (about five repaints a second, whatever the stream rate): a flood of queue
-events costs a bounded number of repaints.
+:class:`Coalescer` (:mod:`trayapp.ui.coalescer`, re-exported) takes every change as it comes and
+hands the latest one on at most every :data:`COALESCE_MS` (about five repaints a second, whatever
+the stream rate): a flood of queue events costs a bounded number of repaints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from trayapp.core.agents import ACTIVE, FINISHED, RunKind, Task, TaskSpec, TaskState
+from trayapp.core.agent_list import (
+    FOREIGN_PREFIX,
+    STATE_WORDS,
+    AgentItem,
+    agent_items,
+    foreign_task,
+    item_for,
+    title_text,
+)
+from trayapp.core.agents import ACTIVE, FINISHED, Task, TaskState
 from trayapp.core.humanize import format_clock, format_duration, format_money, format_tokens
 from trayapp.core.models import Level
-from trayapp.core.sessions import Session, SessionState
+from trayapp.ui.coalescer import COALESCE_MS, Coalescer
 from trayapp.ui.panels import button_style, chip_style
 from trayapp.ui.panels.widgets import ElidedLabel
 from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
-
-COALESCE_MS = 200  # at most ~5 repaints a second
-FOREIGN_PREFIX = "session:"  # ids of sessions we did not start: "session:<session id>"
-
-STATE_WORDS = {
-    TaskState.QUEUED: "Queued",
-    TaskState.HELD: "Held: near limit",
-    TaskState.STARTING: "Starting",
-    TaskState.RUNNING: "Running",
-    TaskState.NEEDS_YOU: "Needs you",
-    TaskState.DONE: "Done",
-    TaskState.FAILED: "Failed",
-    TaskState.STOPPED: "Stopped",
-    TaskState.LOST: "Lost",
-}
-_SESSION_STATES = {
-    SessionState.WORKING: TaskState.RUNNING,
-    SessionState.NEEDS_YOU: TaskState.NEEDS_YOU,
-    SessionState.IDLE: TaskState.RUNNING,  # alive, between prompts: shown as "Idle"
-    SessionState.DONE: TaskState.DONE,
-    SessionState.FAILED: TaskState.FAILED,
-}
-_ORDER = {
-    TaskState.NEEDS_YOU: 0,
-    TaskState.RUNNING: 1,
-    TaskState.STARTING: 1,
-    TaskState.HELD: 2,
-    TaskState.QUEUED: 3,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class AgentItem:
-    """One row: the task, its word, and for a queued one the estimated cost (``est. $X``)."""
-
-    task: Task
-    word: str
-    estimate: float | None = None
-
-    @property
-    def id(self) -> str:
-        return self.task.id
-
-    @property
-    def ours(self) -> bool:
-        return self.task.ours
-
-
-def item_for(task: Task, estimate: float | None = None) -> AgentItem:
-    waiting = task.state in (TaskState.QUEUED, TaskState.HELD)
-    return AgentItem(task, STATE_WORDS[task.state], estimate if waiting else None)
-
-
-def foreign_task(session: Session) -> Task:
-    """A Claude Code session we did not start, as a task record (``ours=False``)."""
-    kind = RunKind.BACKGROUND if session.job_id else RunKind.HEADLESS
-    spec = TaskSpec(
-        prompt="", folder=session.project_dir or "", kind=kind, name=session.name or session.project
-    )
-    finished = session.state in (SessionState.DONE, SessionState.FAILED)
-    return Task(
-        id=FOREIGN_PREFIX + session.session_id,
-        spec=spec,
-        state=_SESSION_STATES[session.state],
-        started_at=session.started_at,
-        finished_at=session.state_since if finished else None,
-        session_id=session.session_id,
-        job_id=session.job_id,
-        pid=session.pid,
-        last_line=session.needs_you_reason or "",
-        cost_usd=session.cost_usd,
-        ours=False,
-    )
-
-
-def _sort_key(item: AgentItem) -> tuple[int, int, float]:
-    task = item.task
-    rank = _ORDER.get(task.state, 4)
-    when = task.finished_at or task.started_at or task.created_at
-    stamp = when.timestamp() if when is not None else 0.0
-    # Waiting: oldest first (the queue's order); running and ended: newest first.
-    return (rank, 0 if task.ours else 1, stamp if rank in (2, 3) else -stamp)
-
-
-def agent_items(
-    tasks: Iterable[Task],
-    sessions: Iterable[Session] = (),
-    estimate: Callable[[Task], float | None] | None = None,
-) -> list[AgentItem]:
-    """Ours and the sessions we did not start, one row each, in the views' order."""
-    ours = list(tasks)
-    known = {t.session_id for t in ours if t.session_id} | {t.job_id for t in ours if t.job_id}
-    waiting = (TaskState.QUEUED, TaskState.HELD)
-    items = [item_for(t, estimate(t) if estimate is not None and t.state in waiting else None) for t in ours]
-    for s in sessions:
-        if s.session_id in known or (s.job_id and s.job_id in known):
-            continue
-        item = item_for(foreign_task(s))
-        items.append(replace(item, word="Idle") if s.state is SessionState.IDLE else item)
-    return sorted(items, key=_sort_key)
-
-
-def title_text(task: Task) -> str:
-    """The row's title: the task's name, else its prompt's first line, else its folder."""
-    first = next((line.strip() for line in task.spec.prompt.splitlines() if line.strip()), "")
-    return task.spec.name or first or task.spec.folder.rstrip("/").rsplit("/", 1)[-1] or task.id
 
 
 def tokens_of(task: Task) -> int:
@@ -324,50 +224,17 @@ def sync_rows(
     return out, moved
 
 
-class Coalescer(QObject):
-    """Hands the latest value pushed on to ``deliver`` at most every ``interval_ms``; the first
-    after a quiet spell goes at once (a single change shows without delay).
-
-    Attributes:
-        delivered: how many times ``deliver`` ran (tests count repaints with it).
-    """
-
-    def __init__(
-        self, deliver: Callable[[Any], None], interval_ms: int = COALESCE_MS, parent: QObject | None = None
-    ):
-        super().__init__(parent)
-        self.deliver = deliver
-        self.delivered = 0
-        self._pending: Any = None
-        self._has_pending = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._fire)
-
-    def push(self, value: Any) -> None:
-        self._pending, self._has_pending = value, True
-        if not self._timer.isActive():
-            self._fire()
-
-    def flush(self) -> None:
-        """Deliver what is pending now (tests; the window opening)."""
-        if self._has_pending:
-            self._timer.stop()
-            self._fire()
-
-    def stop(self) -> None:
-        """Drop what is pending and stop the timer (shutdown)."""
-        self._timer.stop()
-        self._pending, self._has_pending = None, False
-
-    def _fire(self) -> None:
-        if not self._has_pending:
-            return
-        value, self._pending, self._has_pending = self._pending, None, False
-        self.delivered += 1
-        self._timer.start()  # the next change waits for the interval
-        self.deliver(value)
-
-
-__all__ = ["ACTIVE", "AgentItem", "AgentRow", "Coalescer", "agent_items", "sync_rows"]
+__all__ = [
+    "ACTIVE",
+    "COALESCE_MS",
+    "FOREIGN_PREFIX",
+    "STATE_WORDS",
+    "AgentItem",
+    "AgentRow",
+    "Coalescer",
+    "agent_items",
+    "foreign_task",
+    "item_for",
+    "sync_rows",
+    "title_text",
+]

@@ -20,7 +20,6 @@ Signals:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent, QTextCursor
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from trayapp import runtime
 from trayapp.core import stream_json as sj
+from trayapp.core.agent_list import TailChunk
 from trayapp.core.agents import ACTIVE, FINISHED
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.core.humanize import format_money
@@ -48,16 +48,6 @@ from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
 MAX_TAIL_LINES = 2000
 TAIL_MS = 300
 _LINE = 300  # characters of one readable line
-
-
-@dataclass(frozen=True, slots=True)
-class TailChunk:
-    """What one read of a log file gave: complete lines from ``offset`` on, and where to go on.
-    ``reset`` says the file was replaced or shrank (rotated): the view starts over."""
-
-    lines: tuple[str, ...]
-    offset: int
-    reset: bool = False
 
 
 ReadChunk = Callable[[str, int], Awaitable[TailChunk | None]]
