@@ -77,6 +77,7 @@ class TelemetryService:
         self._listeners: list[Callable[[], object]] = []
         self._open_lock: asyncio.Lock | None = None
         self._ingest_lock: asyncio.Lock | None = None
+        self._protobuf_loaded = False  # otlp_decode.preload() ran (the first protobuf post)
         self._notify: asyncio.TimerHandle | None = None
         self._notified_at = 0.0
         self._pruned_at = 0.0
@@ -109,7 +110,6 @@ class TelemetryService:
                 raise
             self.fold.prune(now)
             self.repo, self._snapshot = repo, None
-        otlp_decode.preload()
 
     def set_timezone(self, tz: tzinfo | None) -> None:
         """Days of the "today" figures in ``tz`` from now on (``tracking.timezone`` changed)."""
@@ -164,6 +164,12 @@ class TelemetryService:
         """
         if (encoding or "identity").strip().lower() != "identity":
             body = await runtime.run_blocking(otlp_decode.decompress, body, encoding, MAX_INFLATED)
+        if media == otlp_decode.PROTOBUF and not self._protobuf_loaded:
+            # The generated protobuf modules (some 4 MB resident, ~50 ms) load with the first
+            # protobuf post, on a worker lane, not inside the loop's decoding slices; an app that
+            # never receives one (most: telemetry is opt-in in Claude Code) never loads them.
+            await runtime.run_blocking(otlp_decode.preload)
+            self._protobuf_loaded = True
         now = self.clock()
         found: list[Any] = []
         refused = 0
