@@ -406,6 +406,7 @@ class ClaudeWatch:
 
 def run_app(demo: bool, self_test: bool) -> int:
     """Start the tray app; returns the process exit code."""
+    import trayapp.ui  # noqa: F401  (first: the None guard, and no linecache of what follows: 1.7 MB)
     from trayapp.logging_setup import setup_logging
 
     # The log and the single-instance claim stay in the user's folders, also for --demo: a demo's
@@ -426,7 +427,6 @@ def run_app(demo: bool, self_test: bool) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    import trayapp.ui  # noqa: F401  (applies the PySide6 None-reference guard)
     from trayapp.ui.icon import app_icon
 
     existing = QApplication.instance()
