@@ -7,7 +7,8 @@ started). What must not be there:
 
 - the Agents window and the "New agent" dialog (the window loads when first opened; the feature
   keeps its list, titles and log reads in ``core.agent_list``);
-- protobuf and the generated OpenTelemetry modules (loaded with the first protobuf post, some 4 MB);
+- protobuf and the generated OpenTelemetry modules (loaded with the first protobuf post, some 4 MB),
+  and msgspec (the first OTLP/JSON post, or a transcript scan in its worker process; 2 MB);
 - the Anthropic SDK (quips load it only to write one).
 
 Offscreen there is no tray, so the dashboard opens as a window at start: the popup and its Agents
@@ -53,6 +54,7 @@ NEVER_AT_IDLE = (
     "trayapp.ui.agents_dialog",
     "google.protobuf",
     "opentelemetry.proto",
+    "msgspec",
     "anthropic",
 )
 

@@ -21,8 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-
 Value = str | int | float | bool | None
 Attrs = dict[str, Value]
 
@@ -220,6 +218,8 @@ def empty_reply(signal: str, media: str, rejected: int = 0, message: str = "") -
     when some records were refused)."""
     field = "rejectedLogRecords" if signal == "logs" else "rejectedDataPoints"
     if media == JSON:
+        import msgspec  # with the first post: not loaded at start (some 2 MB resident)
+
         reply: dict[str, Any] = {}
         if rejected:
             reply["partialSuccess"] = {field: str(rejected), "errorMessage": message}
