@@ -8,7 +8,12 @@ file-descriptor counts at both ends (a leak of either shows there first). Goal (
 app's slope flat within noise, i.e. no larger than the bare tray's slope plus the noise of the
 samples. Never asserts.
 
-    python bench/bench_soak.py [--minutes 60] [--every 10] [--warmup 5]
+    python bench/bench_soak.py [--minutes 60] [--every 10] [--warmup 5] [--tracemalloc]
+
+``--tracemalloc`` runs the app under ``bench/soak_trace.py`` (tracemalloc from the first import, 8
+frames), takes a snapshot after the warm-up and one at the end, and prints the 15 sites whose
+Python allocations grew most in between, by line and by traceback. Tracing slows the app and adds
+its own memory, so the RSS figures of such a run are not comparable with a plain one.
 
 Run it inside the private desktop session for a real tray (``make bench-soak`` does); without a
 tray it uses the offscreen platform (no tray icon, the dashboard as a window).
@@ -22,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +57,44 @@ def count(pid: int, what: str) -> int:
         return -1
 
 
+def snapshot(out: Path, name: str, app_pid: int) -> Path:
+    """Ask the traced app (``soak_trace.py``) for a snapshot and wait for it to be written."""
+    (out / f"{name}.request").write_text("")
+    done = out / f"{name}.done"
+    deadline = time.monotonic() + 300
+    while not done.exists():
+        if time.monotonic() > deadline or not Path(f"/proc/{app_pid}").exists():
+            raise RuntimeError(f"no {name} snapshot from the app")
+        time.sleep(0.5)
+    return out / f"{name}.snap"
+
+
+def print_growth(first: Path, last: Path, top: int = 15) -> None:
+    """The ``top`` sites whose traced memory grew most between two snapshots."""
+    skip = [
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap_external>"),
+        tracemalloc.Filter(False, tracemalloc.__file__),
+        tracemalloc.Filter(False, "<unknown>"),
+    ]
+    a = tracemalloc.Snapshot.load(str(first)).filter_traces(skip)
+    b = tracemalloc.Snapshot.load(str(last)).filter_traces(skip)
+    total_a = sum(s.size for s in a.statistics("filename"))
+    total_b = sum(s.size for s in b.statistics("filename"))
+    print(
+        f"tracemalloc: Python heap traced {total_a / 2**20:.2f} -> {total_b / 2**20:.2f} MB "
+        f"({(total_b - total_a) / 2**20:+.2f} MB)"
+    )
+    print(f"top {top} growth by line:")
+    for stat in b.compare_to(a, "lineno")[:top]:
+        print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  {stat.traceback[0]}")
+    print(f"top {top} growth by traceback (innermost frame last):")
+    for stat in b.compare_to(a, "traceback")[:top]:
+        print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks")
+        for frame in stat.traceback.format()[-8:]:
+            print(f"      {frame.strip()}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=60.0, help="measured span after the warm-up")
@@ -62,6 +106,11 @@ def main() -> int:
         help="keep the dashboard closed (its 24-hour chart holds every reading of the accelerated demo, "
         "about 900 an hour, so with it open memory grows with the data)",
     )
+    ap.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="run the app under tracemalloc and print the top 15 growth sites after the warm-up",
+    )
     opts = ap.parse_args()
     real = have_tray()
     shown = "closed" if opts.no_dashboard else "open"
@@ -72,10 +121,17 @@ def main() -> int:
         env = env_for(Path(tmp) / "home", real, "http://127.0.0.1:9", claude)
         if not opts.no_dashboard:
             env["CLAUDE_WATCH_SHOW_DASHBOARD"] = "1"
-        app, _ = start([sys.executable, "-m", "trayapp", "--demo"], env, real, "Claude Watch running")
+        trace_dir = Path(tmp) / "trace"
+        trace_dir.mkdir()
+        cmd = [sys.executable, "-m", "trayapp", "--demo"]
+        if opts.tracemalloc:
+            cmd = [sys.executable, str(HERE / "soak_trace.py"), str(trace_dir), "--demo"]
+        app, _ = start(cmd, env, real, "Claude Watch running")
         peer, _ = start([sys.executable, "-c", PEER], env, real, "tray shown")
         try:
             time.sleep(opts.warmup * 60)
+            if opts.tracemalloc:
+                snap_first = snapshot(trace_dir, "first", app.pid)
             t0 = time.monotonic()
             ours: list[tuple[float, float]] = []
             theirs: list[tuple[float, float]] = []
@@ -88,6 +144,8 @@ def main() -> int:
                 theirs.append((now - t0, rss_mb(peer.pid)))
                 time.sleep(opts.every)
             last = (count(app.pid, "task"), count(app.pid, "fd"))
+            if opts.tracemalloc:
+                print_growth(snap_first, snapshot(trace_dir, "last", app.pid))
         finally:
             stop(app)
             stop(peer)
