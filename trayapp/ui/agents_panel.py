@@ -21,12 +21,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 from trayapp.core.agents import TaskState
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.ui.agents_rows import AgentItem, AgentRow, Coalescer, sync_rows
+from trayapp.ui.coalescer import COALESCE_MS
 from trayapp.ui.panels import button_style
 from trayapp.ui.panels.widgets import ElidedLabel
 from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
 
 MAX_ROWS = 3  # the popup shows the first few; the window shows all
 TICK_MS = 15_000
+HIDDEN_MS = 2_000  # while the popup is closed its rows catch up every 2 s (5 a second when shown)
 HEADING = "Agents"
 EMPTY_TEXT = (
     "No agent yet. Start one with New agent…, or from a terminal:\n  claude-watch agents run PROMPT --dir DIR"
@@ -90,7 +92,7 @@ class AgentsPanel(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         root.addWidget(self.empty)
-        self.coalescer = Coalescer(self._render, parent=self)
+        self.coalescer = Coalescer(self._render, HIDDEN_MS, parent=self)  # the popup starts hidden
         self._ticker = QTimer(self)
         self._ticker.setInterval(TICK_MS)
         self._ticker.timeout.connect(self.tick)
@@ -141,9 +143,12 @@ class AgentsPanel(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.coalescer.set_interval(COALESCE_MS)
+        self.coalescer.flush()  # what came while hidden shows at once
         self.tick()
         self._ticker.start()
 
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
+        self.coalescer.set_interval(HIDDEN_MS)
         self._ticker.stop()

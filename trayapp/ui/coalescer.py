@@ -40,6 +40,10 @@ class Coalescer(QObject):
         if not self._timer.isActive():
             self._fire()
 
+    def set_interval(self, interval_ms: int) -> None:
+        """A new spacing (a hidden view asks for fewer repaints, a shown one for its usual)."""
+        self._timer.setInterval(interval_ms)
+
     def flush(self) -> None:
         """Deliver what is pending now (tests; the window opening)."""
         if self._has_pending:

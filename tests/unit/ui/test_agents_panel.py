@@ -129,6 +129,7 @@ def test_panel_empty_and_heading_words(qapp):
 
 def test_a_thousand_changes_cost_a_bounded_number_of_repaints(qapp, qtbot):
     panel = AgentsPanel(FakeClock(NOW))
+    panel.show()  # the popup open (closed, it catches up every 2 s: the next test)
     base = task("t-1", output_tokens=0)
     for n in range(1000):
         panel.set_items([item_for(replace(base, output_tokens=n, last_line=f"line {n}"))])
@@ -138,6 +139,7 @@ def test_a_thousand_changes_cost_a_bounded_number_of_repaints(qapp, qtbot):
     assert panel.renders == 2  # one more with the latest, then quiet
     assert panel.rows[0].activity.text() == "line 999"
     assert "999 tokens" in panel.rows[0].detail.text()
+    panel.hide()
 
 
 def test_rows_are_reused_for_the_same_tasks(qapp):
@@ -149,3 +151,17 @@ def test_rows_are_reused_for_the_same_tasks(qapp):
     panel.coalescer.flush()
     assert panel.rows == first  # same widgets, new text
     assert [r.activity.text() for r in panel.rows] == ["new", ""]
+
+
+def test_a_hidden_panel_catches_up_rarely_and_at_once_when_shown(qapp, qtbot):
+    panel = AgentsPanel(clock=FakeClock(NOW))
+    assert not panel.isVisible()
+    for n in range(1, 11):  # a flood of changes while the popup is closed
+        panel.set_items(agent_items([task(f"t-{k}") for k in range(n)], []))
+    qtbot.wait(700)  # more than 3 intervals of an open popup's 200 ms
+    assert panel.coalescer.delivered == 1  # the first at once, the rest wait (2 s while hidden)
+    assert len(panel.items) == 1
+    panel.show()
+    assert panel.coalescer.delivered == 2  # shown: what waited shows at once
+    assert len(panel.items) == 10
+    panel.hide()
