@@ -197,6 +197,7 @@ async def test_the_app_follows_the_accounts_file(server: PerTokenUsage, tmp_path
     accounts = folders(tmp_path, ["Home", "Work"], server, [10.0, 50.0])
     service = build(server, accounts[:1], tmp_path / "db.sqlite3", clock)
     repo = AccountsRepo(tmp_path / "accounts.json", default_dir=accounts[0].config_dir)
+    repo.rename("default", "Home")  # the file names the default account as the service does
     current = repo.load()
     repo.add("Work", accounts[1].config_dir)
     current = await apply(service, repo.load(), current)
