@@ -204,7 +204,7 @@ async def test_the_app_follows_the_accounts_file(server: PerTokenUsage, tmp_path
     assert list(service.engines) == ["Home", "Work"]
     assert service.engines["Work"].repo.account == "Work"
     repo.rename("Work", "Job")
-    repo.rename("default", "Personal")
+    repo.rename("Home", "Personal")
     current = await apply(service, repo.load(), current)
     assert list(service.engines) == ["Personal", "Job"]
     assert service.engines["Job"].repo.account == "Work"  # its history follows the rename
