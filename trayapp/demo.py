@@ -8,7 +8,7 @@ every so often the server answers 429 with a ``Retry-After``. It also writes obv
 credentials (``sk-ant-oat01-DEMO-FAKE...``) and a ``.claude.json`` into a temporary Claude config
 dir. Tests use the same server: :attr:`UsageSimulator.script` queues exact responses
 (status, body, headers), :attr:`UsageSimulator.delay` slows answers, and
-:attr:`UsageSimulator.requests` records what arrived.
+:attr:`UsageSimulator.requests` records what arrived (the latest :data:`MAX_RECORDED`).
 
 :func:`enter_demo_home` moves the whole process into a temporary demo folder first (every app
 folder and Claude Code's config folder), so the demo never reads or writes the user's data;
@@ -38,6 +38,7 @@ USAGE_PATH = "/api/oauth/usage"
 FIVE_HOURS = 5 * 3600.0
 WEEK = 7 * 86400.0
 
+MAX_RECORDED = 200  # requests the simulator remembers (UsageSimulator.requests)
 DEMO_ROOT_ENV = "CLAUDE_WATCH_DEMO_ROOT"  # set while the process runs in its demo folder
 
 Scripted = tuple[int, Any, dict[str, str]]
@@ -81,6 +82,8 @@ class UsageSimulator:
         self.started = time.time()
         self.script: deque[Scripted] = deque()
         self.delay = 0.0
+        # The latest MAX_RECORDED only: the demo app polls it every few seconds for as long as it
+        # runs (a kept list grew ~0.2 MB an hour in the soak; tests look at a handful).
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self._count = 0
@@ -186,6 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = dict(self.headers)
         with sim.lock:
             sim.requests.append({"method": "GET", "path": self.path, "headers": headers})
+            del sim.requests[:-MAX_RECORDED]
         if sim.delay:
             time.sleep(sim.delay)
         if self.path.split("?")[0] != USAGE_PATH:
