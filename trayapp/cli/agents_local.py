@@ -33,7 +33,7 @@ from trayapp.core.agents import ACTIVE, FINISHED, RunKind, Task, TaskSpec, TaskS
 from trayapp.store.agents_repo import AgentsRepo
 
 if TYPE_CHECKING:
-    from trayapp.services.agent_queue import AgentError, AgentQueue
+    from trayapp.services.agent_queue import AgentQueue
 
 FOLLOW_POLL = 0.2  # seconds between looks at a quiet log
 FLUSH_GRACE = 0.8  # seconds a finished task's last lines may take to reach the file
