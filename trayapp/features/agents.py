@@ -30,6 +30,7 @@ from trayapp import runtime
 from trayapp.core import agents as ca
 from trayapp.features.agents_data import job_record, limit_view, listed, read_chunk
 from trayapp.features.agents_notify import OPEN, OPEN_LOG, ROUTE, AgentNotices
+from trayapp.ui.coalescer import COALESCE_MS, HIDDEN_MS
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -113,7 +114,14 @@ class AgentsUi:
                 runtime.spawn(self.cw.dispatcher.dispatch(alert), name=f"notify {alert.key}", group=self)
         else:  # decided and dropped while alerts are off or paused: not sent later either
             self.notices.changed(changed, self.cw.clock.now())
+        self.updates.set_interval(COALESCE_MS if self._viewed() else HIDDEN_MS)
         self.updates.push(None)
+
+    def _viewed(self) -> bool:
+        """Whether a view of the list shows now (else its updates wait up to :data:`HIDDEN_MS`)."""
+        from shiboken6 import isValid
+
+        return any(v is not None and isValid(v) and v.isVisible() for v in (self.panel, self.window))
 
     def on_sessions(self, sessions: list[Session]) -> None:
         """The sessions service's list: Claude Code's background jobs go to the queue (ours follow
@@ -141,6 +149,7 @@ class AgentsUi:
         panel = self.panel = AgentsPanel(self.cw.clock)
         panel.open_requested.connect(lambda task_id: self.open_window(task_id or None))
         panel.new_requested.connect(self.new_agent)
+        panel.shown.connect(self.updates.flush)
         panel.set_items(self.items)
         return panel
 
@@ -161,6 +170,7 @@ class AgentsUi:
 
     def open_window(self, task_id: str | None = None) -> AgentsWindow:
         """Show the Agents window (at ``task_id`` when given)."""
+        self.updates.flush()  # what waited while nothing showed
         window = self.ensure_window()
         window.show()
         window.raise_()

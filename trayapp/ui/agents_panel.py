@@ -21,14 +21,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 from trayapp.core.agents import TaskState
 from trayapp.core.clock import Clock, SystemClock
 from trayapp.ui.agents_rows import AgentItem, AgentRow, Coalescer, sync_rows
-from trayapp.ui.coalescer import COALESCE_MS
+from trayapp.ui.coalescer import COALESCE_MS, HIDDEN_MS
 from trayapp.ui.panels import button_style
 from trayapp.ui.panels.widgets import ElidedLabel
 from trayapp.ui.theme import LIGHT, Theme, muted_style, text_style
 
 MAX_ROWS = 3  # the popup shows the first few; the window shows all
 TICK_MS = 15_000
-HIDDEN_MS = 2_000  # while the popup is closed its rows catch up every 2 s (5 a second when shown)
 HEADING = "Agents"
 EMPTY_TEXT = (
     "No agent yet. Start one with New agent…, or from a terminal:\n  claude-watch agents run PROMPT --dir DIR"
@@ -54,6 +53,7 @@ class AgentsPanel(QWidget):
     """The "Agents" section of the popup (see the module docstring)."""
 
     open_requested = Signal(str)
+    shown = Signal()  # the feature brings its list up to date (it, too, waits while nothing shows)
     new_requested = Signal()
 
     def __init__(self, clock: Clock | None = None, parent: QWidget | None = None) -> None:
@@ -143,6 +143,7 @@ class AgentsPanel(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.shown.emit()
         self.coalescer.set_interval(COALESCE_MS)
         self.coalescer.flush()  # what came while hidden shows at once
         self.tick()

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 
 COALESCE_MS = 200  # at most ~5 repaints a second
+HIDDEN_MS = 2_000  # for views nobody sees now: they catch up every 2 s, and at once when shown
 
 
 class Coalescer(QObject):
@@ -39,6 +40,10 @@ class Coalescer(QObject):
         self._pending, self._has_pending = value, True
         if not self._timer.isActive():
             self._fire()
+
+    @property
+    def interval_ms(self) -> int:
+        return self._timer.interval()
 
     def set_interval(self, interval_ms: int) -> None:
         """A new spacing (a hidden view asks for fewer repaints, a shown one for its usual)."""

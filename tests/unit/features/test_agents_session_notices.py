@@ -57,3 +57,34 @@ async def test_a_run_of_ours_is_not_announced_twice(qapp, tmp_path, fake_claude)
     finally:
         await stop()
         cw.tray.hide()
+
+
+@pytest.mark.qt_loop
+async def test_the_list_waits_while_no_view_shows_and_catches_up_when_one_opens(
+    qapp, tmp_path, fake_claude
+) -> None:
+    from trayapp.app import ClaudeWatch
+    from trayapp.features import agents
+    from trayapp.ui.coalescer import COALESCE_MS, HIDDEN_MS
+
+    cw = ClaudeWatch(qapp, demo=False, self_test=True)
+    cw.build()
+    ui = agents.ui_of(cw)
+    assert ui is not None
+    stop = await agents.start(cw)
+    assert stop is not None
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    try:
+        cw.popup.hide()
+        await ui.queue.submit(TaskSpec(prompt="first", folder=str(folder)))
+        assert ui.updates.interval_ms == HIDDEN_MS  # nobody looks: the list catches up every 2 s
+        second = await ui.queue.submit(TaskSpec(prompt="second", folder=str(folder)))
+        window = ui.open_window()  # what waited shows at once
+        assert second.id in [item.id for item in ui.items]
+        await ui.queue.submit(TaskSpec(prompt="third", folder=str(folder)))
+        assert ui.updates.interval_ms == COALESCE_MS
+        window.hide()
+    finally:
+        await stop()
+        cw.tray.hide()
