@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers.async_wait import until
 from tests.helpers.login_support import Recorder
-from trayapp.core.agents import TaskSpec, TaskState
+from trayapp.core.agents import FINISHED, TaskSpec, TaskState
 from trayapp.core.models import AlertKind
 from trayapp.core.sessions import HookEvent, HookEventName
 
@@ -67,6 +67,7 @@ async def test_the_list_waits_while_no_view_shows_and_catches_up_when_one_opens(
     from trayapp.features import agents
     from trayapp.ui.coalescer import COALESCE_MS, HIDDEN_MS
 
+    fake_claude.script(p={"delay": 0.1})
     cw = ClaudeWatch(qapp, demo=False, self_test=True)
     cw.build()
     ui = agents.ui_of(cw)
@@ -85,6 +86,8 @@ async def test_the_list_waits_while_no_view_shows_and_catches_up_when_one_opens(
         await ui.queue.submit(TaskSpec(prompt="third", folder=str(folder)))
         assert ui.updates.interval_ms == COALESCE_MS
         window.hide()
+        # Every run ends before the app stops (no child left behind to the next test).
+        assert await until(lambda: all(t.state in FINISHED for t in ui.queue.tasks()), 15)
     finally:
         await stop()
         cw.tray.hide()
