@@ -72,6 +72,7 @@ async def test_the_list_waits_while_no_view_shows_and_catches_up_when_one_opens(
     cw.build()
     ui = agents.ui_of(cw)
     assert ui is not None
+    cw.dispatcher.channels = [Recorder()]  # the notices stay in the test (no D-Bus connection left open)
     stop = await agents.start(cw)
     assert stop is not None
     folder = tmp_path / "proj"
