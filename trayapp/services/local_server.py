@@ -188,6 +188,7 @@ class LocalServer:
         self._hosts: frozenset[str] = frozenset()
         self._slots = asyncio.Semaphore(self.limits.max_connections)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False  # stop() has begun: a connection task that starts now closes at once
         self._requests = 0
         self._refused: Counter[int] = Counter()
         self._date = (0, "")
@@ -211,7 +212,7 @@ class LocalServer:
                 self.requested_port,
             )
             server = await self._listen(0)
-        self._server = server
+        self._server, self._stopping = server, False
         self._port = int(server.sockets[0].getsockname()[1])
         names = ("127.0.0.1", "localhost", "[::1]")
         self._hosts = frozenset([*names, *(f"{n}:{self._port}" for n in names)])
@@ -222,13 +223,16 @@ class LocalServer:
         return await asyncio.start_server(self._accept, self.host, port, limit=self.limits.max_head)
 
     async def stop(self) -> None:
-        """Stop listening and drop every open connection."""
+        """Stop listening and drop every open connection, including one accepted a moment ago whose
+        task has not started yet (it takes a few loop turns to register: a later one closes at once)."""
+        self._stopping = True
         if self._server is not None:
             self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
+        for _turn in range(8):
+            for task in list(self._tasks):
+                task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.sleep(0)
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
@@ -244,8 +248,9 @@ class LocalServer:
         assert task is not None
         self._tasks.add(task)
         try:
-            if len(self._tasks) > self.limits.max_connections + self.limits.max_waiting:
-                await self._refuse(reader, writer, Response.text(503, "too many connections"))
+            if self._stopping or len(self._tasks) > self.limits.max_connections + self.limits.max_waiting:
+                why = "shutting down" if self._stopping else "too many connections"
+                await self._refuse(reader, writer, Response.text(503, why))
                 return
             try:
                 async with asyncio.timeout(self.limits.read_timeout):

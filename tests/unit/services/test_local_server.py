@@ -246,3 +246,22 @@ async def test_a_connection_beyond_the_served_cap_waits_for_a_slot() -> None:
         assert time.monotonic() - started >= 0.15  # it waited for the first one to go
     finally:
         await srv.stop()
+
+
+@pytest.mark.parametrize("turns", range(7))
+async def test_a_connection_accepted_just_before_stop_is_closed_by_stop(turns: int) -> None:
+    # The accept takes a few loop turns before the connection's task registers; stop() used to
+    # miss a connection caught in between, leaving its socket open (a ResourceWarning in CI).
+    srv = LocalServer(ROUTES, limits=Limits(read_timeout=30.0), health=runtime.LoopHealth("t"))
+    port = await srv.start()
+    loop = asyncio.get_running_loop()
+    client = socket.socket()
+    client.setblocking(False)
+    with client:
+        await loop.sock_connect(client, ("127.0.0.1", port))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        await srv.stop()
+        async with asyncio.timeout(3.0):  # far below read_timeout: stop() closed it, not the timer
+            while await loop.sock_recv(client, 4096):
+                pass
