@@ -57,6 +57,16 @@ def count(pid: int, what: str) -> int:
         return -1
 
 
+def anon_mb(pid: int) -> float:
+    """Anonymous resident memory (heaps, Python's arenas): a leak grows this, not the file-backed
+    part (library pages touched late, fonts, the page cache of mapped files)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next(int(ln.split()[1]) for ln in f if ln.startswith("Anonymous:")) / 1024
+    except (OSError, StopIteration):
+        return float("nan")
+
+
 def snapshot(out: Path, name: str, app_pid: int) -> Path:
     """Ask the traced app (``soak_trace.py``) for a snapshot and wait for it to be written."""
     (out / f"{name}.request").write_text("")
@@ -135,6 +145,7 @@ def main() -> int:
             t0 = time.monotonic()
             ours: list[tuple[float, float]] = []
             theirs: list[tuple[float, float]] = []
+            anon: list[tuple[float, float]] = []
             first = (count(app.pid, "task"), count(app.pid, "fd"))
             while (now := time.monotonic()) - t0 <= opts.minutes * 60:
                 if app.poll() is not None:
@@ -142,6 +153,7 @@ def main() -> int:
                     return 1
                 ours.append((now - t0, rss_mb(app.pid)))
                 theirs.append((now - t0, rss_mb(peer.pid)))
+                anon.append((now - t0, anon_mb(app.pid)))
                 time.sleep(opts.every)
             last = (count(app.pid, "task"), count(app.pid, "fd"))
             if opts.tracemalloc:
@@ -151,11 +163,16 @@ def main() -> int:
             stop(peer)
     a_slope, a_noise = slope_per_hour(ours)
     p_slope, p_noise = slope_per_hour(theirs)
+    n_slope, n_noise = slope_per_hour(anon)
     span = ours[-1][0] / 60 if ours else 0.0
     print(f"measured {span:.0f} min after a {opts.warmup:.0f} min warm-up, {len(ours)} samples")
     print(
         f"app: {ours[0][1]:.1f} -> {ours[-1][1]:.1f} MB, slope {a_slope:+.2f} MB/h "
         f"(residual noise {a_noise:.2f} MB); threads {first[0]} -> {last[0]}, fds {first[1]} -> {last[1]}"
+    )
+    print(
+        f"  of which anonymous (heaps, arenas): {anon[0][1]:.1f} -> {anon[-1][1]:.1f} MB, slope "
+        f"{n_slope:+.2f} MB/h (noise {n_noise:.2f} MB); the rest is file-backed pages"
     )
     print(
         f"bare PySide6 tray: {theirs[0][1]:.1f} -> {theirs[-1][1]:.1f} MB, slope {p_slope:+.2f} MB/h "

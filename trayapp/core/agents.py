@@ -20,10 +20,12 @@ fields below are fixed; add fields only with defaults.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from statistics import median
+from typing import Any
 
 from trayapp.core.stream_json import AssistantEvent, Event, ResultEvent, SystemEvent, ToolUse
 
@@ -244,6 +246,44 @@ def tool_line(tool: ToolUse) -> str:
     return one_line(tool.name)
 
 
+@dataclass(slots=True)
+class AssistantTally:
+    """``assistant`` events of a run not yet applied to its task, so that a burst of them costs
+    one copy of the task instead of one per event; :func:`apply_event` folds through it too.
+    Start it from the task's ``last_line`` and ``model``."""
+
+    last_line: str
+    model: str | None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+
+    def add(self, event: AssistantEvent) -> None:
+        for block in event.blocks:
+            text = tool_line(block) if isinstance(block, ToolUse) else one_line(block.text)
+            self.last_line = text or self.last_line
+        self.model = self.model or event.model
+        usage = event.usage
+        if usage is not None:
+            self.input_tokens += usage.input_tokens
+            self.output_tokens += usage.output_tokens
+            self.cache_read_tokens += usage.cache_read_input_tokens
+            self.cache_creation_tokens += usage.cache_creation_input_tokens
+
+    def applied_to(self, task: Task) -> Task:
+        """``task`` with the tally: its line and model, the tokens added to the task's."""
+        return replace(
+            task,
+            last_line=self.last_line,
+            model=task.model or self.model,
+            input_tokens=task.input_tokens + self.input_tokens,
+            output_tokens=task.output_tokens + self.output_tokens,
+            cache_read_tokens=task.cache_read_tokens + self.cache_read_tokens,
+            cache_creation_tokens=task.cache_creation_tokens + self.cache_creation_tokens,
+        )
+
+
 def apply_event(task: Task, event: Event) -> Task:
     """The task after one stream-json event of its run: ``init`` -> session id and model,
     ``assistant`` -> the activity line and tokens (summed; the result's totals replace them),
@@ -254,22 +294,9 @@ def apply_event(task: Task, event: Event) -> Task:
             return task
         return replace(task, session_id=event.session_id or task.session_id, model=event.model or task.model)
     if isinstance(event, AssistantEvent):
-        line = task.last_line
-        for block in event.blocks:
-            text = tool_line(block) if isinstance(block, ToolUse) else one_line(block.text)
-            line = text or line
-        usage = event.usage
-        if usage is None:
-            return replace(task, last_line=line, model=task.model or event.model)
-        return replace(
-            task,
-            last_line=line,
-            model=task.model or event.model,
-            input_tokens=task.input_tokens + usage.input_tokens,
-            output_tokens=task.output_tokens + usage.output_tokens,
-            cache_read_tokens=task.cache_read_tokens + usage.cache_read_input_tokens,
-            cache_creation_tokens=task.cache_creation_tokens + usage.cache_creation_input_tokens,
-        )
+        tally = AssistantTally(task.last_line, task.model)
+        tally.add(event)
+        return tally.applied_to(task)
     if isinstance(event, ResultEvent):
         out = replace(
             task,
@@ -290,3 +317,10 @@ def apply_event(task: Task, event: Event) -> Task:
             )
         return out
     return task
+
+
+def policy_from_settings(get: Callable[[str], Any]) -> QueuePolicy:
+    """``agents.max_concurrent`` and ``agents.hold_above`` as the queue's policy."""
+    return QueuePolicy(
+        threshold=float(get("agents.hold_above")), default_cap=int(get("agents.max_concurrent"))
+    )

@@ -16,13 +16,14 @@ Field names as Claude Code writes them (observed 2.1.x; the research note's §(b
 such as ``five_hour``/``seven_day``, ``overageStatus``, ``overageResetsAt``, ``isUsingOverage``;
 ``utilization`` only sometimes, as a fraction, also under ``unifiedWindows.<type>``).
 
-Speed matters (an agent run can print tens of thousands of lines): one ``json.loads`` and plain
-dict lookups per line, no validation library.
+Speed matters (an agent run can print tens of thousands of lines, and 20 agents stream at once):
+one untyped msgspec decode (about twice as fast as ``json.loads``; stricter too: ``NaN`` and
+numbers beyond a double are refused) and plain dict lookups per line. msgspec is imported with the
+first line, not with this module (an idle app never loads it).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -327,9 +328,10 @@ def parse_line(line: str | bytes) -> Event | None:
     """One output line -> one event; a blank line -> None. Never raises."""
     if len(line) > MAX_LINE:
         return ParseError(f"line longer than {MAX_LINE} characters", _snip(line))
+    decode, malformed = _decoder()
     try:
-        obj = json.loads(line)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError
+        obj = decode(line)
+    except malformed:  # msgspec's DecodeError (ValidationError: a number out of range), bad UTF-8
         if not line.strip():
             return None
         return ParseError("not JSON", _snip(line))
@@ -347,6 +349,19 @@ def parse_line(line: str | bytes) -> Event | None:
         return parser(obj)
     except _Bad as exc:
         return ParseError(f"{kind}: {exc}", _snip(line))
+
+
+_DECODER: tuple[Callable[[str | bytes], Any], tuple[type[Exception], ...]] | None = None
+
+
+def _decoder() -> tuple[Callable[[str | bytes], Any], tuple[type[Exception], ...]]:
+    """msgspec's JSON decoder and what it raises on bad input; imported at the first line."""
+    global _DECODER
+    if _DECODER is None:
+        import msgspec
+
+        _DECODER = (msgspec.json.Decoder().decode, (msgspec.DecodeError, ValueError))
+    return _DECODER
 
 
 def parse_lines(lines: Iterable[str | bytes]) -> Iterator[Event]:

@@ -374,7 +374,7 @@ class AgentsUi:
 def policy(cw: ClaudeWatch) -> ca.QueuePolicy:
     """The queue's policy from ``agents.max_concurrent`` and ``agents.hold_above`` (the defaults
     while those settings are not known)."""
-    from trayapp.services.agent_queue import policy_from_settings
+    from trayapp.core.agents import policy_from_settings
 
     try:
         return policy_from_settings(cw.settings.get)

@@ -6,11 +6,11 @@ Every change (a submit, a start, a line of output, an exit, new limits, the wake
 where and what holds, and applies the answer. Runs go through *executors*: the local one
 (:class:`~trayapp.services.agent_runner.LocalExecutor`) and any registered with
 :meth:`AgentQueue.register_executor` (container slots). Output lines are parsed here
-(:mod:`trayapp.core.stream_json`, folded by :func:`~trayapp.core.agents.apply_event`), written to
-the task's log in batches, and announced to subscribers coalesced (state changes at once; see
-:mod:`trayapp.services.agent_book`). A ``rate_limit_event`` from any run updates the queue's limits
-(a status other than ``allowed`` holds everything waiting) and goes to the ``on_rate_limit``
-callbacks (the app feeds it to the usage engine as a fresh reading).
+(:mod:`trayapp.core.stream_json`; a read round's assistant lines tallied and applied to the task at
+once, the rest folded by :func:`~trayapp.core.agents.apply_event`), logged in batches, and announced
+coalesced (state changes at once; :mod:`trayapp.services.agent_book`). A ``rate_limit_event`` from
+any run updates the queue's limits (a status other than ``allowed`` holds everything waiting) and
+goes to the ``on_rate_limit`` callbacks (the app feeds it to the usage engine as a fresh reading).
 
 Tasks are saved through :class:`~trayapp.store.agents_repo.AgentsRepo` on the io lane, one batch at
 a time. At :meth:`AgentQueue.start` the stored tasks come back: a running child that is gone is
@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from trayapp.core.agents import (
     ACTIVE,
@@ -49,7 +49,7 @@ from trayapp.runtime import run_blocking
 from trayapp.services import agent_stream
 from trayapp.services.agent_book import TaskBook
 from trayapp.services.agent_logs import LogWriter, TaskLog, log_path, logs_dir, remove_logs
-from trayapp.services.agent_runner import LocalExecutor, OnExit, OnLine, RunError
+from trayapp.services.agent_runner import Executor, LocalExecutor, RunError
 from trayapp.store.agents_repo import AgentsRepo
 
 log = logging.getLogger(__name__)
@@ -60,24 +60,6 @@ KEEP_FINISHED = timedelta(days=90)  # finished tasks (and their logs) older than
 
 class AgentError(RuntimeError):
     """A request the queue refuses (unknown task, a session we did not start, ...); for people."""
-
-
-class Executor(Protocol):
-    """Where tasks run: ``run`` starts one and returns it with what the start recorded (pid,
-    container id, ...), then hands output lines to ``on_line`` and the end to ``on_exit(code,
-    stderr tail)``; ``stop`` ends it and returns once it has ended. Both raise
-    :class:`~trayapp.services.agent_runner.RunError` with a message for people."""
-
-    async def run(self, task: Task, on_line: OnLine, on_exit: OnExit) -> Task: ...
-
-    async def stop(self, task: Task) -> None: ...
-
-
-def policy_from_settings(get: Callable[[str], Any]) -> QueuePolicy:
-    """``agents.max_concurrent`` and ``agents.hold_above`` as the queue's policy."""
-    return QueuePolicy(
-        threshold=float(get("agents.hold_above")), default_cap=int(get("agents.max_concurrent"))
-    )
 
 
 class AgentQueue:
@@ -106,6 +88,7 @@ class AgentQueue:
         self._logs: dict[str, TaskLog] = {}
         self._log_writer = LogWriter()
         self._stream: dict[str, agent_stream.StreamState] = {}
+        self._unsettled: set[str] = set()  # tasks whose stream has a tally to apply (_settle_all)
         self._stopping: set[str] = set()
         self._budget_stops: set[str] = set()
         self._limits = LimitView()
@@ -198,11 +181,8 @@ class AgentQueue:
         self.started = False
         if self._wake is not None:
             self._wake.cancel()
-        running = [
-            t.id
-            for t in self._tasks.values()
-            if t.state in ACTIVE and t.ours and t.spec.kind is RunKind.HEADLESS
-        ]
+        ours = (t for t in self._tasks.values() if t.ours and t.spec.kind is RunKind.HEADLESS)
+        running = [t.id for t in ours if t.state in ACTIVE]
         if running:
             stops = [self.stop(tid) for tid in running]
             try:
@@ -355,6 +335,24 @@ class AgentQueue:
         if task_log is not None:
             task_log.write(raw)
         outcome = agent_stream.fold_line(self._stream[task_id], task, raw, self.prices)
+        if outcome.unsettled and not self._unsettled:  # settled once the lines read together are in
+            asyncio.get_running_loop().call_soon(self._settle_all)
+        if outcome.unsettled:
+            self._unsettled.add(task_id)
+        self._take(task_id, task, outcome)
+
+    def _settle_all(self) -> None:
+        for task_id in self._unsettled.copy():
+            self._settle(task_id)
+
+    def _settle(self, task_id: str) -> None:
+        self._unsettled.discard(task_id)
+        task, stream = self._tasks.get(task_id), self._stream.get(task_id)
+        if task is not None and stream is not None and stream.tally is not None:
+            self._take(task_id, task, agent_stream.settle(stream, task, self.prices))
+
+    def _take(self, task_id: str, task: Task, outcome: agent_stream.LineOutcome) -> None:
+        task_log = self._logs.get(task_id)
         if outcome.rate_limit is not None:
             self._on_rate_limit(outcome.rate_limit)
         if outcome.human and task_log is not None:
@@ -385,6 +383,7 @@ class AgentQueue:
             self.reconsider()
 
     def _on_exit(self, task_id: str, code: int | None, stderr: str) -> None:
+        self._settle(task_id)
         task = self._tasks.get(task_id)
         if task is None:
             return

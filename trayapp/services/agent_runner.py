@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from trayapp import paths
 from trayapp.core.agents import RunKind, Task
@@ -62,6 +63,17 @@ OnExit = Callable[[int | None, str], None]
 
 class RunError(RuntimeError):
     """A task could not start; the message is for people (it names what to do)."""
+
+
+class Executor(Protocol):
+    """Where tasks run: ``run`` starts one and returns it with what the start recorded (pid,
+    container id, ...), then hands output lines to ``on_line`` and the end to ``on_exit(code,
+    stderr tail)``; ``stop`` ends it and returns once it has ended. Both raise
+    :class:`~trayapp.services.agent_runner.RunError` with a message for people."""
+
+    async def run(self, task: Task, on_line: OnLine, on_exit: OnExit) -> Task: ...
+
+    async def stop(self, task: Task) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

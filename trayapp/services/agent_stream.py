@@ -16,6 +16,7 @@ from typing import Any
 
 from trayapp.core.agents import (
     ACTIVE,
+    AssistantTally,
     LimitView,
     RunKind,
     Task,
@@ -26,7 +27,7 @@ from trayapp.core.agents import (
 )
 from trayapp.core.models import AccountState
 from trayapp.core.sessions import JobRecord
-from trayapp.core.stream_json import ParseError, RateLimitEvent, Unknown, parse_line
+from trayapp.core.stream_json import AssistantEvent, ParseError, RateLimitEvent, Unknown, parse_line
 from trayapp.platform.process_group import pid_alive, start_ticks
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class StreamState:
     bad_lines: int = 0
     unknown: int = 0
     result: TaskState | None = None  # DONE/FAILED from the result event, applied at the exit
+    tally: AssistantTally | None = None  # assistant events not applied yet: :func:`settle` does
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +52,12 @@ class LineOutcome:
     human: str = ""  # a new activity line for the human tail
     rate_limit: RateLimitEvent | None = None
     over_budget: bool = False
+    unsettled: bool = False  # the line went to the state's tally: :func:`settle` applies it
 
 
 def fold_line(state: StreamState, task: Task, raw: bytes, prices: Any = None) -> LineOutcome:
-    """One raw output line of ``task``'s run; never raises."""
+    """One raw output line of ``task``'s run; never raises. An ``assistant`` line (most of a
+    stream) only adds to ``state.tally``; the caller settles it once a batch of lines is read."""
     state.lines += 1
     event = parse_line(raw)
     if event is None:
@@ -70,14 +74,30 @@ def fold_line(state: StreamState, task: Task, raw: bytes, prices: Any = None) ->
         return LineOutcome(task)
     if isinstance(event, RateLimitEvent):
         return LineOutcome(task, rate_limit=event)
+    if isinstance(event, AssistantEvent):
+        tally = state.tally or AssistantTally(task.last_line, task.model)
+        before, state.tally = tally.last_line, tally
+        tally.add(event)
+        return LineOutcome(task, tally.last_line if tally.last_line != before else "", unsettled=True)
+    original, task = task, settle(state, task).task
     updated = apply_event(task, event)
     if updated.state is not task.state and task.state in ACTIVE:
         state.result = updated.state  # the run is over once its child has exited
         updated = replace(updated, state=task.state)
-    if updated is task:
-        return LineOutcome(task)
+    if updated is original:
+        return LineOutcome(original)
     human = updated.last_line if updated.last_line != task.last_line else ""
     return LineOutcome(updated, human, over_budget=over_budget(updated, prices))
+
+
+def settle(state: StreamState, task: Task, prices: Any = None) -> LineOutcome:
+    """``task`` with the assistant events tallied since the last settle (itself when none), and
+    whether that took it over its budget."""
+    tally, state.tally = state.tally, None
+    if tally is None:
+        return LineOutcome(task)
+    updated = tally.applied_to(task)
+    return LineOutcome(updated, over_budget=over_budget(updated, prices))
 
 
 def over_budget(task: Task, prices: Any) -> bool:

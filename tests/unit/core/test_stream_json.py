@@ -166,6 +166,10 @@ def test_unknown_types_are_unknown() -> None:
             "rate_limit_event: utilization out of range",
         ),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        # Not JSON, though Python's json module reads them (a cost of NaN or infinity):
+        ('{"type": "result", "total_cost_usd": NaN}', "not JSON"),
+        ('{"type": "result", "total_cost_usd": Infinity}', "not JSON"),
+        ('{"type": "result", "total_cost_usd": 1e400}', "not JSON"),
     ],
 )
 def test_garbage_is_a_parse_error(raw: str, reason: str) -> None:

@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 from trayapp.core.agents import LimitView, Task, TaskSpec, TaskState
 from trayapp.core.stream_json import RateLimitEvent
-from trayapp.services.agent_stream import StreamState, exit_state, fold_line, limits_after, over_budget
+from trayapp.services.agent_stream import (
+    StreamState,
+    exit_state,
+    fold_line,
+    limits_after,
+    over_budget,
+    settle,
+)
 from trayapp.services.ledger_service import default_price_table
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -37,13 +44,15 @@ def test_fold_line_reports_budget_and_counts_bad_lines() -> None:
     message = {"content": [{"type": "text", "text": "hi"}], "usage": {"output_tokens": 5000}}
     line = json.dumps({"type": "assistant", "message": message}).encode()
     out = fold_line(state, t, line, prices)
-    assert out.over_budget is True
-    assert out.human == "hi"
+    assert (out.task, out.human, out.unsettled) == (t, "hi", True)  # tallied, not applied yet
+    settled = settle(state, t, prices)
+    assert (settled.task.output_tokens, settled.task.last_line, settled.over_budget) == (5000, "hi", True)
+    assert settle(state, settled.task, prices).task is settled.task  # nothing left to apply
     assert fold_line(state, t, b"{oops", prices).task is t
     assert fold_line(state, t, b'{"type":"control_request"}', prices).task is t
     assert (state.lines, state.bad_lines, state.unknown) == (3, 1, 1)
     result = b'{"type":"result","subtype":"success","is_error":false,"total_cost_usd":0.001}'
-    after = fold_line(state, out.task, result, prices)
+    after = fold_line(state, settled.task, result, prices)
     assert after.task.state is TaskState.RUNNING  # done only once the child has exited
     assert state.result is TaskState.DONE
 
