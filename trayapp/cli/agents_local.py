@@ -141,9 +141,7 @@ def stop_by_group(task: Task, *, force: bool) -> tuple[int, str]:
     if not still_ours(task):
         _record_end(task, TaskState.LOST, "its process was gone when it was asked to stop")
         return 0, f"{task.id}: its process has already ended (a reused pid is never signalled)"
-    marker = stop_marker(task.id)
-    marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    marker.touch(mode=0o600)
+    _mark_stopping(task)
     signal_group(task.pgid, hard=False)
     deadline = time.monotonic() + STOP_TERM_GRACE
     while group_alive(task.pgid) and time.monotonic() < deadline:
@@ -155,15 +153,29 @@ def stop_by_group(task: Task, *, force: bool) -> tuple[int, str]:
             time.sleep(0.05)
     if group_alive(task.pgid):
         return 1, f"{task.id}: some processes of group {task.pgid} survived SIGKILL"
+    _await_recorded(task)
+    return 0, f"{task.id} stopped"
+
+
+def _mark_stopping(task: Task) -> None:
+    """The marker that tells the foreground run its end is a stop (not a crash)."""
+    marker = stop_marker(task.id)
+    marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    marker.touch(mode=0o600)
+
+
+def _await_recorded(task: Task) -> bool:
+    """Wait :data:`STORE_GRACE` for the foreground run to record the stopped task's end; with
+    nobody following it (that terminal was closed) record it here. True: the run recorded it."""
     deadline = time.monotonic() + STORE_GRACE
     while time.monotonic() < deadline:
         latest = get_task(task.id)
         if latest is None or latest.state in FINISHED:
-            return 0, f"{task.id} stopped"
+            return True
         time.sleep(0.1)
     _record_end(task, TaskState.STOPPED, "stopped from another terminal")
-    marker.unlink(missing_ok=True)  # nobody left to read it
-    return 0, f"{task.id} stopped"
+    stop_marker(task.id).unlink(missing_ok=True)  # nobody left to read it
+    return False
 
 
 def _stop_container(task: Task) -> tuple[int, str]:
@@ -173,9 +185,7 @@ def _stop_container(task: Task) -> tuple[int, str]:
     from trayapp.platform import docker_engine as de
 
     cid = task.container_id or ""
-    marker = stop_marker(task.id)
-    marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    marker.touch(mode=0o600)
+    _mark_stopping(task)
 
     async def stop(remove: bool) -> str | None:
         engine = de.DockerEngine()
@@ -196,15 +206,8 @@ def _stop_container(task: Task) -> tuple[int, str]:
     failed = asyncio.run(stop(remove=False))
     if failed is not None:
         return 1, f"{task.id}: its container {cid[:12]} could not be stopped: {failed}"
-    deadline = time.monotonic() + STORE_GRACE
-    while time.monotonic() < deadline:
-        latest = get_task(task.id)
-        if latest is None or latest.state in FINISHED:
-            return 0, f"{task.id} stopped (container {cid[:12]})"
-        time.sleep(0.1)
-    _record_end(task, TaskState.STOPPED, "stopped from another terminal")
-    marker.unlink(missing_ok=True)
-    asyncio.run(stop(remove=True))
+    if not _await_recorded(task):
+        asyncio.run(stop(remove=True))  # the run that would have removed it is gone
     return 0, f"{task.id} stopped (container {cid[:12]})"
 
 

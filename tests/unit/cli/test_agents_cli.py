@@ -196,6 +196,22 @@ def test_stop_from_another_process_ends_the_whole_group(foreground) -> None:
     assert not (Path(os.environ["CLAUDE_WATCH_HOME"]) / "data" / "agents" / f"{task.id}.stop").exists()
 
 
+def test_stop_records_the_end_when_the_foreground_run_is_gone(foreground) -> None:
+    # The terminal that ran ``agents run --wait`` was killed: its child group lives on (its own
+    # process group) with nobody to record its end. ``stop`` ends the group, waits the grace for a
+    # record that never comes, writes it itself and removes the stop marker.
+    fg, task, grandchild = foreground(delay=120)
+    fg.kill()
+    fg.wait(10)
+    assert pid_alive(task.pid)  # orphaned, not ended
+    stop = cli("stop", task.id)
+    assert stop.returncode == 0, stop.stdout + stop.stderr
+    assert _group_gone(task.pid, grandchild)
+    (final,) = stored()
+    assert (final.state, final.note) == (TaskState.STOPPED, "stopped from another terminal")
+    assert not (Path(os.environ["CLAUDE_WATCH_HOME"]) / "data" / "agents" / f"{task.id}.stop").exists()
+
+
 def test_stop_escalates_to_sigkill_for_a_child_ignoring_sigterm(foreground) -> None:
     fg, task, grandchild = foreground(hang=True)
     stop = cli("stop", task.id)
