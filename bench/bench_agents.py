@@ -1,8 +1,9 @@
 """The agents queue under load (issue 14's benchmark), each figure against a peer in the same run.
 
 1. **20 fake agents streaming 1,000 events/s in total** through the real queue and runner
-   (:class:`~trayapp.services.agent_queue.AgentQueue`, ``LocalExecutor``: stream-json parsed and
-   folded per line, logs written in batches on the io lane, tasks saved to SQLite) in a process
+   (:class:`~trayapp.services.agent_queue.AgentQueue`, ``LocalExecutor``: stream-json parsed per
+   line, assistant lines applied to their task once per read round, logs written in batches on the
+   io lane, tasks saved to SQLite) in a process
    like the app: a ``QCoreApplication`` with the qasync loop. Figures over the streaming window:
    the process's CPU (all its threads, from ``/proc/self/task/*/schedstat``; goal <= 5 % of one
    core) and the event loop's lag, the lateness of a 10 ms ticker (goal p99 <= 50 ms), each over
