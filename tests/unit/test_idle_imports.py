@@ -9,7 +9,9 @@ started). What must not be there:
   keeps its list, titles and log reads in ``core.agent_list``);
 - protobuf and the generated OpenTelemetry modules (loaded with the first protobuf post, some 4 MB),
   and msgspec (the first OTLP/JSON post, or a transcript scan in its worker process; 2 MB);
-- the Anthropic SDK (quips load it only to write one).
+- the Anthropic SDK (quips load it only to write one);
+- importlib.metadata (the tray's About line reads the version when the menu first opens) and
+  statistics (with decimal and fractions).
 
 Offscreen there is no tray, so the dashboard opens as a window at start: the popup and its Agents
 section (``ui.agents_rows``) are legitimately loaded here, and not checked.
@@ -56,6 +58,8 @@ NEVER_AT_IDLE = (
     "opentelemetry.proto",
     "msgspec",
     "anthropic",
+    "importlib.metadata",  # the version, read when the tray menu first opens (over 1 MB resident)
+    "statistics",  # decimal and fractions come with it (0.7 MB); the agents' median is local
 )
 
 

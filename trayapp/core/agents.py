@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from statistics import median
 from typing import Any
 
 from trayapp.core.stream_json import AssistantEvent, Event, ResultEvent, SystemEvent, ToolUse
@@ -211,16 +210,23 @@ def decide(
     return Decision(start=tuple(start), notes=tuple(notes))
 
 
+def _median(values: list[float]) -> float:
+    """The median (statistics.median, without loading statistics: decimal and fractions come with
+    it, some 0.7 MB resident in every process that imports this module)."""
+    ordered, mid = sorted(values), len(values) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def estimate_cost(history: list[Task], folder: str) -> float | None:
     """The estimated cost of a new task in ``folder``: the median cost of finished tasks of the
     same project (at least 2), else of all finished tasks (at least 3), else None."""
     costs = [t for t in history if t.state in FINISHED and t.cost_usd is not None]
     same = [t.cost_usd for t in costs if t.spec.folder == folder and t.cost_usd is not None]
     if len(same) >= 2:
-        return float(median(same))
+        return _median(same)
     every = [t.cost_usd for t in costs if t.cost_usd is not None]
     if len(every) >= 3:
-        return float(median(every))
+        return _median(every)
     return None
 
 

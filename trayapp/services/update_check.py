@@ -141,17 +141,25 @@ class UpdateChecker:
         state_dir: Path,
         clock: Clock,
         *,
-        current: str,
+        current: str | Callable[[], str],
         notify: Callable[[str, str], None] | None = None,
         health: LoopHealth | None = None,
         fetch: Callable[[str], Release] = fetch_release,
     ) -> None:
         self.path = state_dir / STATE_FILE
         self.clock = clock
-        self.current = current
+        self._current = current
         self.notify = notify
         self.health = health or LoopHealth("update check")
         self.fetch = fetch
+
+    @property
+    def current(self) -> str:
+        """The running version; given as a function, it is read when first needed (the app's
+        reads package metadata: importlib.metadata, over 1 MB that an idle app does without)."""
+        if callable(self._current):
+            self._current = self._current()
+        return self._current
 
     def state(self) -> dict[str, Any]:
         return read_state(self.path)
@@ -233,7 +241,7 @@ def start(
     def notify(text: str, link: str) -> None:
         tray_message("Update available", f"{text}\n{link}", False)
 
-    checker = UpdateChecker(paths.state_dir(), clock, current=version())
+    checker = UpdateChecker(paths.state_dir(), clock, current=version)
     task = spawn(run_loop(checker, setting, notify), "update check")
 
     async def stop() -> None:

@@ -76,7 +76,8 @@ class Tray(QObject):
         self.icon.setObjectName("claude-watch-tray")
         self.menu = QMenu()
         self.menu.setObjectName("tray-menu")
-        self.menu.aboutToShow.connect(self.rebuild_menu)
+        self._opened = False  # the menu has been shown: its About line names the version
+        self.menu.aboutToShow.connect(self._opening)
         self.rebuild_menu()
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
@@ -157,6 +158,10 @@ class Tray(QObject):
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
             self.dashboard_requested.emit(self.anchor())
 
+    def _opening(self) -> None:
+        self._opened = True
+        self.rebuild_menu()
+
     def rebuild_menu(self) -> None:
         """Rebuild the menu's actions (connected to ``aboutToShow``)."""
         m = self.menu
@@ -197,7 +202,9 @@ class Tray(QObject):
         m.addSeparator()
         from trayapp import APP_NAME, version
 
-        about = QAction(f"{APP_NAME} {version()}", m)  # the About line: name and version
+        # The About line: name and version. The version is read when the menu first opens: its
+        # metadata lookup loads importlib.metadata (over 1 MB resident) that an idle app never needs.
+        about = QAction(f"{APP_NAME} {version()}" if self._opened else APP_NAME, m)
         about.setObjectName("about")
         about.setEnabled(False)
         m.addAction(about)

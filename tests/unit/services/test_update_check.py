@@ -246,3 +246,18 @@ async def test_start_shows_news_as_a_tray_message_with_the_link(
         )
     ]
     assert (paths.state_dir() / update_check.STATE_FILE).exists()
+
+
+def test_the_current_version_is_read_when_first_needed(tmp_path: Path) -> None:
+    reads: list[str] = []
+
+    def current() -> str:
+        reads.append("read")
+        return "0.1.0"
+
+    checker = UpdateChecker(tmp_path, FakeClock(), current=current)
+    assert reads == []  # the app starts its checker without reading package metadata
+    assert (checker.current, checker.current) == ("0.1.0", "0.1.0")
+    assert reads == ["read"]
+    newer = Release("0.2.0", "https://example.invalid/r")
+    assert update_check.message(newer, checker.current) == "Claude Watch 0.2.0 is available (you have 0.1.0)."

@@ -26,6 +26,8 @@ def make(qtbot):
 
 def test_menu_order_and_first_item(qtbot) -> None:
     tray = make(qtbot)
+    assert tray.action_texts()[-2] == "Claude Watch"  # no metadata read until the menu opens
+    tray.menu.aboutToShow.emit()  # opened: the About line names the version
     assert tray.action_texts() == [
         "Open dashboard",
         "Open in browser",
